@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A PCI function address. Parsed strictly: "DDDD:BB:DD.F" (domain of 4 to 8
@@ -15,8 +17,8 @@ typedef struct pci_addr {
         uint8_t func;
 } pci_addr;
 
-/* "0000:01:00.0" plus room for an 8-digit domain */
-#define PCI_ADDR_STRLEN 16
+/* "0000:01:00.0" with room for an 8-digit domain and the NUL */
+#define PCI_ADDR_STRLEN 18
 
 int pci_addr_parse(const char *s, pci_addr *ret);
 /* formats canonically (lower case, 4-digit domain minimum); returns buf */

@@ -2,7 +2,14 @@
 noinst_LIBRARIES += lib/libsriov.a
 lib_libsriov_a_SOURCES = \
 	lib/basics.h \
+	lib/ctx-internal.h \
 	lib/util.c lib/util.h \
 	lib/bdf.c lib/bdf.h \
-	lib/sysfs.c lib/sysfs.h
+	lib/sysfs.c lib/sysfs.h \
+	lib/json-util.c lib/json-util.h \
+	lib/pcilib.c \
+	lib/host.c lib/host.h \
+	lib/host-json.c \
+	lib/ops.c lib/ops.h
 lib_libsriov_a_CFLAGS = $(AM_CFLAGS) $(PCI_CFLAGS) $(JSONC_CFLAGS)
+LIBSRIOV_LIBS = lib/libsriov.a $(PCI_LIBS) $(JSONC_LIBS)

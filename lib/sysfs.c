@@ -6,14 +6,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ctx-internal.h"
 #include "sysfs.h"
 #include "util.h"
 
-struct sriov_ctx {
-        char *root;             /* without trailing slash; "" means "/" */
-        char *dev_root;
-        uint64_t timeout_usec;
-};
 
 int sriov_error_set(sriov_error *e, int error, const char *fmt, ...) {
         if (e) {
@@ -50,6 +46,7 @@ int sriov_ctx_new(const char *sysfs_root, sriov_ctx **ret) {
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        pthread_mutex_init(&c->pci_lock, NULL);
         r = normalize_root(sysfs_root ?: "/sys", &c->root);
         if (r < 0)
                 return r;
@@ -68,6 +65,8 @@ int sriov_ctx_new(const char *sysfs_root, sriov_ctx **ret) {
 sriov_ctx *sriov_ctx_free(sriov_ctx *c) {
         if (!c)
                 return NULL;
+        pci_access_release(c);
+        pthread_mutex_destroy(&c->pci_lock);
         free(c->root);
         free(c->dev_root);
         return mfree(c);

@@ -1,1 +1,23 @@
-# tests
+# tests/ — unit tests and the shell test driver for lib/ operations
+UNIT_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests/unit
+UNIT_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)
+
+unit_tests = \
+	tests/unit/test-bdf \
+	tests/unit/test-util
+check_PROGRAMS += $(unit_tests)
+TESTS += $(unit_tests)
+EXTRA_DIST += tests/unit/tests.h
+
+tests_unit_test_bdf_SOURCES = tests/unit/test-bdf.c
+tests_unit_test_bdf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bdf_LDADD = $(UNIT_LDADD)
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LDADD)
+
+# sriov-tool: the lib/ operations from the shell, for simulator and VM tests
+noinst_PROGRAMS += tests/sriov-tool
+tests_sriov_tool_SOURCES = tests/sriov-tool.c
+tests_sriov_tool_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_sriov_tool_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)

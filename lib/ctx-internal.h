@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The context's insides, shared by the lib/ files only. */
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct pci_access;
+
+struct sriov_ctx {
+        char *root;                     /* absolute, no trailing slash */
+        char *dev_root;
+        uint64_t timeout_usec;
+
+        /* libpci is not thread-safe; one handle per context, behind a lock,
+         * created on first use. */
+        pthread_mutex_t pci_lock;
+        struct pci_access *pacc;
+        int pacc_error;
+};
+
+void pci_access_release(struct sriov_ctx *c);

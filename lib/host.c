@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The host model, read from sysfs:
+ *   bus/pci/devices/BDF/uevent            DRIVER, PCI_CLASS, PCI_ID, PCI_SUBSYS_ID in one read
+ *   bus/pci/devices/BDF/numa_node, driver_override, iommu_group ->, physfn ->
+ *   bus/pci/devices/BDF/sriov_*           PF facts, virtfnN -> links
+ *   bus/pci/devices/BDF/net/              netdevs of the function
+ * Names come from pci.ids and the SR-IOV capability from config space, both
+ * through libpci (pcilib.c). */
+
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "util.h"
+
+sriov_device *sriov_device_free(sriov_device *d) {
+        if (!d)
+                return NULL;
+        free(d->vendor_name);
+        free(d->device_name);
+        free(d->class_name);
+        free(d->driver);
+        free(d->driver_override);
+        free(d->parent);
+        free(d->sriov.cap_mismatch);
+        strv_free(d->netdevs);
+        free(d->vfs);
+        return mfree(d);
+}
+
+static int parse_id_pair(const char *s, uint16_t *ret_a, uint16_t *ret_b) {
+        unsigned a, b;
+        char tail;
+
+        if (sscanf(s, "%x:%x%c", &a, &b, &tail) != 2 || a > 0xffff || b > 0xffff)
+                return -EINVAL;
+        *ret_a = (uint16_t) a;
+        *ret_b = (uint16_t) b;
+        return 0;
+}
+
+/* The kernel's PCI uevent (pci_uevent() in drivers/pci/pci-driver.c) carries
+ * the ids, the class and (from the driver core) the bound driver. */
+static int load_uevent(sriov_ctx *ctx, sriov_device *d) {
+        _cleanup_free_ char *buf = NULL, *p = NULL;
+        bool have_id = false, have_class = false;
+        int r;
+
+        p = sysfs_dev_path(ctx, &d->addr, "uevent");
+        if (!p)
+                return -ENOMEM;
+        r = read_full_file(p, &buf, NULL, 16 * 1024);
+        if (r < 0)
+                return r;
+
+        for (char *line = buf, *next; line && *line; line = next) {
+                char *eq;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq++ = 0;
+                if (streq(line, "DRIVER")) {
+                        if (!driver_name_is_valid(eq))
+                                return -EBADMSG;
+                        free(d->driver);
+                        d->driver = strdup(eq);
+                        if (!d->driver)
+                                return -ENOMEM;
+                } else if (streq(line, "PCI_CLASS")) {
+                        unsigned k;
+
+                        if (safe_atou(eq, 16, &k) < 0 || k > 0xffffff)
+                                return -EBADMSG;
+                        d->class = k;
+                        have_class = true;
+                } else if (streq(line, "PCI_ID")) {
+                        if (parse_id_pair(eq, &d->vendor, &d->device) < 0)
+                                return -EBADMSG;
+                        have_id = true;
+                } else if (streq(line, "PCI_SUBSYS_ID")) {
+                        if (parse_id_pair(eq, &d->subsystem_vendor, &d->subsystem_device) < 0)
+                                return -EBADMSG;
+                }
+        }
+        return have_id && have_class ? 0 : -EBADMSG;
+}
+
+/* Fallback when uevent is unreadable: the individual attributes. */
+static int load_id_files(sriov_ctx *ctx, sriov_device *d) {
+        unsigned v, dev, k, sv = 0, sd = 0;
+        int r;
+
+        r = sysfs_dev_read_uint(ctx, &d->addr, "vendor", 0, &v);
+        if (r < 0)
+                return r;
+        r = sysfs_dev_read_uint(ctx, &d->addr, "device", 0, &dev);
+        if (r < 0)
+                return r;
+        r = sysfs_dev_read_uint(ctx, &d->addr, "class", 0, &k);
+        if (r < 0)
+                return r;
+        (void) sysfs_dev_read_uint(ctx, &d->addr, "subsystem_vendor", 0, &sv);
+        (void) sysfs_dev_read_uint(ctx, &d->addr, "subsystem_device", 0, &sd);
+        if (v > 0xffff || dev > 0xffff || k > 0xffffff || sv > 0xffff || sd > 0xffff)
+                return -EBADMSG;
+        d->vendor = (uint16_t) v;
+        d->device = (uint16_t) dev;
+        d->class = k;
+        d->subsystem_vendor = (uint16_t) sv;
+        d->subsystem_device = (uint16_t) sd;
+
+        r = sysfs_dev_link_name(ctx, &d->addr, "driver", &d->driver);
+        if (r == -ENOENT)
+                d->driver = NULL;
+        else if (r < 0)
+                return r;
+        return 0;
+}
+
+static int load_netdevs(sriov_ctx *ctx, sriov_device *d) {
+        _cleanup_free_ char *p = sysfs_dev_path(ctx, &d->addr, "net");
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        dir = opendir(p);
+        if (!dir)
+                return errno == ENOENT ? 0 : negative_errno();
+        while ((de = readdir(dir))) {
+                if (de->d_name[0] == '.' || !ifname_is_valid(de->d_name))
+                        continue;
+                r = strv_extend(&d->netdevs, de->d_name);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(d->netdevs);
+        return 0;
+}
+
+static int load_parent(sriov_ctx *ctx, sriov_device *d) {
+        _cleanup_free_ char *p = sysfs_dev_path(ctx, &d->addr, NULL);
+        char buf[PATH_MAX], *slash;
+        pci_addr up;
+
+        if (!p)
+                return -ENOMEM;
+        if (!realpath(p, buf))
+                return negative_errno();
+        slash = strrchr(buf, '/');
+        if (!slash)
+                return 0;
+        *slash = 0;
+        slash = strrchr(buf, '/');
+        if (slash && pci_addr_parse(slash + 1, &up) >= 0) {
+                d->parent = strdup(slash + 1);
+                if (!d->parent)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void check_cap_consistency(sriov_device *d) {
+        sriov_pf_info *s = &d->sriov;
+        char buf[256] = "";
+        size_t n = 0;
+
+#define MISMATCH(cond, ...)                                                     \
+        do {                                                                    \
+                if ((cond) && n < sizeof(buf))                                  \
+                        n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%s", n ? "; " : ""), \
+                        n += (size_t) snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__); \
+        } while (0)
+
+        if (!s->cap_read)
+                return;
+        if (!s->cap_present) {
+                MISMATCH(true, "sysfs shows SR-IOV attributes but config space has no SR-IOV capability");
+        } else {
+                /* A driver may lower the limit (pci_sriov_set_totalvfs), never raise it. */
+                MISMATCH(s->total_vfs > s->cap_total_vfs, "sriov_totalvfs %u > TotalVFs %u in config space",
+                         s->total_vfs, s->cap_total_vfs);
+                MISMATCH(s->num_vfs != s->cap_num_vfs, "sriov_numvfs %u != NumVFs %u in config space",
+                         s->num_vfs, s->cap_num_vfs);
+                MISMATCH(s->vf_device != s->cap_vf_device, "sriov_vf_device %04x != VF Device ID %04x in config space",
+                         s->vf_device, s->cap_vf_device);
+                MISMATCH((s->num_vfs > 0) != s->cap_vf_enable, "VF Enable is %s with %u VFs",
+                         s->cap_vf_enable ? "set" : "clear", s->num_vfs);
+                /* Offset and stride may legally change with NumVFs; compare only
+                 * while VFs are enabled, when both describe the same setting. */
+                MISMATCH(s->num_vfs > 0 && s->offset != s->cap_offset, "sriov_offset %u != First VF Offset %u",
+                         s->offset, s->cap_offset);
+                MISMATCH(s->num_vfs > 0 && s->stride != s->cap_stride, "sriov_stride %u != VF Stride %u",
+                         s->stride, s->cap_stride);
+        }
+#undef MISMATCH
+        if (n > 0)
+                s->cap_mismatch = strdup(buf);
+}
+
+static int load_sriov(sriov_ctx *ctx, sriov_device *d) {
+        sriov_pf_info *s = &d->sriov;
+        unsigned v;
+        int r;
+
+        r = sysfs_dev_read_uint(ctx, &d->addr, "sriov_totalvfs", 10, &s->total_vfs);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        d->is_pf = true;
+        r = sysfs_dev_read_uint(ctx, &d->addr, "sriov_numvfs", 10, &s->num_vfs);
+        if (r < 0)
+                return r;
+        (void) sysfs_dev_read_uint(ctx, &d->addr, "sriov_offset", 10, &s->offset);
+        (void) sysfs_dev_read_uint(ctx, &d->addr, "sriov_stride", 10, &s->stride);
+        if (sysfs_dev_read_uint(ctx, &d->addr, "sriov_vf_device", 16, &v) >= 0 && v <= 0xffff)
+                s->vf_device = (uint16_t) v;
+        s->autoprobe = -1;
+        if (sysfs_dev_read_uint(ctx, &d->addr, "sriov_drivers_autoprobe", 10, &v) >= 0)
+                s->autoprobe = v != 0;
+
+        r = pci_read_sriov_cap(ctx, &d->addr, s);
+        if (r < 0)
+                return r;
+        check_cap_consistency(d);
+        return 0;
+}
+
+int sriov_device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
+        _cleanup_(sriov_device_freep) sriov_device *d = NULL;
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->addr = *a;
+        pci_addr_format(a, d->bdf);
+        d->numa_node = -1;
+        d->iommu_group = -1;
+        d->vf_index = -1;
+
+        r = load_uevent(ctx, d);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                free(d->driver);
+                d->driver = NULL;
+                r = load_id_files(ctx, d);
+                if (r < 0)
+                        return r;
+        }
+        d->is_bridge = (d->class >> 8) == 0x0604;
+
+        if (sysfs_dev_read(ctx, a, "numa_node", &s) >= 0) {
+                int n;
+                if (safe_atoi(strstrip(s), 10, &n) >= 0 && n >= 0)
+                        d->numa_node = n;
+        }
+        s = mfree(s);
+
+        if (sysfs_dev_read(ctx, a, "driver_override", &s) >= 0) {
+                strstrip(s);
+                if (!isempty(s) && !streq(s, "(null)"))
+                        d->driver_override = TAKE_PTR(s);
+        }
+        s = mfree(s);
+
+        if (sysfs_dev_link_name(ctx, a, "iommu_group", &s) >= 0) {
+                int g;
+                if (safe_atoi(s, 10, &g) >= 0 && g >= 0)
+                        d->iommu_group = g;
+        }
+        s = mfree(s);
+
+        r = sysfs_dev_link_name(ctx, a, "physfn", &s);
+        if (r >= 0 && pci_addr_parse(s, &d->physfn) >= 0)
+                d->is_vf = true;
+        s = mfree(s);
+
+        r = load_sriov(ctx, d);
+        if (r < 0)
+                return r;
+        r = load_netdevs(ctx, d);
+        if (r < 0)
+                return r;
+        r = load_parent(ctx, d);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        (void) pci_names_lookup(ctx, d->vendor, d->device, d->class,
+                                &d->vendor_name, &d->device_name, &d->class_name);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+sriov_host *sriov_host_free(sriov_host *h) {
+        if (!h)
+                return NULL;
+        for (size_t i = 0; i < h->n_devices; i++)
+                sriov_device_free(h->devices[i]);
+        free(h->devices);
+        return mfree(h);
+}
+
+static int cmp_dev(const void *a, const void *b) {
+        const sriov_device *x = *(sriov_device * const *) a, *y = *(sriov_device * const *) b;
+
+        return pci_addr_compare(&x->addr, &y->addr);
+}
+
+static size_t host_lower_bound(const sriov_host *h, const pci_addr *a) {
+        size_t lo = 0, hi = h->n_devices;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pci_addr_compare(&h->devices[mid]->addr, a) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+sriov_device *sriov_host_find(const sriov_host *h, const pci_addr *a) {
+        size_t i = host_lower_bound(h, a);
+
+        if (i < h->n_devices && pci_addr_equal(&h->devices[i]->addr, a))
+                return h->devices[i];
+        return NULL;
+}
+
+sriov_device *sriov_host_find_netdev(const sriov_host *h, const char *ifname) {
+        for (size_t i = 0; i < h->n_devices; i++)
+                if (strv_contains(h->devices[i]->netdevs, ifname))
+                        return h->devices[i];
+        return NULL;
+}
+
+/* Which VF of its PF is d? The PF's virtfnN links are the kernel's answer;
+ * the routing-id arithmetic is used while the links are not (yet) there. */
+static int vf_index_of(sriov_ctx *ctx, const sriov_device *pf, const sriov_device *vf) {
+        uint32_t pf_rid = pci_addr_rid(&pf->addr), vf_rid = pci_addr_rid(&vf->addr);
+
+        if (pf->sriov.stride == 0 || vf_rid < pf_rid + pf->sriov.offset || pf->addr.domain != vf->addr.domain)
+                return -1;
+        if ((vf_rid - pf_rid - pf->sriov.offset) % pf->sriov.stride != 0)
+                return -1;
+        return (int) ((vf_rid - pf_rid - pf->sriov.offset) / pf->sriov.stride);
+}
+
+/* Rebuild the PF <-> VF links across the model. */
+static int host_link(sriov_host *h) {
+        for (size_t i = 0; i < h->n_devices; i++) {
+                sriov_device *d = h->devices[i];
+
+                d->pf = NULL;
+                d->vf_index = -1;
+                if (d->is_pf) {
+                        sriov_device **v = realloc(d->vfs, sizeof(*v) * MAX(d->sriov.num_vfs, 1u));
+                        if (!v)
+                                return -ENOMEM;
+                        d->vfs = v;
+                        d->n_vfs = d->sriov.num_vfs;
+                        memset(v, 0, sizeof(*v) * d->n_vfs);
+                }
+        }
+        for (size_t i = 0; i < h->n_devices; i++) {
+                sriov_device *d = h->devices[i], *pf;
+                int idx;
+
+                if (!d->is_vf)
+                        continue;
+                pf = sriov_host_find(h, &d->physfn);
+                if (!pf || !pf->is_pf)
+                        continue;
+                d->pf = pf;
+                idx = vf_index_of(h->ctx, pf, d);
+                d->vf_index = idx;
+                if (idx >= 0 && (size_t) idx < pf->n_vfs)
+                        pf->vfs[idx] = d;
+        }
+        return 0;
+}
+
+int sriov_host_scan(sriov_ctx *ctx, sriov_host **ret) {
+        _cleanup_(sriov_host_freep) sriov_host *h = NULL;
+        _cleanup_free_ char *p = NULL;
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        size_t alloc = 0;
+        int r;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->ctx = ctx;
+
+        p = sysfs_path(ctx, "bus/pci/devices");
+        if (!p)
+                return -ENOMEM;
+        dir = opendir(p);
+        if (!dir)
+                return negative_errno();
+        while ((de = readdir(dir))) {
+                sriov_device *d;
+                pci_addr a;
+
+                if (pci_addr_parse(de->d_name, &a) < 0)
+                        continue;
+                r = sriov_device_load(ctx, &a, &d);
+                if (r == -ENOENT)
+                        continue;       /* vanished while we looked */
+                if (r < 0)
+                        return r;
+                if (h->n_devices == alloc) {
+                        size_t na = alloc ? alloc * 2 : 64;
+                        sriov_device **n = realloc(h->devices, na * sizeof(*n));
+                        if (!n) {
+                                sriov_device_free(d);
+                                return -ENOMEM;
+                        }
+                        h->devices = n;
+                        alloc = na;
+                }
+                h->devices[h->n_devices++] = d;
+        }
+        if (h->n_devices > 1)
+                qsort(h->devices, h->n_devices, sizeof(*h->devices), cmp_dev);
+        r = host_link(h);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+static int host_insert(sriov_host *h, sriov_device *d) {
+        size_t i = host_lower_bound(h, &d->addr);
+        sriov_device **n;
+
+        if (i < h->n_devices && pci_addr_equal(&h->devices[i]->addr, &d->addr)) {
+                sriov_device_free(h->devices[i]);
+                h->devices[i] = d;
+                return 0;
+        }
+        n = realloc(h->devices, (h->n_devices + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        h->devices = n;
+        memmove(n + i + 1, n + i, (h->n_devices - i) * sizeof(*n));
+        n[i] = d;
+        h->n_devices++;
+        return 0;
+}
+
+static void host_remove_at(sriov_host *h, size_t i) {
+        sriov_device_free(h->devices[i]);
+        memmove(h->devices + i, h->devices + i + 1, (h->n_devices - i - 1) * sizeof(*h->devices));
+        h->n_devices--;
+}
+
+static bool strv_equal(char * const *a, char * const *b) {
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+bool sriov_device_equal(const sriov_device *a, const sriov_device *b) {
+        return pci_addr_equal(&a->addr, &b->addr) &&
+                a->vendor == b->vendor && a->device == b->device && a->class == b->class &&
+                a->subsystem_vendor == b->subsystem_vendor && a->subsystem_device == b->subsystem_device &&
+                streq_ptr(a->driver, b->driver) && streq_ptr(a->driver_override, b->driver_override) &&
+                a->numa_node == b->numa_node && a->iommu_group == b->iommu_group &&
+                strv_equal(a->netdevs, b->netdevs) &&
+                a->is_pf == b->is_pf && a->is_vf == b->is_vf &&
+                (!a->is_vf || pci_addr_equal(&a->physfn, &b->physfn)) &&
+                (!a->is_pf || (a->sriov.total_vfs == b->sriov.total_vfs &&
+                               a->sriov.num_vfs == b->sriov.num_vfs &&
+                               a->sriov.offset == b->sriov.offset &&
+                               a->sriov.stride == b->sriov.stride &&
+                               a->sriov.vf_device == b->sriov.vf_device &&
+                               a->sriov.autoprobe == b->sriov.autoprobe &&
+                               streq_ptr(a->sriov.cap_mismatch, b->sriov.cap_mismatch)));
+}
+
+/* Re-read one device. For a PF the whole family is re-read: VFs listed by its
+ * virtfnN links are (re)loaded, and VFs that no longer exist are dropped. */
+int sriov_host_refresh(sriov_host *h, const pci_addr *a, bool *ret_changed) {
+        sriov_device *d = NULL, *old;
+        bool changed = false;
+        int r;
+
+        r = sriov_device_load(h->ctx, a, &d);
+        old = sriov_host_find(h, a);
+        if (r == -ENOENT) {
+                if (old) {
+                        host_remove_at(h, host_lower_bound(h, a));
+                        changed = true;
+                }
+        } else if (r < 0)
+                return r;
+        else {
+                changed = !old || !sriov_device_equal(old, d);
+                r = host_insert(h, d);
+                if (r < 0) {
+                        sriov_device_free(d);
+                        return r;
+                }
+        }
+
+        if (d && d->is_pf) {
+                /* Drop VFs of this PF that are gone; load the ones now listed. */
+                for (size_t i = 0; i < h->n_devices;) {
+                        sriov_device *v = h->devices[i];
+
+                        if (v->is_vf && pci_addr_equal(&v->physfn, a) && !sysfs_dev_exists(h->ctx, &v->addr, NULL)) {
+                                host_remove_at(h, i);
+                                changed = true;
+                                continue;
+                        }
+                        i++;
+                }
+                for (unsigned n = 0; n < d->sriov.num_vfs; n++) {
+                        _cleanup_free_ char *name = NULL;
+                        char link[32];
+                        pci_addr va;
+                        bool c = false;
+
+                        (void) snprintf(link, sizeof(link), "virtfn%u", n);
+                        if (sysfs_dev_link_name(h->ctx, a, link, &name) < 0 || pci_addr_parse(name, &va) < 0)
+                                continue;
+                        r = sriov_host_refresh(h, &va, &c);
+                        if (r < 0)
+                                return r;
+                        changed = changed || c;
+                }
+        }
+
+        r = host_link(h);
+        if (r < 0)
+                return r;
+        if (ret_changed)
+                *ret_changed = changed;
+        return 0;
+}
+
+int sriov_host_resolve(const sriov_host *h, const char *ref, sriov_device **ret, sriov_error *err) {
+        sriov_device *d;
+        pci_addr a;
+
+        if (isempty(ref))
+                return sriov_error_set(err, -EINVAL, "Empty device name");
+        if (pci_addr_parse(ref, &a) >= 0) {
+                d = sriov_host_find(h, &a);
+                if (!d) {
+                        char bdf[PCI_ADDR_STRLEN];
+                        return sriov_error_set(err, -ENODEV, "No PCI function %s", pci_addr_format(&a, bdf));
+                }
+                *ret = d;
+                return 0;
+        }
+        if (!ifname_is_valid(ref))
+                return sriov_error_set(err, -EINVAL,
+                                       "Invalid device \"%.64s\": expected a PCI address (DDDD:BB:DD.F or BB:DD.F) or an interface name",
+                                       ref);
+        d = sriov_host_find_netdev(h, ref);
+        if (!d)
+                return sriov_error_set(err, -ENODEV, "No PCI function has network interface %s", ref);
+        *ret = d;
+        return 0;
+}

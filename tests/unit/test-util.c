@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "groups.h"
+#include "tests.h"
+#include "util.h"
+
+static void test_numbers(void) {
+        unsigned u;
+        int i;
+
+        CHECK_INT(safe_atou("42", 10, &u), 0);
+        CHECK_INT(u, 42);
+        CHECK_INT(safe_atou("0x10", 0, &u), 0);
+        CHECK_INT(u, 16);
+        CHECK_INT(safe_atou("-1", 10, &u), -EINVAL);
+        CHECK_INT(safe_atou(" 1", 10, &u), -EINVAL);
+        CHECK_INT(safe_atou("1 ", 10, &u), -EINVAL);
+        CHECK_INT(safe_atou("", 10, &u), -EINVAL);
+        CHECK_INT(safe_atou("4294967296", 10, &u), -ERANGE);
+        CHECK_INT(safe_atoi("-1", 10, &i), 0);
+        CHECK_INT(i, -1);
+        CHECK_INT(parse_boolean("on"), 1);
+        CHECK_INT(parse_boolean("0"), 0);
+        CHECK_INT(parse_boolean("maybe"), -EINVAL);
+}
+
+static void test_strv(void) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        CHECK_INT(strv_extend(&l, "b"), 0);
+        CHECK_INT(strv_extend(&l, "a"), 0);
+        strv_sort(l);
+        CHECK_STR(l[0], "a");
+        CHECK_STR(l[1], "b");
+        CHECK(l[2] == NULL);
+        CHECK(strv_contains(l, "b"));
+        CHECK(!strv_contains(l, "c"));
+        CHECK_INT(strv_length(l), 2);
+}
+
+static void test_files(void) {
+        char dir[] = "/tmp/sriovd-test-XXXXXX";
+        _cleanup_free_ char *p = NULL, *s = NULL;
+        struct stat st;
+
+        CHECK(mkdtemp(dir) != NULL);
+        p = strdup_printf("%s/f", dir);
+        CHECK_INT(write_file_atomic(p, "hello\nworld\n", 12, 0600), 0);
+        CHECK_INT(read_one_line_file(p, &s), 0);
+        CHECK_STR(s, "hello");
+        CHECK_INT(stat(p, &st), 0);
+        CHECK_INT(st.st_mode & 0777, 0600);
+        free(s);
+        s = NULL;
+        CHECK_INT(read_full_file(p, &s, NULL, 4), -EFBIG);
+        CHECK_INT(unlink(p), 0);
+        CHECK_INT(read_one_line_file(p, &s), -ENOENT);
+        CHECK_INT(rmdir(dir), 0);
+}
+
+static void test_regions(void) {
+        iommu_region *r = NULL;
+        size_t n = 0;
+
+        CHECK_INT(iommu_parse_reserved_regions("0x00000000fee00000 0x00000000feefffff msi\n"
+                                               "0x00000000000a0000 0x00000000000bffff direct-relaxable\n",
+                                               &r, &n), 0);
+        CHECK_INT(n, 2);
+        if (n == 2) {
+                CHECK_INT(r[0].start, 0xfee00000ULL);
+                CHECK_INT(r[0].end, 0xfeefffffULL);
+                CHECK_STR(r[0].type, "msi");
+                CHECK_STR(r[1].type, "direct-relaxable");
+        }
+        for (size_t i = 0; i < n; i++)
+                free(r[i].type);
+        free(r);
+        CHECK_INT(iommu_parse_reserved_regions("", &r, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK_INT(iommu_parse_reserved_regions("0x10 0x01 msi\n", &r, &n), -EBADMSG);
+        CHECK_INT(iommu_parse_reserved_regions("garbage\n", &r, &n), -EBADMSG);
+}
+
+static void test_errno_names(void) {
+        CHECK_STR(errno_name(-EBUSY), "EBUSY");
+        CHECK_STR(errno_name(ERANGE), "ERANGE");
+        CHECK_INT(errno_from_name("ENOENT"), ENOENT);
+        CHECK_INT(errno_from_name("EWHATEVER"), -EINVAL);
+}
+
+int main(void) {
+        test_numbers();
+        test_strv();
+        test_files();
+        test_regions();
+        test_errno_names();
+        TEST_MAIN_END();
+}
