@@ -2,6 +2,15 @@
 sbin_PROGRAMS += sriovd
 sriovd_SOURCES = \
 	daemon/main.c \
-	daemon/scan.c daemon/scan.h
+	daemon/daemon.c daemon/daemon.h \
+	daemon/scan.c daemon/scan.h \
+	daemon/lanes.c daemon/lanes.h \
+	daemon/monitor.c daemon/monitor.h \
+	daemon/auth.c daemon/auth.h \
+	daemon/state.c daemon/state.h \
+	daemon/manager.c daemon/manager.h \
+	daemon/device.c daemon/device.h \
+	daemon/bus-api.h \
+	daemon/bus-errors.c daemon/bus-errors.h
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

@@ -3,36 +3,74 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "daemon.h"
 #include "scan.h"
 #include "util.h"
+
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/sriovd"
 
 static void help(void) {
         printf("Usage: sriovd [OPTIONS]\n"
                "\n"
-               "SR-IOV and VFIO passthrough manager.\n"
+               "SR-IOV and VFIO passthrough manager. Without --scan, runs the service on the\n"
+               "system bus (org.sriovd.Manager1); see sriovd(8) and sriovd-dbus(5).\n"
                "\n"
                "  --scan               Print the host model (PFs, VFs, drivers, IOMMU groups) and exit\n"
                "  --json               With --scan: print JSON (format in docs/json.md)\n"
                "  --sysfs-root DIR     Read and write sysfs under DIR instead of /sys\n"
                "  --dev-root DIR       Look for /dev/vfio and /dev/iommu under DIR instead of /dev\n"
+               "  --state-dir DIR      Keep state in DIR (default " DEFAULT_STATE_DIR ")\n"
+               "  --timeout SEC        Bound on every wait for the kernel (default 10)\n"
+               "  --coalesce-ms MS     Window that coalesces a burst of uevents (default 50)\n"
+               "  --uevent-source SRC  auto, udev, kernel or none (default auto)\n"
+               "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n");
 }
 
+static int parse_level(const char *s) {
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(s, names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
 int main(int argc, char *argv[]) {
-        enum { ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_VERSION };
+        enum {
+                ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT,
+                ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION,
+        };
         static const struct option options[] = {
                 { "scan", no_argument, NULL, ARG_SCAN },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "dev-root", required_argument, NULL, ARG_DEV_ROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "coalesce-ms", required_argument, NULL, ARG_COALESCE },
+                { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
-        const char *sysfs_root = NULL, *dev_root = NULL;
+        DaemonConfig config = {
+                .state_dir = DEFAULT_STATE_DIR,
+                .op_timeout_usec = 10 * 1000000ULL,
+                .coalesce_usec = 50 * 1000ULL,
+                .uevent_source = UEVENT_SOURCE_AUTO,
+        };
+        _cleanup_(daemon_freep) Daemon *d = NULL;
         bool scan = false, json = false;
-        int c;
+        const char *env;
+        unsigned u;
+        int c, r;
+
+        env = getenv("SRIOVD_LOG_LEVEL");
+        if (env && parse_level(env) >= 0)
+                log_max_level = parse_level(env);
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -43,10 +81,53 @@ int main(int argc, char *argv[]) {
                         json = true;
                         break;
                 case ARG_SYSFS_ROOT:
-                        sysfs_root = optarg;
+                        config.sysfs_root = optarg;
                         break;
                 case ARG_DEV_ROOT:
-                        dev_root = optarg;
+                        config.dev_root = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        config.state_dir = optarg;
+                        break;
+                case ARG_TIMEOUT: {
+                        char *end;
+                        double t = strtod(optarg, &end);
+
+                        if (*end || !(t > 0 && t <= 3600)) {
+                                fprintf(stderr, "Invalid --timeout \"%s\": seconds, more than 0 and at most 3600\n", optarg);
+                                return 2;
+                        }
+                        config.op_timeout_usec = (uint64_t) (t * 1e6);
+                        break;
+                }
+                case ARG_COALESCE:
+                        if (safe_atou(optarg, 10, &u) < 0 || u > 10000) {
+                                fprintf(stderr, "Invalid --coalesce-ms \"%s\": milliseconds, at most 10000\n", optarg);
+                                return 2;
+                        }
+                        config.coalesce_usec = (uint64_t) u * 1000ULL;
+                        break;
+                case ARG_UEVENT_SOURCE:
+                        if (streq(optarg, "auto"))
+                                config.uevent_source = UEVENT_SOURCE_AUTO;
+                        else if (streq(optarg, "udev"))
+                                config.uevent_source = UEVENT_SOURCE_UDEV;
+                        else if (streq(optarg, "kernel"))
+                                config.uevent_source = UEVENT_SOURCE_KERNEL;
+                        else if (streq(optarg, "none"))
+                                config.uevent_source = UEVENT_SOURCE_NONE;
+                        else {
+                                fprintf(stderr, "Invalid --uevent-source \"%s\": auto, udev, kernel or none\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = parse_level(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "Invalid --log-level \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        log_max_level = r;
                         break;
                 case 'h':
                         help();
@@ -66,8 +147,11 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         if (scan)
-                return run_scan(sysfs_root, dev_root, json) < 0 ? 1 : 0;
+                return run_scan(config.sysfs_root, config.dev_root, json) < 0 ? 1 : 0;
 
-        fprintf(stderr, "Nothing to do: use --scan (the service mode arrives with the D-Bus API)\n");
-        return 2;
+        r = daemon_new(&config, &d);
+        if (r < 0)
+                return 1;
+        r = daemon_run(d);
+        return r < 0 ? 1 : 0;
 }

@@ -162,9 +162,51 @@ bool iommu_group_viable(const iommu_group *g, const sriov_host *host, const char
         return true;
 }
 
+static int scan_facts(sriov_ctx *ctx, iommu_host *h) {
+        _cleanup_free_ char *p = NULL, *noiommu = NULL;
+
+        h->vfio_container = dev_node_exists(ctx, "vfio/vfio", false);
+        h->vfio_cdev = dev_node_exists(ctx, "vfio/devices", true);
+        h->iommufd = dev_node_exists(ctx, "iommu", false);
+        p = sysfs_path(ctx, "module/vfio/parameters/enable_unsafe_noiommu_mode");
+        if (!p)
+                return -ENOMEM;
+        if (read_one_line_file(p, &noiommu) >= 0)
+                h->noiommu_mode = parse_boolean(strstrip(noiommu)) > 0 || streq(noiommu, "Y");
+        return 0;
+}
+
+int iommu_host_scan_facts(sriov_ctx *ctx, iommu_host **ret) {
+        _cleanup_(iommu_host_freep) iommu_host *h = NULL;
+        _cleanup_free_ char *p = NULL;
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        int r;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        p = sysfs_path(ctx, "kernel/iommu_groups");
+        if (!p)
+                return -ENOMEM;
+        dir = opendir(p);
+        if (!dir && errno != ENOENT)
+                return negative_errno();
+        while (dir && (de = readdir(dir)))
+                if (de->d_name[0] != '.') {
+                        h->present = true;
+                        break;
+                }
+        r = scan_facts(ctx, h);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
 int iommu_host_scan(sriov_ctx *ctx, const sriov_host *host, iommu_host **ret) {
         _cleanup_(iommu_host_freep) iommu_host *h = NULL;
-        _cleanup_free_ char *p = NULL, *noiommu = NULL;
+        _cleanup_free_ char *p = NULL;
         _cleanup_closedir_ DIR *dir = NULL;
         struct dirent *de;
         size_t alloc = 0;
@@ -204,23 +246,32 @@ int iommu_host_scan(sriov_ctx *ctx, const sriov_host *host, iommu_host **ret) {
                 }
                 if (r < 0)
                         return r;
-                g->viable = iommu_group_viable(g, host, NULL, &g->reason);
         }
         if (h->n_groups > 1)
                 qsort(h->groups, h->n_groups, sizeof(*h->groups), cmp_group);
         h->present = h->n_groups > 0;
-
-        h->vfio_container = dev_node_exists(ctx, "vfio/vfio", false);
-        h->vfio_cdev = dev_node_exists(ctx, "vfio/devices", true);
-        h->iommufd = dev_node_exists(ctx, "iommu", false);
-        free(p);
-        p = sysfs_path(ctx, "module/vfio/parameters/enable_unsafe_noiommu_mode");
-        if (!p)
-                return -ENOMEM;
-        if (read_one_line_file(p, &noiommu) >= 0)
-                h->noiommu_mode = parse_boolean(strstrip(noiommu)) > 0 || streq(noiommu, "Y");
+        r = scan_facts(ctx, h);
+        if (r < 0)
+                return r;
+        if (host) {
+                r = iommu_host_update_viability(h, host);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(h);
+        return 0;
+}
+
+int iommu_host_update_viability(iommu_host *h, const sriov_host *host) {
+        for (size_t i = 0; i < h->n_groups; i++) {
+                iommu_group *g = &h->groups[i];
+
+                g->reason = mfree(g->reason);
+                g->viable = iommu_group_viable(g, host, NULL, &g->reason);
+                if (!g->viable && !g->reason)
+                        return -ENOMEM;
+        }
         return 0;
 }
 

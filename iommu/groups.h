@@ -39,7 +39,14 @@ typedef struct iommu_host {
         "the kernel has no IOMMU groups: enable VT-d / AMD-Vi in the firmware and boot with " \
         "intel_iommu=on (Intel; AMD enables its IOMMU by default) and iommu=pt"
 
+/* Read the groups (members, type, reserved regions) and the host facts.
+ * Touches sysfs and /dev only, so it may run on any thread. With host, the
+ * viability of each group is computed as well (see iommu_host_update_viability). */
 int iommu_host_scan(sriov_ctx *ctx, const sriov_host *host, iommu_host **ret);
+/* Only the host facts (present, VFIO nodes, no-IOMMU mode): cheap. */
+int iommu_host_scan_facts(sriov_ctx *ctx, iommu_host **ret);
+/* (Re)compute every group's viability from the host model. */
+int iommu_host_update_viability(iommu_host *h, const sriov_host *host);
 iommu_host *iommu_host_free(iommu_host *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(iommu_host *, iommu_host_free);
 

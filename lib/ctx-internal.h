@@ -6,12 +6,16 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "sysfs.h"
+
 struct pci_access;
 
 struct sriov_ctx {
         char *root;                     /* absolute, no trailing slash */
         char *dev_root;
         uint64_t timeout_usec;
+        sriov_late_cb late_cb;
+        void *late_userdata;
 
         /* libpci is not thread-safe; one handle per context, behind a lock,
          * created on first use. */

@@ -502,60 +502,173 @@ bool sriov_device_equal(const sriov_device *a, const sriov_device *b) {
                                streq_ptr(a->sriov.cap_mismatch, b->sriov.cap_mismatch)));
 }
 
-/* Re-read one device. For a PF the whole family is re-read: VFs listed by its
- * virtfnN links are (re)loaded, and VFs that no longer exist are dropped. */
-int sriov_host_refresh(sriov_host *h, const pci_addr *a, bool *ret_changed) {
-        sriov_device *d = NULL, *old;
-        bool changed = false;
+sriov_family *sriov_family_free(sriov_family *f) {
+        if (!f)
+                return NULL;
+        sriov_device_free(f->dev);
+        for (size_t i = 0; i < f->n_vfs; i++)
+                sriov_device_free(f->vfs[i]);
+        free(f->vfs);
+        return mfree(f);
+}
+
+int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
+        _cleanup_(sriov_family_freep) sriov_family *f = NULL;
         int r;
 
-        r = sriov_device_load(h->ctx, a, &d);
-        old = sriov_host_find(h, a);
+        f = calloc(1, sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        f->addr = *a;
+        f->seqnum = sysfs_uevent_seqnum(ctx);
+
+        r = sriov_device_load(ctx, a, &f->dev);
         if (r == -ENOENT) {
-                if (old) {
-                        host_remove_at(h, host_lower_bound(h, a));
-                        changed = true;
-                }
-        } else if (r < 0)
-                return r;
-        else {
-                changed = !old || !sriov_device_equal(old, d);
-                r = host_insert(h, d);
-                if (r < 0) {
-                        sriov_device_free(d);
-                        return r;
-                }
+                *ret = TAKE_PTR(f);
+                return 0;
         }
+        if (r < 0)
+                return r;
 
-        if (d && d->is_pf) {
-                /* Drop VFs of this PF that are gone; load the ones now listed. */
-                for (size_t i = 0; i < h->n_devices;) {
-                        sriov_device *v = h->devices[i];
-
-                        if (v->is_vf && pci_addr_equal(&v->physfn, a) && !sysfs_dev_exists(h->ctx, &v->addr, NULL)) {
-                                host_remove_at(h, i);
-                                changed = true;
-                                continue;
-                        }
-                        i++;
-                }
-                for (unsigned n = 0; n < d->sriov.num_vfs; n++) {
+        if (f->dev->is_pf && f->dev->sriov.num_vfs > 0) {
+                f->vfs = calloc(f->dev->sriov.num_vfs, sizeof(*f->vfs));
+                if (!f->vfs)
+                        return -ENOMEM;
+                for (unsigned n = 0; n < f->dev->sriov.num_vfs; n++) {
                         _cleanup_free_ char *name = NULL;
                         char link[32];
                         pci_addr va;
-                        bool c = false;
 
                         (void) snprintf(link, sizeof(link), "virtfn%u", n);
-                        if (sysfs_dev_link_name(h->ctx, a, link, &name) < 0 || pci_addr_parse(name, &va) < 0)
+                        if (sysfs_dev_link_name(ctx, a, link, &name) < 0 || pci_addr_parse(name, &va) < 0)
                                 continue;
-                        r = sriov_host_refresh(h, &va, &c);
+                        r = sriov_device_load(ctx, &va, &f->vfs[f->n_vfs]);
+                        if (r == -ENOENT)
+                                continue;
                         if (r < 0)
                                 return r;
-                        changed = changed || c;
+                        f->n_vfs++;
+                }
+        }
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+static void host_remove_where(sriov_host *h, size_t i, sriov_change_cb cb, void *userdata) {
+        if (cb)
+                cb(h, SRIOV_DEVICE_REMOVED, h->devices[i], userdata);
+        host_remove_at(h, i);
+}
+
+/* Insert or replace d; reports whether it was new or different. */
+static int host_put(sriov_host *h, sriov_device *d, sriov_change_cb cb, void *userdata) {
+        sriov_device *old = sriov_host_find(h, &d->addr);
+        bool changed = !old || !sriov_device_equal(old, d);
+        sriov_change what = old ? SRIOV_DEVICE_CHANGED : SRIOV_DEVICE_ADDED;
+        int r;
+
+        r = host_insert(h, d);
+        if (r < 0) {
+                sriov_device_free(d);
+                return r;
+        }
+        return changed ? (int) what + 1 : 0;
+}
+
+int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *userdata) {
+        _cleanup_(sriov_family_freep) sriov_family *family = f;
+        pci_addr *touched = NULL;
+        int *what = NULL;
+        size_t n_touched = 0;
+        int r = 0;
+
+        /* Changes are reported after relinking, so that callbacks see the
+         * PF <-> VF links of the new model; removals are reported at once. */
+        touched = calloc(f->n_vfs + 1, sizeof(*touched));
+        what = calloc(f->n_vfs + 1, sizeof(*what));
+        if (!touched || !what) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        if (!f->dev) {
+                size_t i = host_lower_bound(h, &f->addr);
+
+                if (i < h->n_devices && pci_addr_equal(&h->devices[i]->addr, &f->addr)) {
+                        bool was_pf = h->devices[i]->is_pf;
+
+                        host_remove_where(h, i, cb, userdata);
+                        if (was_pf)
+                                for (size_t k = 0; k < h->n_devices;) {
+                                        sriov_device *v = h->devices[k];
+                                        if (v->is_vf && pci_addr_equal(&v->physfn, &f->addr))
+                                                host_remove_where(h, k, cb, userdata);
+                                        else
+                                                k++;
+                                }
+                }
+        } else {
+                bool is_pf = f->dev->is_pf;
+
+                if (is_pf)
+                        for (size_t k = 0; k < h->n_devices;) {
+                                sriov_device *v = h->devices[k];
+                                bool keep = !v->is_vf || !pci_addr_equal(&v->physfn, &f->addr);
+
+                                for (size_t j = 0; !keep && j < f->n_vfs; j++)
+                                        keep = pci_addr_equal(&f->vfs[j]->addr, &v->addr);
+                                if (keep)
+                                        k++;
+                                else
+                                        host_remove_where(h, k, cb, userdata);
+                        }
+
+                touched[n_touched] = f->dev->addr;
+                r = host_put(h, TAKE_PTR(f->dev), cb, userdata);
+                if (r < 0)
+                        goto finish;
+                what[n_touched++] = r;
+                for (size_t j = 0; j < f->n_vfs; j++) {
+                        touched[n_touched] = f->vfs[j]->addr;
+                        r = host_put(h, TAKE_PTR(f->vfs[j]), cb, userdata);
+                        if (r < 0)
+                                goto finish;
+                        what[n_touched++] = r;
                 }
         }
 
         r = host_link(h);
+        if (r < 0)
+                goto finish;
+        for (size_t i = 0; i < n_touched; i++) {
+                sriov_device *d;
+
+                if (what[i] == 0 || !cb)
+                        continue;
+                d = sriov_host_find(h, &touched[i]);
+                if (d)
+                        cb(h, (sriov_change) (what[i] - 1), d, userdata);
+        }
+        r = 0;
+finish:
+        free(touched);
+        free(what);
+        return r;
+}
+
+static void note_change(sriov_host *h, sriov_change change, const sriov_device *d, void *userdata) {
+        *(bool *) userdata = true;
+}
+
+int sriov_host_refresh(sriov_host *h, const pci_addr *a, bool *ret_changed) {
+        sriov_family *f = NULL;
+        bool changed = false;
+        int r;
+
+        r = sriov_family_load(h->ctx, a, &f);
+        if (r < 0)
+                return r;
+        r = sriov_host_merge(h, f, note_change, &changed);
         if (r < 0)
                 return r;
         if (ret_changed)

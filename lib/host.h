@@ -78,9 +78,35 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(sriov_host *, sriov_host_free);
 sriov_device *sriov_host_find(const sriov_host *h, const pci_addr *a);
 sriov_device *sriov_host_find_netdev(const sriov_host *h, const char *ifname);
 
-/* Re-read one device (and, when it is a PF, the set of its VFs) from sysfs.
- * A device that vanished is removed from the model; ret_changed (optional)
- * says whether anything observable changed. */
+/* A fresh read of one device and, when it is a PF, of the VFs its virtfnN
+ * links list. Loading touches only sysfs and the context (safe from a worker
+ * thread); merging changes the model (owner's thread only). */
+typedef struct sriov_family {
+        pci_addr addr;
+        uint64_t seqnum;                /* kernel/uevent_seqnum before the read */
+        sriov_device *dev;              /* NULL: the device is gone */
+        sriov_device **vfs;
+        size_t n_vfs;
+} sriov_family;
+
+int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret);
+sriov_family *sriov_family_free(sriov_family *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(sriov_family *, sriov_family_free);
+
+typedef enum sriov_change {
+        SRIOV_DEVICE_ADDED,
+        SRIOV_DEVICE_REMOVED,
+        SRIOV_DEVICE_CHANGED,
+} sriov_change;
+
+/* Called for each device the merge adds, removes (before it is freed) or changes. */
+typedef void (*sriov_change_cb)(sriov_host *h, sriov_change change, const sriov_device *d, void *userdata);
+
+/* Merge a family into the model: the device is replaced (or removed), and for
+ * a PF its VFs become exactly those loaded. Consumes f. */
+int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *userdata);
+
+/* load + merge, on the calling thread */
 int sriov_host_refresh(sriov_host *h, const pci_addr *a, bool *ret_changed);
 
 /* Read a single device from sysfs. */

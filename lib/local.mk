@@ -10,6 +10,7 @@ lib_libsriov_a_SOURCES = \
 	lib/pcilib.c \
 	lib/host.c lib/host.h \
 	lib/host-json.c \
-	lib/ops.c lib/ops.h
-lib_libsriov_a_CFLAGS = $(AM_CFLAGS) $(PCI_CFLAGS) $(JSONC_CFLAGS)
-LIBSRIOV_LIBS = lib/libsriov.a $(PCI_LIBS) $(JSONC_LIBS)
+	lib/ops.c lib/ops.h \
+	lib/vfattr.c lib/vfattr.h
+lib_libsriov_a_CFLAGS = $(AM_CFLAGS) $(PCI_CFLAGS) $(JSONC_CFLAGS) $(NL_CFLAGS)
+LIBSRIOV_LIBS = lib/libsriov.a $(PCI_LIBS) $(JSONC_LIBS) $(NL_LIBS)

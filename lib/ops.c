@@ -100,7 +100,7 @@ static int numvfs_write(sriov_ctx *ctx, const pci_addr *pf, unsigned count, unsi
                 return -ENOMEM;
         (void) snprintf(val, sizeof(val), "%u", count);
         bdf_of(pf, bdf);
-        r = sysfs_write_bounded(p, val, sriov_ctx_timeout(ctx));
+        r = sysfs_write_bounded(ctx, p, val);
         switch (r) {
         case 0:
                 return 0;
@@ -204,7 +204,7 @@ static int unbind_from(sriov_ctx *ctx, const pci_addr *dev, const char *driver, 
         if (!p)
                 return -ENOMEM;
         bdf_of(dev, bdf);
-        r = sysfs_write_bounded(p, bdf, sriov_ctx_timeout(ctx));
+        r = sysfs_write_bounded(ctx, p, bdf);
         if (r == -ETIMEDOUT)
                 return sriov_error_set(err, r,
                                        "Unbinding %s from %s did not finish within %.1fs: the device is still in use by its user; the kernel completes the unbind once it is released",
@@ -224,7 +224,7 @@ static int probe(sriov_ctx *ctx, const pci_addr *dev, sriov_error *err) {
         if (!p)
                 return -ENOMEM;
         bdf_of(dev, bdf);
-        r = sysfs_write_bounded(p, bdf, sriov_ctx_timeout(ctx));
+        r = sysfs_write_bounded(ctx, p, bdf);
         if (r == -ETIMEDOUT)
                 return sriov_error_set(err, r, "Probing drivers for %s did not finish within %.1fs", bdf,
                                        secs(sriov_ctx_timeout(ctx)));
@@ -366,8 +366,8 @@ int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_
                 if (prior_driver && !sriov_driver_loaded(ctx, prior_driver))
                         return sriov_error_set(err, -ENOENT, "Driver %s is not loaded; cannot give %s back to it",
                                                prior_driver, bdf);
-                /* With no prior driver, an override that matches nothing keeps
-                 * the function unbound until the override is put back. */
+                /* The override makes drivers_probe pick exactly the prior
+                 * driver; with none, the function is simply unbound. */
                 r = write_override(ctx, dev, prior_driver ?: prior_override, err);
                 if (r < 0)
                         return r;
@@ -398,5 +398,37 @@ int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* Order: clear driver_override → unbind the current driver → drivers_probe. */
+int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_error *err) {
+        _cleanup_free_ char *cur = NULL, *now = NULL;
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
+
+        bdf_of(dev, bdf);
+        r = check_device(ctx, dev, err);
+        if (r < 0)
+                return r;
+        r = read_driver(ctx, dev, &cur);
+        if (r < 0)
+                return sriov_error_set(err, r, "Cannot read the driver of %s: %s", bdf, strerror(-r));
+        r = write_override(ctx, dev, NULL, err);
+        if (r < 0)
+                return r;
+        if (cur) {
+                r = unbind_from(ctx, dev, cur, err);
+                if (r < 0)
+                        return r;
+        }
+        r = probe(ctx, dev, err);
+        if (r < 0)
+                return r;
+        r = read_driver(ctx, dev, &now);
+        if (r < 0)
+                return sriov_error_set(err, r, "Cannot read the driver of %s: %s", bdf, strerror(-r));
+        if (ret_driver)
+                *ret_driver = TAKE_PTR(now);
         return 0;
 }

@@ -37,6 +37,10 @@ int sriov_unbind(sriov_ctx *ctx, const pci_addr *dev, char **ret_prior_driver, s
 int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_driver,
                          const char *prior_override, sriov_error *err);
 
+/* Let the kernel choose: clear driver_override, unbind the current driver,
+ * drivers_probe. *ret_driver (optional) gets what bound (NULL: none). */
+int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_error *err);
+
 /* Is this driver loaded (bus/pci/drivers/NAME exists)? */
 bool sriov_driver_loaded(sriov_ctx *ctx, const char *driver);
 /* Drivers that let the IOMMU be handed to user space (the kernel's

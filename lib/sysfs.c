@@ -200,10 +200,27 @@ struct bounded_write {
         pthread_cond_t cond;
         unsigned refs;
         bool done;
+        bool abandoned;         /* the waiter gave up: report through late_cb */
         int result;
         char *path;
         char *value;
+        sriov_late_cb late_cb;
+        void *late_userdata;
 };
+
+void sriov_ctx_set_late_callback(sriov_ctx *c, sriov_late_cb cb, void *userdata) {
+        c->late_cb = cb;
+        c->late_userdata = userdata;
+}
+
+uint64_t sysfs_uevent_seqnum(const sriov_ctx *c) {
+        _cleanup_free_ char *p = sysfs_path(c, "kernel/uevent_seqnum"), *s = NULL;
+        uint64_t v;
+
+        if (!p || read_one_line_file(p, &s) < 0 || safe_atou64(strstrip(s), 10, &v) < 0)
+                return 0;
+        return v;
+}
 
 static void bounded_write_unref(struct bounded_write *w) {
         bool last;
@@ -224,17 +241,23 @@ static void *bounded_write_thread(void *userdata) {
         struct bounded_write *w = userdata;
         int r;
 
+        bool late;
+
         r = write_string_file(w->path, w->value);
         pthread_mutex_lock(&w->lock);
         w->result = r;
         w->done = true;
+        late = w->abandoned;
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&w->lock);
+        if (late && w->late_cb)
+                w->late_cb(w->path, w->value, r, w->late_userdata);
         bounded_write_unref(w);
         return NULL;
 }
 
-int sysfs_write_bounded(const char *path, const char *value, uint64_t timeout_usec) {
+int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value) {
+        uint64_t timeout_usec = c->timeout_usec;
         struct bounded_write *w;
         pthread_condattr_t ca;
         pthread_attr_t attr;
@@ -259,6 +282,8 @@ int sysfs_write_bounded(const char *path, const char *value, uint64_t timeout_us
         pthread_cond_init(&w->cond, &ca);
         pthread_condattr_destroy(&ca);
         w->refs = 2;
+        w->late_cb = c->late_cb;
+        w->late_userdata = c->late_userdata;
 
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -285,6 +310,7 @@ int sysfs_write_bounded(const char *path, const char *value, uint64_t timeout_us
                         break;
         }
         r = w->done ? w->result : -ETIMEDOUT;
+        w->abandoned = !w->done;
         pthread_mutex_unlock(&w->lock);
         bounded_write_unref(w);
         return r;

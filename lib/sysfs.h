@@ -55,9 +55,19 @@ int sysfs_dev_write(const sriov_ctx *c, const pci_addr *a, const char *attr, con
 int sysfs_dev_link_name(const sriov_ctx *c, const pci_addr *a, const char *link, char **ret);
 bool sysfs_dev_exists(const sriov_ctx *c, const pci_addr *a, const char *attr);
 
-/* Write value to path in a helper thread and wait at most timeout_usec for
- * the kernel to return. A write that is still blocked in the kernel when the
- * time is up returns -ETIMEDOUT; it completes (or not) on its own later.
+/* Called from a helper thread when a bounded write that timed out finally
+ * returns from the kernel (result: 0 or negative errno). */
+typedef void (*sriov_late_cb)(const char *path, const char *value, int result, void *userdata);
+void sriov_ctx_set_late_callback(sriov_ctx *c, sriov_late_cb cb, void *userdata);
+
+/* Write value to path in a helper thread and wait at most the context's
+ * timeout for the kernel to return. A write that is still blocked in the
+ * kernel when the time is up returns -ETIMEDOUT; it completes (or not) on its
+ * own later, and the context's late callback reports the outcome then.
  * Used for writes that the kernel may block indefinitely (unbind of a device
  * whose user holds it open, sriov_numvfs while a VF is held). */
-int sysfs_write_bounded(const char *path, const char *value, uint64_t timeout_usec);
+int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value);
+
+/* The kernel's uevent sequence number (kernel/uevent_seqnum), 0 if unknown.
+ * A snapshot taken after reading N reflects every uevent numbered <= N. */
+uint64_t sysfs_uevent_seqnum(const sriov_ctx *c);

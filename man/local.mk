@@ -1,1 +1,3 @@
-# man
+# man/ — manual pages
+man_MANS += man/sriovd.8 man/sriovd-dbus.5
+EXTRA_DIST += man/sriovd.8 man/sriovd-dbus.5

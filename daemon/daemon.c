@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <signal.h>
+#include <stdarg.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-api.h"
+#include "bus-errors.h"
+#include "device.h"
+#include "lanes.h"
+#include "manager.h"
+#include "monitor.h"
+#include "state.h"
+
+int log_max_level = 6;
+
+void log_full(int level, const char *fmt, ...) {
+        static int journal = -1;
+        va_list ap;
+        int saved = errno;
+
+        if (level > log_max_level)
+                return;
+        if (journal < 0)
+                journal = getenv("JOURNAL_STREAM") != NULL;
+        if (journal)
+                fprintf(stderr, "<%d>", level);
+        va_start(ap, fmt);
+        errno = saved;
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        errno = saved;
+}
+
+int log_errno(int level, int r, const char *fmt, ...) {
+        static int journal = -1;
+        va_list ap;
+
+        if (level > log_max_level)
+                return r;
+        if (journal < 0)
+                journal = getenv("JOURNAL_STREAM") != NULL;
+        if (journal)
+                fprintf(stderr, "<%d>", level);
+        va_start(ap, fmt);
+        errno = r < 0 ? -r : r;         /* for %m */
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return r;
+}
+
+static void count_sriov(const sriov_host *h, unsigned *pfs, unsigned *vfs) {
+        *pfs = *vfs = 0;
+        for (size_t i = 0; i < h->n_devices; i++) {
+                *pfs += h->devices[i]->is_pf;
+                *vfs += h->devices[i]->is_vf;
+        }
+}
+
+static void notify_status(Daemon *d) {
+        unsigned pfs, vfs;
+
+        count_sriov(d->host, &pfs, &vfs);
+        (void) sd_notifyf(0, "STATUS=Managing %u SR-IOV PFs with %u VFs", pfs, vfs);
+}
+
+static void on_model_change(sriov_host *h, sriov_change change, const sriov_device *dev, void *userdata) {
+        Daemon *d = userdata;
+
+        device_emit_change(d, change, dev);
+        /* A VF appeared that its PF does not list yet: the PF changed too. */
+        if (change == SRIOV_DEVICE_ADDED && dev->is_vf && (!dev->pf || dev->vf_index < 0 ||
+                                                           (size_t) dev->vf_index >= dev->pf->n_vfs))
+                daemon_mark_dirty(d, &dev->physfn, 0);
+}
+
+int daemon_merge_family(Daemon *d, sriov_family *f) {
+        unsigned pfs0, vfs0, pfs1, vfs1;
+        int r;
+
+        count_sriov(d->host, &pfs0, &vfs0);
+        r = sriov_host_merge(d->host, f, on_model_change, d);
+        if (r < 0)
+                return r;
+        count_sriov(d->host, &pfs1, &vfs1);
+        if (pfs0 != pfs1 || vfs0 != vfs1) {
+                if (d->bus)
+                        (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
+                                                              "NumPFs", "NumVFs", NULL);
+                notify_status(d);
+        }
+        if (pfs0 != pfs1)
+                manager_update_host_facts(d);
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+
+        if (si->ssi_signo == SIGHUP) {
+                log_info("SIGHUP: rescanning");
+                daemon_mark_rescan_all(d);
+                manager_update_host_facts(d);
+                return 0;
+        }
+        log_info("Received %s, shutting down", si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        (void) sd_notify(0, "STOPPING=1");
+        d->shutting_down = true;
+        return sd_event_exit(d->event, 0);
+}
+
+static int setup_bus(Daemon *d) {
+        int r;
+
+        r = sriovd_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus errors: %m");
+        r = sd_bus_open_system(&d->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        (void) sd_bus_set_description(d->bus, "sriovd");
+        r = manager_bus_register(d);
+        if (r >= 0)
+                r = device_bus_register(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        /* Objects are in place: now take the name, so that no call finds us half-ready. */
+        r = sd_bus_request_name(d->bus, SRIOVD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the bus name %s: %m", SRIOVD_BUS_NAME);
+        return 0;
+}
+
+int daemon_new(const DaemonConfig *config, Daemon **ret) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        sigset_t mask;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->config = *config;
+        d->done_fd = -EBADF;
+
+        r = sriov_ctx_new(config->sysfs_root, &d->ctx);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use %s as the sysfs root: %m", config->sysfs_root ?: "/sys");
+        if (config->dev_root) {
+                r = sriov_ctx_set_dev_root(d->ctx, config->dev_root);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid device root %s: %m", config->dev_root);
+        }
+        sriov_ctx_set_timeout(d->ctx, config->op_timeout_usec);
+
+        r = state_load(config->state_dir, &d->state);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the state in %s: %m", config->state_dir);
+        if (d->state->corrupt_saved_as)
+                log_error("The state file was corrupt; kept as %s, starting from the host as it is",
+                          d->state->corrupt_saved_as);
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        if (sd_event_add_signal(d->event, NULL, SIGTERM, on_signal, d) < 0 ||
+            sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d) < 0 ||
+            sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d) < 0)
+                return log_error_errno(-EIO, "Failed to set up signal handling");
+        (void) sd_event_set_watchdog(d->event, true);
+
+        r = lanes_setup(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up workers: %m");
+        /* Listen before the first read, so that nothing that changes in
+         * between goes unnoticed. */
+        r = monitor_setup(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen to uevents: %m");
+
+        r = sriov_host_scan(d->ctx, &d->host);
+        if (r < 0)
+                return log_error_errno(r, "Failed to scan PCI devices under %s: %m", sriov_ctx_root(d->ctx));
+        manager_update_host_facts(d);
+        if (!d->iommu)
+                return log_error_errno(-EIO, "Cannot read the IOMMU facts");
+
+        r = setup_bus(d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Daemon *daemon_free(Daemon *d) {
+        if (!d)
+                return NULL;
+        if (d->done_source && lanes_wait_idle(d, 5 * 1000000ULL) > 0) {
+                /* a worker is stuck in the kernel; its memory stays valid */
+                log_warning("Exiting with kernel operations still running");
+                return NULL;
+        }
+        if (d->bus) {
+                (void) sd_bus_flush(d->bus);
+                d->bus = sd_bus_flush_close_unref(d->bus);
+        }
+        monitor_done(d);
+        if (d->done_source || d->done_fd >= 0)
+                lanes_done(d);
+        sriov_host_free(d->host);
+        iommu_host_free(d->iommu);
+        state_free(d->state);
+        sriov_ctx_free(d->ctx);
+        sd_event_unref(d->event);
+        return mfree(d);
+}
+
+int daemon_run(Daemon *d) {
+        unsigned pfs, vfs;
+        int r;
+
+        count_sriov(d->host, &pfs, &vfs);
+        log_info("sriovd %s ready on %s: %u SR-IOV PFs, %u VFs, IOMMU %s", PACKAGE_VERSION, sriov_ctx_root(d->ctx),
+                 pfs, vfs, d->iommu->present ? "present" : "absent");
+        (void) sd_notify(0, "READY=1");
+        notify_status(d);
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include "lanes.h"
+
+Job *job_new(Daemon *d, JobType type, const pci_addr *a) {
+        Job *j = calloc(1, sizeof(*j));
+
+        if (!j)
+                return NULL;
+        j->daemon = d;
+        j->type = type;
+        j->addr = *a;
+        j->autoprobe = -1;
+        return j;
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        free(j->driver);
+        free(j->prior_driver);
+        free(j->prior_override);
+        free(j->found_driver);
+        free(j->found_override);
+        sriov_family_free(j->family);
+        iommu_host_free(j->groups);
+        sd_bus_message_unref(j->request);
+        return mfree(j);
+}
+
+static int strdup_maybe(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+Job *job_clone_intent(const Job *j) {
+        _cleanup_(job_freep) Job *c = job_new(j->daemon, j->type, &j->addr);
+
+        if (!c)
+                return NULL;
+        c->count = j->count;
+        c->autoprobe = j->autoprobe;
+        c->bind_flags = j->bind_flags;
+        c->complete = j->complete;
+        c->retry = true;
+        if (strdup_maybe(j->driver, &c->driver) < 0 ||
+            strdup_maybe(j->prior_driver, &c->prior_driver) < 0 ||
+            strdup_maybe(j->prior_override, &c->prior_override) < 0)
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+static void job_execute(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        Lane *l = j->lane;
+
+        switch (j->type) {
+        case JOB_SET_NUMVFS:
+                j->r = sriov_set_numvfs(ctx, &j->addr, j->count, j->autoprobe, &j->enabled, &j->error);
+                break;
+        case JOB_BIND:
+                j->r = sriov_bind(ctx, &j->addr, j->driver, j->bind_flags, &j->found_driver, &j->found_override,
+                                  &j->error);
+                break;
+        case JOB_UNBIND:
+                j->r = sriov_unbind(ctx, &j->addr, &j->found_driver, &j->error);
+                break;
+        case JOB_RESTORE:
+                j->r = sriov_restore_driver(ctx, &j->addr, j->prior_driver, j->prior_override, &j->error);
+                break;
+        case JOB_REPROBE:
+                j->r = sriov_reprobe(ctx, &j->addr, &j->found_driver, &j->error);
+                break;
+        case JOB_GROUPS:
+                j->r = iommu_host_scan(ctx, NULL, &j->groups);
+                return;
+        case JOB_REFRESH:
+                j->r = 0;
+                if (j->trigger_seqnum > 0) {
+                        bool covered;
+
+                        pthread_mutex_lock(&j->daemon->lock);
+                        covered = l->covered_seqnum >= j->trigger_seqnum;
+                        pthread_mutex_unlock(&j->daemon->lock);
+                        if (covered)
+                                return; /* a read since then saw it all */
+                }
+                break;
+        }
+        /* Never read a device whose write is still blocked in the kernel:
+         * reads may block too, and what they show is not the final state. */
+        if (j->r != -ETIMEDOUT) {
+                int r = sriov_family_load(ctx, &j->addr, &j->family);
+                if (r < 0 && j->r >= 0)
+                        j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
+                if (r >= 0 && pci_addr_equal(&j->addr, &l->key)) {
+                        pthread_mutex_lock(&j->daemon->lock);
+                        l->covered_seqnum = MAX(l->covered_seqnum, j->family->seqnum);
+                        pthread_mutex_unlock(&j->daemon->lock);
+                }
+        }
+}
+
+static void wake_loop(Daemon *d) {
+        uint64_t one = 1;
+
+        (void) !write(d->done_fd, &one, sizeof(one));
+}
+
+static void push_done_locked(Daemon *d, Job *j) {
+        j->next = NULL;
+        if (d->done_tail)
+                d->done_tail->next = j;
+        else
+                d->done_head = j;
+        d->done_tail = j;
+}
+
+static void *worker(void *userdata) {
+        Lane *l = userdata;
+        Daemon *d = l->daemon;
+
+        for (;;) {
+                Job *j;
+
+                pthread_mutex_lock(&d->lock);
+                j = l->head;
+                if (!j) {
+                        l->running = false;
+                        d->workers--;
+                        pthread_cond_broadcast(&d->workers_cond);
+                        pthread_mutex_unlock(&d->lock);
+                        return NULL;
+                }
+                l->head = j->next;
+                if (!l->head)
+                        l->tail = NULL;
+                pthread_mutex_unlock(&d->lock);
+
+                job_execute(j);
+
+                pthread_mutex_lock(&d->lock);
+                push_done_locked(d, j);
+                if (j->r == -ETIMEDOUT) {
+                        /* The kernel still holds a write of this lane: fail
+                         * what waits behind it rather than block on it too. */
+                        l->pending = true;
+                        while (l->head) {
+                                Job *k = l->head;
+
+                                l->head = k->next;
+                                k->r = sriov_error_set(&k->error, -EINPROGRESS,
+                                                       "An earlier operation on this device is still pending in the kernel");
+                                push_done_locked(d, k);
+                        }
+                        l->tail = NULL;
+                }
+                pthread_mutex_unlock(&d->lock);
+                wake_loop(d);
+        }
+}
+
+pci_addr daemon_lane_key(Daemon *d, const pci_addr *a) {
+        const sriov_device *dev = sriov_host_find(d->host, a);
+        uint32_t rid = pci_addr_rid(a);
+
+        if (dev && dev->is_vf)
+                return dev->physfn;
+        if (dev)
+                return *a;
+        /* not known yet: a VF being created belongs to the PF whose VF
+         * routing-id range holds it */
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                const sriov_device *pf = d->host->devices[i];
+                uint32_t first, last;
+
+                if (!pf->is_pf || pf->addr.domain != a->domain || pf->sriov.total_vfs == 0)
+                        continue;
+                first = pci_addr_rid(&pf->addr) + pf->sriov.offset;
+                last = first + pf->sriov.stride * (pf->sriov.total_vfs - 1);
+                if (rid >= first && rid <= last && pf->sriov.stride > 0 && (rid - first) % pf->sriov.stride == 0)
+                        return pf->addr;
+        }
+        return *a;
+}
+
+Lane *daemon_lane_for(Daemon *d, const pci_addr *a) {
+        pci_addr key = daemon_lane_key(d, a);
+        Lane *l;
+
+        for (l = d->lanes; l; l = l->next)
+                if (pci_addr_equal(&l->key, &key))
+                        return l;
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return NULL;
+        l->key = key;
+        l->daemon = d;
+        pthread_mutex_lock(&d->lock);
+        l->next = d->lanes;
+        d->lanes = l;
+        pthread_mutex_unlock(&d->lock);
+        return l;
+}
+
+uint64_t lane_covered_seqnum(Daemon *d, Lane *l) {
+        uint64_t s;
+
+        pthread_mutex_lock(&d->lock);
+        s = l->covered_seqnum;
+        pthread_mutex_unlock(&d->lock);
+        return s;
+}
+
+int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum) {
+        Lane *l = daemon_lane_for(d, a);
+        Job *j;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        pthread_mutex_lock(&d->lock);
+        for (j = l->head; j; j = j->next)
+                if (j->type == JOB_REFRESH && pci_addr_equal(&j->addr, a)) {
+                        j->trigger_seqnum = seqnum && j->trigger_seqnum ? MAX(seqnum, j->trigger_seqnum) : 0;
+                        pthread_mutex_unlock(&d->lock);
+                        return 0;
+                }
+        pthread_mutex_unlock(&d->lock);
+
+        j = job_new(d, JOB_REFRESH, a);
+        if (!j)
+                return -ENOMEM;
+        j->lane = l;
+        j->trigger_seqnum = seqnum;
+        r = lane_submit(d, j);
+        if (r < 0)
+                job_free(j);
+        return r;
+}
+
+bool lane_is_pending(Daemon *d, Lane *l) {
+        bool p;
+
+        pthread_mutex_lock(&d->lock);
+        p = l->pending;
+        pthread_mutex_unlock(&d->lock);
+        return p;
+}
+
+bool lane_is_busy(Daemon *d, Lane *l) {
+        bool b;
+
+        pthread_mutex_lock(&d->lock);
+        b = l->pending || l->running || l->head;
+        pthread_mutex_unlock(&d->lock);
+        return b;
+}
+
+int lane_submit(Daemon *d, Job *j) {
+        Lane *l = j->lane ?: daemon_lane_for(d, &j->addr);
+        pthread_attr_t attr;
+        pthread_t t;
+        int r = 0;
+
+        if (!l)
+                return -ENOMEM;
+        j->lane = l;
+        pthread_mutex_lock(&d->lock);
+        if (l->pending) {
+                pthread_mutex_unlock(&d->lock);
+                return -EINPROGRESS;
+        }
+        j->next = NULL;
+        if (l->tail)
+                l->tail->next = j;
+        else
+                l->head = j;
+        l->tail = j;
+        if (!l->running) {
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&attr, 256 * 1024);
+                r = -pthread_create(&t, &attr, worker, l);
+                pthread_attr_destroy(&attr);
+                if (r < 0) {
+                        /* take the job back out */
+                        l->head = l->tail = NULL;
+                } else {
+                        l->running = true;
+                        d->workers++;
+                }
+        }
+        pthread_mutex_unlock(&d->lock);
+        return r;
+}
+
+void lanes_late_write(const char *path, const char *value, int result, void *userdata) {
+        Daemon *d = userdata;
+        LateWrite *w;
+        pci_addr a;
+        const char *p;
+
+        /* The device is named by the value (unbind, drivers_probe) or by the
+         * path (bus/pci/devices/BDF/sriov_numvfs). */
+        if (pci_addr_parse(value, &a) < 0) {
+                char bdf[PCI_ADDR_STRLEN] = "";
+
+                p = strstr(path, "/bus/pci/devices/");
+                if (!p)
+                        return;
+                p += strlen("/bus/pci/devices/");
+                (void) snprintf(bdf, sizeof(bdf), "%.*s", (int) strcspn(p, "/"), p);
+                if (pci_addr_parse(bdf, &a) < 0)
+                        return;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return;
+        w->addr = a;
+        w->result = result;
+        w->path = strdup(path);
+        pthread_mutex_lock(&d->lock);
+        w->next = d->late_head;
+        d->late_head = w;
+        pthread_mutex_unlock(&d->lock);
+        wake_loop(d);
+}
+
+unsigned lanes_wait_idle(Daemon *d, uint64_t timeout_usec) {
+        struct timespec deadline;
+        unsigned n;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += (time_t) (timeout_usec / 1000000ULL);
+        deadline.tv_nsec += (long) (timeout_usec % 1000000ULL) * 1000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&d->lock);
+        while (d->workers > 0)
+                if (pthread_cond_timedwait(&d->workers_cond, &d->lock, &deadline) != 0)
+                        break;
+        n = d->workers;
+        pthread_mutex_unlock(&d->lock);
+        return n;
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+int lanes_setup(Daemon *d) {
+        int r;
+
+        pthread_mutex_init(&d->lock, NULL);
+        pthread_cond_init(&d->workers_cond, NULL);
+        d->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (d->done_fd < 0)
+                return negative_errno();
+        r = sd_event_add_io(d->event, &d->done_source, d->done_fd, EPOLLIN, on_done, d);
+        if (r < 0)
+                return r;
+        sriov_ctx_set_late_callback(d->ctx, lanes_late_write, d);
+        return 0;
+}
+
+void lanes_done(Daemon *d) {
+        while (d->lanes) {
+                Lane *l = d->lanes;
+
+                d->lanes = l->next;
+                job_free(l->intent);
+                free(l->pending_what);
+                while (l->head) {
+                        Job *j = l->head;
+                        l->head = j->next;
+                        job_free(j);
+                }
+                free(l);
+        }
+        while (d->done_head) {
+                Job *j = d->done_head;
+                d->done_head = j->next;
+                job_free(j);
+        }
+        while (d->late_head) {
+                LateWrite *w = d->late_head;
+                d->late_head = w->next;
+                free(w->path);
+                free(w);
+        }
+        d->done_source = sd_event_source_disable_unref(d->done_source);
+        d->done_fd = safe_close(d->done_fd);
+        pthread_cond_destroy(&d->workers_cond);
+        pthread_mutex_destroy(&d->lock);
+}
+
+static Lane *lane_find(Daemon *d, const pci_addr *key) {
+        for (Lane *l = d->lanes; l; l = l->next)
+                if (pci_addr_equal(&l->key, key))
+                        return l;
+        return NULL;
+}
+
+static void handle_job(Daemon *d, Job *j) {
+        if (j->family) {
+                int r = daemon_merge_family(d, TAKE_PTR(j->family));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to update the device model: %m");
+        }
+        if (j->r == -ETIMEDOUT) {
+                /* remember what to finish once the kernel is done */
+                job_free(j->lane->intent);
+                j->lane->intent = j->type == JOB_REFRESH ? NULL : job_clone_intent(j);
+                free(j->lane->pending_what);
+                j->lane->pending_what = strdup(j->error.error ? j->error.message : "a kernel write");
+                log_warning("%s", j->lane->pending_what);
+        }
+        if (j->complete)
+                j->complete(j);
+        job_free(j);
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+        LateWrite *late, *keep = NULL;
+        uint64_t v;
+        Job *jobs;
+
+        (void) !read(fd, &v, sizeof(v));
+
+        pthread_mutex_lock(&d->lock);
+        jobs = d->done_head;
+        d->done_head = d->done_tail = NULL;
+        late = d->late_head;
+        d->late_head = NULL;
+        pthread_mutex_unlock(&d->lock);
+
+        while (jobs) {
+                Job *j = jobs;
+
+                jobs = j->next;
+                handle_job(d, j);
+        }
+
+        while (late) {
+                LateWrite *w = late;
+                const sriov_device *dev = sriov_host_find(d->host, &w->addr);
+                pci_addr key = dev && dev->is_vf ? dev->physfn : w->addr;
+                Lane *l = lane_find(d, &key);
+                bool pending, running;
+
+                late = w->next;
+                if (!l) {
+                        free(w->path);
+                        free(w);
+                        continue;
+                }
+                pthread_mutex_lock(&d->lock);
+                pending = l->pending;
+                running = l->running;
+                if (pending)
+                        l->pending = false;
+                pthread_mutex_unlock(&d->lock);
+                if (pending)
+                        l->pending_what = mfree(l->pending_what);
+                if (!pending && running) {
+                        /* the worker has not reported the timeout yet */
+                        w->next = keep;
+                        keep = w;
+                        continue;
+                }
+                if (w->result < 0)
+                        log_warning_errno(w->result, "The pending kernel write to %s finished late and failed: %m", w->path);
+                else
+                        log_notice("The pending kernel write to %s finished late", w->path);
+                if (pending) {
+                        Job *intent = TAKE_PTR(l->intent);
+                        int r;
+
+                        if (!intent)
+                                intent = job_new(d, JOB_REFRESH, &key);
+                        if (intent) {
+                                intent->lane = l;
+                                r = lane_submit(d, intent);
+                                if (r < 0) {
+                                        log_warning_errno(r, "Cannot finish the pending operation: %m");
+                                        job_free(intent);
+                                }
+                        }
+                }
+                daemon_mark_dirty(d, &w->addr, 0);
+                free(w->path);
+                free(w);
+        }
+        if (keep) {
+                pthread_mutex_lock(&d->lock);
+                for (LateWrite *w = keep, *n; w; w = n) {
+                        n = w->next;
+                        w->next = d->late_head;
+                        d->late_head = w;
+                }
+                pthread_mutex_unlock(&d->lock);
+        }
+        return 0;
+}

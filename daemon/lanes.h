@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "daemon.h"
+#include "ops.h"
+
+/* Kernel work runs off the event loop, on worker threads, in lanes: one lane
+ * per PF (its VFs share it) or per stand-alone function. A lane runs its jobs
+ * one after another; different lanes run in parallel. A job whose kernel
+ * write outlives the timeout leaves its lane "pending": the lane refuses new
+ * work until the kernel finishes, then the job's intent is run again. */
+
+typedef enum JobType {
+        JOB_SET_NUMVFS,
+        JOB_BIND,
+        JOB_UNBIND,
+        JOB_RESTORE,
+        JOB_REPROBE,
+        JOB_REFRESH,
+        JOB_GROUPS,                     /* read the IOMMU groups */
+} JobType;
+
+struct Job {
+        Job *next;
+        Daemon *daemon;
+        Lane *lane;
+        JobType type;
+        pci_addr addr;
+
+        /* arguments */
+        unsigned count;
+        int autoprobe;
+        char *driver;
+        unsigned bind_flags;
+        char *prior_driver;             /* JOB_RESTORE: what to restore */
+        char *prior_override;
+        bool retry;                     /* re-run of an intent after a pending write finished */
+        uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */
+
+        /* results, written by the worker */
+        int r;
+        sriov_error error;
+        unsigned enabled;
+        char *found_driver;             /* what sriov_bind()/sriov_unbind() found before */
+        char *found_override;
+        sriov_family *family;           /* fresh read of the device (family) after the work */
+        iommu_host *groups;             /* JOB_GROUPS */
+
+        /* completion, on the event loop */
+        void (*complete)(Job *j);
+        void *userdata;
+        sd_bus_message *request;        /* the call to answer, if any */
+};
+
+struct Lane {
+        Lane *next;
+        Daemon *daemon;
+        pci_addr key;
+        Job *head, *tail;               /* queued; under daemon->lock */
+        bool running;                   /* a worker drains it; under daemon->lock */
+        bool pending;                   /* a write outlived its timeout; under daemon->lock */
+        Job *intent;                    /* event loop only: what to run again */
+        char *pending_what;             /* event loop only: the pending write, for people */
+        uint64_t covered_seqnum;        /* a read of the whole lane reflects uevents up to this; under daemon->lock */
+};
+
+typedef struct LateWrite {
+        struct LateWrite *next;
+        pci_addr addr;
+        int result;
+        char *path;
+} LateWrite;
+
+/* JOB_GROUPS and other host-wide reads run in a lane of their own. */
+#define LANE_HOST_KEY ((pci_addr) { .domain = 0xffffffff, .bus = 0xff, .dev = 0x1f, .func = 7 })
+
+Job *job_new(Daemon *d, JobType type, const pci_addr *a);
+Job *job_free(Job *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free);
+Job *job_clone_intent(const Job *j);
+
+/* The lane a device's work belongs to: its PF's for a VF (also for a VF the
+ * model does not know yet, found by the PFs' routing-id ranges), else its own. */
+Lane *daemon_lane_for(Daemon *d, const pci_addr *a);
+pci_addr daemon_lane_key(Daemon *d, const pci_addr *a);
+/* Queue a re-read of a device (or of the whole lane when a is the lane's
+ * key), unless one is queued already. */
+int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum);
+uint64_t lane_covered_seqnum(Daemon *d, Lane *l);
+bool lane_is_pending(Daemon *d, Lane *l);
+bool lane_is_busy(Daemon *d, Lane *l);
+
+/* Queue a job. Fails with -EINPROGRESS if the lane is pending; the job is
+ * then not consumed. */
+int lane_submit(Daemon *d, Job *j);
+
+int lanes_setup(Daemon *d);
+void lanes_done(Daemon *d);
+/* Wait (bounded) for running workers to finish. Returns the number still running. */
+unsigned lanes_wait_idle(Daemon *d, uint64_t timeout_usec);
+/* The sriov_ctx late-write callback. */
+void lanes_late_write(const char *path, const char *value, int result, void *userdata);

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <libudev.h>
+#include <sys/stat.h>
+
+#include "lanes.h"
+#include "monitor.h"
+
+typedef struct Dirty {
+        pci_addr addr;
+        uint64_t seqnum;                /* newest uevent for it; 0 = unconditional */
+} Dirty;
+
+int devpath_to_pci_addr(const char *devpath, pci_addr *ret) {
+        const char *p = devpath;
+        pci_addr found;
+        bool have = false;
+
+        if (!devpath)
+                return -EINVAL;
+        while (*p) {
+                char buf[PCI_ADDR_STRLEN];
+                pci_addr a;
+                size_t n;
+
+                p += strspn(p, "/");
+                n = strcspn(p, "/");
+                /* only the long form: "pci0000:00" and friends must not match */
+                if (n >= 12 && n < sizeof(buf)) {
+                        memcpy(buf, p, n);
+                        buf[n] = 0;
+                        if (strchr(buf, ':') != strrchr(buf, ':') && pci_addr_parse(buf, &a) >= 0) {
+                                found = a;
+                                have = true;
+                        }
+                }
+                p += n;
+        }
+        if (!have)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+static void coalesce_arm(Daemon *d) {
+        int enabled = SD_EVENT_OFF;
+        uint64_t now;
+
+        if (sd_event_source_get_enabled(d->coalesce_source, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return;         /* the window is open already */
+        if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0)
+                return;
+        (void) sd_event_source_set_time(d->coalesce_source, now + d->config.coalesce_usec);
+        (void) sd_event_source_set_enabled(d->coalesce_source, SD_EVENT_ONESHOT);
+}
+
+void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum) {
+        for (size_t i = 0; i < d->n_dirty; i++)
+                if (pci_addr_equal(&d->dirty[i].addr, a)) {
+                        Dirty *x = &d->dirty[i];
+                        x->seqnum = x->seqnum && seqnum ? MAX(x->seqnum, seqnum) : 0;
+                        coalesce_arm(d);
+                        return;
+                }
+        if (d->n_dirty == d->n_dirty_alloc) {
+                size_t na = d->n_dirty_alloc ? d->n_dirty_alloc * 2 : 64;
+                Dirty *n = realloc(d->dirty, na * sizeof(*n));
+
+                if (!n) {
+                        d->rescan_all_dirty = true;
+                        coalesce_arm(d);
+                        return;
+                }
+                d->dirty = n;
+                d->n_dirty_alloc = na;
+        }
+        d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum };
+        coalesce_arm(d);
+}
+
+void daemon_mark_rescan_all(Daemon *d) {
+        d->rescan_all_dirty = true;
+        coalesce_arm(d);
+}
+
+/* Every device listed in sysfs and every device in the model. */
+static void mark_everything(Daemon *d) {
+        _cleanup_free_ char *p = sysfs_path(d->ctx, "bus/pci/devices");
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+
+        for (size_t i = 0; i < d->host->n_devices; i++)
+                if (!d->host->devices[i]->is_vf)
+                        daemon_mark_dirty(d, &d->host->devices[i]->addr, 0);
+        if (!p)
+                return;
+        dir = opendir(p);
+        if (!dir) {
+                log_warning_errno(-errno, "Cannot list %s: %m", p);
+                return;
+        }
+        while ((de = readdir(dir))) {
+                pci_addr a;
+
+                if (pci_addr_parse(de->d_name, &a) >= 0 && !sriov_host_find(d->host, &a))
+                        daemon_mark_dirty(d, &a, 0);
+        }
+}
+
+typedef struct Grouped {
+        pci_addr key;
+        size_t index;
+} Grouped;
+
+static int cmp_grouped(const void *a, const void *b) {
+        const Grouped *x = a, *y = b;
+        int c = pci_addr_compare(&x->key, &y->key);
+
+        return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static uint64_t seq_merge(uint64_t a, uint64_t b) {
+        /* 0 means "unconditional" and wins */
+        return a && b ? MAX(a, b) : 0;
+}
+
+/* The burst is over: re-read each dirty family once. A PF is read with its
+ * VFs when it, a VF not known yet, or several of its VFs are dirty; a single
+ * known VF is read on its own. */
+static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_free_ Dirty *dirty = NULL;
+        _cleanup_free_ Grouped *g = NULL;
+        size_t n;
+
+        if (d->rescan_all_dirty) {
+                d->rescan_all_dirty = false;
+                mark_everything(d);
+                (void) sd_event_source_set_enabled(d->coalesce_source, SD_EVENT_OFF);
+        }
+        dirty = TAKE_PTR(d->dirty);
+        n = d->n_dirty;
+        d->n_dirty = d->n_dirty_alloc = 0;
+        if (n == 0)
+                return 0;
+
+        g = calloc(n, sizeof(*g));
+        if (!g) {
+                daemon_mark_rescan_all(d);
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                g[i] = (Grouped) { .key = daemon_lane_key(d, &dirty[i].addr), .index = i };
+        qsort(g, n, sizeof(*g), cmp_grouped);
+
+        for (size_t i = 0; i < n;) {
+                size_t end = i + 1;
+                bool family = false;
+                uint64_t seq = dirty[g[i].index].seqnum;
+
+                while (end < n && pci_addr_equal(&g[end].key, &g[i].key))
+                        end++;
+                for (size_t k = i; k < end; k++) {
+                        const pci_addr *a = &dirty[g[k].index].addr;
+                        const sriov_device *dev = sriov_host_find(d->host, a);
+
+                        seq = seq_merge(seq, dirty[g[k].index].seqnum);
+                        if (pci_addr_equal(a, &g[i].key) || !dev)
+                                family = true;
+                }
+                if (family || end - i > 1)
+                        (void) lane_submit_refresh(d, &g[i].key, seq);
+                else
+                        (void) lane_submit_refresh(d, &dirty[g[i].index].addr, seq);
+                d->n_refreshes++;
+                i = end;
+        }
+        return 0;
+}
+
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+
+        for (;;) {
+                struct udev_device *dev = udev_monitor_receive_device(d->monitor);
+                const char *devpath, *subsystem;
+                unsigned long long seqnum;
+                pci_addr a;
+
+                if (!dev) {
+                        if (errno == ENOBUFS) {
+                                /* the socket overflowed: we lost events */
+                                log_warning("uevent socket overflowed; rescanning everything");
+                                daemon_mark_rescan_all(d);
+                                continue;
+                        }
+                        break;
+                }
+                d->n_uevents++;
+                devpath = udev_device_get_devpath(dev);
+                subsystem = udev_device_get_subsystem(dev);
+                seqnum = udev_device_get_seqnum(dev);
+                if (subsystem && (streq(subsystem, "pci") || streq(subsystem, "net")) &&
+                    devpath_to_pci_addr(devpath, &a) >= 0) {
+                        Lane *l = daemon_lane_for(d, &a);
+
+                        /* A read of the whole family started after this event
+                         * was sent reflects it already. */
+                        if (l && seqnum > 0 && lane_covered_seqnum(d, l) >= seqnum)
+                                d->n_uevents_skipped++;
+                        else
+                                daemon_mark_dirty(d, &a, seqnum);
+                        if (streq(subsystem, "pci"))
+                                d->iommu_dirty = true;
+                }
+                udev_device_unref(dev);
+        }
+        return 0;
+}
+
+static UeventSource pick_source(UeventSource want) {
+        struct stat st;
+
+        if (want != UEVENT_SOURCE_AUTO)
+                return want;
+        /* With udevd running, listen to it (its events follow its rules);
+         * without (initramfs, containers), to the kernel. */
+        return stat("/run/udev/control", &st) >= 0 ? UEVENT_SOURCE_UDEV : UEVENT_SOURCE_KERNEL;
+}
+
+int monitor_setup(Daemon *d) {
+        UeventSource src;
+        int r;
+
+        r = sd_event_add_time(d->event, &d->coalesce_source, CLOCK_MONOTONIC, UINT64_MAX, 0, on_coalesce, d);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(d->coalesce_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->coalesce_source, "uevent-coalesce");
+
+        src = pick_source(d->config.uevent_source);
+        if (src == UEVENT_SOURCE_NONE) {
+                log_notice("Not listening to uevents; devices are re-read after each operation and on Rescan()");
+                return 0;
+        }
+        d->udev = udev_new();
+        if (!d->udev)
+                return -ENOMEM;
+        d->monitor = udev_monitor_new_from_netlink(d->udev, src == UEVENT_SOURCE_UDEV ? "udev" : "kernel");
+        if (!d->monitor)
+                return -errno ?: -EIO;
+        r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "pci", NULL);
+        if (r >= 0)
+                r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "net", NULL);
+        if (r < 0)
+                return r;
+        /* absorb storms (thousands of VFs appearing) without overflowing */
+        (void) udev_monitor_set_receive_buffer_size(d->monitor, 64 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(d->monitor);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(d->event, &d->monitor_source, udev_monitor_get_fd(d->monitor), EPOLLIN, on_uevent, d);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(d->monitor_source, "uevents");
+        log_debug("Listening to %s uevents", src == UEVENT_SOURCE_UDEV ? "udev" : "kernel");
+        return 0;
+}
+
+void monitor_done(Daemon *d) {
+        d->monitor_source = sd_event_source_disable_unref(d->monitor_source);
+        d->coalesce_source = sd_event_source_disable_unref(d->coalesce_source);
+        d->monitor = udev_monitor_unref(d->monitor);
+        d->udev = udev_unref(d->udev);
+        free(d->dirty);
+        d->dirty = NULL;
+        d->n_dirty = d->n_dirty_alloc = 0;
+}

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Every named error, and that a refused call changes nothing on the host.
+source "$top_srcdir/tests/daemon/common.sh"
+harness_init
+sim_start x710.json
+bus_start
+daemon_start --uevent-source none --timeout 1
+
+PF=0000:3b:00.0
+
+# unchanged CMD...: the call fails and the simulated host is byte-for-byte the same
+unchanged() {
+        local before after
+        before=$(snapshot)
+        "$@"
+        after=$(snapshot)
+        [ "$before" = "$after" ] || fail "host changed by a refused call: $*"
+}
+
+note "invalid arguments"
+for bad in "" "0000:3b:00" "0000:3b:00.8" "0000:3b:20.0" "../0000:3b:00.0" "0000:3b:00.0/../../x" \
+           "/sys/bus/pci/devices/0000:3b:00.0" "a-very-long-interface-name" "eth0:1" "0000:3b:00.0 "; do
+        unchanged expect_error org.sriovd.Error.InvalidArgument mgr SetNumVFs 'sua{sv}' "$bad" 1 0
+        unchanged expect_error org.sriovd.Error.InvalidArgument mgr Bind 'ssa{sv}' "$bad" vfio-pci 0
+done
+for drv in "" ".." "../vfio-pci" "vfio/pci" "vfio pci"; do
+        unchanged expect_error org.sriovd.Error.InvalidArgument mgr Bind 'ssa{sv}' $PF "$drv" 0
+done
+unchanged expect_error org.sriovd.Error.InvalidArgument mgr Bind 'ssa{sv}' $PF vfio-pci 1 bogus b true
+unchanged expect_error org.sriovd.Error.InvalidArgument mgr Bind 'ssa{sv}' $PF vfio-pci 1 keep_override s yes
+unchanged expect_error org.sriovd.Error.InvalidArgument mgr ListDevices s nonsense
+
+note "unknown devices"
+unchanged expect_error org.sriovd.Error.NoSuchDevice mgr SetNumVFs 'sua{sv}' 0000:99:00.0 1 0
+unchanged expect_error org.sriovd.Error.NoSuchDevice mgr GetDevice s nosuchif0
+unchanged expect_error org.sriovd.Error.NoSuchDevice mgr RestoreDriver s 0000:99:00.0
+
+note "counts beyond totalvfs are refused before anything is written"
+unchanged expect_error org.sriovd.Error.OutOfRange mgr SetNumVFs 'sua{sv}' $PF 65 0
+unchanged expect_error org.sriovd.Error.OutOfRange mgr SetNumVFs 'sua{sv}' $PF 4294967295 0
+
+note "not a PF"
+BRIDGE=$(basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/pci/devices/$PF")")")
+unchanged expect_error org.sriovd.Error.NotSRIOV mgr SetNumVFs 'sua{sv}' "$BRIDGE" 1 0
+unchanged expect_error org.sriovd.Error.NotSRIOV mgr Bind 'ssa{sv}' "$BRIDGE" vfio-pci 0
+
+note "unknown driver"
+unchanged expect_error org.sriovd.Error.NoDriver mgr Bind 'ssa{sv}' $PF nosuchdriver 0
+
+mgr SetNumVFs 'sua{sv}' $PF 2 1 autoprobe b true >/dev/null
+VF0=$(vf_bdf $PF 0)
+VF1=$(vf_bdf $PF 1)
+
+note "the kernel says busy: unbind fails, the binding stays"
+sim_ctl fail unbind "$VF0" EBUSY 1
+unchanged expect_error org.sriovd.Error.DeviceBusy mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0
+assert_eq "$(driver_of "$VF0")" iavf "driver after a refused unbind"
+
+note "a probe that fails is rolled back to the prior driver"
+sim_ctl fail probe "$VF0" ENODEV 1
+expect_error org.sriovd.Error.BindFailed mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0
+assert_eq "$(driver_of "$VF0")" iavf "driver after the rollback"
+assert_eq "$(sysattr "$VF0" driver_override)" "(null)" "override after the rollback"
+
+note "no PF driver: SR-IOV cannot be configured"
+PF2=0000:3b:00.1
+echo $PF2 > "$SIM_ROOT/bus/pci/drivers/i40e/unbind"
+mgr Rescan >/dev/null
+wait_for 5 test "$(prop "$(devpath $PF2)" org.sriovd.Device1 Driver)" = "" || fail "Rescan did not see the unbind"
+unchanged expect_error org.sriovd.Error.NoDriver mgr SetNumVFs 'sua{sv}' $PF2 2 0
+
+note "assigned VFs: the PF driver refuses to disable"
+sim_ctl assign "$VF1"
+expect_error org.sriovd.Error.VFsAssigned mgr SetNumVFs 'sua{sv}' $PF 0 0
+assert_eq "$(sysattr $PF sriov_numvfs)" 2 "VFs still enabled"
+sim_ctl unassign "$VF1"
+
+note "a VFIO user holds a VF: the unbind blocks; bounded wait, pending, then finished"
+mgr Bind 'ssa{sv}' "$VF1" vfio-pci 0 >/dev/null
+sim_ctl hold "$VF1"
+expect_error org.sriovd.Error.Timeout mgr RestoreDriver s "$VF1"
+VF1P=$(devpath "$VF1")
+[ -n "$(prop "$VF1P" org.sriovd.Device1 Pending)" ] || fail "Pending property empty while the unbind waits"
+expect_error org.sriovd.Error.OperationPending mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0
+# the daemon keeps serving everything else meanwhile
+mgr ListDevices s pf >/dev/null || fail "daemon not serving during a pending operation"
+mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 0 0 >/dev/null 2>&1 || true
+sim_ctl release "$VF1"
+wait_for 10 test "$(driver_of "$VF1")" = iavf || fail "the pending restore was not finished"
+wait_for 10 test -z "$(prop "$VF1P" org.sriovd.Device1 Pending)" || fail "Pending not cleared"
+assert_eq "$(mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0)" 's "iavf"' "the PF accepts work again"
+echo ok

@@ -1,0 +1,9 @@
+# tests/daemon — sriovd over a private dbus-daemon and the kernel simulator
+daemon_tests = \
+	tests/daemon/basics.sh \
+	tests/daemon/errors.sh \
+	tests/daemon/auth.sh \
+	tests/daemon/clients.sh \
+	tests/daemon/disconnect.sh
+TESTS += $(daemon_tests)
+EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in
