@@ -356,7 +356,9 @@ static void complete_op(Job *j) {
                 case JOB_BIND:
                 case JOB_UNBIND:
                         /* remember the very first binding sriovd changed */
-                        if (j->r > 0 && state_record_prior(d->state, bdf, j->found_driver, j->found_override) > 0)
+                        if (j->r == 0)
+                                break;  /* nothing had to change */
+                        if (state_record_prior(d->state, bdf, j->found_driver, j->found_override) > 0)
                                 save_state(d);
                         log_info("%s %s%s%s", j->type == JOB_BIND ? "Bound" : "Unbound", bdf,
                                  j->type == JOB_BIND ? " to " : "", j->type == JOB_BIND ? j->driver : "");

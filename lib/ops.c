@@ -118,6 +118,15 @@ static int numvfs_write(sriov_ctx *ctx, const pci_addr *pf, unsigned count, unsi
                 return sriov_error_set(err, r, "No driver bound to %s, or its driver cannot configure SR-IOV; bind the PF driver first", bdf);
         case -EPERM:
                 return sriov_error_set(err, r, "The driver of %s refuses: VFs are assigned to guests; release them first", bdf);
+        case -EINVAL:
+                /* The count is valid (checked above): this is the driver
+                 * talking. i40e, ixgbe and others answer EINVAL when asked to
+                 * disable VFs that are assigned. */
+                if (count == 0)
+                        return sriov_error_set(err, -EPERM,
+                                               "The driver of %s refuses to disable its VFs (EINVAL): VFs are probably assigned to guests; release them first",
+                                               bdf);
+                return sriov_error_set(err, -EIO, "The driver of %s failed to enable %u VFs (EINVAL)", bdf, count);
         default:
                 return sriov_error_set(err, r, "The driver of %s failed to %s VFs: %s", bdf, count ? "enable" : "disable", strerror(-r));
         }

@@ -5,6 +5,7 @@
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v setpriv >/dev/null || skip "no setpriv"
+command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
 sim_start x710.json
 POLKIT_CONF=/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf
 extra=""
@@ -19,6 +20,7 @@ VF0P=$(devpath "$VF0")
 PFP=$(devpath $PF)
 
 nobody() { as_nobody busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
+gnobody() { as_nobody gdbus call --system --dest "$DEST" --object-path "$@"; }
 
 note "reads are open"
 nobody ListDevices s "" >/dev/null || fail "ListDevices denied to nobody"
@@ -30,21 +32,22 @@ as_nobody busctl --system introspect "$DEST" "$VF0P" >/dev/null || fail "introsp
 
 note "changes are denied without polkit, and nothing changes"
 before=$(snapshot)
-expect_error org.sriovd.Error.AccessDenied nobody SetNumVFs 'sua{sv}' $PF 4 0
-expect_error org.sriovd.Error.AccessDenied nobody Bind 'ssa{sv}' "$VF0" vfio-pci 0
-expect_error org.sriovd.Error.AccessDenied nobody Unbind 'sa{sv}' "$VF0" 0
-expect_error org.sriovd.Error.AccessDenied nobody RestoreDriver s "$VF0"
-expect_error org.sriovd.Error.AccessDenied as_nobody busctl --system call "$DEST" "$VF0P" org.sriovd.Device1 Bind 'sa{sv}' vfio-pci 0
-expect_error org.sriovd.Error.AccessDenied as_nobody busctl --system call "$DEST" "$VF0P" org.sriovd.Device1 Unbind 'a{sv}' 0
-expect_error org.sriovd.Error.AccessDenied as_nobody busctl --system call "$DEST" "$VF0P" org.sriovd.Device1 RestoreDriver
-expect_error org.sriovd.Error.AccessDenied as_nobody busctl --system call "$DEST" "$PFP" org.sriovd.PF1 SetNumVFs 'ua{sv}' 4 0
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.SetNumVFs $PF 4 '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.Bind "$VF0" vfio-pci '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.Unbind "$VF0" '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.RestoreDriver "$VF0"
+expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.Bind vfio-pci '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.Unbind '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.RestoreDriver
+expect_error org.sriovd.Error.AccessDenied gnobody "$PFP" --method org.sriovd.PF1.SetNumVFs 4 '{}'
 # property writes are refused by the bus policy itself
-expect_error AccessDenied as_nobody busctl --system set-property "$DEST" "$PFP" org.sriovd.PF1 NumVFs u 4
+expect_error org.freedesktop.DBus.Error.AccessDenied gnobody "$PFP" --method org.freedesktop.DBus.Properties.Set \
+        org.sriovd.PF1 NumVFs '<uint32 4>'
 [ "$before" = "$(snapshot)" ] || fail "a denied call changed the host"
 
 note "only root may own the name"
-expect_error AccessDenied as_nobody busctl --system call org.freedesktop.DBus /org/freedesktop/DBus \
-        org.freedesktop.DBus RequestName su org.sriovd.Manager1 0
+expect_error org.freedesktop.DBus.Error.AccessDenied as_nobody gdbus call --system --dest org.freedesktop.DBus \
+        --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.RequestName org.sriovd.Manager1 0
 
 note "the same calls as root work"
 mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0 >/dev/null || fail "root denied"
@@ -77,7 +80,7 @@ RULES
         # caller did not allow interaction
         expect_error org.freedesktop.DBus.Error.InteractiveAuthorizationRequired \
                 setpriv --reuid daemon --regid daemon --clear-groups -- \
-                busctl --system --allow-interactive-authorization=no call "$DEST" "$MGR" "$IFACE" SetNumVFs 'sua{sv}' $PF 1 0
+                gdbus call --system --dest "$DEST" --object-path "$MGR" --method $IFACE.SetNumVFs $PF 1 '{}' 
         assert_eq "$(sysattr $PF sriov_numvfs)" 3
 else
         note "polkitd not installed: the polkit part is skipped"

@@ -37,7 +37,7 @@ busctl --system get-property "$DEST" "$PFP" org.sriovd.PF1 VFs | grep -q "$VF0P"
 note "changing a non-zero count goes through 0"
 assert_eq "$(mgr SetNumVFs 'sua{sv}' $PF 6 1 autoprobe b true)" "u 6"
 assert_eq "$(sysattr $PF sriov_numvfs)" 6
-grep -q "sriov_numvfs 0 " "$SIM_ROOT/.sim/log" || fail "the daemon did not write 0 first"
+grep -q '0000:3b:00.0/sriov_numvfs "0" 0$' "$SIM_ROOT/.sim/log" || fail "the daemon did not write 0 first"
 VF0=$(vf_bdf $PF 0)
 assert_eq "$(driver_of "$VF0")" iavf "autoprobed VF driver"
 
@@ -47,7 +47,7 @@ assert_eq "$(driver_of "$VF0")" vfio-pci "kernel driver after Bind"
 assert_eq "$(sysattr "$VF0" driver_override)" vfio-pci "override kept for vfio-pci"
 VF0P=$(devpath "$VF0")
 assert_eq "$(prop "$VF0P" org.sriovd.Device1 PriorDriver)" iavf PriorDriver
-grep -q '"prior_driver": "iavf"' "$T/state/state.json" || fail "prior driver not in state.json"
+assert_eq "$(json_get "$T/state/state.json" "d['devices']['$VF0']['prior_driver']")" iavf "prior driver in state.json"
 # binding again is idempotent and keeps the first prior driver
 assert_eq "$(mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0)" 's "vfio-pci"'
 daemon_stop
@@ -65,7 +65,7 @@ assert_eq "$(mgr RestoreDriver s "$VF0")" 's "iavf"'
 VF1=$(vf_bdf $PF 1)
 echo "$VF1" > "$SIM_ROOT/bus/pci/drivers/iavf/unbind"
 mgr Rescan >/dev/null
-wait_for 5 test "$(prop "$(devpath "$VF1")" org.sriovd.Device1 Driver)" = "" || fail "Rescan did not notice the unbind"
+wait_for 5 prop_is "$(devpath "$VF1")" org.sriovd.Device1 Driver "" || fail "Rescan did not notice the unbind"
 assert_eq "$(mgr RestoreDriver s "$VF1")" 's "iavf"' "RestoreDriver without a record"
 
 note "ListDevices"

@@ -8,12 +8,21 @@ MGR=/org/sriovd/Manager1
 IFACE=org.sriovd.Manager1
 
 mgr() { busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
+# gdbus prints the D-Bus error name on failure (busctl does not), so the
+# error tests call through it: gcall PATH IFACE.METHOD ARGS (GVariant text)
+gcall() { local path=$1 method=$2; shift 2; gdbus call --system --dest "$DEST" --object-path "$path" --method "$method" "$@"; }
+gmgr() { local m=$1; shift; gcall "$MGR" "$IFACE.$m" "$@"; }
 # prop PATH IFACE NAME -> the value, busctl's "s \"x\"" unquoted
 prop() { busctl --system get-property "$DEST" "$1" "$2" "$3" | sed -e 's/^[a-z]* //' -e 's/^"\(.*\)"$/\1/'; }
 devpath() { local p; p=$(busctl --system call "$DEST" "$MGR" "$IFACE" GetDevice s "$1" | awk '{print $2}'); p=${p#\"}; echo "${p%\"}"; }
 sysattr() { cat "$SIM_ROOT/bus/pci/devices/$1/$2"; }
 driver_of() { local l="$SIM_ROOT/bus/pci/devices/$1/driver"; [ -L "$l" ] && basename "$(readlink "$l")" || echo "-"; }
 vf_bdf() { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
+
+# predicates for wait_for (which needs a command, not an expanded value)
+prop_is() { [ "$(prop "$1" "$2" "$3")" = "$4" ]; }
+prop_nonempty() { [ -n "$(prop "$1" "$2" "$3")" ]; }
+driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
 

@@ -17,9 +17,9 @@ sleep 0.3
 kill -9 $client
 wait $client 2>/dev/null
 kill -0 "$DAEMON_PID" || fail "daemon died"
-wait_for 10 test "$(driver_of "$VF0")" = vfio-pci || fail "the bind of the vanished caller did not complete"
+wait_for 10 driver_is "$VF0" vfio-pci || fail "the bind of the vanished caller did not complete"
 sim_ctl latency probe 0
 mgr GetDevice s "$VF0" >/dev/null || fail "daemon not answering after the disconnect"
-wait_for 5 test "$(prop "$(devpath "$VF0")" org.sriovd.Device1 Driver)" = vfio-pci || fail "model not updated"
+wait_for 5 prop_is "$(devpath "$VF0")" org.sriovd.Device1 Driver vfio-pci || fail "model not updated"
 grep -q "Cannot reply" "$T/sriovd.log" || note "(the reply to the vanished caller was dropped silently)"
 echo ok

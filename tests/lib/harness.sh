@@ -12,6 +12,8 @@ SIM="$top_builddir/tests/sim/sriov-sim"
 TOPOLOGIES="$top_srcdir/tests/sim/topologies"
 
 skip() { echo "SKIP: $*"; exit 77; }
+# json_get FILE PYTHON-EXPRESSION: evaluate against the parsed document "d"
+json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
@@ -51,7 +53,7 @@ harness_cleanup() {
 # wait_for TIMEOUT_SECONDS COMMAND...: poll (bounded) until the command succeeds
 wait_for() {
         local t=$1 i=0; shift
-        while ! "$@" 2>/dev/null; do
+        while ! "$@" >/dev/null 2>&1; do
                 i=$((i + 1))
                 [ "$i" -gt $((t * 20)) ] && return 1
                 sleep 0.05
