@@ -409,6 +409,15 @@ static Lane *lane_find(Daemon *d, const pci_addr *key) {
 }
 
 static void handle_job(Daemon *d, Job *j) {
+        if (j->type == JOB_REFRESH) {
+                char bdf[PCI_ADDR_STRLEN];
+
+                if (j->family)
+                        log_debug("Re-read %s%s", pci_addr_format(&j->addr, bdf),
+                                  j->family->n_vfs ? " and its VFs" : "");
+                else
+                        log_debug("Skipped re-reading %s: a newer read covers its events", pci_addr_format(&j->addr, bdf));
+        }
         if (j->family) {
                 int r = daemon_merge_family(d, TAKE_PTR(j->family));
                 if (r < 0)

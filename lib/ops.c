@@ -410,10 +410,15 @@ int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_
         return 0;
 }
 
-/* Order: clear driver_override → unbind the current driver → drivers_probe. */
+/* Order: clear driver_override → unbind the current driver → drivers_probe.
+ * The kernel probes a VF without an override only while its PF's
+ * sriov_drivers_autoprobe is 1 (pci_device_can_probe()), so for a VF whose
+ * PF has it off it is turned on around the probe and off again. */
 int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_error *err) {
-        _cleanup_free_ char *cur = NULL, *now = NULL;
+        _cleanup_free_ char *cur = NULL, *now = NULL, *physfn = NULL;
         char bdf[PCI_ADDR_STRLEN];
+        pci_addr pf;
+        unsigned autoprobe = 1;
         int r;
 
         bdf_of(dev, bdf);
@@ -431,7 +436,16 @@ int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_
                 if (r < 0)
                         return r;
         }
+        if (sysfs_dev_link_name(ctx, dev, "physfn", &physfn) >= 0 && pci_addr_parse(physfn, &pf) >= 0 &&
+            sysfs_dev_read_uint(ctx, &pf, "sriov_drivers_autoprobe", 10, &autoprobe) >= 0 && autoprobe == 0) {
+                r = sysfs_dev_write(ctx, &pf, "sriov_drivers_autoprobe", "1");
+                if (r < 0)
+                        return sriov_error_set(err, r, "Cannot enable driver autoprobe on the PF of %s: %s", bdf,
+                                               strerror(-r));
+        }
         r = probe(ctx, dev, err);
+        if (autoprobe == 0)
+                (void) sysfs_dev_write(ctx, &pf, "sriov_drivers_autoprobe", "0");
         if (r < 0)
                 return r;
         r = read_driver(ctx, dev, &now);

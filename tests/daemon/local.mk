@@ -4,6 +4,8 @@ daemon_tests = \
 	tests/daemon/errors.sh \
 	tests/daemon/auth.sh \
 	tests/daemon/clients.sh \
-	tests/daemon/disconnect.sh
+	tests/daemon/disconnect.sh \
+	tests/daemon/concurrency.sh \
+	tests/daemon/uevents.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in
