@@ -34,12 +34,26 @@ harness_init() {
         trap harness_cleanup EXIT
 }
 
+# stop_pids PID...: SIGTERM, up to 5 s to go, then SIGKILL (a process stuck
+# on a blocked simulated write must not hang the test)
+stop_pids() {
+        local p i
+        for p in "$@"; do kill "$p" 2>/dev/null; done
+        for i in $(seq 50); do
+                local alive=0
+                for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+                [ $alive = 0 ] && break
+                sleep 0.1
+        done
+        for p in "$@"; do kill -9 "$p" 2>/dev/null; done
+        for p in "$@"; do wait "$p" 2>/dev/null; done
+}
+
 harness_cleanup() {
         local rc=$?
         set +e
-        if [ -n "${DAEMON_PID:-}" ]; then kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; fi
-        for p in "${HARNESS_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${HARNESS_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+        [ -n "${DAEMON_PID:-}" ] && stop_pids "$DAEMON_PID"
+        [ "${#HARNESS_PIDS[@]}" -gt 0 ] && stop_pids "${HARNESS_PIDS[@]}"
         if [ -n "${SIM_ROOT:-}" ] && mountpoint -q "$SIM_ROOT"; then
                 fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"
         fi
@@ -88,7 +102,8 @@ bus_start() {
 
 # daemon_start [sriovd options...]: sriovd on the simulator and the private bus
 daemon_start() {
-        "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug "$@" \
+        "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
+                --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!
         wait_for 20 busctl --system status org.sriovd.Manager1 --no-pager -q >/dev/null \
@@ -96,7 +111,7 @@ daemon_start() {
 }
 daemon_stop() {
         [ -n "${DAEMON_PID:-}" ] || return 0
-        kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+        stop_pids "$DAEMON_PID"
         DAEMON_PID=
 }
 

@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the simulator tests (tests/sim/*.sh). Each test mounts its own
+# simulator in a fresh directory and always takes it down again (trap).
+# Functions fail the test at once (exit 1) with a message on stderr.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+PATH="$top_builddir/tests/sim:$PATH"
+TOPO="$top_srcdir/tests/sim/topologies"
+SIM_PID=
+SIM_MNT=
+SIM_OWN_MNT=
+SIM_ERR=
+
+skip() {
+        echo "SKIP: $*"
+        exit 77
+}
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+require_root() {
+        [ "$(id -u)" = 0 ] || skip "needs root (FUSE mount with allow_other, sysfs modes)"
+        [ -c /dev/fuse ] || skip "/dev/fuse is missing"
+        command -v sriov-sim >/dev/null || skip "sriov-sim is not built (--disable-simulator?)"
+}
+
+# require_cmd COMMAND PACKAGE
+require_cmd() {
+        command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (Debian package $2)"
+}
+
+# re-run this test inside private namespaces: reexec_in_ns -m|-n ...
+reexec_in_ns() {
+        local var
+        var="SIM_IN_NS_$(printf '%s' "$*" | tr -c 'A-Za-z0-9' _)"
+        if [ -z "${!var:-}" ]; then
+                command -v unshare >/dev/null || skip "unshare is not installed (util-linux)"
+                unshare "$@" true 2>/dev/null || skip "unshare $* is not permitted here"
+                export "$var=1"
+                exec unshare "$@" bash "$0"
+        fi
+}
+
+# is the simulator (still) mounted at $1?
+sim_mounted() {
+        awk -v m="$1" '$5 == m && $0 ~ / - fuse\.sriov-sim / { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+sim_cleanup() {
+        if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+                kill -TERM "$SIM_PID" 2>/dev/null
+                for _ in $(seq 50); do
+                        kill -0 "$SIM_PID" 2>/dev/null || break
+                        sleep 0.1
+                done
+                kill -KILL "$SIM_PID" 2>/dev/null
+        fi
+        if [ -n "$SIM_MNT" ] && sim_mounted "$SIM_MNT"; then
+                umount -l "$SIM_MNT" 2>/dev/null
+        fi
+        if [ -n "$SIM_OWN_MNT" ]; then
+                rmdir "$SIM_OWN_MNT" 2>/dev/null
+        fi
+        if [ -n "$SIM_ERR" ]; then
+                rm -f "$SIM_ERR"
+        fi
+        SIM_PID=
+}
+
+# sim_start TOPOLOGY.json [MOUNTPOINT] [-- sriov-sim options]
+sim_start() {
+        local topo="$1" mnt="${2:-}"
+        shift
+        [ $# -gt 0 ] && shift
+        [ "${1:-}" = "--" ] && shift
+        if [ -z "$mnt" ]; then
+                mnt=$(mktemp -d /tmp/sriov-sim.XXXXXX)
+                SIM_OWN_MNT="$mnt"
+        fi
+        SIM_MNT="$mnt"
+        SIM_ERR=$(mktemp /tmp/sriov-sim-err.XXXXXX)
+        trap sim_cleanup EXIT
+        sriov-sim "$topo" "$SIM_MNT" "$@" 2>"$SIM_ERR" &
+        SIM_PID=$!
+        for _ in $(seq 100); do
+                [ -e "$SIM_MNT/.sim/state" ] && return 0
+                kill -0 "$SIM_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        cat "$SIM_ERR" >&2
+        fail "sriov-sim did not come up on $SIM_MNT"
+}
+
+# stop it the way a user would, and check that it went cleanly
+sim_stop() {
+        local rc=0
+        kill -TERM "$SIM_PID"
+        wait "$SIM_PID" || rc=$?
+        [ "$rc" = 0 ] || fail "sriov-sim exited with $rc after SIGTERM"
+        ! sim_mounted "$SIM_MNT" || fail "$SIM_MNT is still mounted after SIGTERM"
+        SIM_PID=
+        sim_cleanup
+        SIM_OWN_MNT=
+        SIM_ERR=
+}
+
+dev() {
+        echo "$SIM_MNT/bus/pci/devices/$1"
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+        [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# expect_write PATH VALUE RESULT: one write(2), RESULT is 0 or the errno name
+expect_write() {
+        local r
+        r=$(sim-write "$1" "$2")
+        [ "$r" = "$3" ] || fail "write '$2' to ${1#"$SIM_MNT"/}: got $r, expected $3"
+}
+
+ctl() {
+        expect_write "$SIM_MNT/.sim/ctl" "$*" 0
+}
+
+rd() {
+        cat "$1" 2>/dev/null || fail "cannot read ${1#"$SIM_MNT"/}"
+}
+
+link_target() {
+        readlink "$1" || fail "${1#"$SIM_MNT"/} is not a link"
+}
+
+driver_of() {
+        local l
+        l=$(readlink "$(dev "$1")/driver" 2>/dev/null) || { echo none; return; }
+        basename "$l"
+}
+
+# state EXPR: evaluate a python expression over the JSON state dump (d), e.g.
+#   state "dev('0000:3b:00.0')['driver']"
+state() {
+        python3 - "$1" "$SIM_MNT/.sim/state" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[2]))
+def dev(bdf):
+    for x in d["devices"]:
+        if x["bdf"] == bdf:
+            return x
+    return None
+v = eval(sys.argv[1])
+print(json.dumps(v) if not isinstance(v, str) else v)
+EOF
+}
+
+# a process that should be blocked is still running after a while
+expect_blocked() {
+        sleep "${2:-0.5}"
+        kill -0 "$1" 2>/dev/null || fail "${3:-the operation} returned although it should block"
+}
+
+# milliseconds on a monotonic-enough clock
+now_ms() {
+        echo $(($(date +%s%N) / 1000000))
+}

@@ -1,0 +1,390 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=sh
+# shellcheck disable=SC2034  # variables set here are used by the scenarios
+#
+# Functions for the guest scenarios (busybox ash). A scenario is a plain
+# script sourced after this file, in its own subshell, with NAME, T (its
+# transcript) and RESULTS set. It records what the kernel did with `obs`,
+# asserts with `expect*` (a failed expectation fails the scenario but the
+# script goes on, so the transcript stays complete) and may `skip`.
+#
+# Transcript lines are KEY=VALUE, one observation each, in a stable order and
+# free of timing, PIDs and random values, so that they can serve as the
+# reference the kernel simulator is compared with.
+
+IP=/usr/sbin/ip          # iproute2; busybox's `ip` applet has no `vf` support
+PCI=/sys/bus/pci
+STATE=/run/sriovd-vm     # guest-wide state: PF drivers at boot, helper pids
+UEVENTS=$STATE/uevents.log
+
+# ---- transcript and verdict ------------------------------------------------
+
+obs() {
+        _k=$1; shift
+        printf '%s=%s\n' "$_k" "$*" >>"$T"
+}
+
+note() { echo "# $*" >>"$T"; }
+
+fail() {
+        printf '%s\n' "$*" >>"$RESULTS/$NAME.reasons"
+        echo "  FAIL: $*" >&2
+}
+
+# expect KEY ACTUAL EXPECTED: records KEY=ACTUAL, fails if it is not EXPECTED.
+expect() {
+        obs "$1" "$2"
+        [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+
+# expect_glob KEY ACTUAL PATTERN: like expect, with a shell pattern.
+expect_glob() {
+        obs "$1" "$2"
+        # shellcheck disable=SC2254
+        case $2 in $3) ;; *) fail "$1: got '$2', expected $3" ;; esac
+}
+
+# expect_ne KEY ACTUAL UNEXPECTED
+expect_ne() {
+        obs "$1" "$2"
+        [ "$2" != "$3" ] || fail "$1: got '$2'"
+}
+
+# skip REASON: ends the scenario as skipped (exit 77), e.g. for a missing
+# binary or a device this machine does not have.
+skip() {
+        printf '%s\n' "$*" >"$RESULTS/$NAME.skip"
+        obs skipped "$*"
+        exit 77
+}
+
+# no_reference: this scenario checks the harness or the project, not the
+# kernel; its transcript is not a reference for the simulator.
+no_reference() { : >"$RESULTS/$NAME.noref"; }
+
+# need_bin NAME...: skips unless every binary is there (the project's
+# binaries come from SRIOVD_VM_BINARIES and live in /opt/sriovd/bin).
+need_bin() {
+        for _b in "$@"; do
+                command -v "$_b" >/dev/null 2>&1 || skip "binary '$_b' not provided (pass it in SRIOVD_VM_BINARIES)"
+        done
+}
+
+# ---- small kernel access helpers ------------------------------------------
+
+# rd PATH: the content of a sysfs file without its trailing newline, or
+# "absent", or the errno name of a failing read.
+rd() {
+        if [ ! -e "$1" ]; then
+                echo absent
+                return
+        fi
+        sysfs-io read "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# sw PATH DATA: one write(2) of DATA (escapes \n \0 \xHH); prints ok/ENAME.
+sw() { sysfs-io write "$1" "$2"; }
+
+# sw_t MS PATH DATA [RESULTFILE]: like sw, but prints "pending" after MS ms
+# while the write goes on in the background (RESULTFILE gets its outcome).
+sw_t() {
+        if [ -n "$4" ]; then
+                sysfs-io -t "$1" -o "$4" write "$2" "$3"
+        else
+                sysfs-io -t "$1" write "$2" "$3"
+        fi
+}
+
+# bg_write PATH DATA FILE: starts a write that is expected to block, in the
+# background with its outcome in FILE; sets WPID (the writer) and, after
+# 3 s, BG_RESULT (its outcome, or "pending"). Not for $(...): it sets
+# variables.
+bg_write() {
+        : >"$3"
+        sysfs-io write "$1" "$2" >"$3" 2>&1 &
+        WPID=$!
+        sleep 3
+        BG_RESULT=$(cat "$3")
+        BG_RESULT=${BG_RESULT:-pending}
+}
+
+# uev_op KEY EXPECTED PATH DATA [bydev]: one write, its result asserted and
+# its uevents recorded as KEY.uevent.N.
+uev_op() {
+        uev_begin
+        expect "$1" "$(sw "$3" "$4")" "$2"
+        uev_record "$1.uevent" "$5"
+}
+
+# rd_t MS PATH: read with a timeout; prints the content or "pending".
+rd_t() { sysfs-io -t "$1" read "$2" | tr '\n' ' ' | sed 's/ $//'; }
+
+link_name() { [ -L "$1" ] && basename "$(readlink "$1")" || echo none; }
+drv() { link_name "$PCI/devices/$1/driver"; }
+grp() { link_name "$PCI/devices/$1/iommu_group"; }
+
+# pci_id BDF: "vvvv:dddd"
+pci_id() { echo "$(rd "$PCI/devices/$1/vendor" | sed 's/^0x//'):$(rd "$PCI/devices/$1/device" | sed 's/^0x//')"; }
+
+# find_pf VENDOR DEVICE: the first SR-IOV capable function with that id.
+find_pf() {
+        for _d in "$PCI"/devices/*; do
+                [ -e "$_d/sriov_totalvfs" ] || continue
+                [ "$(cat "$_d/vendor")" = "$1" ] && [ "$(cat "$_d/device")" = "$2" ] && { basename "$_d"; return 0; }
+        done
+        return 1
+}
+
+# vfs PF: the PF's VFs (virtfn0, virtfn1, ... order), space separated.
+vfs() {
+        _i=0 _out=
+        while [ -L "$PCI/devices/$1/virtfn$_i" ]; do
+                _out="$_out $(link_name "$PCI/devices/$1/virtfn$_i")"
+                _i=$((_i + 1))
+        done
+        echo $_out
+}
+
+# virtfn_links PF: the names of the PF's virtfnN links, sorted.
+virtfn_links() { (cd "$PCI/devices/$1" && ls -d virtfn* 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'); }
+
+# cfg_word BDF OFFSET: a 16-bit word of config space as read from the
+# device's sysfs "config" file, as 0xNNNN.
+cfg_word() { printf '0x%s\n' "$(od -An -tx2 -j "$2" -N2 "$PCI/devices/$1/config" | tr -d ' ')"; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s; 0 when it succeeded.
+wait_until() {
+        _n=$(($1 * 10)); shift
+        while [ $_n -gt 0 ]; do
+                "$@" && return 0
+                sleep 0.1
+                _n=$((_n - 1))
+        done
+        "$@"
+}
+
+file_has() { grep -q "$2" "$1" 2>/dev/null; }
+
+# ---- uevents ---------------------------------------------------------------
+# The runner keeps uevent-log running; a scenario brackets an operation with
+# uev_begin and uev_record KEY, which records the events in between as
+# KEY.N=ACTION SUBSYSTEM DEVPATH [PROPS].
+
+seqnum() { cat /sys/kernel/uevent_seqnum; }
+
+uev_begin() { UEV0=$(seqnum); }
+
+# settle: waits (at most 10 s) until no uevent has come for 0.5 s and the
+# logger has caught up with the kernel's counter.
+settle() {
+        _last=$(seqnum) _quiet=0 _n=100
+        while [ $_n -gt 0 ]; do
+                sleep 0.1
+                _n=$((_n - 1))
+                _now=$(seqnum)
+                if [ "$_now" != "$_last" ]; then
+                        _last=$_now _quiet=0
+                        continue
+                fi
+                _quiet=$((_quiet + 1))
+                [ $_quiet -ge 5 ] || continue
+                [ "$_now" = "$UEV0" ] && return 0
+                [ "$(tail -n 1 "$UEVENTS" | cut -d' ' -f1)" -ge "$_now" ] 2>/dev/null && return 0
+        done
+        return 1
+}
+
+# uev_record KEY [bydev]: records the events since uev_begin (after settle)
+# as KEY.N, and their number as KEY.count. With "bydev" the events are
+# grouped by DEVPATH, keeping each device's own order: for operations whose
+# asynchronous work (nvme's reset work on 6.1) races with other events, so
+# that the transcript stays reproducible; KEY.order says so.
+uev_record() {
+        settle || note "uevents did not settle within 10 s"
+        if [ "$2" = bydev ]; then
+                obs "$1.order" by-devpath
+                uev_list | sort -s -k3,3 >"$STATE/uev.tmp"
+        else
+                uev_list >"$STATE/uev.tmp"
+        fi
+        _c=0
+        while read -r _line; do
+                _c=$((_c + 1))
+                obs "$1.$_c" "$_line"
+        done <"$STATE/uev.tmp"
+        obs "$1.count" "$_c"
+        UEV0=$(seqnum)
+}
+
+# uev_list: the events since uev_begin, without recording them.
+uev_list() {
+        while read -r _seq _rest; do
+                case $_seq in ''|\#*) continue ;; esac
+                [ "$_seq" -gt "$UEV0" ] 2>/dev/null && echo "$_rest"
+        done <"$UEVENTS"
+}
+
+# ---- background helpers ----------------------------------------------------
+
+# hold MODE BDF FILE: starts vfio-hold in the background with its output in
+# FILE; waits (10 s) until it holds or fails. HOLD_PID is its pid.
+hold() {
+        vfio-hold "$1" "$2" >"$3" 2>&1 &
+        HOLD_PID=$!
+        echo "$HOLD_PID" >>"$STATE/pids"
+        wait_until 10 eval "grep -q -e '^held' -e '^error=' '$3' || ! alive $HOLD_PID"
+        grep -q '^held' "$3"
+}
+
+# proc_state PID: the process state letter (R, S, D, Z...) or "gone".
+proc_state() {
+        _s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+        echo "${_s:-gone}"
+}
+
+# alive PID: running, not a zombie waiting to be reaped.
+alive() { case $(proc_state "$1") in gone|Z) return 1 ;; esac; }
+
+# try_open MODE BDF: opens like `vfio-hold MODE BDF` and lets go at once;
+# prints "held" or the error (e.g. "open_group:EBUSY").
+try_open() {
+        if hold "$1" "$2" "$STATE/try.out"; then
+                release "$HOLD_PID"
+                echo held
+        else
+                sed -n 's/^error=//p' "$STATE/try.out" | grep . || echo "no answer"
+        fi
+}
+
+# release PID: signals a vfio-hold and waits (10 s) for it to exit.
+release() {
+        kill -TERM "$1" 2>/dev/null
+        wait_until 10 eval "! alive $1"
+}
+
+# ---- the world -------------------------------------------------------------
+
+NVME_ID="0x1b36 0x0010"   # QEMU's NVMe controller
+IGB_ID="0x8086 0x10c9"    # Intel 82576 (QEMU igb)
+
+# shellcheck disable=SC2086
+nvme_pf() { find_pf $NVME_ID; }
+# shellcheck disable=SC2086
+igb_pf() { find_pf $IGB_ID; }
+
+# need_igb: skips the rest of the scenario when this QEMU has no igb device
+# (QEMU < 8); fails when it should have one.
+need_igb() {
+        IGB=$(igb_pf) && return 0
+        [ "$EXPECT_IGB" = 1 ] && fail "igb PF not found although QEMU provides one"
+        return 1
+}
+
+# nvme_online_vfs CTRL N: gives the first N secondary controllers of the
+# NVMe PF controller CTRL (e.g. nvme0) flexible resources (2 queues, 1
+# interrupt) and brings them online, so that the VFs can be driven. QEMU's
+# VFs start offline: the nvme driver's probe fails on them (CSTS=0x2). Needed
+# after every enable. Prints nvme-cli's complaint on failure.
+nvme_online_vfs() {
+        _i=1
+        while [ $_i -le "$2" ]; do
+                nvme virt-mgmt "/dev/$1" -c $_i -r 0 -a 8 -n 2 >/dev/null 2>&1 &&
+                nvme virt-mgmt "/dev/$1" -c $_i -r 1 -a 8 -n 1 >/dev/null 2>&1 &&
+                nvme virt-mgmt "/dev/$1" -c $_i -a 9 >/dev/null 2>&1 || { echo "virt-mgmt on secondary $_i failed"; return 1; }
+                _i=$((_i + 1))
+        done
+}
+
+# nvme_ctrl BDF: the function's NVMe controller (nvmeN) or "none".
+nvme_ctrl() { ls "$PCI/devices/$1/nvme" 2>/dev/null | head -n 1 | grep . || echo none; }
+
+# nvme_state BDF: the state of the function's NVMe controller, or "none".
+nvme_state() {
+        _c=$(nvme_ctrl "$1")
+        [ "$_c" = none ] && echo none || rd "$PCI/devices/$1/nvme/$_c/state"
+}
+nvme_live() { [ "$(nvme_state "$1")" = live ]; }
+
+# record_world: remembers each SR-IOV PF's driver at boot (the runner calls it).
+record_world() {
+        mkdir -p "$STATE"
+        : >"$STATE/pfs"
+        for _d in "$PCI"/devices/*; do
+                [ -e "$_d/sriov_totalvfs" ] || continue
+                _b=$(basename "$_d")
+                echo "$_b $(drv "$_b")" >>"$STATE/pfs"
+        done
+}
+
+# reset_world: every PF bound to its boot driver with no VFs, autoprobe on,
+# no driver_override, no helper left running. Prints what it could not do.
+reset_world() {
+        _ok=0
+        if [ -s "$STATE/pids" ]; then
+                for _p in $(cat "$STATE/pids"); do kill -TERM "$_p" 2>/dev/null; done
+                sleep 0.2
+                : >"$STATE/pids"
+        fi
+        while read -r _pf _drv; do
+                _dir=$PCI/devices/$_pf
+                [ "$(rd "$_dir/driver_override")" = "(null)" ] || sw "$_dir/driver_override" '\n' >/dev/null
+                if [ "$(drv "$_pf")" != "$_drv" ] && [ "$_drv" != none ]; then
+                        [ "$(drv "$_pf")" = none ] || sw "$_dir/driver/unbind" "$_pf" >/dev/null
+                        sw "$PCI/drivers/$_drv/bind" "$_pf" >/dev/null
+                fi
+                if [ "$(rd "$_dir/sriov_numvfs")" != 0 ]; then
+                        _r=$(sw_t 30000 "$_dir/sriov_numvfs" 0)
+                        [ "$_r" = ok ] || { echo "$_pf: sriov_numvfs 0: $_r"; _ok=1; }
+                fi
+                sw "$_dir/sriov_drivers_autoprobe" 1 >/dev/null
+                [ "$(drv "$_pf")" = "$_drv" ] || { echo "$_pf: driver $(drv "$_pf"), want $_drv"; _ok=1; }
+        done <"$STATE/pfs"
+        return $_ok
+}
+
+# ---- the project's daemon on a private bus ---------------------------------
+
+BUS_SOCKET=$STATE/bus
+
+# start_bus: a private dbus-daemon (system-bus policy that allows everything
+# plus the project's policy when carried in /opt/sriovd/dbus-1/system.d);
+# exports DBUS_SYSTEM_BUS_ADDRESS for sriovd and sriovctl.
+start_bus() {
+        mkdir -p "$STATE" /opt/sriovd/dbus-1/system.d
+        rm -f "$BUS_SOCKET"
+        dbus-daemon --config-file=/vm/dbus.conf --fork || return 1
+        wait_until 10 test -S "$BUS_SOCKET" || return 1
+        export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$BUS_SOCKET
+}
+
+stop_bus() {
+        [ -e "$STATE/bus.pid" ] && kill -TERM "$(cat "$STATE/bus.pid")" 2>/dev/null
+        rm -f "$STATE/bus.pid" "$BUS_SOCKET"
+        unset DBUS_SYSTEM_BUS_ADDRESS
+}
+
+# bus_has_name NAME: the name is owned on the private bus.
+bus_has_name() {
+        dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner "string:$1" 2>/dev/null | grep -q 'boolean true'
+}
+
+# start_sriovd [ARGS...]: the daemon on the private bus (starting the bus if
+# needed), its output in $RESULTS/$NAME.sriovd.log; waits 30 s for its name.
+start_sriovd() {
+        need_bin sriovd
+        [ -n "$DBUS_SYSTEM_BUS_ADDRESS" ] || start_bus || { fail "cannot start dbus-daemon"; return 1; }
+        sriovd "$@" >"$RESULTS/$NAME.sriovd.log" 2>&1 &
+        SRIOVD_PID=$!
+        echo "$SRIOVD_PID" >>"$STATE/pids"
+        wait_until 30 bus_has_name org.sriovd.Manager1
+}
+
+stop_sriovd() {
+        [ -n "$SRIOVD_PID" ] || return 0
+        kill -TERM "$SRIOVD_PID" 2>/dev/null
+        wait_until 10 eval "! alive $SRIOVD_PID"
+        _r=$?
+        SRIOVD_PID=
+        return $_r
+}
