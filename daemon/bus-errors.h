@@ -18,6 +18,7 @@
 #define SRIOVD_ERROR_TIMEOUT            "org.sriovd.Error.Timeout"
 #define SRIOVD_ERROR_OPERATION_PENDING  "org.sriovd.Error.OperationPending"
 #define SRIOVD_ERROR_ACCESS_DENIED      "org.sriovd.Error.AccessDenied"
+#define SRIOVD_ERROR_INVALID_CONFIG     "org.sriovd.Error.InvalidConfig"
 #define SRIOVD_ERROR_FAILED             "org.sriovd.Error.Failed"
 
 extern const sd_bus_error_map sriovd_error_map[];

@@ -9,7 +9,9 @@
 #include "device.h"
 #include "lanes.h"
 #include "manager.h"
+#include "config.h"
 #include "monitor.h"
+#include "reconcile.h"
 #include "state.h"
 
 int log_max_level = 6;
@@ -66,10 +68,15 @@ static void notify_status(Daemon *d) {
         (void) sd_notifyf(0, "STATUS=Managing %u SR-IOV PFs with %u VFs", pfs, vfs);
 }
 
-static void on_model_change(sriov_host *h, sriov_change change, const sriov_device *dev, void *userdata) {
+static void on_model_change(sriov_host *h, sriov_change change, const sriov_device *dev, const sriov_device *old,
+                            void *userdata) {
         Daemon *d = userdata;
 
         device_emit_change(d, change, dev);
+        /* hot-plugged, or its driver (re)bound: the declared configuration comes back */
+        if (dev->is_pf && ((change == SRIOV_DEVICE_ADDED && d->ready_sent) ||
+                           (change == SRIOV_DEVICE_CHANGED && old && !old->driver && dev->driver)))
+                daemon_reapply(d, &dev->addr, change == SRIOV_DEVICE_ADDED ? "it appeared" : "its driver was bound");
         /* A VF appeared that its PF does not list yet: the PF changed too. */
         if (change == SRIOV_DEVICE_ADDED && dev->is_vf && (!dev->pf || dev->vf_index < 0 ||
                                                            (size_t) dev->vf_index >= dev->pf->n_vfs))
@@ -96,13 +103,35 @@ int daemon_merge_family(Daemon *d, sriov_family *f) {
         return 0;
 }
 
+static void applied_quietly(Daemon *d, ApplyBatch *b, void *userdata) {
+        if (apply_batch_n_failed(b) > 0)
+                log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
+}
+
+static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
+        unsigned pfs, vfs;
+
+        count_sriov(d->host, &pfs, &vfs);
+        if (apply_batch_n_failed(b) > 0)
+                log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
+        else if (apply_batch_n_steps(b) > 0)
+                log_info("The configuration was applied: %zu change(s)", apply_batch_n_steps(b));
+        log_info("sriovd %s ready on %s: %u SR-IOV PFs, %u VFs, IOMMU %s", PACKAGE_VERSION, sriov_ctx_root(d->ctx),
+                 pfs, vfs, d->iommu->present ? "present" : "absent");
+        d->ready_sent = true;
+        (void) sd_notify(0, "READY=1");
+        notify_status(d);
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Daemon *d = userdata;
 
         if (si->ssi_signo == SIGHUP) {
-                log_info("SIGHUP: rescanning");
+                log_info("SIGHUP: reloading the configuration and rescanning");
                 daemon_mark_rescan_all(d);
                 manager_update_host_facts(d);
+                if (daemon_load_config(d) >= 0)
+                        (void) daemon_apply_all(d, false, applied_quietly, NULL);
                 return 0;
         }
         log_info("Received %s, shutting down", si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -219,20 +248,26 @@ Daemon *daemon_free(Daemon *d) {
         sriov_host_free(d->host);
         iommu_host_free(d->iommu);
         state_free(d->state);
+        config_free(d->declared);
+        strv_free(d->config_errors);
+        strv_free(d->config_warnings);
         sriov_ctx_free(d->ctx);
         sd_event_unref(d->event);
         return mfree(d);
 }
 
 int daemon_run(Daemon *d) {
-        unsigned pfs, vfs;
         int r;
 
-        count_sriov(d->host, &pfs, &vfs);
-        log_info("sriovd %s ready on %s: %u SR-IOV PFs, %u VFs, IOMMU %s", PACKAGE_VERSION, sriov_ctx_root(d->ctx),
-                 pfs, vfs, d->iommu->present ? "present" : "absent");
-        (void) sd_notify(0, "READY=1");
-        notify_status(d);
+        /* At boot this is the point of the service: the declared VFs, their
+         * bindings and attributes are in place before READY=1 releases
+         * network-pre.target. A broken configuration does not stop the
+         * daemon: it serves the bus and reports the errors. */
+        (void) sd_notify(0, "STATUS=Applying the configuration");
+        (void) daemon_load_config(d);
+        r = daemon_apply_all(d, false, initial_apply_done, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Applying the configuration could not start everywhere: %m");
         r = sd_event_loop(d->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

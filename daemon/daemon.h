@@ -13,6 +13,7 @@ typedef struct Daemon Daemon;
 typedef struct Lane Lane;
 typedef struct Job Job;
 typedef struct State State;
+typedef struct Config Config;
 
 typedef enum UeventSource {
         UEVENT_SOURCE_AUTO,
@@ -25,6 +26,8 @@ typedef struct DaemonConfig {
         const char *sysfs_root;
         const char *dev_root;
         const char *state_dir;
+        const char *config_file;
+        const char *config_dir;
         uint64_t op_timeout_usec;       /* bound on every kernel wait */
         uint64_t coalesce_usec;         /* uevent storm window */
         UeventSource uevent_source;
@@ -60,6 +63,12 @@ struct Daemon {
         /* kernel writes that outlived their timeout and finished later */
         struct LateWrite *late_head;
 
+        /* declared configuration; NULL when none or when the files were invalid at start */
+        Config *declared;
+        char **config_errors;           /* from the last load */
+        char **config_warnings;
+        bool ready_sent;
+
         bool iommu_dirty;
         bool shutting_down;
         unsigned long long n_uevents, n_uevents_skipped, n_refreshes;
@@ -72,8 +81,13 @@ int daemon_run(Daemon *d);
 
 /* Apply a fresh read of a device family to the model, emitting signals. */
 int daemon_merge_family(Daemon *d, sriov_family *f);
-/* Mark a device for a coalesced re-read (seqnum: of the uevent, 0 if none). */
-void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum);
+/* Mark a device for a coalesced re-read (seqnum: of the uevent, 0 if none);
+ * with reapply, its declared configuration is applied again after the read
+ * (a PF that was hot-plugged or whose driver was reloaded). */
+void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply);
+static inline void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum) {
+        daemon_mark_dirty_full(d, a, seqnum, false);
+}
 void daemon_mark_rescan_all(Daemon *d);
 
 /* logging: stderr with a syslog priority prefix that journald understands */

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "lanes.h"
+#include "reconcile.h"
 
 Job *job_new(Daemon *d, JobType type, const pci_addr *a) {
         Job *j = calloc(1, sizeof(*j));
@@ -27,6 +28,8 @@ Job *job_free(Job *j) {
         free(j->found_override);
         sriov_family_free(j->family);
         iommu_host_free(j->groups);
+        plan_done(&j->plan);
+        config_free(j->config);
         sd_bus_message_unref(j->request);
         return mfree(j);
 }
@@ -49,6 +52,9 @@ Job *job_clone_intent(const Job *j) {
         c->bind_flags = j->bind_flags;
         c->complete = j->complete;
         c->retry = true;
+        c->dry_run = j->dry_run;
+        c->config = config_ref(j->config);
+        c->rule = j->rule;
         if (strdup_maybe(j->driver, &c->driver) < 0 ||
             strdup_maybe(j->prior_driver, &c->prior_driver) < 0 ||
             strdup_maybe(j->prior_override, &c->prior_override) < 0)
@@ -80,6 +86,11 @@ static void job_execute(Job *j) {
         case JOB_GROUPS:
                 j->r = iommu_host_scan(ctx, NULL, &j->groups);
                 return;
+        case JOB_APPLY:
+                j->r = plan_pf(ctx, j->rule, &j->addr, !j->dry_run, &j->plan);
+                if (j->dry_run)
+                        return;
+                break;
         case JOB_REFRESH:
                 j->r = 0;
                 if (j->trigger_seqnum > 0) {
@@ -218,7 +229,7 @@ uint64_t lane_covered_seqnum(Daemon *d, Lane *l) {
         return s;
 }
 
-int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum) {
+int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum, bool then_apply) {
         Lane *l = daemon_lane_for(d, a);
         Job *j;
         int r;
@@ -229,6 +240,7 @@ int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum) {
         for (j = l->head; j; j = j->next)
                 if (j->type == JOB_REFRESH && pci_addr_equal(&j->addr, a)) {
                         j->trigger_seqnum = seqnum && j->trigger_seqnum ? MAX(seqnum, j->trigger_seqnum) : 0;
+                        j->then_apply = j->then_apply || then_apply;
                         pthread_mutex_unlock(&d->lock);
                         return 0;
                 }
@@ -239,6 +251,7 @@ int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum) {
                 return -ENOMEM;
         j->lane = l;
         j->trigger_seqnum = seqnum;
+        j->then_apply = then_apply;
         r = lane_submit(d, j);
         if (r < 0)
                 job_free(j);
@@ -431,6 +444,8 @@ static void handle_job(Daemon *d, Job *j) {
                 j->lane->pending_what = strdup(j->error.error ? j->error.message : "a kernel write");
                 log_warning("%s", j->lane->pending_what);
         }
+        if (j->type == JOB_REFRESH && j->then_apply)
+                daemon_reapply(d, &j->addr, "it reappeared or its driver was bound again");
         if (j->complete)
                 j->complete(j);
         job_free(j);

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "ops.h"
 
@@ -20,6 +21,7 @@ typedef enum JobType {
         JOB_REPROBE,
         JOB_REFRESH,
         JOB_GROUPS,                     /* read the IOMMU groups */
+        JOB_APPLY,                      /* plan (and carry out) a PF's declared configuration */
 } JobType;
 
 struct Job {
@@ -38,6 +40,11 @@ struct Job {
         char *prior_override;
         bool retry;                     /* re-run of an intent after a pending write finished */
         uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */
+        bool then_apply;                /* JOB_REFRESH: apply the declared configuration afterwards */
+        Config *config;                 /* JOB_APPLY: the configuration (a reference) */
+        const ConfigPF *rule;           /* JOB_APPLY: the PF's rule in it */
+        bool dry_run;                   /* JOB_APPLY */
+        Plan plan;                      /* JOB_APPLY: result */
 
         /* results, written by the worker */
         int r;
@@ -87,7 +94,7 @@ Lane *daemon_lane_for(Daemon *d, const pci_addr *a);
 pci_addr daemon_lane_key(Daemon *d, const pci_addr *a);
 /* Queue a re-read of a device (or of the whole lane when a is the lane's
  * key), unless one is queued already. */
-int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum);
+int lane_submit_refresh(Daemon *d, const pci_addr *a, uint64_t seqnum, bool then_apply);
 uint64_t lane_covered_seqnum(Daemon *d, Lane *l);
 bool lane_is_pending(Daemon *d, Lane *l);
 bool lane_is_busy(Daemon *d, Lane *l);

@@ -11,6 +11,9 @@ sriovd_SOURCES = \
 	daemon/manager.c daemon/manager.h \
 	daemon/device.c daemon/device.h \
 	daemon/bus-api.h \
-	daemon/bus-errors.c daemon/bus-errors.h
+	daemon/bus-errors.c daemon/bus-errors.h \
+	daemon/config.c daemon/config.h \
+	daemon/apply.c daemon/apply.h \
+	daemon/reconcile.c daemon/reconcile.h
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

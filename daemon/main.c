@@ -3,11 +3,37 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "scan.h"
 #include "util.h"
 
 #define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/sriovd"
+#define DEFAULT_CONFIG SYSCONFDIR "/sriovd/sriovd.conf"
+#define DEFAULT_CONFIG_DIR SYSCONFDIR "/sriovd/conf.d"
+
+/* --check-config: parse and validate, against the host when it can be read. */
+static int check_config(const char *file, const char *dir, const char *sysfs_root) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_(sriov_ctx_freep) sriov_ctx *ctx = NULL;
+        _cleanup_(sriov_host_freep) sriov_host *host = NULL;
+        ConfigErrors errors = {};
+        int r;
+
+        r = config_load(file, dir, &c, &errors);
+        if (r >= 0 && sriov_ctx_new(sysfs_root, &ctx) >= 0 && sriov_host_scan(ctx, &host) >= 0)
+                r = config_check_host(c, host, &errors);
+        STRV_FOREACH(w, errors.warnings)
+                fprintf(stderr, "%s (warning)\n", *w);
+        STRV_FOREACH(e, errors.messages)
+                printf("%s\n", *e);
+        if (r == -ENOMEM)
+                fprintf(stderr, "Out of memory\n");
+        else if (r >= 0 && !errors.messages)
+                printf("configuration OK\n");
+        config_errors_done(&errors);
+        return r < 0 || errors.messages ? 1 : 0;
+}
 
 static void help(void) {
         printf("Usage: sriovd [OPTIONS]\n"
@@ -19,6 +45,9 @@ static void help(void) {
                "  --json               With --scan: print JSON (format in docs/json.md)\n"
                "  --sysfs-root DIR     Read and write sysfs under DIR instead of /sys\n"
                "  --dev-root DIR       Look for /dev/vfio and /dev/iommu under DIR instead of /dev\n"
+               "  --check-config       Validate the configuration and exit\n"
+               "  --config FILE        Main configuration file (default " DEFAULT_CONFIG ")\n"
+               "  --config-dir DIR     Drop-in directory (default " DEFAULT_CONFIG_DIR ")\n"
                "  --state-dir DIR      Keep state in DIR (default " DEFAULT_STATE_DIR ")\n"
                "  --timeout SEC        Bound on every wait for the kernel (default 10)\n"
                "  --coalesce-ms MS     Window that coalesces a burst of uevents (default 50)\n"
@@ -40,7 +69,8 @@ static int parse_level(const char *s) {
 int main(int argc, char *argv[]) {
         enum {
                 ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT,
-                ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION,
+                ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG,
+                ARG_CONFIG_DIR,
         };
         static const struct option options[] = {
                 { "scan", no_argument, NULL, ARG_SCAN },
@@ -52,18 +82,23 @@ int main(int argc, char *argv[]) {
                 { "coalesce-ms", required_argument, NULL, ARG_COALESCE },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
         DaemonConfig config = {
                 .state_dir = DEFAULT_STATE_DIR,
+                .config_file = DEFAULT_CONFIG,
+                .config_dir = DEFAULT_CONFIG_DIR,
                 .op_timeout_usec = 10 * 1000000ULL,
                 .coalesce_usec = 50 * 1000ULL,
                 .uevent_source = UEVENT_SOURCE_AUTO,
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
-        bool scan = false, json = false;
+        bool scan = false, json = false, check = false;
         const char *env;
         unsigned u;
         int c, r;
@@ -129,6 +164,15 @@ int main(int argc, char *argv[]) {
                         }
                         log_max_level = r;
                         break;
+                case ARG_CHECK_CONFIG:
+                        check = true;
+                        break;
+                case ARG_CONFIG:
+                        config.config_file = optarg;
+                        break;
+                case ARG_CONFIG_DIR:
+                        config.config_dir = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -148,6 +192,8 @@ int main(int argc, char *argv[]) {
         }
         if (scan)
                 return run_scan(config.sysfs_root, config.dev_root, json) < 0 ? 1 : 0;
+        if (check)
+                return check_config(config.config_file, config.config_dir, config.sysfs_root);
 
         r = daemon_new(&config, &d);
         if (r < 0)

@@ -4,7 +4,9 @@
 #include "bus-errors.h"
 #include "device.h"
 #include "lanes.h"
+#include "config.h"
 #include "manager.h"
+#include "reconcile.h"
 
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -225,6 +227,10 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "b", d->iommu->vfio_cdev);
         if (streq(property, "IOMMUFD"))
                 return sd_bus_message_append(reply, "b", d->iommu->iommufd);
+        if (streq(property, "ConfigFiles"))
+                return sd_bus_message_append_strv(reply, d->declared ? d->declared->files : NULL);
+        if (streq(property, "ConfigErrors"))
+                return sd_bus_message_append_strv(reply, d->config_errors);
         for (size_t i = 0; i < d->host->n_devices; i++) {
                 n_pf += d->host->devices[i]->is_pf;
                 n_vf += d->host->devices[i]->is_vf;
@@ -247,6 +253,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("IOMMUFD", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NumPFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NumVFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfigFiles", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfigErrors", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_ARGS("s", kind), SD_BUS_RESULT("a(soa{sv})", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevice", SD_BUS_ARGS("s", device), SD_BUS_RESULT("o", path, "a{sv}", properties),
@@ -263,6 +271,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("RestoreDriver", SD_BUS_ARGS("s", device), SD_BUS_RESULT("s", driver),
                                 method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", NULL, NULL, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Apply", SD_BUS_ARGS("b", dry_run), SD_BUS_RESULT("a(ssss)", steps),
+                                reconcile_method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssss)", steps),
+                                reconcile_method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("s", address, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("s", address, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceChanged", SD_BUS_ARGS("s", address, "o", path), 0),

@@ -9,6 +9,7 @@
 typedef struct Dirty {
         pci_addr addr;
         uint64_t seqnum;                /* newest uevent for it; 0 = unconditional */
+        bool reapply;
 } Dirty;
 
 int devpath_to_pci_addr(const char *devpath, pci_addr *ret) {
@@ -54,11 +55,12 @@ static void coalesce_arm(Daemon *d) {
         (void) sd_event_source_set_enabled(d->coalesce_source, SD_EVENT_ONESHOT);
 }
 
-void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum) {
+void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply) {
         for (size_t i = 0; i < d->n_dirty; i++)
                 if (pci_addr_equal(&d->dirty[i].addr, a)) {
                         Dirty *x = &d->dirty[i];
                         x->seqnum = x->seqnum && seqnum ? MAX(x->seqnum, seqnum) : 0;
+                        x->reapply = x->reapply || reapply;
                         coalesce_arm(d);
                         return;
                 }
@@ -74,7 +76,7 @@ void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum) {
                 d->dirty = n;
                 d->n_dirty_alloc = na;
         }
-        d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum };
+        d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum, .reapply = reapply };
         coalesce_arm(d);
 }
 
@@ -155,7 +157,7 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
 
         for (size_t i = 0; i < n;) {
                 size_t end = i + 1;
-                bool family = false;
+                bool family = false, reapply = false;
                 uint64_t seq = dirty[g[i].index].seqnum;
 
                 while (end < n && pci_addr_equal(&g[end].key, &g[i].key))
@@ -165,13 +167,16 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
                         const sriov_device *dev = sriov_host_find(d->host, a);
 
                         seq = seq_merge(seq, dirty[g[k].index].seqnum);
+                        /* only the PF's own add/bind brings its configuration back,
+                         * not the VFs that appear while it is being configured */
+                        reapply = reapply || (dirty[g[k].index].reapply && pci_addr_equal(a, &g[i].key));
                         if (pci_addr_equal(a, &g[i].key) || !dev)
                                 family = true;
                 }
                 if (family || end - i > 1)
-                        (void) lane_submit_refresh(d, &g[i].key, seq);
+                        (void) lane_submit_refresh(d, &g[i].key, seq, reapply);
                 else
-                        (void) lane_submit_refresh(d, &dirty[g[i].index].addr, seq);
+                        (void) lane_submit_refresh(d, &dirty[g[i].index].addr, seq, reapply);
                 d->n_refreshes++;
                 i = end;
         }
@@ -183,7 +188,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         for (;;) {
                 struct udev_device *dev = udev_monitor_receive_device(d->monitor);
-                const char *devpath, *subsystem;
+                const char *devpath, *subsystem, *action;
                 unsigned long long seqnum;
                 pci_addr a;
 
@@ -200,16 +205,22 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 devpath = udev_device_get_devpath(dev);
                 subsystem = udev_device_get_subsystem(dev);
                 seqnum = udev_device_get_seqnum(dev);
+                action = udev_device_get_action(dev);
                 if (subsystem && (streq(subsystem, "pci") || streq(subsystem, "net")) &&
                     devpath_to_pci_addr(devpath, &a) >= 0) {
                         Lane *l = daemon_lane_for(d, &a);
+                        const sriov_device *known = sriov_host_find(d->host, &a);
+                        /* a function that is (again) bound or added and is not a
+                         * known VF: may be a PF whose configuration must come back */
+                        bool reapply = streq(subsystem, "pci") && action &&
+                                (streq(action, "add") || streq(action, "bind")) && !(known && known->is_vf);
 
                         /* A read of the whole family started after this event
                          * was sent reflects it already. */
-                        if (l && seqnum > 0 && lane_covered_seqnum(d, l) >= seqnum)
+                        if (l && seqnum > 0 && lane_covered_seqnum(d, l) >= seqnum && !reapply)
                                 d->n_uevents_skipped++;
                         else
-                                daemon_mark_dirty(d, &a, seqnum);
+                                daemon_mark_dirty_full(d, &a, seqnum, reapply);
                         if (streq(subsystem, "pci"))
                                 d->iommu_dirty = true;
                 }

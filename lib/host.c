@@ -442,12 +442,18 @@ int sriov_host_scan(sriov_ctx *ctx, sriov_host **ret) {
         return 0;
 }
 
-static int host_insert(sriov_host *h, sriov_device *d) {
+/* Insert d; a device it replaces is handed back through ret_old (or freed). */
+static int host_insert_keep(sriov_host *h, sriov_device *d, sriov_device **ret_old) {
         size_t i = host_lower_bound(h, &d->addr);
         sriov_device **n;
 
+        if (ret_old)
+                *ret_old = NULL;
         if (i < h->n_devices && pci_addr_equal(&h->devices[i]->addr, &d->addr)) {
-                sriov_device_free(h->devices[i]);
+                if (ret_old)
+                        *ret_old = h->devices[i];
+                else
+                        sriov_device_free(h->devices[i]);
                 h->devices[i] = d;
                 return 0;
         }
@@ -556,18 +562,19 @@ int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
 
 static void host_remove_where(sriov_host *h, size_t i, sriov_change_cb cb, void *userdata) {
         if (cb)
-                cb(h, SRIOV_DEVICE_REMOVED, h->devices[i], userdata);
+                cb(h, SRIOV_DEVICE_REMOVED, h->devices[i], NULL, userdata);
         host_remove_at(h, i);
 }
 
-/* Insert or replace d; reports whether it was new or different. */
-static int host_put(sriov_host *h, sriov_device *d, sriov_change_cb cb, void *userdata) {
+/* Insert or replace d; reports whether it was new or different, and keeps
+ * the replaced snapshot in *ret_old for the change callback. */
+static int host_put(sriov_host *h, sriov_device *d, sriov_device **ret_old) {
         sriov_device *old = sriov_host_find(h, &d->addr);
         bool changed = !old || !sriov_device_equal(old, d);
         sriov_change what = old ? SRIOV_DEVICE_CHANGED : SRIOV_DEVICE_ADDED;
         int r;
 
-        r = host_insert(h, d);
+        r = host_insert_keep(h, d, ret_old);
         if (r < 0) {
                 sriov_device_free(d);
                 return r;
@@ -578,6 +585,7 @@ static int host_put(sriov_host *h, sriov_device *d, sriov_change_cb cb, void *us
 int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *userdata) {
         _cleanup_(sriov_family_freep) sriov_family *family = f;
         pci_addr *touched = NULL;
+        sriov_device **olds = NULL;
         int *what = NULL;
         size_t n_touched = 0;
         int r = 0;
@@ -586,7 +594,8 @@ int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *u
          * PF <-> VF links of the new model; removals are reported at once. */
         touched = calloc(f->n_vfs + 1, sizeof(*touched));
         what = calloc(f->n_vfs + 1, sizeof(*what));
-        if (!touched || !what) {
+        olds = calloc(f->n_vfs + 1, sizeof(*olds));
+        if (!touched || !what || !olds) {
                 r = -ENOMEM;
                 goto finish;
         }
@@ -624,13 +633,13 @@ int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *u
                         }
 
                 touched[n_touched] = f->dev->addr;
-                r = host_put(h, TAKE_PTR(f->dev), cb, userdata);
+                r = host_put(h, TAKE_PTR(f->dev), &olds[n_touched]);
                 if (r < 0)
                         goto finish;
                 what[n_touched++] = r;
                 for (size_t j = 0; j < f->n_vfs; j++) {
                         touched[n_touched] = f->vfs[j]->addr;
-                        r = host_put(h, TAKE_PTR(f->vfs[j]), cb, userdata);
+                        r = host_put(h, TAKE_PTR(f->vfs[j]), &olds[n_touched]);
                         if (r < 0)
                                 goto finish;
                         what[n_touched++] = r;
@@ -647,16 +656,20 @@ int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *u
                         continue;
                 d = sriov_host_find(h, &touched[i]);
                 if (d)
-                        cb(h, (sriov_change) (what[i] - 1), d, userdata);
+                        cb(h, (sriov_change) (what[i] - 1), d, olds[i], userdata);
         }
         r = 0;
 finish:
+        for (size_t i = 0; olds && i < n_touched; i++)
+                sriov_device_free(olds[i]);
+        free(olds);
         free(touched);
         free(what);
         return r;
 }
 
-static void note_change(sriov_host *h, sriov_change change, const sriov_device *d, void *userdata) {
+static void note_change(sriov_host *h, sriov_change change, const sriov_device *d, const sriov_device *old,
+                        void *userdata) {
         *(bool *) userdata = true;
 }
 

@@ -99,8 +99,10 @@ typedef enum sriov_change {
         SRIOV_DEVICE_CHANGED,
 } sriov_change;
 
-/* Called for each device the merge adds, removes (before it is freed) or changes. */
-typedef void (*sriov_change_cb)(sriov_host *h, sriov_change change, const sriov_device *d, void *userdata);
+/* Called for each device the merge adds, removes (before it is freed) or
+ * changes; for a change, old is the previous snapshot (else NULL). */
+typedef void (*sriov_change_cb)(sriov_host *h, sriov_change change, const sriov_device *d, const sriov_device *old,
+                                void *userdata);
 
 /* Merge a family into the model: the device is replaced (or removed), and for
  * a PF its VFs become exactly those loaded. Consumes f. */

@@ -23,6 +23,8 @@ vf_bdf() { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
 prop_is() { [ "$(prop "$1" "$2" "$3")" = "$4" ]; }
 prop_nonempty() { [ -n "$(prop "$1" "$2" "$3")" ]; }
 driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
+sysattr_is() { [ "$(cat "$SIM_ROOT/bus/pci/devices/$1/$2" 2>/dev/null)" = "$3" ]; }
+vf_driver_is() { local v; v=$(vf_bdf "$1" "$2" 2>/dev/null) && [ -n "$v" ] && driver_is "$v" "$3"; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
 

@@ -6,6 +6,7 @@ daemon_tests = \
 	tests/daemon/clients.sh \
 	tests/daemon/disconnect.sh \
 	tests/daemon/concurrency.sh \
-	tests/daemon/uevents.sh
+	tests/daemon/uevents.sh \
+	tests/daemon/config.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in

@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "util.h"
+
+#define CONFIG_MAX_SIZE (4 * 1024 * 1024)
+
+static void add_message(char ***list, const char *file, json_pos pos, const char *fmt, va_list ap) {
+        char *m = NULL, *line;
+
+        if (vasprintf(&m, fmt, ap) < 0)
+                return;
+        if (pos.line > 0)
+                line = strdup_printf("%s:%u:%u: %s", file, pos.line, pos.col, m);
+        else
+                line = strdup_printf("%s: %s", file, m);
+        free(m);
+        if (line)
+                (void) strv_push(list, line);
+}
+
+void config_error(ConfigErrors *e, const char *file, json_pos pos, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_message(&e->messages, file, pos, fmt, ap);
+        va_end(ap);
+}
+
+void config_warning(ConfigErrors *e, const char *file, json_pos pos, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_message(&e->warnings, file, pos, fmt, ap);
+        va_end(ap);
+}
+
+void config_errors_done(ConfigErrors *e) {
+        e->messages = strv_free(e->messages);
+        e->warnings = strv_free(e->warnings);
+}
+
+static void range_done(ConfigVFRange *r) {
+        free(r->driver);
+        free(r->file);
+}
+
+static void pf_done(ConfigPF *p) {
+        for (size_t i = 0; i < p->n_ranges; i++)
+                range_done(&p->ranges[i]);
+        free(p->ranges);
+        free(p->file);
+}
+
+static void pool_done(ConfigPool *p) {
+        free(p->name);
+        strv_free(p->selectors);
+        free(p->driver);
+        free(p->file);
+}
+
+Config *config_ref(Config *c) {
+        if (c)
+                __atomic_add_fetch(&c->n_ref, 1, __ATOMIC_SEQ_CST);
+        return c;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        if (__atomic_sub_fetch(&c->n_ref, 1, __ATOMIC_SEQ_CST) > 0)
+                return NULL;
+        for (size_t i = 0; i < c->n_pfs; i++)
+                pf_done(&c->pfs[i]);
+        free(c->pfs);
+        for (size_t i = 0; i < c->n_pools; i++)
+                pool_done(&c->pools[i]);
+        free(c->pools);
+        strv_free(c->files);
+        return mfree(c);
+}
+
+/* ---- small parsers ---- */
+
+int parse_vf_range(const char *s, unsigned *ret_first, unsigned *ret_last) {
+        _cleanup_free_ char *a = NULL;
+        const char *dash;
+        unsigned f, l;
+
+        if (isempty(s))
+                return -EINVAL;
+        dash = strchr(s, '-');
+        if (!dash) {
+                if (safe_atou(s, 10, &f) < 0 || f > 65535)
+                        return -EINVAL;
+                *ret_first = *ret_last = f;
+                return 0;
+        }
+        a = strndup(s, (size_t) (dash - s));
+        if (!a)
+                return -ENOMEM;
+        if (safe_atou(a, 10, &f) < 0 || safe_atou(dash + 1, 10, &l) < 0 || f > l || l > 65535)
+                return -EINVAL;
+        *ret_first = f;
+        *ret_last = l;
+        return 0;
+}
+
+int parse_pci_id_pair(const char *s, uint16_t *ret_vendor, uint16_t *ret_device) {
+        _cleanup_free_ char *a = NULL;
+        const char *colon;
+        unsigned v, d;
+
+        if (isempty(s) || !(colon = strchr(s, ':')) || colon - s != 4 || strlen(colon + 1) != 4)
+                return -EINVAL;
+        a = strndup(s, 4);
+        if (!a)
+                return -ENOMEM;
+        if (safe_atou(a, 16, &v) < 0 || safe_atou(colon + 1, 16, &d) < 0)
+                return -EINVAL;
+        *ret_vendor = (uint16_t) v;
+        *ret_device = (uint16_t) d;
+        return 0;
+}
+
+/* ---- schema walking ---- */
+
+typedef struct Walk {
+        const char *file;
+        ConfigErrors *errors;
+        unsigned n_errors;
+} Walk;
+
+_printf_(3, 4) static void werr(Walk *w, json_pos pos, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_message(&w->errors->messages, w->file, pos, fmt, ap);
+        va_end(ap);
+        w->n_errors++;
+}
+
+static const char *type_name(json_type t) {
+        switch (t) {
+        case json_type_null: return "null";
+        case json_type_boolean: return "a boolean";
+        case json_type_double: return "a number";
+        case json_type_int: return "an integer";
+        case json_type_object: return "an object";
+        case json_type_array: return "an array";
+        case json_type_string: return "a string";
+        }
+        return "?";
+}
+
+/* Object members not in allowed[] are errors. */
+static void check_keys(Walk *w, json_object *o, const json_node *n, const char *what, const char *const *allowed) {
+        for (size_t i = 0; i < n->n_children; i++) {
+                bool ok = false;
+
+                for (const char *const *a = allowed; *a; a++)
+                        ok = ok || streq(*a, n->children[i].key);
+                if (!ok)
+                        werr(w, n->children[i].key_pos, "unknown key \"%s\" in %s", n->children[i].key, what);
+        }
+        (void) o;
+}
+
+static bool want_type(Walk *w, json_object *v, const json_node *n, json_type t, const char *key) {
+        if (json_object_get_type(v) == t)
+                return true;
+        werr(w, n->pos, "\"%s\" must be %s, not %s", key, type_name(t), type_name(json_object_get_type(v)));
+        return false;
+}
+
+static bool get_uint(Walk *w, json_object *v, const json_node *n, const char *key, uint64_t max, uint64_t *ret) {
+        int64_t x;
+
+        if (!want_type(w, v, n, json_type_int, key))
+                return false;
+        errno = 0;
+        x = json_object_get_int64(v);
+        if (x < 0 || (uint64_t) x > max || errno == ERANGE) {
+                werr(w, n->pos, "\"%s\" must be between 0 and %llu", key, (unsigned long long) max);
+                return false;
+        }
+        *ret = (uint64_t) x;
+        return true;
+}
+
+static bool parse_driver(Walk *w, json_object *v, const json_node *n, DriverWant *ret_want, char **ret_driver) {
+        const char *s;
+
+        if (!want_type(w, v, n, json_type_string, "driver"))
+                return false;
+        s = json_object_get_string(v);
+        if (streq(s, "host")) {
+                *ret_want = DRIVER_HOST;
+                return true;
+        }
+        if (!driver_name_is_valid(s)) {
+                werr(w, n->pos, "invalid driver name \"%.64s\"", s);
+                return false;
+        }
+        *ret_want = DRIVER_NAMED;
+        *ret_driver = strdup(s);
+        return *ret_driver != NULL;
+}
+
+/* The VF attribute keys shared by VF ranges and pools. Returns false if the
+ * key is not an attribute key. */
+static bool parse_vf_attr(Walk *w, const char *key, json_object *v, const json_node *n, sriov_vf_config *a,
+                          bool *mac_is_base) {
+        uint64_t u;
+
+        if (streq(key, "mac") || streq(key, "mac_base")) {
+                if (!want_type(w, v, n, json_type_string, key))
+                        return true;
+                if (vf_mac_parse(json_object_get_string(v), a->mac) < 0) {
+                        werr(w, n->pos, "invalid MAC address \"%.32s\": expected xx:xx:xx:xx:xx:xx, unicast",
+                             json_object_get_string(v));
+                        return true;
+                }
+                if ((a->mask & VF_ATTR_MAC) && mac_is_base) {
+                        werr(w, n->pos, "\"mac\" and \"mac_base\" exclude each other");
+                        return true;
+                }
+                a->mask |= VF_ATTR_MAC;
+                if (mac_is_base)
+                        *mac_is_base = streq(key, "mac_base");
+                return true;
+        }
+        if (streq(key, "vlan")) {
+                if (get_uint(w, v, n, key, 4094, &u)) {
+                        a->vlan = (uint16_t) u;
+                        a->mask |= VF_ATTR_VLAN;
+                }
+                return true;
+        }
+        if (streq(key, "qos")) {
+                if (get_uint(w, v, n, key, 7, &u)) {
+                        a->qos = (uint8_t) u;
+                        a->mask |= VF_ATTR_VLAN;
+                }
+                return true;
+        }
+        if (streq(key, "vlan_proto")) {
+                if (want_type(w, v, n, json_type_string, key) &&
+                    vf_vlan_proto_parse(json_object_get_string(v), &a->vlan_proto) < 0)
+                        werr(w, n->pos, "\"vlan_proto\" must be \"802.1Q\" or \"802.1ad\"");
+                a->mask |= VF_ATTR_VLAN;
+                return true;
+        }
+        if (streq(key, "min_tx_rate") || streq(key, "max_tx_rate")) {
+                if (get_uint(w, v, n, key, 10000000, &u)) {
+                        if (streq(key, "min_tx_rate"))
+                                a->min_tx_rate = (uint32_t) u;
+                        else
+                                a->max_tx_rate = (uint32_t) u;
+                        a->mask |= VF_ATTR_RATE;
+                }
+                return true;
+        }
+        if (streq(key, "spoofchk") || streq(key, "trust") || streq(key, "query_rss")) {
+                if (want_type(w, v, n, json_type_boolean, key)) {
+                        bool b = json_object_get_boolean(v);
+                        if (streq(key, "spoofchk")) {
+                                a->spoofchk = b;
+                                a->mask |= VF_ATTR_SPOOFCHK;
+                        } else if (streq(key, "trust")) {
+                                a->trust = b;
+                                a->mask |= VF_ATTR_TRUST;
+                        } else {
+                                a->query_rss = b;
+                                a->mask |= VF_ATTR_QUERY_RSS;
+                        }
+                }
+                return true;
+        }
+        if (streq(key, "link_state")) {
+                if (want_type(w, v, n, json_type_string, key) &&
+                    vf_link_state_parse(json_object_get_string(v), &a->link_state) < 0)
+                        werr(w, n->pos, "\"link_state\" must be \"auto\", \"enable\" or \"disable\"");
+                a->mask |= VF_ATTR_LINK_STATE;
+                return true;
+        }
+        return false;
+}
+
+static void check_attr_consistency(Walk *w, const sriov_vf_config *a, const json_node *n) {
+        if ((a->mask & VF_ATTR_VLAN) && a->vlan == 0 && a->qos != 0)
+                werr(w, n->pos, "\"qos\" needs a non-zero \"vlan\"");
+        if ((a->mask & VF_ATTR_VLAN) && a->vlan_proto == 0)
+                ((sriov_vf_config *) a)->vlan_proto = VF_VLAN_PROTO_8021Q;
+        if ((a->mask & VF_ATTR_RATE) && a->max_tx_rate != 0 && a->min_tx_rate > a->max_tx_rate)
+                werr(w, n->pos, "\"min_tx_rate\" exceeds \"max_tx_rate\"");
+}
+
+static void parse_range(Walk *w, json_object *o, const json_node *n, ConfigVFRange *r) {
+        static const char *const keys[] = {
+                "range", "driver", "mac", "mac_base", "vlan", "qos", "vlan_proto", "min_tx_rate", "max_tx_rate",
+                "spoofchk", "trust", "link_state", "query_rss", NULL
+        };
+        bool have_range = false;
+
+        r->pos = n->pos;
+        if (!want_type(w, o, n, json_type_object, "vfs[]"))
+                return;
+        check_keys(w, o, n, "a VF range", keys);
+        json_object_object_foreach(o, key, v) {
+                const json_node *c = json_node_member(n, key);
+
+                if (!c)
+                        continue;
+                if (streq(key, "range")) {
+                        if (want_type(w, v, c, json_type_string, key)) {
+                                if (parse_vf_range(json_object_get_string(v), &r->first, &r->last) < 0)
+                                        werr(w, c->pos, "invalid VF range \"%.32s\": expected N or N-M", json_object_get_string(v));
+                                else
+                                        have_range = true;
+                        }
+                } else if (streq(key, "driver"))
+                        (void) parse_driver(w, v, c, &r->driver_want, &r->driver);
+                else
+                        (void) parse_vf_attr(w, key, v, c, &r->attrs, &r->mac_is_base);
+        }
+        if (!have_range)
+                werr(w, n->pos, "a VF range needs \"range\"");
+        if (have_range && (r->attrs.mask & VF_ATTR_MAC) && !r->mac_is_base && r->first != r->last)
+                werr(w, json_node_member(n, "mac") ? json_node_member(n, "mac")->pos : n->pos,
+                     "\"mac\" on a range of %u VFs would give them one address; use \"mac_base\"",
+                     r->last - r->first + 1);
+        check_attr_consistency(w, &r->attrs, n);
+}
+
+static void parse_match(Walk *w, json_object *o, const json_node *n, ConfigMatch *m) {
+        static const char *const keys[] = { "bdf", "interface", "id", "index", NULL };
+        json_object *v;
+        unsigned kinds = 0;
+
+        if (!want_type(w, o, n, json_type_object, "match"))
+                return;
+        check_keys(w, o, n, "\"match\"", keys);
+        m->index = -1;
+        if (json_object_object_get_ex(o, "bdf", &v)) {
+                const json_node *c = json_node_member(n, "bdf");
+                kinds++;
+                m->kind = MATCH_BDF;
+                if (want_type(w, v, c, json_type_string, "bdf") && pci_addr_parse(json_object_get_string(v), &m->bdf) < 0)
+                        werr(w, c->pos, "invalid PCI address \"%.32s\": expected DDDD:BB:DD.F or BB:DD.F",
+                             json_object_get_string(v));
+        }
+        if (json_object_object_get_ex(o, "interface", &v)) {
+                const json_node *c = json_node_member(n, "interface");
+                kinds++;
+                m->kind = MATCH_INTERFACE;
+                if (want_type(w, v, c, json_type_string, "interface")) {
+                        if (!ifname_is_valid(json_object_get_string(v)))
+                                werr(w, c->pos, "invalid interface name \"%.32s\"", json_object_get_string(v));
+                        else
+                                (void) snprintf(m->interface, sizeof(m->interface), "%s", json_object_get_string(v));
+                }
+        }
+        if (json_object_object_get_ex(o, "id", &v)) {
+                const json_node *c = json_node_member(n, "id");
+                kinds++;
+                m->kind = MATCH_ID;
+                if (want_type(w, v, c, json_type_string, "id") &&
+                    parse_pci_id_pair(json_object_get_string(v), &m->vendor, &m->device) < 0)
+                        werr(w, c->pos, "invalid PCI id \"%.32s\": expected vvvv:dddd in hex", json_object_get_string(v));
+        }
+        if (json_object_object_get_ex(o, "index", &v)) {
+                const json_node *c = json_node_member(n, "index");
+                uint64_t u;
+
+                if (m->kind != MATCH_ID || kinds != 1)
+                        werr(w, c->key_pos, "\"index\" goes with \"id\" only");
+                else if (get_uint(w, v, c, "index", 255, &u))
+                        m->index = (int) u;
+        }
+        if (kinds != 1)
+                werr(w, n->pos, "\"match\" needs exactly one of \"bdf\", \"interface\" or \"id\"");
+}
+
+static bool ranges_overlap(const ConfigVFRange *a, const ConfigVFRange *b) {
+        return a->first <= b->last && b->first <= a->last;
+}
+
+static void parse_pf(Walk *w, json_object *o, const json_node *n, ConfigPF *p) {
+        static const char *const keys[] = { "match", "num_vfs", "autoprobe", "vfs", NULL };
+        json_object *v;
+
+        p->pos = n->pos;
+        p->num_vfs = -1;
+        p->autoprobe = -1;
+        if (!want_type(w, o, n, json_type_object, "pfs[]"))
+                return;
+        check_keys(w, o, n, "a PF rule", keys);
+        if (!json_object_object_get_ex(o, "match", &v))
+                werr(w, n->pos, "a PF rule needs \"match\"");
+        else
+                parse_match(w, v, json_node_member(n, "match"), &p->match);
+        if (json_object_object_get_ex(o, "num_vfs", &v)) {
+                const json_node *c = json_node_member(n, "num_vfs");
+                uint64_t u;
+
+                p->num_vfs_pos = c->pos;
+                if (get_uint(w, v, c, "num_vfs", 65535, &u))
+                        p->num_vfs = (int) u;
+        }
+        if (json_object_object_get_ex(o, "autoprobe", &v)) {
+                const json_node *c = json_node_member(n, "autoprobe");
+                if (want_type(w, v, c, json_type_boolean, "autoprobe"))
+                        p->autoprobe = json_object_get_boolean(v);
+        }
+        if (json_object_object_get_ex(o, "vfs", &v)) {
+                const json_node *c = json_node_member(n, "vfs");
+                size_t len;
+
+                if (!want_type(w, v, c, json_type_array, "vfs"))
+                        return;
+                len = json_object_array_length(v);
+                p->ranges = calloc(MAX(len, 1u), sizeof(*p->ranges));
+                if (!p->ranges)
+                        return;
+                for (size_t i = 0; i < len; i++) {
+                        ConfigVFRange *r = &p->ranges[p->n_ranges++];
+
+                        r->file = strdup(w->file);
+                        parse_range(w, json_object_array_get_idx(v, i), json_node_element(c, i), r);
+                        for (size_t k = 0; k + 1 < p->n_ranges; k++)
+                                if (ranges_overlap(&p->ranges[k], r))
+                                        werr(w, r->pos, "VF range %u-%u overlaps %u-%u of the same rule",
+                                             r->first, r->last, p->ranges[k].first, p->ranges[k].last);
+                        if (p->num_vfs >= 0 && r->last >= (unsigned) p->num_vfs)
+                                werr(w, r->pos, "VF range %u-%u goes beyond \"num_vfs\" %d", r->first, r->last,
+                                     p->num_vfs);
+                }
+        }
+}
+
+static bool pool_name_is_valid(const char *s) {
+        if (!sysfs_name_is_valid(s, 64))
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && *c != '-' && *c != '_' && *c != '.')
+                        return false;
+        return true;
+}
+
+static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *p) {
+        static const char *const keys[] = {
+                "name", "select", "driver", "mac_base", "vlan", "qos", "vlan_proto", "min_tx_rate", "max_tx_rate",
+                "spoofchk", "trust", "link_state", "query_rss", NULL
+        };
+
+        p->pos = n->pos;
+        if (!want_type(w, o, n, json_type_object, "pools[]"))
+                return;
+        check_keys(w, o, n, "a pool", keys);
+        json_object_object_foreach(o, key, v) {
+                const json_node *c = json_node_member(n, key);
+
+                if (!c)
+                        continue;
+                if (streq(key, "name")) {
+                        if (want_type(w, v, c, json_type_string, key)) {
+                                if (!pool_name_is_valid(json_object_get_string(v)))
+                                        werr(w, c->pos, "invalid pool name \"%.64s\": letters, digits, '-', '_', '.'",
+                                             json_object_get_string(v));
+                                else
+                                        p->name = strdup(json_object_get_string(v));
+                        }
+                } else if (streq(key, "select")) {
+                        if (!want_type(w, v, c, json_type_array, key))
+                                continue;
+                        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                                json_object *s = json_object_array_get_idx(v, i);
+                                const json_node *sn = json_node_element(c, i);
+
+                                if (want_type(w, s, sn, json_type_string, "select[]"))
+                                        (void) strv_extend(&p->selectors, json_object_get_string(s));
+                        }
+                        if (json_object_array_length(v) == 0)
+                                werr(w, c->pos, "\"select\" is empty");
+                } else if (streq(key, "driver"))
+                        (void) parse_driver(w, v, c, &p->driver_want, &p->driver);
+                else if (streq(key, "mac_base")) {
+                        bool base = false;
+                        (void) parse_vf_attr(w, "mac_base", v, c, &p->attrs, &base);
+                } else
+                        (void) parse_vf_attr(w, key, v, c, &p->attrs, NULL);
+        }
+        if (!p->name)
+                werr(w, n->pos, "a pool needs \"name\"");
+        if (!p->selectors)
+                werr(w, n->pos, "a pool needs \"select\"");
+        check_attr_consistency(w, &p->attrs, n);
+}
+
+static bool match_equal(const ConfigMatch *a, const ConfigMatch *b) {
+        if (a->kind != b->kind)
+                return false;
+        switch (a->kind) {
+        case MATCH_BDF:
+                return pci_addr_equal(&a->bdf, &b->bdf);
+        case MATCH_INTERFACE:
+                return streq(a->interface, b->interface);
+        case MATCH_ID:
+                return a->vendor == b->vendor && a->device == b->device && a->index == b->index;
+        }
+        return false;
+}
+
+char *config_match_describe(const ConfigMatch *m) {
+        char bdf[PCI_ADDR_STRLEN];
+
+        switch (m->kind) {
+        case MATCH_BDF:
+                return strdup_printf("bdf %s", pci_addr_format(&m->bdf, bdf));
+        case MATCH_INTERFACE:
+                return strdup_printf("interface %s", m->interface);
+        case MATCH_ID:
+                return m->index >= 0 ? strdup_printf("id %04x:%04x index %d", m->vendor, m->device, m->index)
+                                     : strdup_printf("id %04x:%04x", m->vendor, m->device);
+        }
+        return NULL;
+}
+
+int config_parse_text(const char *file, const char *text, size_t len, Config *c, ConfigErrors *errors) {
+        static const char *const keys[] = { "pfs", "pools", NULL };
+        Walk w = { .file = file, .errors = errors };
+        json_doc doc = {};
+        json_pos pos = {};
+        char msg[160] = "";
+        json_object *v;
+        int r;
+
+        r = json_doc_parse(text, len, &doc, &pos, msg, sizeof(msg));
+        if (r == -EBADMSG) {
+                config_error(errors, file, pos, "%s", msg);
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        if (!want_type(&w, doc.root, doc.index, json_type_object, "the document")) {
+                json_doc_done(&doc);
+                return -EINVAL;
+        }
+        check_keys(&w, doc.root, doc.index, "the top level", keys);
+
+        if (json_object_object_get_ex(doc.root, "pfs", &v)) {
+                const json_node *n = json_node_member(doc.index, "pfs");
+
+                if (want_type(&w, v, n, json_type_array, "pfs"))
+                        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                                ConfigPF p = { .file = strdup(file) };
+                                ConfigPF *np;
+                                bool replaced = false;
+
+                                parse_pf(&w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
+                                /* same match in this file: an error; from an earlier file: replaced */
+                                for (size_t k = 0; k < c->n_pfs; k++)
+                                        if (match_equal(&c->pfs[k].match, &p.match)) {
+                                                if (streq(c->pfs[k].file, file))
+                                                        werr(&w, p.pos, "a PF rule with the same match is at line %u",
+                                                             c->pfs[k].pos.line);
+                                                else {
+                                                        pf_done(&c->pfs[k]);
+                                                        c->pfs[k] = p;
+                                                        replaced = true;
+                                                }
+                                                break;
+                                        }
+                                if (replaced)
+                                        continue;
+                                np = realloc(c->pfs, (c->n_pfs + 1) * sizeof(*np));
+                                if (!np) {
+                                        pf_done(&p);
+                                        json_doc_done(&doc);
+                                        return -ENOMEM;
+                                }
+                                c->pfs = np;
+                                c->pfs[c->n_pfs++] = p;
+                        }
+        }
+        if (json_object_object_get_ex(doc.root, "pools", &v)) {
+                const json_node *n = json_node_member(doc.index, "pools");
+
+                if (want_type(&w, v, n, json_type_array, "pools"))
+                        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                                ConfigPool p = { .file = strdup(file) };
+                                ConfigPool *np;
+                                bool replaced = false;
+
+                                parse_pool(&w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
+                                for (size_t k = 0; p.name && k < c->n_pools; k++)
+                                        if (c->pools[k].name && streq(c->pools[k].name, p.name)) {
+                                                if (streq(c->pools[k].file, file))
+                                                        werr(&w, p.pos, "pool \"%s\" is defined twice", p.name);
+                                                else {
+                                                        pool_done(&c->pools[k]);
+                                                        c->pools[k] = p;
+                                                        replaced = true;
+                                                }
+                                                break;
+                                        }
+                                if (replaced)
+                                        continue;
+                                np = realloc(c->pools, (c->n_pools + 1) * sizeof(*np));
+                                if (!np) {
+                                        pool_done(&p);
+                                        json_doc_done(&doc);
+                                        return -ENOMEM;
+                                }
+                                c->pools = np;
+                                c->pools[c->n_pools++] = p;
+                        }
+        }
+        json_doc_done(&doc);
+        return w.n_errors > 0 ? -EINVAL : 0;
+}
+
+static int load_file(const char *path, Config *c, ConfigErrors *errors) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_full_file(path, &text, &len, CONFIG_MAX_SIZE);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                config_error(errors, path, (json_pos) {}, "cannot read: %s", strerror(-r));
+                return -EINVAL;
+        }
+        r = strv_extend(&c->files, path);
+        if (r < 0)
+                return r;
+        return config_parse_text(path, text, len, c, errors);
+}
+
+static bool conf_name(const char *n) {
+        size_t l = strlen(n);
+
+        return n[0] != '.' && l > 5 && streq(n + l - 5, ".conf");
+}
+
+int config_load(const char *main_file, const char *dir, Config **ret, ConfigErrors *errors) {
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+        bool failed = false;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->n_ref = 1;
+        if (main_file) {
+                r = load_file(main_file, c, errors);
+                if (r == -ENOMEM)
+                        return r;
+                failed = r < 0;
+        }
+        if (dir) {
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_closedir_ DIR *d = opendir(dir);
+                struct dirent *de;
+
+                if (!d && errno != ENOENT) {
+                        config_error(errors, dir, (json_pos) {}, "cannot read the directory: %m");
+                        return -EINVAL;
+                }
+                while (d && (de = readdir(d)))
+                        if (conf_name(de->d_name) && strv_extend(&names, de->d_name) < 0)
+                                return -ENOMEM;
+                strv_sort(names);
+                STRV_FOREACH(n, names) {
+                        _cleanup_free_ char *p = strdup_printf("%s/%s", dir, *n);
+
+                        if (!p)
+                                return -ENOMEM;
+                        r = load_file(p, c, errors);
+                        if (r == -ENOMEM)
+                                return r;
+                        failed = failed || r < 0;
+                }
+        }
+        if (failed || errors->messages)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ---- against a host ---- */
+
+static size_t sriov_pf_ordinal(const sriov_host *h, const sriov_device *pf) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < h->n_devices && h->devices[i] != pf; i++)
+                n += h->devices[i]->is_pf && h->devices[i]->vendor == pf->vendor && h->devices[i]->device == pf->device;
+        return n;
+}
+
+bool config_match(const ConfigMatch *m, const sriov_host *h, const sriov_device *pf) {
+        if (!pf->is_pf)
+                return false;
+        switch (m->kind) {
+        case MATCH_BDF:
+                return pci_addr_equal(&m->bdf, &pf->addr);
+        case MATCH_INTERFACE:
+                return strv_contains(pf->netdevs, m->interface);
+        case MATCH_ID:
+                return pf->vendor == m->vendor && pf->device == m->device &&
+                        (m->index < 0 || sriov_pf_ordinal(h, pf) == (size_t) m->index);
+        }
+        return false;
+}
+
+const ConfigPF *config_rule_for(const Config *c, const sriov_host *h, const sriov_device *pf) {
+        for (size_t i = 0; c && i < c->n_pfs; i++)
+                if (config_match(&c->pfs[i].match, h, pf))
+                        return &c->pfs[i];
+        return NULL;
+}
+
+unsigned config_wanted_vfs(const ConfigPF *rule, const sriov_device *pf) {
+        return rule->num_vfs >= 0 ? (unsigned) rule->num_vfs : pf->sriov.num_vfs;
+}
+
+bool config_vf_settings(const ConfigPF *rule, unsigned n, DriverWant *ret_want, const char **ret_driver,
+                        sriov_vf_config *ret_attrs) {
+        for (size_t i = 0; i < rule->n_ranges; i++) {
+                const ConfigVFRange *r = &rule->ranges[i];
+
+                if (n < r->first || n > r->last)
+                        continue;
+                *ret_want = r->driver_want;
+                *ret_driver = r->driver;
+                *ret_attrs = r->attrs;
+                ret_attrs->vf = n;
+                if ((r->attrs.mask & VF_ATTR_MAC) && r->mac_is_base) {
+                        /* add n - first to the address, carrying through the octets */
+                        unsigned carry = n - r->first;
+
+                        for (int k = 5; k >= 1 && carry; k--) {
+                                unsigned s = ret_attrs->mac[k] + (carry & 0xff);
+                                ret_attrs->mac[k] = (uint8_t) s;
+                                carry = (carry >> 8) + (s >> 8);
+                        }
+                }
+                return true;
+        }
+        return false;
+}
+
+int config_check_host(const Config *c, const sriov_host *h, ConfigErrors *errors) {
+        unsigned n_errors = 0;
+
+        for (size_t i = 0; i < c->n_pfs; i++) {
+                const ConfigPF *p = &c->pfs[i];
+                bool matched = false;
+
+                for (size_t k = 0; k < h->n_devices; k++) {
+                        const sriov_device *d = h->devices[k];
+                        unsigned want;
+
+                        if (!config_match(&p->match, h, d))
+                                continue;
+                        matched = true;
+                        for (size_t j = 0; j < i; j++)
+                                if (config_match(&c->pfs[j].match, h, d)) {
+                                        config_error(errors, p->file, p->pos,
+                                                     "this rule and the one at %s:%u:%u both match %s", c->pfs[j].file,
+                                                     c->pfs[j].pos.line, c->pfs[j].pos.col, d->bdf);
+                                        n_errors++;
+                                }
+                        if (p->num_vfs >= 0 && (unsigned) p->num_vfs > d->sriov.total_vfs) {
+                                config_error(errors, p->file, p->num_vfs_pos, "%d VFs exceed the %u that %s supports",
+                                             p->num_vfs, d->sriov.total_vfs, d->bdf);
+                                n_errors++;
+                        }
+                        want = config_wanted_vfs(p, d);
+                        for (size_t j = 0; j < p->n_ranges; j++)
+                                if (p->ranges[j].last >= MIN(want, d->sriov.total_vfs) && p->num_vfs < 0) {
+                                        config_error(errors, p->ranges[j].file, p->ranges[j].pos,
+                                                     "VF range %u-%u goes beyond the %u VFs of %s",
+                                                     p->ranges[j].first, p->ranges[j].last, MIN(want, d->sriov.total_vfs),
+                                                     d->bdf);
+                                        n_errors++;
+                                }
+                }
+                if (!matched) {
+                        _cleanup_free_ char *what = config_match_describe(&p->match);
+                        config_warning(errors, p->file, p->pos, "no SR-IOV PF matches %s (yet)", strna(what));
+                }
+        }
+        return n_errors > 0 ? -EINVAL : 0;
+}

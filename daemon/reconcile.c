@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "apply.h"
+#include "auth.h"
+#include "bus-api.h"
+#include "bus-errors.h"
+#include "config.h"
+#include "lanes.h"
+#include "reconcile.h"
+#include "state.h"
+
+struct ApplyBatch {
+        Daemon *daemon;
+        bool dry_run;
+        unsigned outstanding;
+        bool submitted;                 /* all jobs queued: done may fire */
+        Plan plan;                      /* every PF's steps, in completion order */
+        apply_done_t done;
+        void *userdata;
+};
+
+size_t apply_batch_n_steps(const ApplyBatch *b) {
+        return b->plan.n_steps;
+}
+
+const PlanStep *apply_batch_step(const ApplyBatch *b, size_t i) {
+        return i < b->plan.n_steps ? &b->plan.steps[i] : NULL;
+}
+
+unsigned apply_batch_n_failed(const ApplyBatch *b) {
+        return b->plan.n_failed;
+}
+
+int daemon_load_config(Daemon *d) {
+        Config *c = NULL;
+        ConfigErrors e = {};
+        int r;
+
+        r = config_load(d->config.config_file, d->config.config_dir, &c, &e);
+        if (r >= 0)
+                (void) config_check_host(c, d->host, &e);
+        strv_free(d->config_errors);
+        strv_free(d->config_warnings);
+        d->config_errors = TAKE_PTR(e.messages);
+        d->config_warnings = TAKE_PTR(e.warnings);
+        STRV_FOREACH(w, d->config_warnings)
+                log_warning("%s", *w);
+        STRV_FOREACH(m, d->config_errors)
+                log_error("%s", *m);
+        if (r < 0 || d->config_errors) {
+                config_free(c);
+                config_errors_done(&e);
+                if (r == -ENOMEM)
+                        return r;
+                log_error("The configuration has errors; %s", d->declared ? "keeping the previous one" : "nothing is declared");
+                return -EBADMSG;
+        }
+        config_free(d->declared);
+        d->declared = c;
+        log_info("Configuration loaded: %zu PF rule(s), %zu pool(s)", c->n_pfs, c->n_pools);
+        if (d->bus)
+                (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
+                                                      "ConfigFiles", "ConfigErrors", NULL);
+        return 0;
+}
+
+static void batch_maybe_done(ApplyBatch *b) {
+        if (!b->submitted || b->outstanding > 0)
+                return;
+        b->done(b->daemon, b, b->userdata);
+        plan_done(&b->plan);
+        free(b);
+}
+
+static void log_step(const PlanStep *s, bool dry_run) {
+        if (s->kind == STEP_ERROR)
+                log_error("%s: %s", s->bdf, s->detail);
+        else if (dry_run)
+                log_debug("Plan: %s: %s", s->bdf, s->detail);
+        else if (s->result < 0)
+                log_error("Applying the configuration: %s: %s failed: %s", s->bdf, s->detail, strna(s->error));
+        else
+                log_info("Applied: %s: %s", s->bdf, s->detail);
+}
+
+/* Main loop: a PF's plan came back. */
+static void apply_job_done(Job *j) {
+        ApplyBatch *b = j->userdata;
+        Daemon *d = j->daemon;
+        bool save = false;
+
+        for (size_t i = 0; i < j->plan.n_steps; i++) {
+                PlanStep *s = &j->plan.steps[i];
+
+                log_step(s, j->dry_run);
+                /* bindings changed by the configuration can be restored too */
+                if (!j->dry_run && s->kind == STEP_DRIVER && s->result >= 0 && s->want == DRIVER_NAMED &&
+                    state_record_prior(d->state, s->bdf, s->prior_driver, s->prior_override) > 0)
+                        save = true;
+        }
+        if (save && state_save(d->state) < 0)
+                log_error("Failed to write the state file");
+        if (j->r < 0)
+                log_error_errno(j->r, "Applying the configuration to %s failed: %s", "a PF", j->error.message);
+
+        if (!b)
+                return;
+        /* move the steps into the batch */
+        if (j->plan.n_steps > 0) {
+                PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + j->plan.n_steps) * sizeof(*n));
+
+                if (n) {
+                        b->plan.steps = n;
+                        memcpy(n + b->plan.n_steps, j->plan.steps, j->plan.n_steps * sizeof(*n));
+                        b->plan.n_steps += j->plan.n_steps;
+                        b->plan.n_failed += j->plan.n_failed;
+                        free(j->plan.steps);
+                        j->plan = (Plan) {};
+                } else
+                        b->plan.n_failed++;
+        }
+        b->outstanding--;
+        batch_maybe_done(b);
+}
+
+static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, ApplyBatch *b) {
+        Job *j = job_new(d, JOB_APPLY, &pf->addr);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->config = config_ref(d->declared);
+        j->rule = rule;
+        j->dry_run = dry_run;
+        j->complete = apply_job_done;
+        j->userdata = b;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        if (b)
+                b->outstanding++;
+        return 0;
+}
+
+int daemon_apply_all(Daemon *d, bool dry_run, apply_done_t done, void *userdata) {
+        ApplyBatch *b = calloc(1, sizeof(*b));
+        int r = 0;
+
+        if (!b)
+                return -ENOMEM;
+        *b = (ApplyBatch) { .daemon = d, .dry_run = dry_run, .done = done, .userdata = userdata };
+        for (size_t i = 0; d->declared && i < d->host->n_devices; i++) {
+                const sriov_device *pf = d->host->devices[i];
+                const ConfigPF *rule = pf->is_pf ? config_rule_for(d->declared, d->host, pf) : NULL;
+                int k;
+
+                if (!rule)
+                        continue;
+                k = submit_apply(d, pf, rule, dry_run, b);
+                if (k == -EINPROGRESS) {
+                        /* the PF is busy in the kernel: report that as its step */
+                        PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + 1) * sizeof(*n));
+
+                        if (!n) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        b->plan.steps = n;
+                        n[b->plan.n_steps] = (PlanStep) { .kind = STEP_ERROR, .result = -EINPROGRESS };
+                        (void) snprintf(n[b->plan.n_steps].bdf, PCI_ADDR_STRLEN, "%s", pf->bdf);
+                        n[b->plan.n_steps].detail = strdup("an earlier operation on this PF is still pending in the kernel");
+                        b->plan.n_steps++;
+                        b->plan.n_failed++;
+                } else if (k < 0) {
+                        r = k;
+                        break;
+                }
+        }
+        b->submitted = true;
+        batch_maybe_done(b);
+        return r;
+}
+
+void daemon_reapply(Daemon *d, const pci_addr *addr, const char *why) {
+        const sriov_device *pf = sriov_host_find(d->host, addr);
+        const ConfigPF *rule;
+        int r;
+
+        if (!pf || !pf->is_pf || !d->declared)
+                return;
+        rule = config_rule_for(d->declared, d->host, pf);
+        if (!rule)
+                return;
+        log_info("Applying the declared configuration to %s: %s", pf->bdf, why);
+        r = submit_apply(d, pf, rule, false, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot apply the configuration to %s: %m", pf->bdf);
+}
+
+/* ---- D-Bus ---- */
+
+static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < apply_batch_n_steps(b); i++) {
+                const PlanStep *s = apply_batch_step(b, i);
+
+                r = sd_bus_message_append(reply, "(ssss)", s->bdf, step_kind_name(s->kind), strempty(s->detail),
+                                          s->kind == STEP_ERROR ? strempty(s->detail) : strempty(s->error));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to Apply: %m");
+}
+
+static void reply_error(sd_bus_message *m, int r, const char *message) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        (void) bus_error_from_errno(&e, r, message);
+        (void) sd_bus_reply_method_error(m, &e);
+}
+
+static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
+        int r;
+
+        r = daemon_apply_all(d, dry_run, reply_batch, sd_bus_message_ref(m));
+        if (r < 0)
+                log_warning_errno(r, "Applying the configuration could not start on every PF: %m");
+}
+
+static void apply_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
+        if (r < 0) {
+                reply_error(m, r, message);
+                return;
+        }
+        start_apply(d, m, false);
+}
+
+int reconcile_method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        int dry_run, r;
+
+        r = sd_bus_message_read(m, "b", &dry_run);
+        if (r < 0)
+                return r;
+        if (dry_run) {
+                /* reads only: open to everyone */
+                start_apply(d, m, true);
+                return 1;
+        }
+        r = auth_check(d, m, SRIOVD_ACTION_MANAGE, apply_authorized, NULL);
+        return r < 0 ? r : 1;
+}
+
+static void reload_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
+        if (r < 0) {
+                reply_error(m, r, message);
+                return;
+        }
+        r = daemon_load_config(d);
+        if (r < 0) {
+                _cleanup_free_ char *all = NULL;
+                size_t len = 0;
+
+                STRV_FOREACH(e, d->config_errors)
+                        len += strlen(*e) + 1;
+                all = malloc(len + 64);
+                if (all) {
+                        all[0] = 0;
+                        STRV_FOREACH(e, d->config_errors) {
+                                strcat(all, *e);
+                                strcat(all, "\n");
+                        }
+                        if (len > 0)
+                                all[len - 1] = 0;
+                }
+                reply_error(m, r, all && all[0] ? all : "The configuration could not be loaded");
+                return;
+        }
+        start_apply(d, m, false);
+}
+
+int reconcile_method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int r;
+
+        r = auth_check(userdata, m, SRIOVD_ACTION_MANAGE, reload_authorized, NULL);
+        return r < 0 ? r : 1;
+}
