@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "apply.h"
+#include "passthrough.h"
+#include "safety.h"
 #include "util.h"
 
 void plan_done(Plan *p) {
@@ -152,7 +154,20 @@ static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, 
                 return -ENOMEM;
         if (!apply)
                 return 0;
-        if (want == DRIVER_HOST)
+        /* the same checks as an interactive bind: a guest holding the VF,
+         * host use, and for vfio-pci the IOMMU group */
+        r = safety_before_unbind(ctx, &vf->addr, false, &e);
+        if (r >= 0 && want == DRIVER_NAMED && driver_is_dma_managed(driver)) {
+                pci_addr *peers = NULL;
+                size_t n_peers = 0;
+                int group;
+
+                r = passthrough_check(ctx, &vf->addr, 0, &peers, &n_peers, &group, &e);
+                free(peers);
+        }
+        if (r < 0)
+                ;
+        else if (want == DRIVER_HOST)
                 r = sriov_reprobe(ctx, &vf->addr, NULL, &e);
         else
                 r = sriov_bind(ctx, &vf->addr, driver, driver_is_dma_managed(driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0,

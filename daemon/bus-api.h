@@ -13,3 +13,4 @@
 #define SRIOVD_VF_IFACE         "org.sriovd.VF1"
 
 #define SRIOVD_ACTION_MANAGE    "org.sriovd.manage"
+#define SRIOVD_ACTION_OPEN_DEVICE "org.sriovd.open-device"

@@ -19,6 +19,10 @@
 #define SRIOVD_ERROR_OPERATION_PENDING  "org.sriovd.Error.OperationPending"
 #define SRIOVD_ERROR_ACCESS_DENIED      "org.sriovd.Error.AccessDenied"
 #define SRIOVD_ERROR_INVALID_CONFIG     "org.sriovd.Error.InvalidConfig"
+#define SRIOVD_ERROR_GROUP_NOT_VIABLE   "org.sriovd.Error.GroupNotViable"
+#define SRIOVD_ERROR_DEVICE_IN_USE      "org.sriovd.Error.DeviceInUse"
+#define SRIOVD_ERROR_NO_IOMMU           "org.sriovd.Error.NoIOMMU"
+#define SRIOVD_ERROR_NOT_VFIO           "org.sriovd.Error.NotBoundToVFIO"
 #define SRIOVD_ERROR_FAILED             "org.sriovd.Error.Failed"
 
 extern const sd_bus_error_map sriovd_error_map[];

@@ -120,6 +120,7 @@ static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
                  pfs, vfs, d->iommu->present ? "present" : "absent");
         d->ready_sent = true;
         (void) sd_notify(0, "READY=1");
+        (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "State", NULL);
         notify_status(d);
 }
 

@@ -5,6 +5,7 @@
 #include "bus-errors.h"
 #include "device.h"
 #include "lanes.h"
+#include "passthrough.h"
 #include "state.h"
 
 enum {
@@ -360,15 +361,35 @@ static void complete_op(Job *j) {
                                 break;  /* nothing had to change */
                         if (state_record_prior(d->state, bdf, j->found_driver, j->found_override) > 0)
                                 save_state(d);
+                        /* the group peers bound along are restored with it */
+                        for (size_t i = 0; i < j->n_peers; i++) {
+                                char peer[PCI_ADDR_STRLEN];
+
+                                pci_addr_format(&j->peers[i].addr, peer);
+                                if (state_record_prior(d->state, peer, j->peers[i].prior_driver,
+                                                       j->peers[i].prior_override) > 0)
+                                        (void) state_set_bound_with(d->state, peer, bdf);
+                                log_info("Bound %s to %s along with %s (same IOMMU group)", peer, j->driver, bdf);
+                        }
+                        if (j->n_peers > 0)
+                                save_state(d);
                         log_info("%s %s%s%s", j->type == JOB_BIND ? "Bound" : "Unbound", bdf,
                                  j->type == JOB_BIND ? " to " : "", j->type == JOB_BIND ? j->driver : "");
                         break;
                 case JOB_RESTORE:
-                case JOB_REPROBE:
-                        if (state_forget_device(d->state, bdf) > 0)
+                case JOB_REPROBE: {
+                        bool changed = state_forget_device(d->state, bdf) > 0;
+
+                        for (size_t i = 0; i < j->n_peers; i++) {
+                                char peer[PCI_ADDR_STRLEN];
+
+                                changed = state_forget_device(d->state, pci_addr_format(&j->peers[i].addr, peer)) > 0 || changed;
+                        }
+                        if (changed)
                                 save_state(d);
-                        log_info("Restored the driver of %s", bdf);
+                        log_info("Restored the driver of %s%s", bdf, j->n_peers ? " and its group peers" : "");
                         break;
+                }
                 case JOB_SET_NUMVFS:
                         log_info("%s: %u VFs enabled (asked for %u)", bdf, j->enabled, j->count);
                         break;
@@ -448,10 +469,13 @@ static int refuse_bridge(const sriov_device *dev, sd_bus_error *error) {
 }
 
 int device_start_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error) {
-        int keep = -1, r;
+        int keep = -1, force = 0, whole_group = 0, noiommu = 0, r;
         bool keep_seen = false;
         const BusOption opts[] = {
                 { "keep_override", 'b', &keep, &keep_seen },
+                { "force", 'b', &force },
+                { "whole_group", 'b', &whole_group },
+                { "allow_unsafe_noiommu", 'b', &noiommu },
                 {}
         };
         Job *j;
@@ -472,11 +496,20 @@ int device_start_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, con
                 return -ENOMEM;
         }
         j->bind_flags = keep ? SRIOV_BIND_KEEP_OVERRIDE : 0;
+        j->force = force;
+        j->pt_flags = (whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) | (noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0);
+        if (noiommu)
+                log_warning("%s: unsafe no-IOMMU passthrough requested by %s", dev->bdf,
+                            strna(sd_bus_message_get_sender(m)));
         return start_job(d, m, j, error);
 }
 
 int device_start_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_bus_error *error) {
-        const BusOption opts[] = { {} };
+        int force = 0;
+        const BusOption opts[] = {
+                { "force", 'b', &force },
+                {}
+        };
         Job *j;
         int r;
 
@@ -489,6 +522,7 @@ int device_start_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, s
         j = job_new(d, JOB_UNBIND, &dev->addr);
         if (!j)
                 return -ENOMEM;
+        j->force = force;
         return start_job(d, m, j, error);
 }
 
@@ -508,13 +542,34 @@ int device_start_restore(Daemon *d, sd_bus_message *m, const sriov_device *dev, 
                 job_free(j);
                 return -ENOMEM;
         }
+        /* group peers bound along with it go back together */
+        for (size_t i = 0; s && i < d->state->n_devices; i++) {
+                const StateDevice *p = &d->state->devices[i];
+                GroupPeer *np;
+                pci_addr a;
+
+                if (!streq(p->bound_with, dev->bdf) || pci_addr_parse(p->bdf, &a) < 0)
+                        continue;
+                np = realloc(j->peers, (j->n_peers + 1) * sizeof(*np));
+                if (!np) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+                j->peers = np;
+                np[j->n_peers++] = (GroupPeer) {
+                        .addr = a,
+                        .prior_driver = p->prior_driver ? strdup(p->prior_driver) : NULL,
+                        .prior_override = p->prior_override ? strdup(p->prior_override) : NULL,
+                };
+        }
         return start_job(d, m, j, error);
 }
 
 int device_start_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *dev, unsigned count, sd_bus_error *error) {
-        int autoprobe = -1, r;
+        int autoprobe = -1, force = 0, r;
         const BusOption opts[] = {
                 { "autoprobe", 'b', &autoprobe },
+                { "force", 'b', &force },
                 {}
         };
         Job *j;
@@ -532,6 +587,7 @@ int device_start_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *de
                 return -ENOMEM;
         j->count = count;
         j->autoprobe = autoprobe;
+        j->force = force;
         return start_job(d, m, j, error);
 }
 

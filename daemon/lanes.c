@@ -4,7 +4,9 @@
 #include <time.h>
 
 #include "lanes.h"
+#include "passthrough.h"
 #include "reconcile.h"
+#include "safety.h"
 
 Job *job_new(Daemon *d, JobType type, const pci_addr *a) {
         Job *j = calloc(1, sizeof(*j));
@@ -28,6 +30,12 @@ Job *job_free(Job *j) {
         free(j->found_override);
         sriov_family_free(j->family);
         iommu_host_free(j->groups);
+        for (size_t i = 0; i < j->n_peers; i++) {
+                free(j->peers[i].prior_driver);
+                free(j->peers[i].prior_override);
+        }
+        free(j->peers);
+        vfio_session_free(j->session);
         plan_done(&j->plan);
         config_free(j->config);
         sd_bus_message_unref(j->request);
@@ -50,6 +58,8 @@ Job *job_clone_intent(const Job *j) {
         c->count = j->count;
         c->autoprobe = j->autoprobe;
         c->bind_flags = j->bind_flags;
+        c->force = j->force;
+        c->pt_flags = j->pt_flags;
         c->complete = j->complete;
         c->retry = true;
         c->dry_run = j->dry_run;
@@ -62,27 +72,109 @@ Job *job_clone_intent(const Job *j) {
         return TAKE_PTR(c);
 }
 
+/* Bind, with the checks: the function's VFIO users and host use, and for a
+ * user-space driver its IOMMU group (the peers bound along with
+ * whole_group; all are put back if one fails). */
+static int execute_bind(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        _cleanup_free_ char *cur = NULL;
+        pci_addr *peers = NULL;
+        size_t n_peers = 0;
+        int group, r;
+
+        if (sysfs_dev_link_name(ctx, &j->addr, "driver", &cur) >= 0 && streq(cur, j->driver))
+                return sriov_bind(ctx, &j->addr, j->driver, j->bind_flags, &j->found_driver, &j->found_override,
+                                  &j->error);
+        r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
+        if (r < 0)
+                return r;
+        if (driver_is_dma_managed(j->driver)) {
+                r = passthrough_check(ctx, &j->addr, j->pt_flags | (j->force ? PASSTHROUGH_FORCE : 0), &peers,
+                                      &n_peers, &group, &j->error);
+                if (r < 0)
+                        return r;
+        }
+        r = sriov_bind(ctx, &j->addr, j->driver, j->bind_flags, &j->found_driver, &j->found_override, &j->error);
+        if (r < 0 || n_peers == 0) {
+                free(peers);
+                return r;
+        }
+        j->peers = calloc(n_peers, sizeof(*j->peers));
+        if (!j->peers) {
+                free(peers);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_peers; i++) {
+                GroupPeer *p = &j->peers[i];
+                int k;
+
+                p->addr = peers[i];
+                k = sriov_bind(ctx, &p->addr, j->driver, j->bind_flags, &p->prior_driver, &p->prior_override, &j->error);
+                if (k < 0) {
+                        /* put the group back as it was */
+                        for (size_t b = i; b-- > 0;)
+                                (void) sriov_restore_driver(ctx, &j->peers[b].addr, j->peers[b].prior_driver,
+                                                            j->peers[b].prior_override, NULL);
+                        (void) sriov_restore_driver(ctx, &j->addr, j->found_driver, j->found_override, NULL);
+                        free(peers);
+                        return k;
+                }
+                j->n_peers++;
+        }
+        free(peers);
+        return 1;
+}
+
+static void execute_dma(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        _cleanup_(vfio_session_freep) vfio_session *s = NULL;
+
+        j->r = vfio_session_open(ctx, &j->addr, j->vfio_flags, &s, &j->error);
+        if (j->r < 0)
+                return;
+        if (j->type == JOB_DMA_CHECK)
+                j->r = vfio_session_self_test(s, &j->self_test, &j->error);
+        else
+                j->session = TAKE_PTR(s);
+}
+
 static void job_execute(Job *j) {
         sriov_ctx *ctx = j->daemon->ctx;
         Lane *l = j->lane;
 
         switch (j->type) {
         case JOB_SET_NUMVFS:
-                j->r = sriov_set_numvfs(ctx, &j->addr, j->count, j->autoprobe, &j->enabled, &j->error);
+                j->r = safety_before_numvfs(ctx, &j->addr, j->count, j->force, &j->error);
+                if (j->r >= 0)
+                        j->r = sriov_set_numvfs(ctx, &j->addr, j->count, j->autoprobe, &j->enabled, &j->error);
                 break;
         case JOB_BIND:
-                j->r = sriov_bind(ctx, &j->addr, j->driver, j->bind_flags, &j->found_driver, &j->found_override,
-                                  &j->error);
+                j->r = execute_bind(j);
                 break;
         case JOB_UNBIND:
-                j->r = sriov_unbind(ctx, &j->addr, &j->found_driver, &j->error);
+                j->r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
+                if (j->r >= 0)
+                        j->r = sriov_unbind(ctx, &j->addr, &j->found_driver, &j->error);
                 break;
         case JOB_RESTORE:
-                j->r = sriov_restore_driver(ctx, &j->addr, j->prior_driver, j->prior_override, &j->error);
+                j->r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
+                for (size_t i = 0; j->r >= 0 && i < j->n_peers; i++)
+                        j->r = safety_before_unbind(ctx, &j->peers[i].addr, j->force, &j->error);
+                if (j->r >= 0)
+                        j->r = sriov_restore_driver(ctx, &j->addr, j->prior_driver, j->prior_override, &j->error);
+                for (size_t i = 0; j->r >= 0 && i < j->n_peers; i++)
+                        j->r = sriov_restore_driver(ctx, &j->peers[i].addr, j->peers[i].prior_driver,
+                                                    j->peers[i].prior_override, &j->error);
                 break;
         case JOB_REPROBE:
-                j->r = sriov_reprobe(ctx, &j->addr, &j->found_driver, &j->error);
+                j->r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
+                if (j->r >= 0)
+                        j->r = sriov_reprobe(ctx, &j->addr, &j->found_driver, &j->error);
                 break;
+        case JOB_OPEN_DEVICE:
+        case JOB_DMA_CHECK:
+                execute_dma(j);
+                return;
         case JOB_GROUPS:
                 j->r = iommu_host_scan(ctx, NULL, &j->groups);
                 return;

@@ -6,6 +6,7 @@
 #include "apply.h"
 #include "daemon.h"
 #include "ops.h"
+#include "vfio.h"
 
 /* Kernel work runs off the event loop, on worker threads, in lanes: one lane
  * per PF (its VFs share it) or per stand-alone function. A lane runs its jobs
@@ -22,6 +23,8 @@ typedef enum JobType {
         JOB_REFRESH,
         JOB_GROUPS,                     /* read the IOMMU groups */
         JOB_APPLY,                      /* plan (and carry out) a PF's declared configuration */
+        JOB_OPEN_DEVICE,                /* set up DMA remapping and hand the fds over */
+        JOB_DMA_CHECK,                  /* DMA self-test */
 } JobType;
 
 struct Job {
@@ -39,6 +42,14 @@ struct Job {
         char *prior_driver;             /* JOB_RESTORE: what to restore */
         char *prior_override;
         bool retry;                     /* re-run of an intent after a pending write finished */
+        bool force;                     /* skip the host-use and VFIO-user checks */
+        unsigned pt_flags;              /* JOB_BIND to a user-space driver: PASSTHROUGH_* */
+        unsigned vfio_flags;            /* JOB_OPEN_DEVICE, JOB_DMA_CHECK: VFIO_OPEN_* */
+        struct GroupPeer *peers;        /* JOB_BIND whole group: the peers bound along, their prior drivers;
+                                         * JOB_RESTORE: the peers to restore with it */
+        size_t n_peers;
+        vfio_session *session;          /* JOB_OPEN_DEVICE */
+        vfio_self_test self_test;       /* JOB_DMA_CHECK */
         uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */
         bool then_apply;                /* JOB_REFRESH: apply the declared configuration afterwards */
         Config *config;                 /* JOB_APPLY: the configuration (a reference) */
@@ -72,6 +83,12 @@ struct Lane {
         char *pending_what;             /* event loop only: the pending write, for people */
         uint64_t covered_seqnum;        /* a read of the whole lane reflects uevents up to this; under daemon->lock */
 };
+
+typedef struct GroupPeer {
+        pci_addr addr;
+        char *prior_driver;
+        char *prior_override;
+} GroupPeer;
 
 typedef struct LateWrite {
         struct LateWrite *next;

@@ -14,6 +14,8 @@ sriovd_SOURCES = \
 	daemon/bus-errors.c daemon/bus-errors.h \
 	daemon/config.c daemon/config.h \
 	daemon/apply.c daemon/apply.h \
-	daemon/reconcile.c daemon/reconcile.h
+	daemon/reconcile.c daemon/reconcile.h \
+	daemon/safety.c daemon/safety.h \
+	daemon/vfio-bus.c daemon/vfio-bus.h
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "manager.h"
 #include "reconcile.h"
+#include "vfio-bus.h"
 
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -227,6 +228,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "b", d->iommu->vfio_cdev);
         if (streq(property, "IOMMUFD"))
                 return sd_bus_message_append(reply, "b", d->iommu->iommufd);
+        if (streq(property, "State"))
+                return sd_bus_message_append(reply, "s", d->shutting_down ? "stopping" : d->ready_sent ? "running" : "starting");
         if (streq(property, "ConfigFiles"))
                 return sd_bus_message_append_strv(reply, d->declared ? d->declared->files : NULL);
         if (streq(property, "ConfigErrors"))
@@ -253,6 +256,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("IOMMUFD", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NumPFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NumVFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("State", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ConfigFiles", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ConfigErrors", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_ARGS("s", kind), SD_BUS_RESULT("a(soa{sv})", devices),
@@ -271,6 +275,15 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("RestoreDriver", SD_BUS_ARGS("s", device), SD_BUS_RESULT("s", driver),
                                 method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", NULL, NULL, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenDevice", SD_BUS_ARGS("s", device, "a{sv}", options),
+                                SD_BUS_RESULT("a{sh}", fds, "a{sv}", info), vfio_method_open_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DmaCheck", SD_BUS_ARGS("s", device, "a{sv}", options), SD_BUS_RESULT("a{sv}", report),
+                                vfio_method_dma_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetDeviceOwner", SD_BUS_ARGS("s", device, "u", uid, "u", gid),
+                                SD_BUS_RESULT("as", nodes), vfio_method_set_owner, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResetDeviceOwner", SD_BUS_ARGS("s", device), SD_BUS_RESULT("as", nodes),
+                                vfio_method_reset_owner, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Apply", SD_BUS_ARGS("b", dry_run), SD_BUS_RESULT("a(ssss)", steps),
                                 reconcile_method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssss)", steps),

@@ -12,13 +12,25 @@ typedef struct StateDevice {
         char bdf[PCI_ADDR_STRLEN];
         char *prior_driver;             /* NULL: was unbound */
         char *prior_override;           /* NULL: was unset */
+        char bound_with[PCI_ADDR_STRLEN]; /* bound as a group peer of this device ("" if not) */
 } StateDevice;
+
+/* A device node whose owner sriovd changed (/dev/vfio/N, its cdev). */
+typedef struct StateNode {
+        char *path;
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+        char *for_bdf;
+} StateNode;
 
 struct State {
         char *dir;
         char *path;
         StateDevice *devices;
         size_t n_devices;
+        StateNode *nodes;
+        size_t n_nodes;
         char *corrupt_saved_as;         /* set when the loaded file was corrupt */
 };
 
@@ -32,3 +44,9 @@ const StateDevice *state_find_device(const State *s, const char *bdf);
  * keeps the first record). Returns 1 if recorded, 0 if a record existed. */
 int state_record_prior(State *s, const char *bdf, const char *driver, const char *override);
 int state_forget_device(State *s, const char *bdf);
+int state_set_bound_with(State *s, const char *bdf, const char *primary);
+
+const StateNode *state_find_node(const State *s, const char *path);
+/* Record the prior owner of a node (first change only). */
+int state_record_node(State *s, const char *path, uid_t uid, gid_t gid, mode_t mode, const char *for_bdf);
+int state_forget_node(State *s, const char *path);

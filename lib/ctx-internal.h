@@ -13,6 +13,7 @@ struct pci_access;
 struct sriov_ctx {
         char *root;                     /* absolute, no trailing slash */
         char *dev_root;
+        char *proc_root;
         uint64_t timeout_usec;
         sriov_late_cb late_cb;
         void *late_userdata;

@@ -12,6 +12,8 @@ lib_libsriov_a_SOURCES = \
 	lib/host-json.c \
 	lib/ops.c lib/ops.h \
 	lib/vfattr.c lib/vfattr.h \
-	lib/jsonpos.c lib/jsonpos.h
+	lib/jsonpos.c lib/jsonpos.h \
+	lib/rtnl-internal.h \
+	lib/netuse.c lib/netuse.h
 lib_libsriov_a_CFLAGS = $(AM_CFLAGS) $(PCI_CFLAGS) $(JSONC_CFLAGS) $(NL_CFLAGS)
 LIBSRIOV_LIBS = lib/libsriov.a $(PCI_LIBS) $(JSONC_LIBS) $(NL_LIBS)

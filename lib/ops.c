@@ -34,6 +34,15 @@ bool driver_is_dma_managed(const char *driver) {
         return n > 8 && (streq(driver + n - 8, "vfio-pci") || streq(driver + n - 8, "vfio_pci"));
 }
 
+bool driver_is_vfio(const char *driver) {
+        size_t n;
+
+        if (!driver)
+                return false;
+        n = strlen(driver);
+        return streq(driver, "vfio-pci") || (n > 8 && (streq(driver + n - 8, "vfio-pci") || streq(driver + n - 8, "vfio_pci")));
+}
+
 static int read_driver(sriov_ctx *ctx, const pci_addr *a, char **ret) {
         int r;
 

@@ -46,3 +46,5 @@ bool sriov_driver_loaded(sriov_ctx *ctx, const char *driver);
 /* Drivers that let the IOMMU be handed to user space (the kernel's
  * driver_managed_dma): vfio-pci and its variants, pci-stub, pcieport. */
 bool driver_is_dma_managed(const char *driver);
+/* vfio-pci and its vendor variants: the drivers that make /dev/vfio nodes. */
+bool driver_is_vfio(const char *driver);

@@ -55,7 +55,8 @@ int sriov_ctx_new(const char *sysfs_root, sriov_ctx **ret) {
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
         c->dev_root = strdup("/dev");
-        if (!c->dev_root)
+        c->proc_root = strdup("/proc");
+        if (!c->dev_root || !c->proc_root)
                 return -ENOMEM;
         c->timeout_usec = SRIOV_DEFAULT_TIMEOUT_USEC;
         *ret = TAKE_PTR(c);
@@ -69,6 +70,7 @@ sriov_ctx *sriov_ctx_free(sriov_ctx *c) {
         pthread_mutex_destroy(&c->pci_lock);
         free(c->root);
         free(c->dev_root);
+        free(c->proc_root);
         return mfree(c);
 }
 
@@ -91,6 +93,23 @@ int sriov_ctx_set_dev_root(sriov_ctx *c, const char *dev_root) {
 
 const char *sriov_ctx_dev_root(const sriov_ctx *c) {
         return c->dev_root;
+}
+
+int sriov_ctx_set_proc_root(sriov_ctx *c, const char *proc_root) {
+        char *n;
+
+        if (isempty(proc_root) || proc_root[0] != '/')
+                return -EINVAL;
+        n = strdup(proc_root);
+        if (!n)
+                return -ENOMEM;
+        free(c->proc_root);
+        c->proc_root = n;
+        return 0;
+}
+
+const char *sriov_ctx_proc_root(const sriov_ctx *c) {
+        return c->proc_root;
 }
 
 void sriov_ctx_set_timeout(sriov_ctx *c, uint64_t usec) {

@@ -32,6 +32,9 @@ const char *sriov_ctx_root(const sriov_ctx *c);
 /* Where device nodes live (default "/dev"); /dev/vfio, /dev/iommu. */
 int sriov_ctx_set_dev_root(sriov_ctx *c, const char *dev_root);
 const char *sriov_ctx_dev_root(const sriov_ctx *c);
+/* Where processes are listed (default "/proc"); for VFIO holders. */
+int sriov_ctx_set_proc_root(sriov_ctx *c, const char *proc_root);
+const char *sriov_ctx_proc_root(const sriov_ctx *c);
 /* Upper bound for every wait on the kernel made by this context. */
 void sriov_ctx_set_timeout(sriov_ctx *c, uint64_t usec);
 uint64_t sriov_ctx_timeout(const sriov_ctx *c);

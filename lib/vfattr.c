@@ -11,6 +11,7 @@
 #include <netlink/socket.h>
 #include <stdio.h>
 
+#include "rtnl-internal.h"
 #include "util.h"
 #include "vfattr.h"
 
@@ -174,14 +175,7 @@ void vf_config_copy(sriov_vf_config *dst, const sriov_vf_config *src, unsigned m
 
 /* ---- attribute walking, bounds-checked ---- */
 
-typedef struct attr_iter {
-        const uint8_t *p;
-        size_t left;
-} attr_iter;
-
-/* Next attribute: type (without the nested/byte-order flags), payload.
- * Returns 1, 0 at the end, -EBADMSG on a malformed attribute. */
-static int attr_next(attr_iter *it, uint16_t *ret_type, const uint8_t **ret_data, size_t *ret_len) {
+int attr_next(attr_iter *it, uint16_t *ret_type, const uint8_t **ret_data, size_t *ret_len) {
         struct nlattr h;
         size_t aligned;
 
@@ -435,17 +429,16 @@ int vf_link_msg_parse(const void *msg, size_t len, sriov_link *ret) {
 
 /* ---- the kernel ---- */
 
-typedef struct rtnl_call {
-        int error;                      /* from NLMSG_ERROR */
-        char message[256];              /* extended ack, if any */
-        sriov_link *link;
-        int parse_error;
-} rtnl_call;
-
 static int on_valid(struct nl_msg *m, void *arg) {
         rtnl_call *c = arg;
         struct nlmsghdr *h = nlmsg_hdr(m);
 
+        if (c->on_message) {
+                int r = c->on_message(h, c->userdata);
+                if (r < 0 && c->parse_error == 0)
+                        c->parse_error = r;
+                return NL_OK;
+        }
         if (c->link && h->nlmsg_type == RTM_NEWLINK) {
                 sriov_link_done(c->link);
                 c->parse_error = vf_link_msg_parse(h, h->nlmsg_len, c->link);
@@ -484,17 +477,17 @@ static int on_ack(struct nl_msg *m, void *arg) {
         return NL_STOP;
 }
 
-static void sock_freep(struct nl_sock **s) {
+void rtnl_sock_freep(struct nl_sock **s) {
         if (*s)
                 nl_socket_free(*s);
 }
 
-static void msg_freep(struct nl_msg **m) {
+void rtnl_msg_freep(struct nl_msg **m) {
         if (*m)
                 nlmsg_free(*m);
 }
 
-static int rtnl_open(struct nl_sock **ret, rtnl_call *call) {
+int rtnl_open(struct nl_sock **ret, rtnl_call *call) {
         struct nl_sock *s = nl_socket_alloc();
         int one = 1;
 
@@ -513,7 +506,7 @@ static int rtnl_open(struct nl_sock **ret, rtnl_call *call) {
 }
 
 /* Send m and read until the kernel's answer; returns the kernel's errno. */
-static int rtnl_transact(struct nl_sock *s, struct nl_msg *m, rtnl_call *call) {
+int rtnl_transact(struct nl_sock *s, struct nl_msg *m, rtnl_call *call) {
         int r;
 
         r = nl_send_auto(s, m);
@@ -527,7 +520,7 @@ static int rtnl_transact(struct nl_sock *s, struct nl_msg *m, rtnl_call *call) {
         return 0;
 }
 
-static int append_ifinfo(struct nl_msg *m, int ifindex, unsigned flags, unsigned change) {
+int rtnl_append_ifinfo(struct nl_msg *m, int ifindex, unsigned flags, unsigned change) {
         struct ifinfomsg ifi = {
                 .ifi_family = AF_UNSPEC,
                 .ifi_index = ifindex,
@@ -539,8 +532,8 @@ static int append_ifinfo(struct nl_msg *m, int ifindex, unsigned flags, unsigned
 }
 
 int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
-        _cleanup_(sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(msg_freep) struct nl_msg *m = NULL;
+        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         sriov_link l = {};
         rtnl_call call = { .link = &l };
         int r;
@@ -551,7 +544,7 @@ int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
         if (r < 0)
                 return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
         m = nlmsg_alloc_simple(RTM_GETLINK, 0);
-        if (!m || append_ifinfo(m, 0, 0, 0) < 0 ||
+        if (!m || rtnl_append_ifinfo(m, 0, 0, 0) < 0 ||
             nla_put_string(m, IFLA_IFNAME, ifname) < 0 ||
             nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS) < 0)
                 return -ENOMEM;
@@ -570,8 +563,8 @@ int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
 }
 
 int sriov_link_set_up(const char *ifname, sriov_error *err) {
-        _cleanup_(sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(msg_freep) struct nl_msg *m = NULL;
+        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         rtnl_call call = {};
         unsigned idx;
         int r;
@@ -585,7 +578,7 @@ int sriov_link_set_up(const char *ifname, sriov_error *err) {
         if (r < 0)
                 return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
         m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_ACK);
-        if (!m || append_ifinfo(m, (int) idx, IFF_UP, IFF_UP) < 0)
+        if (!m || rtnl_append_ifinfo(m, (int) idx, IFF_UP, IFF_UP) < 0)
                 return -ENOMEM;
         r = rtnl_transact(s, m, &call);
         if (r < 0)
@@ -657,8 +650,8 @@ static int put_one(struct nl_msg *m, const sriov_vf_config *c, unsigned attr) {
 }
 
 static int set_one(int ifindex, const sriov_vf_config *c, unsigned attr, char *msg, size_t msg_size) {
-        _cleanup_(sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(msg_freep) struct nl_msg *m = NULL;
+        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         rtnl_call call = {};
         int r;
 
@@ -666,7 +659,7 @@ static int set_one(int ifindex, const sriov_vf_config *c, unsigned attr, char *m
         if (r < 0)
                 return r;
         m = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_ACK);
-        if (!m || append_ifinfo(m, ifindex, 0, 0) < 0)
+        if (!m || rtnl_append_ifinfo(m, ifindex, 0, 0) < 0)
                 return -ENOMEM;
         r = put_one(m, c, attr);
         if (r < 0)

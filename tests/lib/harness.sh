@@ -106,8 +106,11 @@ daemon_start() {
                 --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!
-        wait_for 20 busctl --system status org.sriovd.Manager1 --no-pager -q >/dev/null \
-                || fail "sriovd did not take its bus name: $(tail -n 20 "$T/sriovd.log")"
+        wait_for 20 daemon_running || fail "sriovd did not come up: $(tail -n 20 "$T/sriovd.log")"
+}
+# running: the bus name is taken and the declared configuration applied
+daemon_running() {
+        [ "$(busctl --system get-property org.sriovd.Manager1 /org/sriovd/Manager1 org.sriovd.Manager1 State 2>/dev/null)" = 's "running"' ]
 }
 daemon_stop() {
         [ -n "${DAEMON_PID:-}" ] || return 0

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "netuse.h"
+#include "rtnl-internal.h"
+#include "util.h"
+
+typedef struct ifinfo {
+        int ifindex;
+        char name[IFNAMSIZ];
+        unsigned n_addresses, n_routes;
+        char first_address[INET6_ADDRSTRLEN + 8];
+        char first_route[INET6_ADDRSTRLEN + 16];
+} ifinfo;
+
+typedef struct usage_scan {
+        ifinfo *ifs;
+        size_t n_ifs;
+} usage_scan;
+
+static ifinfo *find_if(usage_scan *u, int ifindex) {
+        for (size_t i = 0; i < u->n_ifs; i++)
+                if (u->ifs[i].ifindex == ifindex)
+                        return &u->ifs[i];
+        return NULL;
+}
+
+static void format_addr(int family, const uint8_t *d, size_t l, unsigned prefix, char *buf, size_t size) {
+        char a[INET6_ADDRSTRLEN] = "?";
+
+        if ((family == AF_INET && l >= 4) || (family == AF_INET6 && l >= 16))
+                (void) inet_ntop(family, d, a, sizeof(a));
+        (void) snprintf(buf, size, "%s/%u", a, prefix);
+}
+
+static int on_addr(const struct nlmsghdr *h, void *userdata) {
+        usage_scan *u = userdata;
+        struct ifaddrmsg ifa;
+        attr_iter it;
+        uint16_t type;
+        const uint8_t *d;
+        size_t l;
+        ifinfo *i;
+
+        if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(ifa)))
+                return 0;
+        memcpy(&ifa, NLMSG_DATA(h), sizeof(ifa));
+        i = find_if(u, (int) ifa.ifa_index);
+        if (!i)
+                return 0;
+        /* link-local IPv6 comes with being up; "up" is reported already */
+        it = (attr_iter) { (const uint8_t *) NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(ifa)),
+                           h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifa))) };
+        while (attr_next(&it, &type, &d, &l) > 0)
+                if (type == IFA_ADDRESS || type == IFA_LOCAL) {
+                        if (ifa.ifa_family == AF_INET6 && l >= 2 && d[0] == 0xfe && (d[1] & 0xc0) == 0x80)
+                                return 0;
+                        if (i->n_addresses++ == 0)
+                                format_addr(ifa.ifa_family, d, l, ifa.ifa_prefixlen, i->first_address,
+                                            sizeof(i->first_address));
+                        return 0;
+                }
+        return 0;
+}
+
+static int on_route(const struct nlmsghdr *h, void *userdata) {
+        usage_scan *u = userdata;
+        struct rtmsg rt;
+        attr_iter it;
+        uint16_t type;
+        const uint8_t *d;
+        size_t l;
+        const uint8_t *dst = NULL;
+        size_t dst_len = 0;
+        int oif = 0;
+        uint32_t table;
+        ifinfo *i;
+
+        if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(rt)))
+                return 0;
+        memcpy(&rt, NLMSG_DATA(h), sizeof(rt));
+        table = rt.rtm_table;
+        /* the host's routing: main table (and friends), not local/broadcast */
+        if (rt.rtm_type != RTN_UNICAST)
+                return 0;
+        it = (attr_iter) { (const uint8_t *) NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(rt)),
+                           h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(rt))) };
+        while (attr_next(&it, &type, &d, &l) > 0) {
+                if (type == RTA_OIF && l >= 4)
+                        memcpy(&oif, d, 4);
+                else if (type == RTA_DST) {
+                        dst = d;
+                        dst_len = l;
+                } else if (type == RTA_TABLE && l >= 4)
+                        memcpy(&table, d, 4);
+        }
+        if (table == RT_TABLE_LOCAL)
+                return 0;
+        /* IPv6 link-local prefix routes come with being up as well */
+        if (rt.rtm_family == AF_INET6 && dst && dst_len >= 2 && dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
+                return 0;
+        i = find_if(u, oif);
+        if (!i)
+                return 0;
+        if (i->n_routes++ == 0) {
+                if (dst)
+                        format_addr(rt.rtm_family, dst, dst_len, rt.rtm_dst_len, i->first_route, sizeof(i->first_route));
+                else
+                        (void) snprintf(i->first_route, sizeof(i->first_route), "default");
+        }
+        return 0;
+}
+
+static int dump(int type, int family, usage_scan *u, int (*cb)(const struct nlmsghdr *, void *)) {
+        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
+        rtnl_call call = { .on_message = cb, .userdata = u };
+        struct rtgenmsg g = { .rtgen_family = (unsigned char) family };
+        int r;
+
+        r = rtnl_open(&s, &call);
+        if (r < 0)
+                return r;
+        m = nlmsg_alloc_simple(type, NLM_F_DUMP);
+        if (!m || nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0)
+                return -ENOMEM;
+        r = rtnl_transact(s, m, &call);
+        if (r < 0)
+                return r;
+        return call.parse_error;
+}
+
+static int add_reason(char ***l, const char *fmt, ...) _printf_(2, 3);
+static int add_reason(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        return strv_push(l, s);
+}
+
+/* Block devices below the function (nvme/nvme0/nvme0n1, virtio0/block/vda, host0/.../sda). */
+static int find_block(const char *dir, unsigned depth, char ***reasons) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        if (depth > 5)
+                return 0;
+        d = opendir(dir);
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = NULL, *sub = NULL, *link = NULL;
+                struct stat st;
+
+                if (de->d_name[0] == '.' || streq(de->d_name, "subsystem") || streq(de->d_name, "driver") ||
+                    streq(de->d_name, "physfn") || strneq(de->d_name, "virtfn", 6) || streq(de->d_name, "iommu_group") ||
+                    streq(de->d_name, "firmware_node") || streq(de->d_name, "device") || streq(de->d_name, "port"))
+                        continue;
+                p = strdup_printf("%s/%s", dir, de->d_name);
+                if (!p)
+                        return -ENOMEM;
+                if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                sub = strdup_printf("%s/subsystem", p);
+                if (!sub)
+                        return -ENOMEM;
+                if (readlink_basename(sub, &link) >= 0 && streq(link, "block")) {
+                        r = add_reason(reasons, "it serves the block device %s", de->d_name);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = find_block(p, depth + 1, reasons);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, char ***ret_reasons, sriov_error *err) {
+        _cleanup_strv_free_ char **reasons = NULL;
+        _cleanup_free_ char *netdir = sysfs_dev_path(ctx, dev, "net"), *devdir = sysfs_dev_path(ctx, dev, NULL);
+        _cleanup_closedir_ DIR *d = NULL;
+        usage_scan u = {};
+        struct dirent *de;
+        char bdf[PCI_ADDR_STRLEN];
+        int r = 0;
+
+        if (!netdir || !devdir)
+                return -ENOMEM;
+        pci_addr_format(dev, bdf);
+        d = opendir(netdir);
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *s = NULL;
+                unsigned flags = 0, idx = 0;
+                ifinfo *n;
+
+                if (de->d_name[0] == '.' || !ifname_is_valid(de->d_name))
+                        continue;
+                n = realloc(u.ifs, (u.n_ifs + 1) * sizeof(*n));
+                if (!n) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                u.ifs = n;
+                n = &u.ifs[u.n_ifs++];
+                *n = (ifinfo) {};
+                memcpy(n->name, de->d_name, strnlen(de->d_name, IFNAMSIZ - 1)); /* valid: at most 15 */
+                {
+                        _cleanup_free_ char *fp = sysfs_net_path(ctx, de->d_name, "flags");
+                        _cleanup_free_ char *ip = sysfs_net_path(ctx, de->d_name, "ifindex");
+
+                        if (fp && read_one_line_file(fp, &s) >= 0)
+                                (void) safe_atou(strstrip(s), 16, &flags);
+                        s = mfree(s);
+                        if (ip && read_one_line_file(ip, &s) >= 0)
+                                (void) safe_atou(strstrip(s), 10, &idx);
+                }
+                n->ifindex = (int) idx;
+                if (flags & IFF_UP) {
+                        r = add_reason(&reasons, "its interface %s is up", n->name);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        if (u.n_ifs > 0) {
+                r = dump(RTM_GETADDR, AF_UNSPEC, &u, on_addr);
+                if (r >= 0)
+                        r = dump(RTM_GETROUTE, AF_UNSPEC, &u, on_route);
+                if (r < 0) {
+                        r = sriov_error_set(err, r, "Cannot read the addresses and routes of %s's interfaces: %s", bdf,
+                                            strerror(-r));
+                        goto out;
+                }
+                for (size_t i = 0; i < u.n_ifs; i++) {
+                        if (u.ifs[i].n_addresses)
+                                r = add_reason(&reasons, "its interface %s has the address %s%s", u.ifs[i].name,
+                                               u.ifs[i].first_address, u.ifs[i].n_addresses > 1 ? " (and more)" : "");
+                        if (r >= 0 && u.ifs[i].n_routes)
+                                r = add_reason(&reasons, "the route %s goes through its interface %s",
+                                               u.ifs[i].first_route, u.ifs[i].name);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        r = find_block(devdir, 0, &reasons);
+        if (r < 0)
+                goto out;
+        if (ret_reasons)
+                *ret_reasons = TAKE_PTR(reasons);
+        r = 0;
+out:
+        free(u.ifs);
+        return r;
+}
+
+int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, size_t *ret_n) {
+        _cleanup_free_ char *group = NULL, *cdev = NULL, *gnode = NULL, *cnode = NULL, *vdir = NULL;
+        _cleanup_free_ vfio_holder *v = NULL;
+        _cleanup_closedir_ DIR *proc = NULL, *vd = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
+        /* the nodes: /dev/vfio/GROUP and /dev/vfio/devices/vfioN (vfio-dev/vfioN in sysfs) */
+        if (sysfs_dev_link_name(ctx, dev, "iommu_group", &group) >= 0)
+                gnode = strdup_printf("%s/vfio/%s", streq(sriov_ctx_dev_root(ctx), "/") ? "" : sriov_ctx_dev_root(ctx), group);
+        vdir = sysfs_dev_path(ctx, dev, "vfio-dev");
+        vd = vdir ? opendir(vdir) : NULL;
+        while (vd && (de = readdir(vd)))
+                if (strneq(de->d_name, "vfio", 4)) {
+                        free(cnode);
+                        cnode = strdup_printf("%s/vfio/devices/%s",
+                                              streq(sriov_ctx_dev_root(ctx), "/") ? "" : sriov_ctx_dev_root(ctx), de->d_name);
+                }
+        if (!gnode && !cnode) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+
+        proc = opendir(sriov_ctx_proc_root(ctx));
+        if (!proc)
+                return negative_errno();
+        while ((de = readdir(proc))) {
+                _cleanup_free_ char *fddir = NULL;
+                _cleanup_closedir_ DIR *fds = NULL;
+                struct dirent *fe;
+                unsigned pid;
+
+                if (safe_atou(de->d_name, 10, &pid) < 0)
+                        continue;
+                fddir = strdup_printf("%s/%s/fd", sriov_ctx_proc_root(ctx), de->d_name);
+                if (!fddir)
+                        return -ENOMEM;
+                fds = opendir(fddir);
+                if (!fds)
+                        continue;       /* gone, or not ours to look at */
+                while ((fe = readdir(fds))) {
+                        _cleanup_free_ char *lp = NULL, *target = NULL;
+                        const char *node;
+                        vfio_holder *nv;
+
+                        if (fe->d_name[0] == '.')
+                                continue;
+                        lp = strdup_printf("%s/%s", fddir, fe->d_name);
+                        if (!lp)
+                                return -ENOMEM;
+                        if (readlink_malloc(lp, &target) < 0)
+                                continue;
+                        node = gnode && streq(target, gnode) ? gnode : cnode && streq(target, cnode) ? cnode : NULL;
+                        if (!node)
+                                continue;
+                        nv = realloc(v, (n + 1) * sizeof(*v));
+                        if (!nv)
+                                return -ENOMEM;
+                        v = nv;
+                        v[n] = (vfio_holder) { .pid = (pid_t) pid };
+                        (void) snprintf(v[n].node, sizeof(v[n].node), "%s", node);
+                        {
+                                _cleanup_free_ char *cp = strdup_printf("%s/%s/comm", sriov_ctx_proc_root(ctx), de->d_name);
+                                _cleanup_free_ char *comm = NULL;
+
+                                if (cp && read_one_line_file(cp, &comm) >= 0)
+                                        (void) snprintf(v[n].comm, sizeof(v[n].comm), "%s", comm);
+                        }
+                        n++;
+                        break;  /* one line per process */
+                }
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
