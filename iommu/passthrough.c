@@ -91,6 +91,19 @@ int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_a
                         continue;
                 if (r < 0)
                         return sriov_error_set(err, r, "Cannot read the driver of %s: %s", de->d_name, strerror(-r));
+                {
+                        unsigned numvfs = 0;
+
+                        /* A PF cannot leave its driver without taking its VFs
+                         * along: with them in its group (no ACS), the group
+                         * cannot be handed over while VFs exist. */
+                        if (sysfs_dev_read_uint(ctx, &a, "sriov_numvfs", 10, &numvfs) >= 0 && numvfs > 0)
+                                return sriov_error_set(err, -EXDEV,
+                                                       "IOMMU group %d of %s is not viable: it holds %s, an SR-IOV PF with %u VFs on %s; "
+                                                       "taking the PF from its driver would remove its VFs (PF and VFs are not isolated by ACS), "
+                                                       "so this group cannot be passed through while VFs exist",
+                                                       gid, bdf, de->d_name, numvfs, drv);
+                }
                 if (!(flags & PASSTHROUGH_WHOLE_GROUP))
                         return sriov_error_set(err, -EXDEV,
                                                "IOMMU group %d of %s is not viable: %s shares it and is bound to %s, a host driver; "

@@ -4,7 +4,8 @@ UNIT_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)
 
 unit_tests = \
 	tests/unit/test-bdf \
-	tests/unit/test-util
+	tests/unit/test-util \
+	tests/unit/test-vfio
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/tests.h
@@ -15,6 +16,9 @@ tests_unit_test_bdf_LDADD = $(UNIT_LDADD)
 tests_unit_test_util_SOURCES = tests/unit/test-util.c
 tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_util_LDADD = $(UNIT_LDADD)
+tests_unit_test_vfio_SOURCES = tests/unit/test-vfio.c
+tests_unit_test_vfio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vfio_LDADD = $(UNIT_LDADD)
 
 # sriov-tool: the lib/ operations from the shell, for simulator and VM tests
 noinst_PROGRAMS += tests/sriov-tool

@@ -7,6 +7,8 @@ daemon_tests = \
 	tests/daemon/disconnect.sh \
 	tests/daemon/concurrency.sh \
 	tests/daemon/uevents.sh \
-	tests/daemon/config.sh
+	tests/daemon/config.sh \
+	tests/daemon/passthrough.sh \
+	tests/daemon/noiommu.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in
