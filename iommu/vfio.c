@@ -218,13 +218,13 @@ static int find_cdev(sriov_ctx *ctx, const pci_addr *dev, char **ret) {
         return -ENOENT;
 }
 
+static int iommufd_ranges(vfio_session *s, sriov_error *err);
+
 static int open_iommufd(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, sriov_error *err) {
         _cleanup_free_ char *ipath = devnode(ctx, "iommu"), *cdev = NULL;
         struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
         struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
         struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
-        struct iommu_ioas_iova_ranges q = { .size = sizeof(q) };
-        struct iommu_iova_range *ranges = NULL;
         int r;
 
         if (!ipath)
@@ -249,8 +249,15 @@ static int open_iommufd(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, sr
         if (ioctl(s->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0)
                 return sriov_error_set(err, negative_errno(), "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %m");
         s->backend = VFIO_BACKEND_IOMMUFD;
+        return iommufd_ranges(s, err);
+}
 
-        /* the valid ranges, after the attach narrowed them */
+/* the valid ranges, after the attach narrowed them */
+static int iommufd_ranges(vfio_session *s, sriov_error *err) {
+        struct iommu_ioas_iova_ranges q = { .size = sizeof(q) };
+        struct iommu_iova_range *ranges = NULL;
+        int r;
+
         q.ioas_id = s->ioas_id;
         if (ioctl(s->iommu_fd, IOMMU_IOAS_IOVA_RANGES, &q) < 0 && errno != EMSGSIZE)
                 return sriov_error_set(err, negative_errno(), "IOMMU_IOAS_IOVA_RANGES failed: %m");
@@ -273,6 +280,30 @@ static int open_iommufd(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, sr
         free(ranges);
         s->page_sizes = q.out_iova_alignment ? q.out_iova_alignment : 4096;
         s->dma_avail = UINT32_MAX;
+        return 0;
+}
+
+int vfio_session_adopt(vfio_backend backend, int device_fd, int group_fd, int iommu_fd, uint32_t ioas_id,
+                       vfio_session **ret, sriov_error *err) {
+        _cleanup_(vfio_session_freep) vfio_session *s = calloc(1, sizeof(vfio_session));
+        int r;
+
+        if (!s) {
+                safe_close(device_fd);
+                safe_close(group_fd);
+                safe_close(iommu_fd);
+                return -ENOMEM;
+        }
+        s->backend = backend;
+        s->device_fd = device_fd;
+        s->group_fd = group_fd;
+        s->iommu_fd = iommu_fd;
+        s->ioas_id = ioas_id;
+        s->group = -1;
+        r = backend == VFIO_BACKEND_CONTAINER ? container_info(s, err) : iommufd_ranges(s, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 

@@ -54,6 +54,11 @@ enum {
 };
 
 int vfio_session_open(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, vfio_session **ret, sriov_error *err);
+/* A session around fds received from sriovd's OpenDevice (takes them):
+ * container backend: device + group + container; iommufd: device + iommufd
+ * with the IOAS id. Reads the IOMMU's facts like vfio_session_open(). */
+int vfio_session_adopt(vfio_backend backend, int device_fd, int group_fd, int iommu_fd, uint32_t ioas_id,
+                       vfio_session **ret, sriov_error *err);
 vfio_session *vfio_session_free(vfio_session *s);        /* unmaps, closes */
 DEFINE_TRIVIAL_CLEANUP_FUNC(vfio_session *, vfio_session_free);
 

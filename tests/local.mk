@@ -25,3 +25,9 @@ noinst_PROGRAMS += tests/sriov-tool
 tests_sriov_tool_SOURCES = tests/sriov-tool.c
 tests_sriov_tool_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_sriov_tool_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)
+
+# vfio-client: an unprivileged VMM stand-in for the real-kernel scenarios
+noinst_PROGRAMS += tests/vfio-client
+tests_vfio_client_SOURCES = tests/vfio-client.c
+tests_vfio_client_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_vfio_client_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS)
