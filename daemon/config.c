@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "pool.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE (4 * 1024 * 1024)
@@ -484,7 +485,15 @@ static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *
                                 json_object *s = json_object_array_get_idx(v, i);
                                 const json_node *sn = json_node_element(c, i);
 
-                                if (want_type(w, s, sn, json_type_string, "select[]"))
+                                Selector sel;
+
+                                if (!want_type(w, s, sn, json_type_string, "select[]"))
+                                        continue;
+                                if (selector_parse(json_object_get_string(s), &sel) < 0)
+                                        werr(w, sn->pos,
+                                             "invalid selector \"%.64s\": expected IFNAME#N-M, DDDD:BB:DD.F#N-M, vvvv:dddd or numa:N",
+                                             json_object_get_string(s));
+                                else
                                         (void) strv_extend(&p->selectors, json_object_get_string(s));
                         }
                         if (json_object_array_length(v) == 0)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <systemd/sd-daemon.h>
 
+#include "assign.h"
 #include "bus-api.h"
 #include "bus-errors.h"
 #include "device.h"
@@ -122,6 +123,14 @@ static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
         (void) sd_notify(0, "READY=1");
         (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "State", NULL);
         notify_status(d);
+}
+
+static void recovered(Daemon *d, void *userdata) {
+        int r;
+
+        r = daemon_apply_all(d, false, initial_apply_done, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Applying the configuration could not start everywhere: %m");
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -260,15 +269,16 @@ Daemon *daemon_free(Daemon *d) {
 int daemon_run(Daemon *d) {
         int r;
 
-        /* At boot this is the point of the service: the declared VFs, their
-         * bindings and attributes are in place before READY=1 releases
+        /* First what a crash may have left half done (assignments rolled back
+         * or finished), then the declared configuration: at boot the VFs,
+         * their bindings and attributes are in place before READY=1 releases
          * network-pre.target. A broken configuration does not stop the
          * daemon: it serves the bus and reports the errors. */
-        (void) sd_notify(0, "STATUS=Applying the configuration");
+        (void) sd_notify(0, "STATUS=Recovering and applying the configuration");
         (void) daemon_load_config(d);
-        r = daemon_apply_all(d, false, initial_apply_done, NULL);
+        r = assign_recover(d, recovered, NULL);
         if (r < 0)
-                log_warning_errno(r, "Applying the configuration could not start everywhere: %m");
+                return log_error_errno(r, "Cannot recover the recorded assignments: %m");
         r = sd_event_loop(d->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

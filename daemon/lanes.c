@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
+#include "assign.h"
 #include "lanes.h"
 #include "passthrough.h"
 #include "reconcile.h"
@@ -36,6 +37,7 @@ Job *job_free(Job *j) {
         }
         free(j->peers);
         vfio_session_free(j->session);
+        assign_work_free(j->assign);
         plan_done(&j->plan);
         config_free(j->config);
         sd_bus_message_unref(j->request);
@@ -175,6 +177,15 @@ static void job_execute(Job *j) {
         case JOB_DMA_CHECK:
                 execute_dma(j);
                 return;
+        case JOB_ASSIGN_PREPARE:
+                j->r = assign_execute_prepare(ctx, &j->addr, j->assign, &j->error);
+                return;         /* nothing changed: no need to read back */
+        case JOB_ASSIGN_APPLY:
+                j->r = assign_execute_apply(ctx, &j->addr, j->assign, &j->error);
+                break;
+        case JOB_RELEASE:
+                j->r = assign_execute_release(ctx, &j->addr, j->assign, &j->error);
+                break;
         case JOB_GROUPS:
                 j->r = iommu_host_scan(ctx, NULL, &j->groups);
                 return;

@@ -25,6 +25,9 @@ typedef enum JobType {
         JOB_APPLY,                      /* plan (and carry out) a PF's declared configuration */
         JOB_OPEN_DEVICE,                /* set up DMA remapping and hand the fds over */
         JOB_DMA_CHECK,                  /* DMA self-test */
+        JOB_ASSIGN_PREPARE,             /* read what an assignment will change */
+        JOB_ASSIGN_APPLY,               /* VF settings, binding, node ownership */
+        JOB_RELEASE,                    /* put back what an assignment changed */
 } JobType;
 
 struct Job {
@@ -50,6 +53,7 @@ struct Job {
         size_t n_peers;
         vfio_session *session;          /* JOB_OPEN_DEVICE */
         vfio_self_test self_test;       /* JOB_DMA_CHECK */
+        struct AssignWork *assign;      /* JOB_ASSIGN_*, JOB_RELEASE */
         uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */
         bool then_apply;                /* JOB_REFRESH: apply the declared configuration afterwards */
         Config *config;                 /* JOB_APPLY: the configuration (a reference) */

@@ -12,6 +12,7 @@ lib_libsriov_a_SOURCES = \
 	lib/host-json.c \
 	lib/ops.c lib/ops.h \
 	lib/vfattr.c lib/vfattr.h \
+	lib/vfattr-json.c \
 	lib/jsonpos.c lib/jsonpos.h \
 	lib/rtnl-internal.h \
 	lib/netuse.c lib/netuse.h

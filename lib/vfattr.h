@@ -65,6 +65,11 @@ unsigned vf_config_diff(const sriov_vf_config *want, const sriov_vf_config *have
 void vf_config_copy(sriov_vf_config *dst, const sriov_vf_config *src, unsigned mask);
 const char *vf_attr_name(unsigned attr);
 
+/* As JSON (vfattr-json.c): the keys present are the attributes in the mask. */
+struct json_object;
+int vf_config_to_json(const sriov_vf_config *c, struct json_object **ret);
+int vf_config_from_json(struct json_object *o, sriov_vf_config *ret);
+
 /* The payload of IFLA_VFINFO_LIST, as the kernel sends it (pure; fuzzed). */
 int vf_info_list_parse(const void *data, size_t len, sriov_vf_config **ret, size_t *ret_n);
 

@@ -10,7 +10,7 @@ IFACE=org.sriovd.Manager1
 mgr() { busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
 # gdbus prints the D-Bus error name on failure (busctl does not), so the
 # error tests call through it: gcall PATH IFACE.METHOD ARGS (GVariant text)
-gcall() { local path=$1 method=$2; shift 2; gdbus call --system --dest "$DEST" --object-path "$path" --method "$method" "$@"; }
+gcall() { local path=$1 method=$2; shift 2; gdbus call --system --dest "$DEST" --object-path "$path" --method "$method" -- "$@"; }
 gmgr() { local m=$1; shift; gcall "$MGR" "$IFACE.$m" "$@"; }
 # prop PATH IFACE NAME -> the value, busctl's "s \"x\"" unquoted
 prop() { busctl --system get-property "$DEST" "$1" "$2" "$3" | sed -e 's/^[a-z]* //' -e 's/^"\(.*\)"$/\1/'; }

@@ -9,6 +9,9 @@ daemon_tests = \
 	tests/daemon/uevents.sh \
 	tests/daemon/config.sh \
 	tests/daemon/passthrough.sh \
-	tests/daemon/noiommu.sh
+	tests/daemon/noiommu.sh \
+	tests/daemon/assign.sh \
+	tests/daemon/race.sh \
+	tests/daemon/crash.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdio.h>
+
+#include "config.h"
+#include "pool.h"
+#include "util.h"
+
+int selector_parse(const char *s, Selector *ret) {
+        _cleanup_free_ char *head = NULL;
+        const char *hash;
+        Selector sel = { .first = 0, .last = UINT16_MAX, .numa = -1 };
+        int r;
+
+        if (isempty(s) || strlen(s) > 64)
+                return -EINVAL;
+        if (strneq(s, "numa:", 5)) {
+                unsigned n;
+
+                if (safe_atou(s + 5, 10, &n) < 0 || n > 1023)
+                        return -EINVAL;
+                sel.kind = SEL_NUMA;
+                sel.numa = (int) n;
+                *ret = sel;
+                return 0;
+        }
+        hash = strchr(s, '#');
+        head = hash ? strndup(s, (size_t) (hash - s)) : strdup(s);
+        if (!head)
+                return -ENOMEM;
+        if (hash) {
+                r = parse_vf_range(hash + 1, &sel.first, &sel.last);
+                if (r < 0)
+                        return r;
+        }
+        if (pci_addr_parse(head, &sel.pf) >= 0)
+                sel.kind = SEL_PF_BDF;
+        else if (!hash && parse_pci_id_pair(head, &sel.vendor, &sel.device) >= 0)
+                sel.kind = SEL_VF_ID;
+        else if (ifname_is_valid(head) && !strchr(head, ':')) {
+                sel.kind = SEL_PF_INTERFACE;
+                memcpy(sel.interface, head, strlen(head) + 1);
+        } else
+                return -EINVAL;
+        *ret = sel;
+        return 0;
+}
+
+bool selector_matches(const Selector *sel, const sriov_device *vf) {
+        if (!vf->is_vf)
+                return false;
+        switch (sel->kind) {
+        case SEL_NUMA:
+                return vf->numa_node == sel->numa;
+        case SEL_VF_ID:
+                return vf->vendor == sel->vendor && vf->device == sel->device;
+        case SEL_PF_BDF:
+                return pci_addr_equal(&vf->physfn, &sel->pf) && vf->vf_index >= 0 &&
+                        (unsigned) vf->vf_index >= sel->first && (unsigned) vf->vf_index <= sel->last;
+        case SEL_PF_INTERFACE:
+                return vf->pf && strv_contains(vf->pf->netdevs, sel->interface) && vf->vf_index >= 0 &&
+                        (unsigned) vf->vf_index >= sel->first && (unsigned) vf->vf_index <= sel->last;
+        }
+        return false;
+}
+
+bool pool_contains(char * const *selectors, const sriov_device *vf) {
+        bool any_source = false, in_source = false, any_numa = false, in_numa = false;
+
+        STRV_FOREACH(s, selectors) {
+                Selector sel;
+
+                if (selector_parse(*s, &sel) < 0)
+                        continue;
+                if (sel.kind == SEL_NUMA) {
+                        any_numa = true;
+                        in_numa = in_numa || selector_matches(&sel, vf);
+                } else {
+                        any_source = true;
+                        in_source = in_source || selector_matches(&sel, vf);
+                }
+        }
+        if (!vf->is_vf || (!any_source && !any_numa))
+                return false;
+        return (!any_source || in_source) && (!any_numa || in_numa);
+}
