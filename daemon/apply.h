@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "config.h"
+#include "conffile.h"
 #include "ops.h"
 
 /* Converging a PF on its declared configuration. Planning reads the PF and

@@ -10,7 +10,7 @@
 #include "auth.h"
 #include "bus-api.h"
 #include "bus-errors.h"
-#include "config.h"
+#include "conffile.h"
 #include "device.h"
 #include "lanes.h"
 #include "passthrough.h"

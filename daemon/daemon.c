@@ -10,7 +10,7 @@
 #include "device.h"
 #include "lanes.h"
 #include "manager.h"
-#include "config.h"
+#include "conffile.h"
 #include "monitor.h"
 #include "reconcile.h"
 #include "state.h"

@@ -12,7 +12,7 @@ sriovd_SOURCES = \
 	daemon/device.c daemon/device.h \
 	daemon/bus-api.h \
 	daemon/bus-errors.c daemon/bus-errors.h \
-	daemon/config.c daemon/config.h \
+	daemon/conffile.c daemon/conffile.h \
 	daemon/apply.c daemon/apply.h \
 	daemon/reconcile.c daemon/reconcile.h \
 	daemon/safety.c daemon/safety.h \

@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "conffile.h"
 #include "daemon.h"
 #include "scan.h"
 #include "util.h"

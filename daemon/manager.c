@@ -5,7 +5,7 @@
 #include "bus-errors.h"
 #include "device.h"
 #include "lanes.h"
-#include "config.h"
+#include "conffile.h"
 #include "manager.h"
 #include "reconcile.h"
 #include "vfio-bus.h"

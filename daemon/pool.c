@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "conffile.h"
 #include "pool.h"
 #include "util.h"
 

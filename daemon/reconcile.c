@@ -4,7 +4,7 @@
 #include "auth.h"
 #include "bus-api.h"
 #include "bus-errors.h"
-#include "config.h"
+#include "conffile.h"
 #include "lanes.h"
 #include "reconcile.h"
 #include "state.h"

@@ -65,6 +65,10 @@ static void state_clear(State *s) {
         s->n_pools = 0;
 }
 
+State *state_new_empty(void) {
+        return calloc(1, sizeof(State));
+}
+
 State *state_free(State *s) {
         if (!s)
                 return NULL;
@@ -231,7 +235,7 @@ static int parse_pool(State *s, json_object *o) {
         return 0;
 }
 
-static int parse_state(State *s, const char *text) {
+int state_parse_text(State *s, const char *text) {
         _cleanup_json_ json_object *root = NULL;
         json_object *v, *devices;
         enum json_tokener_error jerr;
@@ -355,7 +359,7 @@ int state_load(const char *dir, State **ret) {
         }
         if (r < 0)
                 return r;
-        r = parse_state(s, text);
+        r = state_parse_text(s, text);
         if (r == -EBADMSG) {
                 /* keep the evidence, start empty, rebuild from the host */
                 char *aside = strdup_printf("%s.corrupt-%lld", s->path, (long long) time(NULL));

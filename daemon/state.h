@@ -83,6 +83,9 @@ struct State {
 };
 
 int state_load(const char *dir, State **ret);
+/* The parser alone (fuzzed): -EBADMSG for anything not a valid state. */
+int state_parse_text(State *s, const char *text);
+State *state_new_empty(void);
 State *state_free(State *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(State *, state_free);
 int state_save(State *s);

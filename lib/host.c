@@ -583,7 +583,7 @@ static int host_put(sriov_host *h, sriov_device *d, sriov_device **ret_old) {
 }
 
 int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *userdata) {
-        _cleanup_(sriov_family_freep) sriov_family *family = f;
+        _cleanup_(sriov_family_freep) _unused_ sriov_family *family = f; /* frees what the merge did not take */
         pci_addr *touched = NULL;
         sriov_device **olds = NULL;
         int *what = NULL;

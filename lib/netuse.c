@@ -268,7 +268,7 @@ out:
 }
 
 int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, size_t *ret_n) {
-        _cleanup_free_ char *group = NULL, *cdev = NULL, *gnode = NULL, *cnode = NULL, *vdir = NULL;
+        _cleanup_free_ char *group = NULL, *gnode = NULL, *cnode = NULL, *vdir = NULL;
         _cleanup_free_ vfio_holder *v = NULL;
         _cleanup_closedir_ DIR *proc = NULL, *vd = NULL;
         struct dirent *de;

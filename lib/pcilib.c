@@ -12,7 +12,7 @@
 
 /* libpci calls error() for conditions it cannot continue from (out of memory,
  * paths too long) and expects it not to return. */
-_noreturn_ static void pci_error_cb(char *msg, ...) {
+_noreturn_ _printf_(1, 2) static void pci_error_cb(char *msg, ...) {
         va_list ap;
 
         va_start(ap, msg);

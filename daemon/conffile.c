@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "conffile.h"
 #include "pool.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE (4 * 1024 * 1024)
 
-static void add_message(char ***list, const char *file, json_pos pos, const char *fmt, va_list ap) {
+_printf_(4, 0) static void add_message(char ***list, const char *file, json_pos pos, const char *fmt, va_list ap) {
         char *m = NULL, *line;
 
         if (vasprintf(&m, fmt, ap) < 0)
