@@ -12,6 +12,8 @@ daemon_tests = \
 	tests/daemon/noiommu.sh \
 	tests/daemon/assign.sh \
 	tests/daemon/race.sh \
-	tests/daemon/crash.sh
+	tests/daemon/crash.sh \
+	tests/daemon/hostile.sh \
+	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in
