@@ -604,9 +604,11 @@ static int put_one(struct nl_msg *m, const sriov_vf_config *c, unsigned attr) {
         }
         case VF_ATTR_VLAN: {
                 struct nlattr *vl = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+                /* clearing the VLAN: 802.1Q, whatever protocol was in use
+                 * (802.1Q-only drivers refuse anything else, even for 0) */
                 struct ifla_vf_vlan_info x = {
                         .vf = c->vf, .vlan = c->vlan, .qos = c->qos,
-                        .vlan_proto = htons(c->vlan_proto ?: VF_VLAN_PROTO_8021Q),
+                        .vlan_proto = htons(c->vlan && c->vlan_proto ? c->vlan_proto : VF_VLAN_PROTO_8021Q),
                 };
                 if (!vl)
                         return -ENOMEM;

@@ -13,6 +13,7 @@ daemon_tests = \
 	tests/daemon/assign.sh \
 	tests/daemon/race.sh \
 	tests/daemon/crash.sh \
+	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)

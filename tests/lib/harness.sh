@@ -81,7 +81,8 @@ sim_start() {
         [ -x "$SIM" ] || skip "the simulator was not built"
         SIM_ROOT="$T/sys"
         mkdir -p "$SIM_ROOT"
-        "$SIM" "$topo" "$SIM_ROOT" "$@" >"$T/sim.log" 2>&1 &
+        SIM_RTNL="$T/rtnl.sock"
+        "$SIM" "$topo" "$SIM_ROOT" --rtnl "$SIM_RTNL" "$@" >"$T/sim.log" 2>&1 &
         HARNESS_PIDS+=($!)
         wait_for 10 test -e "$SIM_ROOT/bus/pci/devices" || fail "simulator did not come up: $(cat "$T/sim.log")"
 }
@@ -101,8 +102,20 @@ bus_start() {
 }
 
 # daemon_start [sriovd options...]: sriovd on the simulator and the private bus
+# With a simulator, the daemon's rtnetlink sockets go to the simulator's
+# emulation through the preload shim (tests/sim/README.md, "rtnetlink").
+SIM_SHIM="$top_builddir/tests/sim/libsim-rtnl.so"
+with_sim_rtnl() {
+        if [ -n "${SIM_RTNL:-}" ] && [ -e "$SIM_SHIM" ]; then
+                SRIOV_SIM_RTNL="$SIM_RTNL" LD_PRELOAD="$SIM_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" \
+                        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+        else
+                "$@"
+        fi
+}
+
 daemon_start() {
-        ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
+        with_sim_rtnl ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
                 --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!

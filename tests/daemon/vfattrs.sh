@@ -1,0 +1,72 @@
+#!/bin/bash
+# VF settings over rtnetlink (against the simulator's emulation through the
+# preload shim, with real iproute2 as an independent reader): declared in
+# the configuration and applied idempotently, given with an assignment and
+# put back exactly on release; and the host-use check seeing addresses and
+# routes.
+source "$top_srcdir/tests/daemon/common.sh"
+harness_init
+command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
+[ -e "$SIM_SHIM" ] || skip "the rtnetlink shim was not built"
+IP=$(command -v ip) || skip "no iproute2"
+sim_start x710.json
+cat > "$T/sriovd.conf" <<'CONF'
+{ "pfs": [ { "match": { "interface": "ens1f0" }, "num_vfs": 4, "autoprobe": true,
+             "vfs": [ { "range": "0-1", "mac_base": "02:aa:00:00:00:10", "vlan": 100, "qos": 2,
+                        "spoofchk": true, "trust": false, "max_tx_rate": 1000 } ] } ],
+  "pools": [ { "name": "p", "select": [ "ens1f0#2-3" ] } ] }
+CONF
+bus_start
+sim_ctl netdev ens1f0 up
+daemon_start --uevent-source none
+
+ipvf() { with_sim_rtnl "$IP" link show dev ens1f0 | grep "vf $1 "; }
+
+note "declared attributes are in place after start"
+ipvf 0 | grep -q "link/ether 02:aa:00:00:00:10.*vlan 100, qos 2.*max_tx_rate 1000Mbps.*spoof checking on.*trust off" \
+        || fail "VF 0 as seen by ip: $(ipvf 0)"
+ipvf 1 | grep -q "link/ether 02:aa:00:00:00:11" || fail "mac_base for VF 1: $(ipvf 1)"
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"
+
+note "drift in a VF attribute is reported and corrected"
+with_sim_rtnl "$IP" link set dev ens1f0 vf 0 vlan 7 || fail "ip link set failed"
+out=$(mgr Apply b true)
+case "$out" in *"vlan 7/0/802.1Q -> 100/2/802.1Q"*) ;; *) fail "drift not reported: $out";; esac
+mgr Apply b false >/dev/null
+ipvf 0 | grep -q "vlan 100, qos 2" || fail "not corrected: $(ipvf 0)"
+
+note "an assignment's settings, and release puts back exactly what was there"
+before2=$(ipvf 2)
+out=$(gmgr Assign vm1 p "{'mac': <'02:00:00:00:00:42'>, 'vlan': <uint32 42>, 'qos': <uint32 5>, 'trust': <true>, 'spoofchk': <false>, 'max_tx_rate': <uint32 500>}") \
+        || fail "Assign failed: $out"
+ipvf 2 | grep -q "link/ether 02:00:00:00:00:42.*vlan 42, qos 5.*max_tx_rate 500Mbps.*spoof checking off.*trust on" \
+        || fail "VF 2 after assign: $(ipvf 2)"
+case "$out" in *"<mac address='02:00:00:00:00:42'/>"*"<tag id='42'/>"*) ;; *) fail "libvirt interface XML lacks mac/vlan: $out";; esac
+mgr Release 'ssa{sv}' vm1 "" 0 >/dev/null || fail "release failed"
+assert_eq "$(ipvf 2)" "$before2" "VF 2 after release"
+
+note "a setting the driver refuses: the assignment is refused and nothing stays"
+before2=$(ipvf 2)
+expect_error "Cannot set vlan of VF 2 on ens1f0: Protocol not supported" \
+        gmgr Assign vm2 p "{'vlan': <uint32 5>, 'vlan_proto': <'802.1ad'>, 'mac': <'02:00:00:00:00:43'>}"
+assert_eq "$(ipvf 2)" "$before2" "VF 2 after the refused assignment (the MAC set first is put back)"
+assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 2)")" iavf "driver after the refused assignment"
+assert_eq "$(json_get "$T/state/state.json" "len(d['assignments'])")" 0 "no assignment recorded"
+
+note "host use: an address or a route on a PF interface"
+mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 0 0 >/dev/null
+sim_ctl netdev ens1f1 down
+sim_ctl netdev ens1f1 addr add 192.0.2.5/24
+expect_error org.sriovd.Error.DeviceInUse gmgr Unbind 0000:3b:00.1 '{}'
+expect_error "has the address 192.0.2.5/24" gmgr Unbind 0000:3b:00.1 '{}'
+sim_ctl netdev ens1f1 addr del 192.0.2.5/24
+# the kernel keeps routes only on interfaces that are up
+sim_ctl netdev ens1f1 up
+sim_ctl netdev ens1f1 route add 198.51.100.0/24
+with_sim_rtnl "$IP" route show | grep -q "198.51.100.0/24 dev ens1f1" || fail "the route is not in place"
+expect_error "its interface ens1f1 is up; the route 198.51.100.0/24 goes through its interface ens1f1" \
+        gmgr Unbind 0000:3b:00.1 '{}'
+sim_ctl netdev ens1f1 route del 198.51.100.0/24
+sim_ctl netdev ens1f1 down
+out=$(gmgr Unbind 0000:3b:00.1 '{}') || fail "unbind of an unused PF refused: $out"
+echo ok
