@@ -45,6 +45,15 @@ reexec_in_ns() {
                 export "$var=1"
                 exec unshare "$@" bash "$0"
         fi
+        # never trust the variable alone: an inherited one must not let the
+        # test mount over the host's /sys or rewire its network
+        local ns
+        for ns in mnt:-m net:-n; do
+                case " $* " in *" ${ns#*:} "*)
+                        [ "$(readlink /proc/self/ns/"${ns%%:*}")" != "$(readlink /proc/1/ns/"${ns%%:*}")" ] ||
+                                { echo "FAIL: still in PID 1's ${ns%%:*} namespace" >&2; exit 99; }
+                esac
+        done
 }
 
 # is the simulator (still) mounted at $1?

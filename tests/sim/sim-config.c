@@ -59,7 +59,6 @@ static size_t ext_cap(uint8_t *c, size_t *next_ptr, size_t off, uint16_t id, uin
 
 void sim_config_build(const sim_device *d, uint8_t *c, size_t size) {
         bool bridge = sim_device_is_bridge(d), pcie = d->type != SIM_PCI_CONVENTIONAL;
-        bool enabled = d->enable_cnt > 0 || (d->driver && bridge);
         size_t cap;
 
         memset(c, 0, size);
@@ -67,7 +66,7 @@ void sim_config_build(const sim_device *d, uint8_t *c, size_t size) {
         /* common header */
         put16(c, 0x00, d->physfn ? 0xffff : d->vendor);
         put16(c, 0x02, d->physfn ? 0xffff : d->device);
-        put16(c, 0x04, enabled ? 0x0006 : 0x0000);      /* Memory Space, Bus Master */
+        put16(c, 0x04, d->command);                     /* Memory Space, Bus Master */
         put16(c, 0x06, 0x0010);                          /* Capabilities List */
         put8(c, 0x08, d->revision);
         put8(c, 0x09, (uint8_t) d->class);

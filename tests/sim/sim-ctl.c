@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
@@ -25,6 +26,7 @@ static const char *const op_names[_SIM_OP_MAX] = {
         [SIM_OP_REMOVE] = "remove",
         [SIM_OP_RESCAN] = "rescan",
         [SIM_OP_RESET] = "reset",
+        [SIM_OP_VF_SET] = "vf_set",
 };
 
 static const char *const lat_names[_SIM_LAT_MAX] = {
@@ -35,6 +37,7 @@ static const char *const lat_names[_SIM_LAT_MAX] = {
         [SIM_LAT_PROBE] = "probe",
         [SIM_LAT_UNBIND] = "unbind",
         [SIM_LAT_HOTPLUG] = "hotplug",
+        [SIM_LAT_VF_SET] = "vf_set",
 };
 
 const char *sim_op_to_string(sim_op op) {
@@ -230,14 +233,18 @@ static int ctl_hold(sim *s, const char *name, bool hold) {
         return r;
 }
 
-static int ctl_assign(sim *s, const char *name, bool assign) {
+/* a flag of a present device (the bool at offset field of sim_device):
+ * assigned, PCI_DEV_FLAGS_ASSIGNED; ready, whether the function can be
+ * driven (QEMU's NVMe VFs cannot until `nvme virt-mgmt` on the PF brings
+ * their secondary controllers online; see the drivers' "not_ready") */
+static int ctl_flag(sim *s, const char *name, size_t field, bool v) {
         sim_device *d;
         int r = -ENODEV;
 
         sim_lock(s);
         d = sim_find_device(s, name);
         if (d) {
-                d->assigned = assign;
+                *(bool *) ((char *) d + field) = v;
                 r = 0;
         }
         sim_unlock(s);
@@ -301,6 +308,8 @@ static int ctl_netdev(sim *s, char **argv, size_t argc) {
                 return sim_netdev_set_up(s, argv[1], false);
         if (argc == 4 && streq(argv[2], "rename"))
                 return sim_netdev_rename(s, argv[1], argv[3]);
+        if (argc >= 5 && (streq(argv[2], "addr") || streq(argv[2], "route")))
+                return sim_rtnl_ctl_netdev(s, argv, argc);
         return -EINVAL;
 }
 
@@ -342,10 +351,10 @@ int sim_ctl_execute(sim *s, const char *cmd) {
                 return ctl_hold(s, argv[1], true);
         if (streq(argv[0], "release"))
                 return ctl_hold(s, argv[1], false);
-        if (streq(argv[0], "assign"))
-                return ctl_assign(s, argv[1], true);
-        if (streq(argv[0], "unassign"))
-                return ctl_assign(s, argv[1], false);
+        if (streq(argv[0], "assign") || streq(argv[0], "unassign"))
+                return ctl_flag(s, argv[1], offsetof(sim_device, assigned), streq(argv[0], "assign"));
+        if (streq(argv[0], "ready") || streq(argv[0], "unready"))
+                return ctl_flag(s, argv[1], offsetof(sim_device, ready), streq(argv[0], "ready"));
         if (streq(argv[0], "remove"))
                 return ctl_remove(s, argv[1]);
         if (streq(argv[0], "add"))
@@ -354,6 +363,8 @@ int sim_ctl_execute(sim *s, const char *cmd) {
                 drv = driver_by_module_name(s, argv[1]);
                 if (!drv)
                         return -ENOENT;
+                if (drv->builtin)       /* delete_module(): no such module; modprobe: nothing to do */
+                        return streq(argv[0], "rmmod") ? -ENOENT : 0;
                 return streq(argv[0], "rmmod") ? sim_driver_unregister(drv) : sim_driver_register(drv);
         }
         return -EINVAL;
@@ -395,6 +406,7 @@ static json_object *dump_device(const sim_device *d) {
         json_object_object_add(o, "iommu_group", d->group ? json_object_new_int(d->group->id) : json_object_new_null());
         json_object_object_add(o, "held", json_object_new_boolean(d->held));
         json_object_object_add(o, "assigned", json_object_new_boolean(d->assigned));
+        json_object_object_add(o, "ready", json_object_new_boolean(d->ready));
         for (size_t i = 0; i < d->n_netdevs; i++) {
                 json_object *n = json_object_new_object();
 
@@ -411,7 +423,8 @@ static json_object *dump_device(const sim_device *d) {
         if (d->sriov) {
                 json_object *sr = json_object_new_object(), *vfs = json_object_new_array();
 
-                json_object_object_add(sr, "totalvfs", json_object_new_int(d->sriov->total));
+                json_object_object_add(sr, "totalvfs", json_object_new_int(d->sriov->driver_max));
+                json_object_object_add(sr, "device_totalvfs", json_object_new_int(d->sriov->total));
                 json_object_object_add(sr, "numvfs", json_object_new_int(d->sriov->num_vfs));
                 json_object_object_add(sr, "autoprobe", json_object_new_boolean(d->sriov->autoprobe));
                 json_object_object_add(sr, "max_enable", json_object_new_int(d->sriov->max_enable));
@@ -421,6 +434,7 @@ static json_object *dump_device(const sim_device *d) {
                 json_object_object_add(sr, "vfs", vfs);
                 json_object_object_add(o, "sriov", sr);
         }
+        sim_rtnl_dump_device(d->sim, d, o);
         return o;
 }
 

@@ -31,13 +31,41 @@ expect_eq "$(rd "$M/kernel/iommu_groups/$g/reserved_regions")" "0x00000000fee000
 expect_write "$(dev 0000:03:00.0)/sriov_numvfs" 0 0
 [ -d "$M/kernel/iommu_groups/$g" ] || fail "the shared group went with the VFs"
 expect_eq "$(ls "$M/kernel/iommu_groups/$g/devices" | wc -l)" 3 "shared group after disable"
-# the group type: refused while a driver uses the group
+# the group type, as 6.1 changes it: one device only (EINVAL), no driver
+# bound (EBUSY); DMA to DMA-FQ (a flush queue) whatever is bound
 G4=$M/kernel/iommu_groups/$(group_of 0000:04:00.0)
 expect_write "$G4/type" bogus EINVAL
-expect_write "$G4/type" identity EPERM
+expect_write "$G4/type" identity EBUSY
+expect_write "$M/kernel/iommu_groups/$g/type" identity EINVAL
 expect_write "$M/bus/pci/drivers/nvme/unbind" 0000:04:00.0 0
 expect_write "$G4/type" "identity\n" 0
 expect_eq "$(rd "$G4/type")" identity "group type after the change"
+expect_write "$G4/type" DMA 0
+expect_write "$M/bus/pci/drivers/nvme/bind" 0000:04:00.0 0
+expect_write "$G4/type" DMA-FQ 0
+expect_write "$G4/type" DMA EBUSY
+sim_stop
+
+# as 6.12 does ("kernel": "6.12", a topology over this one): refused (EPERM)
+# while the group has a DMA owner: a driver using the DMA API or a VFIO
+# user, not vfio-pci itself; groups of several devices are fine
+over=$(mktemp /tmp/sim-groups-612.XXXXXX.json)
+printf '{ "base": "%s", "kernel": "6.12" }\n' "$TOPO/shared-group.json" >"$over"
+sim_start "$over"
+rm -f "$over"
+M=$SIM_MNT
+G4=$M/kernel/iommu_groups/$(group_of 0000:04:00.0)
+expect_write "$G4/type" identity EPERM
+expect_write "$M/kernel/iommu_groups/$(group_of 0000:02:08.0)/type" identity EPERM
+expect_write "$M/bus/pci/drivers/nvme/unbind" 0000:04:00.0 0
+expect_write "$(dev 0000:04:00.0)/driver_override" vfio-pci 0
+expect_write "$M/bus/pci/drivers_probe" 0000:04:00.0 0
+expect_write "$G4/type" identity 0
+ctl hold 0000:04:00.0
+expect_write "$G4/type" DMA EPERM
+ctl release 0000:04:00.0
+expect_write "$G4/type" DMA 0
+expect_eq "$(rd "$G4/type")" DMA "group type on 6.12 with vfio-pci bound"
 sim_stop
 
 sim_start "$TOPO/x710.json"

@@ -27,6 +27,8 @@
 #include "sim.h"
 #include "util.h"
 
+#define PCI_COMMAND_MEMORY 0x0002
+#define PCI_COMMAND_MASTER 0x0004
 #define PCI_SRIOV_CTRL_VFE 0x0001
 #define PCI_SRIOV_CTRL_MSE 0x0008
 
@@ -42,6 +44,7 @@ static void device_release(sim_kobj *k) {
         if (d->physfn)
                 sim_device_unref(d->physfn);
         free(d->netdevs);
+        strv_free(d->reserved);
         free(d->driver_override);
         free(d->init_driver);
         free(d->init_override);
@@ -301,6 +304,7 @@ static int netdev_register(sim_device *d) {
         nd->ifindex = s->next_ifindex++;
         nd->dev = d;
         nd->mtu = 1500;
+        nd->tx_queue_len = 1000;
         /* a stable address per function: the vendor's OUI for PFs, a locally
          * administered one for VFs (as iavf/mlx5 pick random ones) */
         h = sim_murmur2(d->name, strlen(d->name), 0);
@@ -315,6 +319,7 @@ static int netdev_register(sim_device *d) {
         nd->mac[3] = (uint8_t) (h >> 16);
         nd->mac[4] = (uint8_t) (h >> 8);
         nd->mac[5] = (uint8_t) h;
+        sim_rtnl_netdev_registered(nd);
 
         a = realloc(d->netdevs, (d->n_netdevs + 1) * sizeof(*a));
         if (a)
@@ -648,10 +653,19 @@ static void bound_del(sim_driver *drv, sim_device *d) {
 
 /* really_probe() with pci_device_probe() as drv->probe; device lock held.
  * The driver links exist and dev->driver is set while probe() runs. At boot
- * the topology's binding is taken as given. */
+ * the topology's binding is taken as given.
+ *
+ * A function that is not ready (QEMU's NVMe VFs until `nvme virt-mgmt`
+ * brings their secondary controllers online) is what the driver's
+ * "not_ready" says: on 6.1 nvme_probe() returns 0 and its reset work then
+ * finds the controller not ready and releases the device
+ * (nvme_remove_dead_ctrl()): "bind" and "unbind" uevents, the function
+ * unbound; the kernel does the second half asynchronously, the simulator
+ * right away, which keeps the order of the events. On 6.12 nvme_probe()
+ * waits for the controller itself and fails with ENODEV. */
 static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
         sim *s = d->sim;
-        bool can_probe, matched;
+        bool can_probe, matched, ready;
         int r;
 
         sim_lock(s);
@@ -659,6 +673,7 @@ static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
         r = sim_sysfs_add_driver_links(d);
         can_probe = boot || pci_device_can_probe(d);
         matched = boot || sim_driver_match_device(drv, d);
+        ready = boot || d->ready || drv->not_ready == SIM_NOT_READY_IGNORE;
         sim_unlock(s);
 
         if (r < 0)
@@ -666,11 +681,19 @@ static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
         else if (!can_probe || !matched)
                 r = ENODEV;
         else {
+                /* the driver's probe() powers the function up (D0; vfio-pci
+                 * then puts an idle one in D3hot): power_state is no longer
+                 * "unknown" */
+                sim_lock(s);
+                d->powered = true;
+                sim_unlock(s);
                 if (!boot)
                         sim_delay(s, SIM_LAT_PROBE);
                 r = -sim_inject_check(s, SIM_OP_PROBE, d->name);
                 if (r == 0)
                         r = drv->probe_errno;
+                if (r == 0 && !ready && drv->not_ready == SIM_NOT_READY_FAIL)
+                        r = ENODEV;
         }
 
         sim_lock(s);
@@ -679,8 +702,18 @@ static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
         if (r == 0)
                 r = -bound_add(drv, d);
         if (r == 0) {
-                if (drv->enables)
+                /* pci_enable_device() and pci_set_master(): Memory Space
+                 * and Bus Master on */
+                if (drv->enables) {
                         d->enable_cnt = 1;
+                        d->command |= PCI_COMMAND_MEMORY;
+                        if (drv->master)
+                                d->command |= PCI_COMMAND_MASTER;
+                }
+                /* pci_sriov_set_totalvfs() in the PF driver's probe (igb:
+                 * 7 of the 82576's 8); not while VFs are enabled (EBUSY) */
+                if (drv->max_vfs && d->sriov && !(d->sriov->ctrl & PCI_SRIOV_CTRL_VFE))
+                        d->sriov->driver_max = MIN(drv->max_vfs, d->sriov->total);
                 /* driver_bound() */
                 sim_uevent_device(d, "bind");
         } else {
@@ -690,6 +723,8 @@ static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
                 d->driver = NULL;
         }
         sim_unlock(s);
+        if (r == 0 && !ready && drv->not_ready == SIM_NOT_READY_UNBIND)
+                sim_device_release_driver_locked(d);
         return r;
 }
 
@@ -823,7 +858,7 @@ void sim_device_release_driver_locked(sim_device *d) {
         drv = d->driver;
         if (drv) {
                 sim_sysfs_remove_driver_links(d);
-                keep_vfs = drv->assigned_errno && pci_vfs_assigned(d) > 0;
+                keep_vfs = drv->keeps_vfs || (drv->assigned_errno && pci_vfs_assigned(d) > 0);
         }
         sim_unlock(s);
         if (!drv)
@@ -831,9 +866,10 @@ void sim_device_release_driver_locked(sim_device *d) {
 
         /* drv->remove() */
         sim_delay(s, SIM_LAT_UNBIND);
-        /* PF drivers call pci_disable_sriov() on remove, except that i40e
-         * and friends leave VFs that are assigned to a guest alone ("driver
-         * left SR-IOV enabled after remove") */
+        /* PF drivers call pci_disable_sriov() on remove (igb, i40e, mlx5),
+         * except that nvme never does ("keeps_vfs") and i40e and friends
+         * leave VFs that are assigned to a guest alone; the PCI core then
+         * warns "driver left SR-IOV enabled after remove" */
         if (drv->sriov && d->sriov && !keep_vfs)
                 sriov_disable(d);
         sim_lock(s);
@@ -845,7 +881,18 @@ void sim_device_release_driver_locked(sim_device *d) {
 
         sim_lock(s);
         d->driver = NULL;
+        /* pci_disable_device(): Bus Master off, Memory Space left on */
+        if (d->enable_cnt > 0)
+                d->command &= (uint16_t) ~PCI_COMMAND_MASTER;
         d->enable_cnt = 0;
+        /* pci_device_remove(): "If the device is still on, set the power
+         * state as unknown". Observed on 6.12; on 6.1 a function reads D0
+         * after its driver (igb, vfio-pci) let go of it. */
+        if (s->kernel >= 612)
+                d->powered = false;
+        /* pci_iov_remove(): a driver's sriov_totalvfs limit goes with it */
+        if (d->sriov)
+                d->sriov->driver_max = d->sriov->total;
         bound_del(drv, d);
         sim_uevent_device(d, "unbind");
         sim_unlock(s);
@@ -893,6 +940,7 @@ static int pci_iov_add_virtfn(sim_device *pf, unsigned id) {
         vf->bar0 = 0x3a0000000000ULL + ((uint64_t) pci_addr_rid(&pf->addr) << 28) + vf->bar0_size * id;
         vf->physfn = sim_device_ref(pf);
         vf->vf_index = id;
+        vf->ready = iov->vf_ready;
 
         sim_delay(s, SIM_LAT_VF_CREATE);
 
@@ -1108,8 +1156,12 @@ static void device_reset_state(sim_device *d) {
         free(d->driver_override);
         d->driver_override = d->init_override ? strdup(d->init_override) : NULL;
         d->enable_cnt = 0;
+        d->command = d->init_command;
         d->assigned = false;
+        d->ready = true;
+        d->powered = false;
         if (d->sriov) {
+                d->sriov->driver_max = d->sriov->total;
                 d->sriov->num_vfs = 0;
                 d->sriov->numvfs_reg = 0;
                 d->sriov->ctrl = 0;

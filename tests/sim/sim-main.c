@@ -490,6 +490,8 @@ static void usage(FILE *f) {
                 "  --uevents   send uevents as udevd re-broadcasts them (netlink group 2);\n"
                 "              only in a network namespace of its own (unshare -n)\n"
                 "  --log FILE  append every write to FILE (as .sim/log)\n"
+                "  --rtnl SOCKET  answer NETLINK_ROUTE for the simulated net devices on\n"
+                "              SOCKET, to processes run with libsim-rtnl.so\n"
                 "  -d          FUSE debug output\n"
                 "  -h, --help  this text\n");
 }
@@ -498,10 +500,11 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "uevents", no_argument, NULL, 'u' },
                 { "log", required_argument, NULL, 'l' },
+                { "rtnl", required_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *log_path = NULL, *topology, *mnt;
+        const char *log_path = NULL, *rtnl_path = NULL, *topology, *mnt;
         bool uevents = false, debug = false;
         struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
         struct fuse_loop_config *cfg;
@@ -518,6 +521,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'l':
                         log_path = optarg;
+                        break;
+                case 'r':
+                        rtnl_path = optarg;
                         break;
                 case 'd':
                         debug = true;
@@ -579,6 +585,15 @@ int main(int argc, char *argv[]) {
                 sigaddset(&sc.set, term_signals[i]);
         }
         pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+
+        /* after the mask: its threads leave the signals to the signal thread */
+        if (rtnl_path) {
+                r = sim_rtnl_start(s, rtnl_path);
+                if (r < 0) {
+                        fprintf(stderr, "sriov-sim: %s: %s\n", rtnl_path, strerror(-r));
+                        return EXIT_FAILURE;
+                }
+        }
 
         if (fuse_opt_add_arg(&args, argv[0]) < 0 ||
             (debug && fuse_opt_add_arg(&args, "-d") < 0)) {

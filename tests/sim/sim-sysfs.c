@@ -11,6 +11,8 @@
  * otherwise); store() callbacks run with no lock held, take the device lock
  * where the kernel does, and return 0 or a negative errno. */
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "sim.h"
@@ -48,7 +50,9 @@ static int show_enable(void *obj, sim_buf *out) {
         return sim_buf_printf(out, "%u\n", d->enable_cnt);
 }
 
-/* enable_store(): refused while a driver is bound */
+/* enable_store(): refused while a driver is bound; pci_enable_device()
+ * brings the function to D0 and turns Memory Space on, the last
+ * pci_disable_device() turns Bus Master off */
 static int store_enable(void *obj, const char *buf, size_t len) {
         sim_device *d = obj;
         sim *s = d->sim;
@@ -61,11 +65,14 @@ static int store_enable(void *obj, const char *buf, size_t len) {
         sim_lock(s);
         if (d->driver)
                 r = -EBUSY;
-        else if (v)
+        else if (v) {
                 d->enable_cnt++;
-        else if (d->enable_cnt > 0)
-                d->enable_cnt--;
-        else
+                d->powered = true;
+                d->command |= 0x0002;
+        } else if (d->enable_cnt > 0) {
+                if (--d->enable_cnt == 0)
+                        d->command &= (uint16_t) ~0x0004;
+        } else
                 r = -EIO;
         sim_unlock(s);
         pthread_mutex_unlock(&d->lock);
@@ -126,21 +133,72 @@ static int show_dev_uevent(void *obj, sim_buf *out) {
         return r;
 }
 
-/* kobject_action_type(): an action word, optionally followed by arguments */
-static int parse_synth_action(const char *buf, const char **ret) {
+/* uuid_is_valid(): 8-4-4-4-12 hex digits */
+static bool uuid_is_valid(const char *u, size_t n) {
+        if (n < 36)
+                return false;
+        for (size_t i = 0; i < 36; i++)
+                if ((i == 8 || i == 13 || i == 18 || i == 23) ? u[i] != '-' : !isxdigit((unsigned char) u[i]))
+                        return false;
+        return true;
+}
+
+/* kobject_action_type() and kobject_action_args(): an action word (exactly,
+ * one trailing newline or NUL dropped), optionally followed by a UUID
+ * (SYNTH_UUID) and " KEY=VALUE" pairs (SYNTH_ARG_KEY=VALUE, appended to
+ * env when it is not NULL) */
+static int parse_synth_action(const char *buf, size_t len, const char **ret, sim_buf *env) {
         static const char *const actions[] = {
                 "add", "remove", "change", "move", "online", "offline", "bind", "unbind",
         };
+        const char *args, *end;
+        size_t first;
 
-        for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
-                size_t l = strlen(actions[i]);
-
-                if (strneq(buf, actions[i], l) && (buf[l] == 0 || buf[l] == '\n' || buf[l] == ' ')) {
+        if (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == 0))
+                len--;
+        if (len == 0)
+                return -EINVAL;
+        args = memchr(buf, ' ', len);
+        first = args ? (size_t) (args - buf) : len;
+        *ret = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(actions) && !*ret; i++)
+                if (strlen(actions[i]) == first && strneq(buf, actions[i], first))
                         *ret = actions[i];
-                        return 0;
+        if (!*ret)
+                return -EINVAL;
+        if (!args) {
+                if (env)
+                        (void) sim_buf_put(env, "SYNTH_UUID=0", sizeof("SYNTH_UUID=0"));
+                return 0;
+        }
+        args++;
+        end = buf + len;
+        if (!uuid_is_valid(args, (size_t) (end - args)))
+                return -EINVAL;
+        if (env) {
+                (void) sim_buf_printf(env, "SYNTH_UUID=%.36s", args);
+                (void) sim_buf_put(env, "", 1);
+        }
+        for (const char *p = args + 36; p < end;) {
+                const char *key, *eq, *val, *sp;
+
+                if (*p != ' ')
+                        return -EINVAL;
+                key = ++p;
+                if (key >= end)
+                        return -EINVAL;
+                eq = memchr(key, '=', (size_t) (end - key));
+                if (!eq || eq == key || eq + 1 >= end)
+                        return -EINVAL;
+                val = eq + 1;
+                sp = memchr(val, ' ', (size_t) (end - val));
+                p = sp ? sp : end;
+                if (env) {
+                        (void) sim_buf_printf(env, "SYNTH_ARG_%.*s=%.*s", (int) (eq - key), key, (int) (p - val), val);
+                        (void) sim_buf_put(env, "", 1);
                 }
         }
-        return -EINVAL;
+        return 0;
 }
 
 /* uevent_store() → kobject_synth_uevent(): what `udevadm trigger` does */
@@ -150,16 +208,35 @@ static int store_dev_uevent(void *obj, const char *buf, size_t len) {
         const char *action;
         sim_buf env = {};
 
-        if (parse_synth_action(buf, &action) < 0)
+        if (parse_synth_action(buf, len, &action, &env) < 0) {
+                sim_buf_free(&env);
                 return -EINVAL;
+        }
         sim_lock(s);
-        (void) sim_buf_put(&env, "SYNTH_UUID=0", sizeof("SYNTH_UUID=0"));
         sim_device_uevent_env(d, &env);
         if (d->dir)
                 sim_uevent_emit(s, action, d->dir, "pci", &env);
         sim_unlock(s);
         sim_buf_free(&env);
         return 0;
+}
+
+/* power_state_show(): pci_power_name(current_state). "unknown" until a
+ * driver's probe powered the function up; vfio-pci puts a function nobody
+ * has open in D3hot (idle D3) and brings it to D0 while it is open and
+ * when it lets go of it. */
+static int show_power_state(void *obj, sim_buf *out) {
+        sim_device *d = obj;
+        sim *s = d->sim;
+        const char *st = "unknown";
+
+        if (d->driver && d->driver->vfio) {
+                pthread_mutex_lock(&s->hold_lock);
+                st = d->held ? "D0" : "D3hot";
+                pthread_mutex_unlock(&s->hold_lock);
+        } else if (d->powered)
+                st = "D0";
+        return sim_buf_printf(out, "%s\n", st);
 }
 
 static int show_driver_override(void *obj, sim_buf *out) {
@@ -315,7 +392,9 @@ static int show_link_speed(void *obj, sim_buf *out) {
                 return sim_buf_printf(out, fmt "\n", ((sim_device *) obj)->sriov->field); \
         }
 
-SRIOV_SHOW(totalvfs, total, "%u")
+/* pci_sriov_get_totalvfs(): driver_max_VFs, which the PF driver may have
+ * lowered (igb: 7 of the 82576's 8) until it is unbound */
+SRIOV_SHOW(totalvfs, driver_max, "%u")
 /* sriov_numvfs_show() takes the device lock (SIM_ATTR_DEVICE_LOCK): it
  * blocks while an SR-IOV change (or a removal waiting for a VFIO user) is
  * in progress */
@@ -335,7 +414,7 @@ static int store_sriov_numvfs(void *obj, const char *buf, size_t len) {
         if (kstrtou16(buf, 0, &n) < 0)
                 return -EINVAL;
         sim_lock(s);
-        total = pf->sriov->total;
+        total = pf->sriov->driver_max;
         sim_unlock(s);
         if (n > total)
                 return -ERANGE;
@@ -406,6 +485,7 @@ static const sim_attr pci_dev_attrs[] = {
         { .name = "modalias", .mode = 0444, .show = show_modalias },
         { .name = "uevent", .mode = 0644, .show = show_dev_uevent, .store = store_dev_uevent },
         { .name = "driver_override", .mode = 0644, .show = show_driver_override, .store = store_driver_override },
+        { .name = "power_state", .mode = 0444, .show = show_power_state },
         { .name = "resource", .mode = 0444, .show = show_resource },
         { .name = "config", .mode = 0644, .read = read_config, .write = write_config, .size = size_config },
         { .name = "remove", .mode = 0200, .store = store_remove },
@@ -723,7 +803,7 @@ static int store_remove_id(void *obj, const char *buf, size_t len) {
 static int store_synth_only(void *obj, const char *buf, size_t len) {
         const char *action;
 
-        return parse_synth_action(buf, &action);
+        return parse_synth_action(buf, len, &action, NULL);
 }
 
 static const sim_attr driver_attrs[] = {
@@ -762,8 +842,13 @@ int sim_sysfs_add_driver(sim_driver *drv) {
         int r;
 
         drv->dir = sim_dir_new(s->bus_drivers, drv->name);
+        if (!drv->dir)
+                return -EEXIST;
+        if (drv->builtin)
+                /* built in: no module/ directory, no "module" link */
+                return sim_attrs_new(drv->dir, ARRAY_ATTRS(driver_attrs), drv);
         drv->module_dir = sim_dir_new(s->module_dir, drv->module);
-        if (!drv->dir || !drv->module_dir) {
+        if (!drv->module_dir) {
                 sim_sysfs_remove_driver(drv);
                 return -EEXIST;
         }
@@ -803,15 +888,19 @@ ND_SHOW(address, "%02x:%02x:%02x:%02x:%02x:%02x",
         }
 
 ND_CONST(addr_len, "6")
+/* NET_ADDR_PERM for a PF's address from its EEPROM; a VF driver (igbvf,
+ * iavf, mlx5) makes up a random one when the PF assigned none:
+ * NET_ADDR_RANDOM */
+ND_SHOW(addr_assign_type, "%d", nd->dev && nd->dev->physfn ? 1 : 0)
 ND_CONST(broadcast, "ff:ff:ff:ff:ff:ff")
 ND_CONST(dev_id, "0x0")
 ND_CONST(dev_port, "0")
 ND_CONST(type, "1")
-ND_CONST(tx_queue_len, "1000")
 ND_SHOW(flags, "0x%x", nd->up ? 0x1003 : 0x1002)
 ND_SHOW(ifindex, "%d", nd->ifindex)
 ND_SHOW(iflink, "%d", nd->ifindex)
 ND_SHOW(mtu, "%u", nd->mtu)
+ND_SHOW(tx_queue_len, "%u", nd->tx_queue_len)
 ND_SHOW(operstate, "%s", nd->up ? "up" : "down")
 ND_SHOW(uevent, "INTERFACE=%s\nIFINDEX=%d", nd->name, nd->ifindex)
 
@@ -828,12 +917,31 @@ static int store_nd_mtu(void *obj, const char *buf, size_t len) {
         sim_netdev *nd = obj;
         unsigned long long v;
 
+        int r = 0;
+
         if (kstrtoull(buf, 0, &v) < 0)
                 return -EINVAL;
-        if (v < 68 || v > 9702)
-                return -EINVAL;
+        /* dev_validate_mtu(): ETH_MIN_MTU .. the driver's max_mtu */
         sim_lock(nd->sim);
-        nd->mtu = (unsigned) v;
+        if (v < 68 || v > (nd->dev && nd->dev->driver ? nd->dev->driver->max_mtu : 9702))
+                r = -EINVAL;
+        else
+                nd->mtu = (unsigned) v;
+        sim_unlock(nd->sim);
+        return r;
+}
+
+/* change_tx_queue_len(): any unsigned int */
+static int store_nd_tx_queue_len(void *obj, const char *buf, size_t len) {
+        sim_netdev *nd = obj;
+        unsigned long long v;
+
+        if (kstrtoull(buf, 0, &v) < 0)
+                return -EINVAL;
+        if (v > UINT_MAX)
+                return -ERANGE;
+        sim_lock(nd->sim);
+        nd->tx_queue_len = (unsigned) v;
         sim_unlock(nd->sim);
         return 0;
 }
@@ -853,6 +961,7 @@ static int store_nd_flags(void *obj, const char *buf, size_t len) {
 static const sim_attr netdev_attrs[] = {
         { .name = "address", .mode = 0444, .show = show_nd_address },
         { .name = "addr_len", .mode = 0444, .show = show_nd_addr_len },
+        { .name = "addr_assign_type", .mode = 0444, .show = show_nd_addr_assign_type },
         { .name = "broadcast", .mode = 0444, .show = show_nd_broadcast },
         { .name = "carrier", .mode = 0644, .show = show_nd_carrier },
         { .name = "dev_id", .mode = 0444, .show = show_nd_dev_id },
@@ -863,7 +972,7 @@ static const sim_attr netdev_attrs[] = {
         { .name = "mtu", .mode = 0644, .show = show_nd_mtu, .store = store_nd_mtu },
         { .name = "operstate", .mode = 0444, .show = show_nd_operstate },
         { .name = "type", .mode = 0444, .show = show_nd_type },
-        { .name = "tx_queue_len", .mode = 0644, .show = show_nd_tx_queue_len },
+        { .name = "tx_queue_len", .mode = 0644, .show = show_nd_tx_queue_len, .store = store_nd_tx_queue_len },
         { .name = "uevent", .mode = 0644, .show = show_nd_uevent, .store = store_synth_only },
 };
 
@@ -907,12 +1016,19 @@ static int show_group_type(void *obj, sim_buf *out) {
         return sim_buf_printf(out, "%s\n", ((sim_group *) obj)->type);
 }
 
-/* iommu_group_store_type(): a known type, and no driver using the group */
+/* iommu_group_store_type(): a known type ("auto": the default one). Then,
+ * on 6.1 (iommu_change_dev_def_domain()): the group must have exactly one
+ * device (EINVAL) with no driver bound (EBUSY). On 6.12: refused (EPERM)
+ * for an empty group and while the group has a DMA owner: a bound driver
+ * that uses the DMA API, or a VFIO user; vfio-pci itself manages DMA
+ * (driver_managed_dma) and does not count. On both, DMA to DMA-FQ only adds
+ * a flush queue and is allowed whatever is bound. */
 static int store_group_type(void *obj, const char *buf, size_t len) {
         static const char *const types[] = { "identity", "DMA", "DMA-FQ", "auto" };
         sim_group *g = obj;
         sim *s = g->sim;
         const char *t = NULL;
+        bool fq_only;
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(types); i++)
@@ -923,11 +1039,23 @@ static int store_group_type(void *obj, const char *buf, size_t len) {
         if (streq(t, "auto"))
                 t = s->iommu_type;
         sim_lock(s);
-        for (size_t i = 0; i < g->n_devs; i++)
-                if (g->devs[i]->driver)
+        pthread_mutex_lock(&s->hold_lock);
+        fq_only = streq(t, "DMA-FQ") && streq(g->type, "DMA");
+        if (fq_only)
+                r = 0;
+        else if (s->kernel < 612) {
+                if (g->n_devs != 1)
+                        r = -EINVAL;
+                else if (g->devs[0]->driver)
+                        r = -EBUSY;
+        } else {
+                if (g->n_devs == 0)
                         r = -EPERM;
-        if (r == 0 && g->n_devs == 0)
-                r = -EPERM;
+                for (size_t i = 0; i < g->n_devs; i++)
+                        if ((g->devs[i]->driver && !g->devs[i]->driver->vfio) || g->devs[i]->held)
+                                r = -EPERM;
+        }
+        pthread_mutex_unlock(&s->hold_lock);
         if (r == 0) {
                 char *n = strdup(t);
 
@@ -941,8 +1069,35 @@ static int store_group_type(void *obj, const char *buf, size_t len) {
         return r;
 }
 
+static int cmp_region(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+/* iommu_get_group_resv_regions(): the regions of every member, sorted by
+ * address (the fixed-width hex sorts as text), duplicates once; on x86 the
+ * interrupt (MSI) window is reserved for every device */
 static int show_group_reserved(void *obj, sim_buf *out) {
-        return sim_buf_printf(out, "0x00000000fee00000 0x00000000feefffff msi\n");
+        static const char msi[] = "0x00000000fee00000 0x00000000feefffff msi";
+        sim_group *g = obj;
+        _cleanup_free_ const char **l = NULL;
+        size_t n = 1;
+        int r = 0;
+
+        for (size_t i = 0; i < g->n_devs; i++)
+                n += strv_length(g->devs[i]->reserved);
+        l = calloc(n, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        n = 0;
+        l[n++] = msi;
+        for (size_t i = 0; i < g->n_devs; i++)
+                STRV_FOREACH(p, g->devs[i]->reserved)
+                        l[n++] = *p;
+        qsort(l, n, sizeof(*l), cmp_region);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (i == 0 || !streq(l[i], l[i - 1]))
+                        r = sim_buf_printf(out, "%s\n", l[i]);
+        return r;
 }
 
 static const sim_attr group_attrs[] = {

@@ -3,7 +3,10 @@
  * README.md). Everything is validated here, strictly (unknown keys are
  * errors), so that a typo never silently turns into a different host.
  * Syntax errors are reported as FILE:LINE:COLUMN, semantic ones with the
- * JSON location (devices[3].sriov.offset). */
+ * JSON location (devices[3].sriov.offset). A topology may name a "base"
+ * topology (a path relative to its own file) and say only how it differs:
+ * drivers are merged by name, devices by "bdf", key by key (null removes a
+ * key); other top-level keys replace the base's. */
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -213,14 +216,15 @@ static int parse_driver_id(const topo_ctx *t, const char *where, json_object *v,
 static int parse_driver(const topo_ctx *t, const char *name, json_object *o) {
         static const char *const keys[] = {
                 "module", "ids", "override_only", "sriov", "netdev", "vfio", "enable",
-                "assigned_errno", "probe_errno", "loaded", NULL,
+                "assigned_errno", "probe_errno", "loaded", "max_vfs", "keeps_vfs", "not_ready", "builtin", "max_mtu", "master", "vf_ops", NULL,
         };
         _cleanup_free_ char *where = strdup_printf("drivers.%s", name);
         sim *s = t->s;
         sim_driver *drv, **a;
         json_object *ids;
-        const char *module;
+        const char *module, *not_ready;
         bool override_only;
+        unsigned max_vfs, max_mtu;
         int r;
 
         if (!where)
@@ -283,8 +287,30 @@ static int parse_driver(const topo_ctx *t, const char *name, json_object *o) {
             (r = get_bool(t, where, o, "enable", !drv->vfio, &drv->enables)) < 0 ||
             (r = get_bool(t, where, o, "loaded", true, &drv->loaded)) < 0 ||
             (r = get_errno(t, where, o, "assigned_errno", &drv->assigned_errno)) < 0 ||
-            (r = get_errno(t, where, o, "probe_errno", &drv->probe_errno)) < 0)
+            (r = get_errno(t, where, o, "probe_errno", &drv->probe_errno)) < 0 ||
+            (r = get_uint(t, where, o, "max_vfs", UINT16_MAX, 0, &max_vfs)) < 0 ||
+            (r = get_bool(t, where, o, "keeps_vfs", false, &drv->keeps_vfs)) < 0 ||
+            (r = get_bool(t, where, o, "builtin", false, &drv->builtin)) < 0 ||
+            (r = get_bool(t, where, o, "master", drv->enables, &drv->master)) < 0 ||
+            (r = get_uint(t, where, o, "max_mtu", 65535, 9702, &max_mtu)) < 0 ||
+            (r = get_string(t, where, o, "not_ready", &not_ready)) < 0)
                 return r;
+        drv->max_vfs = (uint16_t) max_vfs;
+        drv->max_mtu = max_mtu;
+        if (max_mtu < 68)
+                return topo_error(t, where, "\"max_mtu\" must be at least 68 (ETH_MIN_MTU)");
+        if (drv->builtin && !drv->loaded)
+                return topo_error(t, where, "a \"builtin\" driver is always loaded");
+        if (!not_ready || streq(not_ready, "ignore"))
+                drv->not_ready = SIM_NOT_READY_IGNORE;
+        else if (streq(not_ready, "unbind"))
+                drv->not_ready = SIM_NOT_READY_UNBIND;
+        else if (streq(not_ready, "fail"))
+                drv->not_ready = SIM_NOT_READY_FAIL;
+        else
+                return topo_error(t, where, "\"not_ready\" must be \"ignore\", \"unbind\" or \"fail\"");
+        if ((drv->max_vfs || drv->keeps_vfs) && !drv->sriov)
+                return topo_error(t, where, "\"max_vfs\" and \"keeps_vfs\" need \"sriov\"");
         if (override_only) {
                 sim_pci_id *n = realloc(drv->ids, (drv->n_ids + 1) * sizeof(*n));
 
@@ -296,6 +322,9 @@ static int parse_driver(const topo_ctx *t, const char *name, json_object *o) {
                 };
                 drv->has_id_table = true;
         }
+        if (json_object_object_get_ex(o, "vf_ops", &ids) &&
+            (r = sim_rtnl_parse_vf_ops(s, t->path, where, name, ids)) < 0)   /* sim-rtnl-model.c */
+                return r;
         for (size_t i = 0; i + 1 < s->n_drivers; i++)
                 if (streq(s->drivers[i]->module, drv->module))
                         return topo_error(t, where, "module \"%s\" is used by driver %s too", drv->module,
@@ -333,7 +362,7 @@ static unsigned speed_gen(unsigned gts10) {
 static int parse_sriov(const topo_ctx *t, const char *where, json_object *o, sim_device *d) {
         static const char *const keys[] = {
                 "total", "offset", "stride", "vf_id", "vf_subsys", "vf_class", "vf_netdev",
-                "max_enable", "autoprobe", NULL,
+                "max_enable", "autoprobe", "vf_ready", NULL,
         };
         sim_sriov *iov;
         unsigned total, offset, stride, max_enable;
@@ -354,6 +383,7 @@ static int parse_sriov(const topo_ctx *t, const char *where, json_object *o, sim
             (r = get_uint(t, where, o, "stride", UINT16_MAX, 1, &stride)) < 0 ||
             (r = get_uint(t, where, o, "max_enable", UINT16_MAX, total, &max_enable)) < 0 ||
             (r = get_bool(t, where, o, "autoprobe", true, &iov->autoprobe_initial)) < 0 ||
+            (r = get_bool(t, where, o, "vf_ready", true, &iov->vf_ready)) < 0 ||
             (r = get_hex(t, where, o, "vf_class", 0xffffff, &vf_class)) < 0 ||
             (r = get_string(t, where, o, "vf_netdev", &pat)) < 0)
                 return r;
@@ -361,7 +391,7 @@ static int parse_sriov(const topo_ctx *t, const char *where, json_object *o, sim
                 return topo_error(t, where, "\"total\" must be at least 1");
         if (offset == 0 || (total > 1 && stride == 0))
                 return topo_error(t, where, "\"offset\" and \"stride\" must be non-zero (sriov_init() refuses them)");
-        iov->total = iov->initial = (uint16_t) total;
+        iov->total = iov->initial = iov->driver_max = (uint16_t) total;
         iov->offset = (uint16_t) offset;
         iov->stride = (uint16_t) stride;
         iov->max_enable_initial = (uint16_t) MIN(max_enable, total);
@@ -393,10 +423,45 @@ static int parse_sriov(const topo_ctx *t, const char *where, json_object *o, sim
         return 0;
 }
 
+/* "reserved_regions": ["0x0000000000000000 0x0000000000ffffff direct-relaxable"],
+ * as the group's reserved_regions file prints them (the VT-d RMRRs and the
+ * ISA bridge's floppy work-around are per device) */
+static int parse_reserved(const topo_ctx *t, const char *where, json_object *v, sim_device *d) {
+        static const char *const types[] = { "direct", "direct-relaxable", "reserved", "msi", "sw-msi" };
+        size_t n;
+
+        if (!json_object_is_type(v, json_type_array))
+                return topo_error(t, where, "\"reserved_regions\" must be an array of \"START END TYPE\"");
+        n = json_object_array_length(v);
+        d->reserved = calloc(n + 1, sizeof(char *));
+        if (!d->reserved)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                unsigned long long a, b;
+                char type[32], tail;
+                bool known = false;
+
+                if (!json_object_is_type(e, json_type_string) ||
+                    sscanf(json_object_get_string(e), "0x%16llx 0x%16llx %31s %c", &a, &b, type, &tail) != 3 ||
+                    strlen(json_object_get_string(e)) != 2 * 18 + 2 + strlen(type) || a > b)
+                        return topo_error(t, where, "reserved_regions[%zu]: expected \"0x%%016x 0x%%016x TYPE\"", i);
+                for (size_t k = 0; k < ELEMENTSOF(types); k++)
+                        known = known || streq(type, types[k]);
+                if (!known)
+                        return topo_error(t, where, "reserved_regions[%zu]: unknown type \"%s\"", i, type);
+                d->reserved[i] = strdup(json_object_get_string(e));
+                if (!d->reserved[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int parse_device(const topo_ctx *t, size_t idx, json_object *o) {
         static const char *const keys[] = {
                 "bdf", "parent", "type", "id", "subsys", "class", "revision", "numa", "acs", "slot",
-                "link_speed", "link_width", "irq", "driver", "driver_override", "netdev", "sriov", NULL,
+                "link_speed", "link_width", "irq", "driver", "driver_override", "netdev", "sriov",
+                "reserved_regions", "command", "addresses", "routes", NULL,
         };
         sim *s = t->s;
         char where[64];
@@ -425,6 +490,7 @@ static int parse_device(const topo_ctx *t, size_t idx, json_object *o) {
         d->kobj.ref = 1;
         d->sim = s;
         d->from_topology = true;
+        d->ready = true;
         pthread_mutex_init(&d->lock, NULL);
         a = realloc(s->topo, (s->n_topo + 1) * sizeof(*a));
         if (!a) {
@@ -534,6 +600,22 @@ static int parse_device(const topo_ctx *t, size_t idx, json_object *o) {
                         return topo_error(t, where, "invalid \"netdev\" name \"%s\"", str);
                 d->netdev_name = strdup(str);
         }
+
+        /* the Command register as the firmware left it: Memory Space on
+         * (the BIOS assigned and enabled the BARs) unless said otherwise */
+        x = 0x0002;
+        if ((r = get_hex(t, where, o, "command", 0xffff, &x)) < 0)
+                return r;
+        d->init_command = (uint16_t) x;
+
+        if (json_object_object_get_ex(o, "reserved_regions", &v)) {
+                r = parse_reserved(t, where, v, d);
+                if (r < 0)
+                        return r;
+        }
+        r = sim_rtnl_parse_device(s, t->path, where, d->name, o);    /* "addresses", "routes" */
+        if (r < 0)
+                return r;
 
         if (!sim_device_is_bridge(d)) {
                 d->bar0_size = 0x1000000;
@@ -722,17 +804,14 @@ static int finish(const topo_ctx *t) {
         return 0;
 }
 
-int sim_topology_load(sim *s, const char *path) {
-        static const char *const keys[] = { "iommu", "iommu_type", "numa", "drivers", "devices", "latency", NULL };
+/* One JSON file, syntax errors as FILE:LINE:COL. */
+static int read_json(const char *path, json_object **ret) {
         _cleanup_free_ char *text = NULL;
         json_tokener *tok;
-        json_object *root, *v;
-        topo_ctx t = { .s = s, .path = path };
+        json_object *root;
         size_t size;
-        const char *str;
         int r;
 
-        s->topology_path = strdup(path);
         r = read_full_file(path, &text, &size, 16 * 1024 * 1024);
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));
@@ -771,12 +850,151 @@ int sim_topology_load(sim *s, const char *path) {
         }
 parsed:
         json_tokener_free(tok);
+        *ret = root;
+        return 0;
+}
+
+/* key by key; a null value removes the key */
+static void merge_object(json_object *dst, json_object *src) {
+        json_object_object_foreach(src, key, val) {
+                if (json_object_is_type(val, json_type_null))
+                        json_object_object_del(dst, key);
+                else
+                        json_object_object_add(dst, key, json_object_get(val));
+        }
+}
+
+static const char *device_bdf(json_object *dev) {
+        json_object *b;
+
+        if (!json_object_is_type(dev, json_type_object) || !json_object_object_get_ex(dev, "bdf", &b) ||
+            !json_object_is_type(b, json_type_string))
+                return NULL;
+        return json_object_get_string(b);
+}
+
+/* the overlay onto its base: drivers by name, devices by "bdf" (new ones
+ * are appended), anything else replaced */
+static int merge_overlay(const char *path, json_object *base, json_object *over) {
+        json_object_object_foreach(over, key, val) {
+                json_object *b;
+
+                if (streq(key, "base"))
+                        continue;
+                if (streq(key, "drivers") && json_object_object_get_ex(base, "drivers", &b) &&
+                    json_object_is_type(b, json_type_object) && json_object_is_type(val, json_type_object)) {
+                        json_object_object_foreach(val, name, drv) {
+                                json_object *bd;
+
+                                if (json_object_object_get_ex(b, name, &bd) && json_object_is_type(bd, json_type_object) &&
+                                    json_object_is_type(drv, json_type_object))
+                                        merge_object(bd, drv);
+                                else if (json_object_is_type(drv, json_type_null))
+                                        json_object_object_del(b, name);
+                                else
+                                        json_object_object_add(b, name, json_object_get(drv));
+                        }
+                } else if (streq(key, "devices") && json_object_object_get_ex(base, "devices", &b) &&
+                           json_object_is_type(b, json_type_array) && json_object_is_type(val, json_type_array)) {
+                        for (size_t i = 0; i < json_object_array_length(val); i++) {
+                                json_object *dev = json_object_array_get_idx(val, i), *match = NULL;
+                                const char *bdf = device_bdf(dev);
+
+                                if (!bdf) {
+                                        fprintf(stderr, "%s: devices[%zu]: an overlay's device needs a \"bdf\"\n", path, i);
+                                        return -EINVAL;
+                                }
+                                for (size_t k = 0; k < json_object_array_length(b) && !match; k++) {
+                                        const char *o = device_bdf(json_object_array_get_idx(b, k));
+
+                                        if (o && streq(o, bdf))
+                                                match = json_object_array_get_idx(b, k);
+                                }
+                                if (match)
+                                        merge_object(match, dev);
+                                else
+                                        json_object_array_add(b, json_object_get(dev));
+                        }
+                } else
+                        json_object_object_add(base, key, json_object_get(val));
+        }
+        return 0;
+}
+
+/* The file and, when it names one, its base (relative to its directory). */
+static int load_json(const char *path, unsigned depth, json_object **ret) {
+        json_object *root, *b, *base = NULL;
+        int r;
+
+        r = read_json(path, &root);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "base", &b)) {
+                *ret = root;
+                return 0;
+        }
+        if (!json_object_is_type(b, json_type_string) || depth >= 8) {
+                fprintf(stderr, "%s: \"base\" must name a topology file (at most 8 levels)\n", path);
+                json_object_put(root);
+                return -EINVAL;
+        }
+        {
+                const char *name = json_object_get_string(b), *slash = strrchr(path, '/');
+                _cleanup_free_ char *bpath = name[0] == '/' || !slash ? strdup(name) :
+                        strdup_printf("%.*s/%s", (int) (slash - path), path, name);
+
+                if (!bpath) {
+                        json_object_put(root);
+                        return -ENOMEM;
+                }
+                r = load_json(bpath, depth + 1, &base);
+        }
+        if (r >= 0 && !json_object_is_type(base, json_type_object)) {
+                fprintf(stderr, "%s: its base is not a JSON object\n", path);
+                r = -EINVAL;
+        }
+        if (r >= 0)
+                r = merge_overlay(path, base, root);
+        json_object_put(root);
+        if (r < 0) {
+                json_object_put(base);
+                return r;
+        }
+        *ret = base;
+        return 0;
+}
+
+int sim_topology_load(sim *s, const char *path) {
+        static const char *const keys[] = {
+                "iommu", "iommu_type", "numa", "drivers", "devices", "latency", "base", "kernel", NULL,
+        };
+        json_object *root, *v;
+        topo_ctx t = { .s = s, .path = path };
+        const char *str;
+        int r;
+
+        s->topology_path = strdup(path);
+        r = load_json(path, 0, &root);
+        if (r < 0)
+                return r;
 
         r = check_keys(&t, "top level", root, keys);
         if (r < 0)
                 goto out;
         if ((r = get_bool(&t, "top level", root, "iommu", true, &s->iommu)) < 0)
                 goto out;
+        /* where kernel versions differ, the simulator models 6.1 (Debian
+         * 12's) unless the topology says "6.12" */
+        if ((r = get_string(&t, "top level", root, "kernel", &str)) < 0)
+                goto out;
+        if (!str || streq(str, "6.1"))
+                s->kernel = 601;
+        else if (streq(str, "6.12"))
+                s->kernel = 612;
+        else {
+                r = topo_error(&t, "kernel", "must be \"6.1\" or \"6.12\"");
+                goto out;
+        }
         if ((r = get_string(&t, "top level", root, "iommu_type", &str)) < 0)
                 goto out;
         if (str) {

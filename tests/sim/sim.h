@@ -48,6 +48,7 @@ typedef struct sim_driver sim_driver;
 typedef struct sim_group sim_group;
 typedef struct sim_netdev sim_netdev;
 typedef struct sim_buf sim_buf;
+typedef struct sim_rtnl sim_rtnl;
 
 /* ---- growable text buffer ---- */
 struct sim_buf {
@@ -145,6 +146,13 @@ typedef struct sim_pci_id {
         bool override_only;
 } sim_pci_id;
 
+/* what a driver's probe does with a function that is not ready */
+typedef enum sim_not_ready {
+        SIM_NOT_READY_IGNORE,       /* nothing: it binds */
+        SIM_NOT_READY_UNBIND,       /* binds, gives up in its async work and releases it (nvme, 6.1) */
+        SIM_NOT_READY_FAIL,         /* probe fails with ENODEV (nvme, 6.12) */
+} sim_not_ready;
+
 /* what pci_match_device() looks at */
 typedef struct sim_ident {
         uint16_t vendor, device, subvendor, subdevice;
@@ -162,6 +170,8 @@ typedef struct sim_sriov {
         uint16_t max_enable;        /* what the PF driver agrees to enable ("partial") */
         uint16_t max_enable_initial;
         bool autoprobe, autoprobe_initial;
+        uint16_t driver_max;        /* driver_max_VFs: what sriov_totalvfs shows (pci_sriov_set_totalvfs) */
+        bool vf_ready;              /* new VFs are ready (false: QEMU's NVMe VFs start offline) */
         char *vf_netdev;            /* printf pattern, one %u */
         sim_device **vfs;           /* [total] */
 } sim_sriov;
@@ -199,6 +209,10 @@ struct sim_device {
         unsigned enable_cnt;
         bool held;                  /* under sim->hold_lock: a VFIO user has it open */
         bool assigned;              /* PCI_DEV_FLAGS_ASSIGNED */
+        bool ready;                 /* the function can be driven (see "not_ready" drivers) */
+        uint16_t command, init_command;     /* Command register: Memory Space, Bus Master */
+        bool powered;               /* current_state known (D0) since its first probe */
+        char **reserved;            /* IOMMU reserved regions of its own ("START END TYPE") */
         sim_group *group;
         sim_netdev **netdevs;
         size_t n_netdevs;
@@ -221,6 +235,12 @@ struct sim_driver {
         bool sriov, netdev, vfio, enables;
         int assigned_errno;         /* positive; 0: the driver ignores assignment */
         int probe_errno;            /* positive; 0: probe succeeds */
+        uint16_t max_vfs;           /* probe lowers a PF's sriov_totalvfs to this (0: no) */
+        bool keeps_vfs;             /* remove() leaves SR-IOV enabled (nvme) */
+        sim_not_ready not_ready;    /* what probe does with a device that is not ready */
+        bool builtin;               /* built into the kernel: no module */
+        bool master;                /* probe calls pci_set_master() (DMA): Bus Master on */
+        unsigned max_mtu;           /* of the net devices it registers */
         bool loaded;
         sim_device **bound;         /* klist_devices, binding order */
         size_t n_bound;
@@ -244,7 +264,7 @@ struct sim_netdev {
         int ifindex;
         sim_device *dev;
         bool up;
-        unsigned mtu;
+        unsigned mtu, tx_queue_len;
         uint8_t mac[6];
         sim_node *dir, *class_link;
 };
@@ -263,6 +283,7 @@ typedef enum sim_op {
         SIM_OP_REMOVE,
         SIM_OP_RESCAN,
         SIM_OP_RESET,
+        SIM_OP_VF_SET,              /* a PF driver's ndo_set_vf_* (sim-rtnl-model.c) */
         _SIM_OP_MAX,
 } sim_op;
 
@@ -274,6 +295,7 @@ typedef enum sim_lat {
         SIM_LAT_PROBE,
         SIM_LAT_UNBIND,
         SIM_LAT_HOTPLUG,
+        SIM_LAT_VF_SET,
         _SIM_LAT_MAX,
 } sim_lat;
 
@@ -304,6 +326,7 @@ struct sim {
         size_t n_numa;
         unsigned n_cpus;
         bool bus_autoprobe;
+        unsigned kernel;            /* the kernel modelled where versions differ: 601 (6.1), 612 (6.12) */
 
         sim_driver **drivers;       /* every driver the topology knows, topology order */
         size_t n_drivers;
@@ -332,6 +355,9 @@ struct sim {
         int uevent_fd;
         uint64_t seqnum;
         sim_buf uevent_log;
+
+        /* sim-rtnl.c, sim-rtnl-model.c: rtnetlink (--rtnl), VF attributes */
+        sim_rtnl *rtnl;
 };
 
 static inline void sim_lock(sim *s) {
@@ -428,3 +454,12 @@ int sim_state_dump(sim *s, sim_buf *out);
 const char *sim_op_to_string(sim_op op);
 const char *sim_lat_to_string(sim_lat l);
 int sim_lat_from_string(const char *s);
+
+/* ---- sim-rtnl.c, sim-rtnl-model.c: rtnetlink for libsim-rtnl.so ---- */
+struct json_object;
+int sim_rtnl_start(sim *s, const char *socket_path);
+int sim_rtnl_parse_vf_ops(sim *s, const char *file, const char *where, const char *driver, struct json_object *o);
+int sim_rtnl_parse_device(sim *s, const char *file, const char *where, const char *bdf, struct json_object *dev);
+void sim_rtnl_netdev_registered(sim_netdev *nd);   /* from register_netdev(), sim->lock held */
+int sim_rtnl_ctl_netdev(sim *s, char **argv, size_t argc);
+void sim_rtnl_dump_device(sim *s, const sim_device *d, struct json_object *o);   /* sim->lock held */

@@ -11,11 +11,47 @@
 # Transcript lines are KEY=VALUE, one observation each, in a stable order and
 # free of timing, PIDs and random values, so that they can serve as the
 # reference the kernel simulator is compared with.
+#
+# The same scenarios run against two targets (SRIOVD_VM_TARGET):
+#   kernel  a real kernel: the guest of tests/vm/run (the default)
+#   sim     the kernel simulator, tests/sim/sriov-sim, mounted over /sys in a
+#           private mount and network namespace on the host (tests/vm/diff-sim)
+# Only the primitives below differ between them (how a VFIO user is made,
+# where uevents come from, the kernel log, NVMe firmware commands); what a
+# target cannot have is named in the scenario's "# diff-exclude:" lines and
+# left out of the comparison (see tests/vm/README.md).
 
+TARGET=${SRIOVD_VM_TARGET:-kernel}
 IP=/usr/sbin/ip          # iproute2; busybox's `ip` applet has no `vf` support
 PCI=/sys/bus/pci
-STATE=/run/sriovd-vm     # guest-wide state: PF drivers at boot, helper pids
+STATE=${SRIOVD_VM_STATE:-/run/sriovd-vm}   # run-wide state: PF drivers at boot, helper pids
 UEVENTS=$STATE/uevents.log
+SCENARIO_DIR=${SRIOVD_VM_SCENARIO_DIR:-/vm/scenarios}
+
+on_sim() { [ "$TARGET" = sim ]; }
+
+# diff_exclusions FILE: the key globs of FILE's "# diff-exclude: GLOB... --
+# REASON" lines, one per line.
+diff_exclusions() {
+        sed -n 's/^# diff-exclude: \(.*\) -- .*$/\1/p' "$1" 2>/dev/null | tr ' ' '\n' | grep .
+}
+DIFF_EXCLUDED=$(diff_exclusions "$SCENARIO_DIR/$NAME.sh")
+
+# diff_excluded KEY: KEY is excluded from the comparison with the simulator.
+diff_excluded() {
+        set -f          # the globs are for keys, not for files
+        for _g in $DIFF_EXCLUDED; do
+                # shellcheck disable=SC2254
+                case $1 in $_g) set +f; return 0 ;; esac
+        done
+        set +f
+        return 1
+}
+
+# sim_unchecked KEY: on the simulator, an expectation on an excluded key is
+# recorded but not asserted (the simulator cannot have it; that is why it
+# is excluded).
+sim_unchecked() { on_sim && diff_excluded "$1"; }
 
 # ---- transcript and verdict ------------------------------------------------
 
@@ -34,12 +70,14 @@ fail() {
 # expect KEY ACTUAL EXPECTED: records KEY=ACTUAL, fails if it is not EXPECTED.
 expect() {
         obs "$1" "$2"
+        sim_unchecked "$1" && return 0
         [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
 }
 
 # expect_glob KEY ACTUAL PATTERN: like expect, with a shell pattern.
 expect_glob() {
         obs "$1" "$2"
+        sim_unchecked "$1" && return 0
         # shellcheck disable=SC2254
         case $2 in $3) ;; *) fail "$1: got '$2', expected $3" ;; esac
 }
@@ -47,6 +85,7 @@ expect_glob() {
 # expect_ne KEY ACTUAL UNEXPECTED
 expect_ne() {
         obs "$1" "$2"
+        sim_unchecked "$1" && return 0
         [ "$2" != "$3" ] || fail "$1: got '$2'"
 }
 
@@ -79,15 +118,30 @@ rd() {
                 echo absent
                 return
         fi
-        sysfs-io read "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' | tr '\n' ' ' | sed 's/ $//'
+        sysfs-io -l read "$1"
 }
 
+# sim_mounted: on the simulator target, /sys is the simulator (its control
+# file is there). Every write checks it, so that nothing is ever written to
+# the host's real sysfs should the simulator go away.
+sim_mounted() { [ -e /sys/.sim/ctl ]; }
+
 # sw PATH DATA: one write(2) of DATA (escapes \n \0 \xHH); prints ok/ENAME.
-sw() { sysfs-io write "$1" "$2"; }
+sw() {
+        if on_sim && ! sim_mounted; then
+                echo "ENOSIM"
+                return 1
+        fi
+        sysfs-io write "$1" "$2"
+}
 
 # sw_t MS PATH DATA [RESULTFILE]: like sw, but prints "pending" after MS ms
 # while the write goes on in the background (RESULTFILE gets its outcome).
 sw_t() {
+        if on_sim && ! sim_mounted; then
+                echo "ENOSIM"
+                return 1
+        fi
         if [ -n "$4" ]; then
                 sysfs-io -t "$1" -o "$4" write "$2" "$3"
         else
@@ -101,6 +155,11 @@ sw_t() {
 # variables.
 bg_write() {
         : >"$3"
+        if on_sim && ! sim_mounted; then
+                echo "ENOSIM" >"$3"
+                BG_RESULT=ENOSIM
+                return 1
+        fi
         sysfs-io write "$1" "$2" >"$3" 2>&1 &
         WPID=$!
         sleep 3
@@ -117,7 +176,7 @@ uev_op() {
 }
 
 # rd_t MS PATH: read with a timeout; prints the content or "pending".
-rd_t() { sysfs-io -t "$1" read "$2" | tr '\n' ' ' | sed 's/ $//'; }
+rd_t() { sysfs-io -t "$1" -l read "$2"; }
 
 link_name() { [ -L "$1" ] && basename "$(readlink "$1")" || echo none; }
 drv() { link_name "$PCI/devices/$1/driver"; }
@@ -163,7 +222,22 @@ wait_until() {
         "$@"
 }
 
+# wait_async SECONDS COMMAND...: waits for a driver's asynchronous work on
+# a real kernel (nvme's reset work, a controller becoming live). The
+# simulator does all of its work before the write returns: nothing to wait
+# for there.
+wait_async() {
+        on_sim && return 0
+        wait_until "$@"
+}
+
 file_has() { grep -q "$2" "$1" 2>/dev/null; }
+
+# klog: the kernel log; klog_clear: empties it. The simulator has no kernel
+# log: klog prints nothing there (keys derived from it are excluded from
+# the comparison) and the host's log is left alone.
+klog() { on_sim || dmesg; }
+klog_clear() { on_sim || dmesg -c >/dev/null; }
 
 # ---- uevents ---------------------------------------------------------------
 # The runner keeps uevent-log running; a scenario brackets an operation with
@@ -177,6 +251,13 @@ uev_begin() { UEV0=$(seqnum); }
 # settle: waits (at most 10 s) until no uevent has come for 0.5 s and the
 # logger has caught up with the kernel's counter.
 settle() {
+        if on_sim; then
+                # The simulator is synchronous: the events of a write are out
+                # when it returns. Wait only for the logger to catch up.
+                # shellcheck disable=SC2016  # for eval
+                wait_until 10 eval '[ "$(seqnum)" = "$UEV0" ] || [ "$(tail -n 1 "$UEVENTS" | cut -d" " -f1)" -ge "$(seqnum)" ] 2>/dev/null'
+                return
+        fi
         _last=$(seqnum) _quiet=0 _n=100
         while [ $_n -gt 0 ]; do
                 sleep 0.1
@@ -229,10 +310,14 @@ uev_list() {
 # hold MODE BDF FILE: starts vfio-hold in the background with its output in
 # FILE; waits (10 s) until it holds or fails. HOLD_PID is its pid.
 hold() {
-        vfio-hold "$1" "$2" >"$3" 2>&1 &
+        if on_sim; then
+                vfio-hold --sim "$1" "$2" >"$3" 2>&1 &
+        else
+                vfio-hold "$1" "$2" >"$3" 2>&1 &
+        fi
         HOLD_PID=$!
         echo "$HOLD_PID" >>"$STATE/pids"
-        wait_until 10 eval "grep -q -e '^held' -e '^error=' '$3' || ! alive $HOLD_PID"
+        wait_until 30 eval "grep -q -e '^held' -e '^error=' '$3' || ! alive $HOLD_PID"
         grep -q '^held' "$3"
 }
 
@@ -262,6 +347,28 @@ release() {
         wait_until 10 eval "! alive $1"
 }
 
+# ---- modules ---------------------------------------------------------------
+
+# mod_unload MODULE / mod_load MODULE: rmmod / insmod (the guest's modules
+# are in /usr/lib/modules/kmod, listed in /etc/modules.load); on the
+# simulator its "rmmod" / "modprobe" commands. Print ok or what failed.
+mod_unload() {
+        if on_sim; then
+                sw /sys/.sim/ctl "rmmod $1"
+        else
+                rmmod "$1" >/dev/null 2>&1 && echo ok || echo "rmmod failed"
+        fi
+}
+mod_load() {
+        if on_sim; then
+                sw /sys/.sim/ctl "modprobe $1"
+                return
+        fi
+        _ko=$(grep "/$1\.ko" /etc/modules.load | head -n 1 | cut -d' ' -f1)
+        [ -n "$_ko" ] || { echo "no $1.ko"; return; }
+        insmod "/usr/lib/modules/kmod/$_ko" >/dev/null 2>&1 && echo ok || echo "insmod failed"
+}
+
 # ---- the world -------------------------------------------------------------
 
 NVME_ID="0x1b36 0x0010"   # QEMU's NVMe controller
@@ -286,6 +393,17 @@ need_igb() {
 # VFs start offline: the nvme driver's probe fails on them (CSTS=0x2). Needed
 # after every enable. Prints nvme-cli's complaint on failure.
 nvme_online_vfs() {
+        if on_sim; then
+                # The simulator's NVMe VFs are not ready until "ready BDF"
+                # (its stand-in for these firmware commands).
+                _i=0
+                for _v in $(vfs "$(nvme_pf)"); do
+                        [ $_i -lt "$2" ] || break
+                        [ "$(sw /sys/.sim/ctl "ready $_v")" = ok ] || { echo "sim ready $_v failed"; return 1; }
+                        _i=$((_i + 1))
+                done
+                return 0
+        fi
         _i=1
         while [ $_i -le "$2" ]; do
                 nvme virt-mgmt "/dev/$1" -c $_i -r 0 -a 8 -n 2 >/dev/null 2>&1 &&
@@ -303,7 +421,16 @@ nvme_state() {
         _c=$(nvme_ctrl "$1")
         [ "$_c" = none ] && echo none || rd "$PCI/devices/$1/nvme/$_c/state"
 }
-nvme_live() { [ "$(nvme_state "$1")" = live ]; }
+# nvme_live BDF: its NVMe controller is live. The simulator has no NVMe
+# controllers (nvme_state is "none" there) but probes synchronously: a
+# function nvme is bound to counts as live.
+nvme_live() {
+        if on_sim; then
+                [ "$(drv "$1")" = nvme ]
+        else
+                [ "$(nvme_state "$1")" = live ]
+        fi
+}
 
 # record_world: remembers each SR-IOV PF's driver at boot (the runner calls it).
 record_world() {

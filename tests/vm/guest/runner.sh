@@ -8,29 +8,57 @@
 # messages while it ran), and one line to $RESULTS/results:
 #   PASS NAME | FAIL NAME: reason | SKIP NAME: reason
 # then $RESULTS/done. Every line also goes to the console.
-. /etc/sriovd-vm.conf
-. /vm/lib.sh
+#
+# The same runner drives the simulator target (SRIOVD_VM_TARGET=sim, from
+# tests/vm/diff-sim): there the configuration comes from the environment,
+# the files from the source tree (SRIOVD_VM_LIB, SRIOVD_VM_SCENARIO_DIR),
+# the uevents from the simulator (udevd's format, uevent-log -u), lines go
+# to stderr instead of the console, and the host's kernel log is left alone.
+CONF=${SRIOVD_VM_CONF:-/etc/sriovd-vm.conf}
+[ ! -r "$CONF" ] || . "$CONF"
+VM_LIB=${SRIOVD_VM_LIB:-/vm/lib.sh}
+export SRIOVD_VM_LIB=$VM_LIB
+. "$VM_LIB"
 
 mkdir -p "$STATE"
 : >"$STATE/pids"
 : >"$RESULTS/results"
 
-say() { echo "$*" >/dev/console; }
+if on_sim; then
+        say() { echo "$*" >&2; }
+else
+        say() { echo "$*" >/dev/console; }
+fi
 
-uevent-log >"$UEVENTS" 2>&1 &
+if on_sim; then
+        sim_mounted || { say "runner: /sys is not the simulator"; exit 1; }
+        uevent-log -u >"$UEVENTS" 2>&1 &
+else
+        uevent-log >"$UEVENTS" 2>&1 &
+fi
+echo $! >"$STATE/uevent-log.pid"
 wait_until 10 file_has "$UEVENTS" '^# listening' || say "runner: uevent-log did not start"
 
-# The NVMe controller comes up asynchronously (nvme_reset_work).
-wait_until 30 sh -c 'ls /sys/class/nvme/nvme0 >/dev/null 2>&1' || say "runner: no nvme0 after 30 s"
+if ! on_sim; then
+        # The NVMe controller comes up asynchronously (nvme_reset_work).
+        wait_until 30 sh -c 'ls /sys/class/nvme/nvme0 >/dev/null 2>&1' || say "runner: no nvme0 after 30 s"
+fi
 record_world
 
-{
-        echo "kernel=$(uname -r)"
-        echo "kernel_version=$(uname -v)"
-        echo "cmdline=$(cat /proc/cmdline)"
-        echo "modules=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
-        echo "pfs=$(tr '\n' ';' <"$STATE/pfs")"
-} >"$RESULTS/boot.info"
+if on_sim; then
+        {
+                echo "target=sim"
+                echo "pfs=$(tr '\n' ';' <"$STATE/pfs")"
+        } >"$RESULTS/boot.info"
+else
+        {
+                echo "kernel=$(uname -r)"
+                echo "kernel_version=$(uname -v)"
+                echo "cmdline=$(cat /proc/cmdline)"
+                echo "modules=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+                echo "pfs=$(tr '\n' ';' <"$STATE/pfs")"
+        } >"$RESULTS/boot.info"
+fi
 
 now() { cut -d. -f1 /proc/uptime; }
 
@@ -45,16 +73,20 @@ for NAME in $SCENARIOS; do
         rm -f "$T" "$RESULTS/$NAME.reasons" "$RESULTS/$NAME.skip" "$RESULTS/$NAME.noref"
         say "=== $NAME"
         START=$(now)
+        if on_sim && ! sim_mounted; then
+                result "FAIL $NAME: /sys is not the simulator any more"
+                continue
+        fi
         if ! why=$(reset_world); then
                 result "FAIL $NAME: could not reset the devices before it: $why"
                 continue
         fi
-        dmesg -c >/dev/null
+        klog_clear
         export NAME T
-        timeout -s KILL "$SCENARIO_TIMEOUT" sh -c '. /vm/lib.sh; . "/vm/scenarios/$NAME.sh"; [ ! -s "$RESULTS/$NAME.reasons" ]' \
+        timeout -s KILL "$SCENARIO_TIMEOUT" sh -c '. "$SRIOVD_VM_LIB"; . "$SCENARIO_DIR/$NAME.sh"; [ ! -s "$RESULTS/$NAME.reasons" ]' \
                 >"$RESULTS/$NAME.log" 2>&1
         rc=$?
-        dmesg >"$RESULTS/$NAME.dmesg"
+        on_sim || dmesg >"$RESULTS/$NAME.dmesg"
         if [ $rc = 0 ]; then
                 result "PASS $NAME"
         elif [ $rc = 77 ]; then
@@ -71,4 +103,8 @@ done
 
 # The world as the last scenario left it, for the record.
 why=$(reset_world) || say "runner: final reset failed: $why"
+if on_sim; then
+        # Helpers left behind (a holder, a blocked writer) and the logger.
+        for p in $(cat "$STATE/pids") $(cat "$STATE/uevent-log.pid"); do kill -TERM "$p" 2>/dev/null; done
+fi
 touch "$RESULTS/done"

@@ -4,7 +4,7 @@
  * kernel's answer as an errno name, for the guest scenarios of tests/vm.
  *
  *   sysfs-io [-t MS] [-o FILE] write PATH DATA
- *   sysfs-io [-t MS] [-o FILE] read PATH
+ *   sysfs-io [-t MS] [-o FILE] [-l] read PATH
  *
  * DATA is written with a single write(2) call, exactly as given after C-style
  * escapes are decoded (\n \t \0 \\ \xHH), so "" is a zero-length write and
@@ -15,7 +15,10 @@
  * milliseconds the parent prints "pending" and exits 3 while the child keeps
  * waiting in the kernel (a sriov_numvfs write can sleep uninterruptibly).
  * With -o the final result is also written to FILE when the operation
- * returns, so a caller can learn how a pending operation ended.
+ * returns, so a caller can learn how a pending operation ended. With -l a
+ * read prints its content as one line: trailing newlines dropped, the
+ * others turned into spaces (what the scenarios' rd() records; one process
+ * instead of a pipeline, which counts under emulation).
  *
  * Exit status: 0 success, 1 the kernel returned an error, 2 usage or
  * internal error, 3 still pending.
@@ -113,6 +116,19 @@ static int do_op(bool is_write, const char *path, const char *data, size_t len, 
         return 0;
 }
 
+/* -l: the content as one line */
+static void one_line(char *out) {
+        size_t n = strlen(out);
+
+        while (n > 0 && out[n - 1] == '\n')
+                out[--n] = '\0';
+        for (size_t i = 0; i < n; i++)
+                if (out[i] == '\n')
+                        out[i] = ' ';
+        out[n] = '\n';
+        out[n + 1] = '\0';
+}
+
 static void save(const char *file, const char *result) {
         FILE *f;
 
@@ -127,7 +143,7 @@ static void save(const char *file, const char *result) {
 
 static int usage(void) {
         fputs("usage: sysfs-io [-t MS] [-o FILE] write PATH DATA\n"
-              "       sysfs-io [-t MS] [-o FILE] read PATH\n", stderr);
+              "       sysfs-io [-t MS] [-o FILE] [-l] read PATH\n", stderr);
         return 2;
 }
 
@@ -136,16 +152,19 @@ int main(int argc, char *argv[]) {
         const char *outfile = NULL;
         long timeout_ms = -1;
         ssize_t len = 0;
-        bool is_write;
+        bool is_write, line = false;
         int c;
 
-        while ((c = getopt(argc, argv, "+t:o:")) >= 0)
+        while ((c = getopt(argc, argv, "+t:o:l")) >= 0)
                 switch (c) {
                 case 't':
                         timeout_ms = strtol(optarg, NULL, 10);
                         break;
                 case 'o':
                         outfile = optarg;
+                        break;
+                case 'l':
+                        line = true;
                         break;
                 default:
                         return usage();
@@ -166,7 +185,9 @@ int main(int argc, char *argv[]) {
                 return usage();
 
         if (timeout_ms < 0) {
-                int r = do_op(is_write, argv[1], data, (size_t) len, out, sizeof(out));
+                int r = do_op(is_write, argv[1], data, (size_t) len, out, sizeof(out) - 1);
+                if (line && !is_write)
+                        one_line(out);
                 save(outfile, out);
                 fputs(out, stdout);
                 return r;
@@ -193,7 +214,9 @@ int main(int argc, char *argv[]) {
                 }
                 close(pipefd[0]);
                 (void) signal(SIGPIPE, SIG_IGN);
-                int r = do_op(is_write, argv[1], data, (size_t) len, out, sizeof(out));
+                int r = do_op(is_write, argv[1], data, (size_t) len, out, sizeof(out) - 1);
+                if (line && !is_write)
+                        one_line(out);
                 save(outfile, out);
                 size_t n = strlen(out);
                 /* First byte: exit status; then the result text. */

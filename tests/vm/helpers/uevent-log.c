@@ -10,14 +10,32 @@
  * pick the lines in between. A first line "# listening" says the socket is
  * bound; "# overrun" says the kernel dropped events (the receive buffer is
  * made large so that this should not happen).
+ *
+ * With -u it listens to udevd's group instead (2: what udevd re-broadcasts,
+ * a "libudev" monitor header followed by the properties) and prints the same
+ * lines: that is how the kernel simulator (tests/sim/sriov-sim --uevents)
+ * sends its events, in a network namespace of its own (tests/vm/diff-sim).
+ * The kernel's own events (group 1) are then not received at all.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/netlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* systemd's monitor_netlink_header (sd-device/device-monitor.c) */
+struct udev_header {
+        char prefix[8];                 /* "libudev" */
+        uint32_t magic;                 /* 0xfeedcafe, network order */
+        uint32_t header_size;
+        uint32_t properties_off;
+        uint32_t properties_len;
+        uint32_t filter[4];
+};
 
 /* Properties worth recording beyond the four fixed fields. */
 static const char *const extra_keys[] = {
@@ -33,14 +51,22 @@ static const char *prop(const char *buf, size_t len, const char *key) {
         return NULL;
 }
 
-int main(void) {
+int main(int argc, char *argv[]) {
         static char buf[16384];
         struct sockaddr_nl sa = {
                 .nl_family = AF_NETLINK,
                 .nl_groups = 1, /* kernel events */
         };
         int sz = 8 * 1024 * 1024;
-        int fd;
+        int fd, udev = 0;
+
+        if (argc == 2 && strcmp(argv[1], "-u") == 0) {
+                udev = 1;
+                sa.nl_groups = 2;       /* udevd's re-broadcasts */
+        } else if (argc != 1) {
+                fputs("usage: uevent-log [-u]\n", stderr);
+                return 2;
+        }
 
         fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
         if (fd < 0) {
@@ -72,12 +98,28 @@ int main(void) {
                 }
                 buf[n] = '\0';
 
-                /* "ACTION@DEVPATH\0KEY=VALUE\0..." */
-                size_t hl = strlen(buf) + 1;
-                if (hl >= (size_t) n || !strchr(buf, '@'))
-                        continue;
-                const char *p = buf + hl;
-                size_t plen = (size_t) n - hl;
+                const char *p;
+                size_t plen;
+                if (udev) {
+                        /* monitor header, then KEY=VALUE\0... */
+                        struct udev_header h;
+
+                        if ((size_t) n < sizeof(h))
+                                continue;
+                        memcpy(&h, buf, sizeof(h));
+                        if (memcmp(h.prefix, "libudev", 8) != 0 || ntohl(h.magic) != 0xfeedcafe ||
+                            h.properties_off > (size_t) n || h.properties_len > (size_t) n - h.properties_off)
+                                continue;
+                        p = buf + h.properties_off;
+                        plen = h.properties_len;
+                } else {
+                        /* "ACTION@DEVPATH\0KEY=VALUE\0..." */
+                        size_t hl = strlen(buf) + 1;
+                        if (hl >= (size_t) n || !strchr(buf, '@'))
+                                continue;
+                        p = buf + hl;
+                        plen = (size_t) n - hl;
+                }
                 const char *seq = prop(p, plen, "SEQNUM");
                 const char *action = prop(p, plen, "ACTION");
                 const char *subsys = prop(p, plen, "SUBSYSTEM");

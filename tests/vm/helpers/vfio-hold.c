@@ -10,6 +10,15 @@
  *   vfio-hold cdev BDF      only /dev/vfio/devices/vfioN (VFIO cdev, >= 6.6)
  *   vfio-hold iommufd BDF   cdev + /dev/iommu + DEVICE_BIND_IOMMUFD +
  *                           IOAS_ALLOC + DEVICE_ATTACH_IOMMUFD_PT
+ *   vfio-hold --sim MODE BDF
+ *                           the same against the kernel simulator mounted over
+ *                           /sys (tests/vm/diff-sim): it has no /dev/vfio and no
+ *                           ioctls, so a device, cdev or iommufd holder is the
+ *                           simulator's VFIO user ("hold BDF" / "release BDF" on
+ *                           /sys/.sim/ctl) and a group holder holds nothing (a
+ *                           group fd alone does not keep the device either); no
+ *                           VFIO key=value lines. It never opens anything under
+ *                           /dev, so it cannot touch the host's VFIO devices.
  *
  * A failing step prints "error=STEP:ERRNO_NAME" and exits 1.
  */
@@ -219,14 +228,60 @@ static int hold_cdev(const char *bdf, int bind) {
         return 0;
 }
 
-int main(int argc, char *argv[]) {
-        sigset_t ss;
-        int sig, r;
+/* The simulator's control file: one command per write(2). */
+static int sim_ctl(const char *verb, const char *bdf) {
+        char cmd[64];
+        int fd, n;
+        ssize_t k;
 
-        if (argc != 3 || !valid_bdf(argv[2])) {
-                fputs("usage: vfio-hold group|device|cdev|iommufd DDDD:BB:DD.F\n", stderr);
+        fd = open("/sys/.sim/ctl", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        n = snprintf(cmd, sizeof(cmd), "%s %s", verb, bdf);
+        k = write(fd, cmd, (size_t) n);
+        if (k < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+        }
+        close(fd);
+        return 0;
+}
+
+static int hold_sim(const char *mode, const char *bdf) {
+        int group;
+
+        group = iommu_group_of(bdf);
+        if (group < 0)
+                return fail("iommu_group");
+        printf("group=%d\n", group);
+        if (strcmp(mode, "group") == 0)
+                return 0;
+        if (strcmp(mode, "device") != 0 && strcmp(mode, "cdev") != 0 && strcmp(mode, "iommufd") != 0) {
+                fputs("vfio-hold: unknown mode\n", stderr);
                 return 2;
         }
+        if (sim_ctl("hold", bdf) < 0)
+                return fail("sim_hold");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        const char *mode;
+        sigset_t ss;
+        int sig, r, sim = 0;
+
+        if (argc == 4 && strcmp(argv[1], "--sim") == 0) {
+                sim = 1;
+                argc--;
+                argv++;
+        }
+        if (argc != 3 || !valid_bdf(argv[2])) {
+                fputs("usage: vfio-hold [--sim] group|device|cdev|iommufd DDDD:BB:DD.F\n", stderr);
+                return 2;
+        }
+        mode = argv[1];
 
         /* Block the release signals before anything else so none is lost. */
         sigemptyset(&ss);
@@ -237,13 +292,15 @@ int main(int argc, char *argv[]) {
         sigprocmask(SIG_BLOCK, &ss, NULL);
         setvbuf(stdout, NULL, _IOLBF, 0);
 
-        if (strcmp(argv[1], "group") == 0)
+        if (sim)
+                r = hold_sim(mode, argv[2]);
+        else if (strcmp(mode, "group") == 0)
                 r = hold_group(argv[2], 0);
-        else if (strcmp(argv[1], "device") == 0)
+        else if (strcmp(mode, "device") == 0)
                 r = hold_group(argv[2], 1);
-        else if (strcmp(argv[1], "cdev") == 0)
+        else if (strcmp(mode, "cdev") == 0)
                 r = hold_cdev(argv[2], 0);
-        else if (strcmp(argv[1], "iommufd") == 0)
+        else if (strcmp(mode, "iommufd") == 0)
                 r = hold_cdev(argv[2], 1);
         else {
                 fputs("vfio-hold: unknown mode\n", stderr);
@@ -254,7 +311,10 @@ int main(int argc, char *argv[]) {
 
         puts("held");
         (void) sigwait(&ss, &sig);
-        /* Exiting closes every fd; the kernel's release path runs then. */
+        /* Exiting closes every fd; the kernel's release path runs then. The
+         * simulator's VFIO user lets go explicitly. */
+        if (sim && strcmp(mode, "group") != 0 && sim_ctl("release", argv[2]) < 0)
+                return fail("sim_release");
         puts("released");
         return 0;
 }

@@ -4,6 +4,9 @@
 # drivers_probe to vfio-pci, the errors of bind/unbind/drivers_probe, how
 # driver_override is cleared, new_id/remove_id, and giving a VF back to the
 # driver it had.
+#
+# diff-exclude: probe.vfio.dev_vfio_group probe.vfio.dev_vfio_list unbind.vfio.dev_vfio_group -- /dev/vfio nodes: character devices, which the simulator cannot create
+# diff-exclude: restore.nvme.ctrl_state *.nvme_state -- NVMe controller state (firmware, the nvme driver's nvme/nvmeN class devices): not modelled
 
 NVME=$(nvme_pf) || { fail "no NVMe SR-IOV PF"; exit 1; }
 P=$PCI/devices/$NVME
@@ -163,7 +166,7 @@ expect restore.nvme.probe_autoprobe0.driver "$(drv "$V")" none
 expect restore.nvme.autoprobe1 "$(sw "$P/sriov_drivers_autoprobe" 1)" ok
 expect restore.nvme.probe "$(sw "$PCI/drivers_probe" "$V")" ok
 # restored VF: waits until HOSTDRV has finished with it.
-restored() { [ "$HOSTDRV" != nvme ] || wait_until 30 eval "nvme_live $1"; }
+restored() { [ "$HOSTDRV" != nvme ] || wait_async 30 eval "nvme_live $1"; }
 HOSTDRV=nvme
 restored "$V"
 expect restore.nvme.ctrl_state "$(nvme_state "$V")" live

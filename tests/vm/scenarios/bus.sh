@@ -2,6 +2,8 @@
 # shellcheck shell=sh
 # bus: the private dbus-daemon the daemon scenarios use comes up on its
 # socket and answers; this checks the harness, not the kernel.
+#
+# diff-skip: the harness, not the kernel
 
 no_reference
 start_bus || { fail "dbus-daemon did not start"; exit 1; }

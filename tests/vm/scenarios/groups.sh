@@ -3,6 +3,8 @@
 # groups: IOMMU groups under emulated VT-d: membership of every function,
 # the group's type and reserved_regions files, the groups of VFs as they come
 # and go, and the IOVA space the VFIO type1 IOMMU reports for a VF.
+#
+# diff-exclude: vfio.api_version vfio.type1v2 vfio.viable vfio.pgsizes vfio.iova_ranges vfio.iova_msi_hole vfio.dma_avail vfio.num_regions vfio.num_irqs vfio.device_flags -- VFIO ioctls (container, type1 IOMMU, device info): the simulator has no /dev/vfio
 
 # group_files KEY GROUP: type, reserved_regions (lines joined with ';'), members.
 group_files() {

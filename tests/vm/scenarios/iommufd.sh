@@ -4,6 +4,8 @@
 # vfio-pci gets /dev/vfio/devices/vfioN beside its group node; opening it and
 # binding it to /dev/iommu excludes the legacy group path and, like the
 # group's device fd, makes the VF's removal wait.
+#
+# diff-skip: iommufd and the VFIO cdev are character devices and ioctls; what this shows of sysfs, vfio-hold shows too
 
 [ -c /dev/iommu ] || skip "kernel $(uname -r) has no iommufd (/dev/iommu missing: CONFIG_IOMMUFD unset)"
 

@@ -4,6 +4,9 @@
 # PF: enabling, the errors of every invalid write and their precedence, the
 # host driver's probe of new VFs, what happens when the PF has no driver,
 # and the uevents of each step.
+#
+# diff-exclude: nvme.probe_enable2.*.probe_failed nvme.probe_enable2.klog -- kernel log lines (dmesg): the simulator has no kernel log
+# diff-exclude: igb.probe_enable2.pf_vf_lines igb.probe_enable2.pf_vf0 -- rtnetlink (ip link): the simulator serves sysfs only
 
 # vf_state ROLE PF: records every VF of PF: driver, links, group, ids.
 vf_state() {
@@ -164,7 +167,7 @@ nvme_vf_settled() {
 }
 probe_done() {
         case $1 in
-        nvme) wait_until 30 eval "nvme_vf_settled $2 && nvme_vf_settled $3" || note "nvme VFs still probing after 30 s" ;;
+        nvme) wait_async 30 eval "nvme_vf_settled $2 && nvme_vf_settled $3" || note "nvme VFs still probing after 30 s" ;;
         igb) wait_until 30 sh -c "[ -d $PCI/devices/$2/net ] && [ -d $PCI/devices/$3/net ]" || note "igbvf netdevs missing after 30 s" ;;
         esac
 }
@@ -174,9 +177,9 @@ probe_check() {
                 for v in $VF0 $VF1; do
                         expect "nvme.probe_enable2.$v.driver" "$(drv "$v")" none
                         expect "nvme.probe_enable2.$v.ctrl" "$(nvme_ctrl "$v")" none
-                        expect "nvme.probe_enable2.$v.probe_failed" "$(dmesg | grep -c "pci function $v")" 1
+                        expect "nvme.probe_enable2.$v.probe_failed" "$(klog | grep -c "pci function $v")" 1
                 done
-                obs nvme.probe_enable2.klog "$(dmesg | grep -o 'Device not ready; aborting [a-z]*, CSTS=0x[0-9a-f]*' | head -n 1)"
+                obs nvme.probe_enable2.klog "$(klog | grep -o 'Device not ready; aborting [a-z]*, CSTS=0x[0-9a-f]*' | head -n 1)"
                 ;;
         igb)
                 for v in $VF0 $VF1; do
@@ -194,7 +197,7 @@ probe_check() {
 }
 pf_ready() {
         case $1 in
-        nvme) wait_until 30 sh -c "cat $PCI/devices/$NVME/nvme/nvme*/state 2>/dev/null | grep -q live" || note "nvme PF not live after 30 s" ;;
+        nvme) wait_async 30 nvme_live "$NVME" || note "nvme PF not live after 30 s" ;;
         igb) wait_until 10 test -d "$PCI/devices/$IGB/net" || note "igb PF has no netdev after 10 s" ;;
         esac
 }
@@ -203,7 +206,7 @@ NVME=$(nvme_pf) || fail "no NVMe SR-IOV PF"
 if [ -n "$NVME" ]; then
         # nvme's probe work runs asynchronously (6.1): group its events.
         PF_UNBIND_LEAVES=2 DEVICE_TOTAL=4 ASYNC=bydev
-        dmesg -c >/dev/null
+        klog_clear
         numvfs_pf nvme "$NVME"
 fi
 

@@ -3,6 +3,10 @@
 # scan: what an lspci-like enumeration from sysfs sees: every PCI function
 # with its ids, class, driver, IOMMU group and NUMA node; for SR-IOV PFs the
 # SR-IOV capability as sysfs shows it.
+#
+# diff-exclude: igb.netdev.num_vf -- rtnetlink (ip link): the simulator serves sysfs only
+# diff-exclude: vfio.container iommufd -- /dev/vfio/vfio and /dev/iommu: character devices, which the simulator cannot create
+# diff-exclude: nvme.ctrl -- the NVMe controller's class device (nvme/nvme0) is the nvme driver's, not modelled
 
 for d in "$PCI"/devices/*; do
         b=$(basename "$d")

@@ -3,6 +3,8 @@
 # sriovd-scan: the project's own scan on the real kernel: `sriovd --scan
 # --json` names the SR-IOV PFs the kernel has. Its output is kept as
 # sriovd-scan.json beside the transcripts.
+#
+# diff-skip: the project's own output, not the kernel's
 
 no_reference
 need_bin sriovd
