@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+#include "sriovctl.h"
+
+/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). On
+ * failure prints why and returns the exit status (> 0); 0 on success. */
+int bus_connect(Ctl *c);
+
+/* Calls a method of the Manager with c->timeout_usec. Calls that change the
+ * host (changes) carry ALLOW_INTERACTIVE_AUTHORIZATION unless
+ * --no-ask-password. types/...: as sd_bus_message_append(). */
+int bus_call_manager(Ctl *c, const char *member, bool changes, sd_bus_error *error, sd_bus_message **ret_reply,
+                     const char *types, ...);
+
+/* Reads an a{sv} into a struct: every property in fields with the expected
+ * signature is stored at base + offset ('s': const char *, pointing into
+ * the message, which must outlive the struct; 'as': char **, allocated;
+ * 'b': int; 'q': uint16_t; 'u': uint32_t; 'i': int32_t). Other properties
+ * are skipped, so newer daemons with more properties are fine. */
+typedef struct BusField {
+        const char *name;
+        const char *signature;
+        size_t offset;
+} BusField;
+#define BUS_FIELD(type, name, signature, member) { name, signature, offsetof(type, member) }
+int bus_read_fields(sd_bus_message *m, const BusField *fields, size_t n_fields, void *base);
+
+/* The properties of the Manager (GetAll), read into base. */
+int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, void *base, sd_bus_error *error,
+                               sd_bus_message **ret_reply);
+
+/* Prints "sriovctl: CONTEXT: sentence" (and a hint) for a failed call and
+ * returns the exit status that the error maps to. r: the call's return. */
+int bus_error_exit(const sd_bus_error *e, int r, const char *context_fmt, ...) _printf_(3, 4);
+/* The exit status an error maps to (the one table of bus.c). */
+int bus_error_status(const sd_bus_error *e, int r);
+
+/* polkit's text agent (pkttyagent), so that a password can be asked on the
+ * terminal; only for a non-root caller with a terminal. */
+void polkit_agent_open(pid_t *ret_pid);
+void polkit_agent_close(pid_t pid);

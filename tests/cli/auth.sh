@@ -1,0 +1,63 @@
+#!/bin/bash
+# An unprivileged caller: every read verb works and shows what root sees;
+# every verb that changes the host ends with exit status 4 and a sentence,
+# and changes nothing. The calls that change the host carry
+# ALLOW_INTERACTIVE_AUTHORIZATION unless --no-ask-password, and only they.
+source "$top_srcdir/tests/cli/lib.sh"
+harness_init
+command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
+start_host x710.json
+
+PF=0000:3b:00.0
+expect_ok enable $PF 2 --autoprobe yes
+VF0=$(vf_bdf $PF 0)
+expect_ok bind "$VF0" vfio-pci
+nobody() { run as_nobody "$SRIOVCTL" "$@"; }
+
+note "read verbs: open to everyone, the same output as for root"
+for args in "list" "list --kind all" "show $PF" "show ens1f0v1" "groups" "status" "--json list --kind all" \
+            "--json show $VF0" "--json groups" "--json status"; do
+        # shellcheck disable=SC2086
+        expect_ok $args
+        root_out=$OUT
+        # shellcheck disable=SC2086
+        nobody $args
+        [ "$RC" = 0 ] || fail "sriovctl $args as nobody: exit status $RC: $ERR"
+        assert_eq "$OUT" "$root_out" "sriovctl $args as nobody"
+done
+
+note "verbs that change the host: exit status 4, nothing changed"
+before=$(snapshot)
+for args in "enable $PF 4" "enable ens1f0 1 --autoprobe no" "disable $PF" "bind $PF vfio-pci" \
+            "bind $VF0 iavf --no-keep-override" "unbind $VF0" "restore $VF0"; do
+        for opt in "" "--no-ask-password"; do
+                # shellcheck disable=SC2086
+                nobody $opt $args
+                [ "$RC" = 4 ] || fail "sriovctl $opt $args as nobody: exit status $RC, expected 4: $ERR"
+                [[ "$ERR" == *"Not authorized"* ]] || fail "sriovctl $args as nobody: $ERR"
+                [[ "$ERR" == *"Hint: run as root, or get the polkit authorization org.sriovd.manage"* ]] \
+                        || fail "sriovctl $args as nobody: no hint: $ERR"
+                [ -z "$OUT" ] || fail "sriovctl $args as nobody printed on stdout: $OUT"
+        done
+done
+[ "$before" = "$(snapshot)" ] || fail "a refused call changed the host"
+nobody unbind "$VF0"
+[[ "$ERR" == "sriovctl: Cannot unbind $VF0: Not authorized"* ]] || fail "the sentence: $ERR"
+
+note "ALLOW_INTERACTIVE_AUTHORIZATION (flag 0x4) on changes, unless --no-ask-password"
+busctl --system monitor --match "type='method_call',destination='org.sriovd.Manager1'" >"$T/monitor.log" 2>&1 &
+mon=$!
+HARNESS_PIDS+=($mon)
+wait_for 5 grep -q "Monitoring bus" "$T/monitor.log" || sleep 1
+nobody unbind "$VF0"
+nobody --no-ask-password restore "$VF0"
+nobody list
+expect_ok --no-ask-password restore "$VF0"
+# the flags of each call, in order: Member=... follows the header line with Flags=
+wait_for 5 eval '[ "$(grep -c "Member=" "$T/monitor.log")" -ge 4 ]' || fail "busctl monitor saw too little: $(cat "$T/monitor.log")"
+kill $mon
+flags=$(awk '/Type=method_call/ { for (i = 1; i <= NF; i++) if ($i ~ /^Flags=/) f = substr($i, 7) }
+             /Member=/ { for (i = 1; i <= NF; i++) if ($i ~ /^Member=/) print substr($i, 8), f }' "$T/monitor.log")
+assert_eq "$(tr '\n' ' ' <<<"$flags")" "Unbind 4 RestoreDriver 0 ListDevices 0 RestoreDriver 0 " "call flags"
+assert_eq "$(simdev "$VF0" driver)" iavf "root's restore went through"
+echo ok
