@@ -150,6 +150,17 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(d->event, 0);
 }
 
+/* Without its bus sriovd can neither be asked nor answer: exit with an
+ * error, so that systemd restarts it and it finds its state again. */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        (void) m;
+        (void) error;
+        log_error("Lost the connection to the system bus, exiting");
+        return sd_event_exit(d->event, -ECONNRESET);
+}
+
 static int setup_bus(Daemon *d) {
         int r;
 
@@ -165,6 +176,10 @@ static int setup_bus(Daemon *d) {
                 r = device_bus_register(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = sd_bus_match_signal(d->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the bus connection: %m");
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");

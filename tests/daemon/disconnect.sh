@@ -1,6 +1,7 @@
 #!/bin/bash
 # A client that goes away in the middle of a call: the kernel work still
-# completes, the daemon stays up and answers the next caller.
+# completes, the daemon stays up and answers the next caller. The bus
+# itself going away: the daemon exits with an error (systemd restarts it).
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 sim_start x710.json
@@ -22,4 +23,15 @@ sim_ctl latency probe 0
 mgr GetDevice s "$VF0" >/dev/null || fail "daemon not answering after the disconnect"
 wait_for 5 prop_is "$(devpath "$VF0")" org.sriovd.Device1 Driver vfio-pci || fail "model not updated"
 grep -q "Cannot reply" "$T/sriovd.log" || note "(the reply to the vanished caller was dropped silently)"
+
+note "the bus goes away: sriovd exits non-zero instead of idling unreachable"
+bus_pid=$(pgrep -f -- "--config-file=$T/bus.conf")
+[ -n "$bus_pid" ] || fail "no dbus-daemon found"
+kill -9 "$bus_pid"
+for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "sriovd is still running 5 s after losing its bus"
+wait "$DAEMON_PID"; rc=$?
+DAEMON_PID=
+[ "$rc" != 0 ] || fail "sriovd exited with 0 after losing its bus"
+grep -q "Lost the connection to the system bus" "$T/sriovd.log" || fail "no log line about the lost bus"
 echo ok

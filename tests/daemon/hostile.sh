@@ -71,7 +71,11 @@ wait "${pids[@]}"
 kill -0 "$DAEMON_PID" || fail "the daemon died under the flood"
 rss1=$(rss)
 note "RSS ${rss0} kB before, ${rss1} kB after ${secs} s of 8 clients"
-[ $((rss1 - rss0)) -lt 2048 ] || fail "memory grew by $((rss1 - rss0)) kB under load"
+if [ "${SRIOVD_SANITIZERS:-no}" = yes ]; then
+        note "RSS bound not checked: AddressSanitizer's quarantine holds freed memory"
+else
+        [ $((rss1 - rss0)) -lt 2048 ] || fail "memory grew by $((rss1 - rss0)) kB under load"
+fi
 mgr GetDevice s $PF >/dev/null || fail "not answering after the flood"
 [ "$before" = "$(snapshot)" ] || fail "the flood changed the host"
 echo ok

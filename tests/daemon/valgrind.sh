@@ -5,6 +5,7 @@
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v valgrind >/dev/null || skip "no valgrind"
+[ "${SRIOVD_SANITIZERS:-no}" != yes ] || skip "valgrind cannot run a sanitizer build"
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
 sim_start x710.json --uevents
 cat > "$T/sriovd.conf" <<'CONF'

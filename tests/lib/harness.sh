@@ -54,6 +54,9 @@ harness_cleanup() {
         set +e
         [ -n "${DAEMON_PID:-}" ] && stop_pids "$DAEMON_PID"
         [ "${#HARNESS_PIDS[@]}" -gt 0 ] && stop_pids "${HARNESS_PIDS[@]}"
+        # a safety net: anything still running with the test directory in
+        # its command line (a process started outside these helpers)
+        pkill -KILL -f -- "$T/" 2>/dev/null
         if [ -n "${SIM_ROOT:-}" ] && mountpoint -q "$SIM_ROOT"; then
                 fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"
         fi
@@ -105,17 +108,25 @@ bus_start() {
 # With a simulator, the daemon's rtnetlink sockets go to the simulator's
 # emulation through the preload shim (tests/sim/README.md, "rtnetlink").
 SIM_SHIM="$top_builddir/tests/sim/libsim-rtnl.so"
+# sim_env: the environment (as env(1) arguments) that points a process's
+# rtnetlink sockets at the simulator; nothing without a simulator
+sim_env() {
+        [ -n "${SIM_RTNL:-}" ] && [ -e "$SIM_SHIM" ] || return 0
+        printf '%s\n' "SRIOV_SIM_RTNL=$SIM_RTNL" "LD_PRELOAD=$SIM_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" \
+                "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
 with_sim_rtnl() {
-        if [ -n "${SIM_RTNL:-}" ] && [ -e "$SIM_SHIM" ]; then
-                SRIOV_SIM_RTNL="$SIM_RTNL" LD_PRELOAD="$SIM_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" \
-                        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-        else
-                "$@"
-        fi
+        local -a e
+        mapfile -t e < <(sim_env)
+        env "${e[@]}" "$@"
 }
 
+# The daemon is exec'd (env, then the wrapper if any), so $DAEMON_PID is the
+# process itself and stopping it cannot orphan it.
 daemon_start() {
-        with_sim_rtnl ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
+        local -a e
+        mapfile -t e < <(sim_env)
+        env "${e[@]}" ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
                 --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!
