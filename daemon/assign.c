@@ -16,6 +16,7 @@
 #include "passthrough.h"
 #include "pool.h"
 #include "safety.h"
+#include "vfconfig.h"
 
 /* ---- test hook ---- */
 
@@ -60,44 +61,6 @@ void assign_work_free(AssignWork *w) {
 }
 
 /* ---- worker side ---- */
-
-static int vf_index_of(sriov_ctx *ctx, const pci_addr *vf, pci_addr *ret_pf, sriov_error *err) {
-        _cleanup_free_ char *pfname = NULL;
-        char bdf[PCI_ADDR_STRLEN];
-        unsigned numvfs = 0;
-
-        pci_addr_format(vf, bdf);
-        if (sysfs_dev_link_name(ctx, vf, "physfn", &pfname) < 0 || pci_addr_parse(pfname, ret_pf) < 0)
-                return sriov_error_set(err, -ENODEV, "%s is not a VF (any more)", bdf);
-        (void) sysfs_dev_read_uint(ctx, ret_pf, "sriov_numvfs", 10, &numvfs);
-        for (unsigned i = 0; i < numvfs; i++) {
-                _cleanup_free_ char *name = NULL;
-                char link[32];
-                pci_addr a;
-
-                (void) snprintf(link, sizeof(link), "virtfn%u", i);
-                if (sysfs_dev_link_name(ctx, ret_pf, link, &name) >= 0 && pci_addr_parse(name, &a) >= 0 &&
-                    pci_addr_equal(&a, vf))
-                        return (int) i;
-        }
-        return sriov_error_set(err, -ENODEV, "%s is not listed by its PF", bdf);
-}
-
-static int pf_interface(sriov_ctx *ctx, const pci_addr *pf, char **ret) {
-        _cleanup_free_ char *p = sysfs_dev_path(ctx, pf, "net");
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-
-        if (!p)
-                return -ENOMEM;
-        d = opendir(p);
-        while (d && (de = readdir(d)))
-                if (de->d_name[0] != '.' && ifname_is_valid(de->d_name)) {
-                        *ret = strdup(de->d_name);
-                        return *ret ? 0 : -ENOMEM;
-                }
-        return -ENOENT;
-}
 
 int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err) {
         _cleanup_free_ char *drv = NULL, *ovr = NULL;
@@ -393,29 +356,6 @@ static int append_kv_strv(sd_bus_message *m, const char *key, char * const *l) {
         return r;
 }
 
-static int append_vf_settings(sd_bus_message *m, const sriov_vf_config *c) {
-        char mac[18];
-        int r = 0;
-
-        if (c->mask & VF_ATTR_MAC)
-                r = sd_bus_message_append(m, "{sv}", "mac", "s", vf_mac_format(c->mac, mac));
-        if (r >= 0 && (c->mask & VF_ATTR_VLAN))
-                r = sd_bus_message_append(m, "{sv}{sv}{sv}", "vlan", "u", (uint32_t) c->vlan, "qos", "u", (uint32_t) c->qos,
-                                          "vlan_proto", "s", vf_vlan_proto_name(c->vlan_proto ?: VF_VLAN_PROTO_8021Q));
-        if (r >= 0 && (c->mask & VF_ATTR_RATE))
-                r = sd_bus_message_append(m, "{sv}{sv}", "min_tx_rate", "u", c->min_tx_rate, "max_tx_rate", "u",
-                                          c->max_tx_rate);
-        if (r >= 0 && (c->mask & VF_ATTR_SPOOFCHK))
-                r = sd_bus_message_append(m, "{sv}", "spoofchk", "b", c->spoofchk);
-        if (r >= 0 && (c->mask & VF_ATTR_TRUST))
-                r = sd_bus_message_append(m, "{sv}", "trust", "b", c->trust);
-        if (r >= 0 && (c->mask & VF_ATTR_LINK_STATE))
-                r = sd_bus_message_append(m, "{sv}", "link_state", "s", vf_link_state_name(c->link_state));
-        if (r >= 0 && (c->mask & VF_ATTR_QUERY_RSS))
-                r = sd_bus_message_append(m, "{sv}", "query_rss", "b", c->query_rss);
-        return r;
-}
-
 /* What a VMM needs: address, group, nodes, libvirt XML, QEMU arguments. */
 static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a) {
         _cleanup_free_ char *hostdev = NULL, *iface = NULL, *devarg = NULL, *id = NULL;
@@ -457,7 +397,7 @@ static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a)
         if (r >= 0)
                 r = append_kv_strv(m, "qemu_args", qemu);
         if (r >= 0)
-                r = append_vf_settings(m, &a->want);
+                r = bus_append_vf_config(m, &a->want);
         if (r >= 0 && a->set_owner)
                 r = sd_bus_message_append(m, "{sv}{sv}", "uid", "u", (uint32_t) a->uid, "gid", "u", (uint32_t) a->gid);
         if (r >= 0)
@@ -862,76 +802,31 @@ finish:
 /* The options of Assign, or (pool) the settings of CreatePool: the same VF
  * settings, with "mac_base" instead of "mac" and no per-request keys. */
 static int read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *ret_mac_is_base, sd_bus_error *error) {
-        const char *mac = NULL, *proto = NULL, *link_state = NULL, *numa_policy = NULL, *driver = NULL, *token = NULL;
-        uint32_t vlan = 0, qos = 0, min_rate = 0, max_rate = 0, uid = 0, gid = 0;
+        const char *numa_policy = NULL, *driver = NULL, *token = NULL;
+        uint32_t uid = 0, gid = 0;
         int32_t numa = -1;
-        int spoofchk = 0, trust = 0, query_rss = 0, force = 0;
-        bool have_vlan = false, have_qos = false, have_proto = false, have_min = false, have_max = false,
-             have_spoof = false, have_trust = false, have_rss = false, have_uid = false, have_gid = false;
+        int force = 0;
+        bool have_uid = false, have_gid = false;
+        VFSettingsArgs a = {};
         const BusOption opts[] = {
-                { pool ? "mac_base" : "mac", 's', &mac }, { "vlan", 'u', &vlan, &have_vlan }, { "qos", 'u', &qos, &have_qos },
-                { "vlan_proto", 's', &proto, &have_proto }, { "min_tx_rate", 'u', &min_rate, &have_min },
-                { "max_tx_rate", 'u', &max_rate, &have_max }, { "spoofchk", 'b', &spoofchk, &have_spoof },
-                { "trust", 'b', &trust, &have_trust }, { "link_state", 's', &link_state },
-                { "query_rss", 'b', &query_rss, &have_rss }, { "driver", 's', &driver },
+                VF_SETTINGS_OPTIONS(&a, pool ? "mac_base" : "mac"), { "driver", 's', &driver },
                 /* per request only (for pools the NULL name ends the table: these keys are refused) */
                 { pool ? NULL : "uid", 'u', &uid, &have_uid }, { "gid", 'u', &gid, &have_gid },
                 { "numa_node", 'i', &numa }, { "numa_policy", 's', &numa_policy },
                 { "token", 's', &token }, { "force", 'b', &force },
                 {}
         };
-        sriov_vf_config *c = &q->want;
         int r;
 
-        if (ret_mac_is_base)
-                *ret_mac_is_base = pool && mac;
         r = bus_read_options(m, opts, error);
         if (r < 0)
                 return r;
+        if (ret_mac_is_base)
+                *ret_mac_is_base = pool && a.mac;
+        r = vf_settings_args_finish(&a, false, &q->want, error);
+        if (r < 0)
+                return r;
 #define BAD(...) sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, __VA_ARGS__)
-        if (mac) {
-                if (vf_mac_parse(mac, c->mac) < 0)
-                        return BAD("Invalid MAC address \"%.32s\": expected xx:xx:xx:xx:xx:xx, unicast", mac);
-                c->mask |= VF_ATTR_MAC;
-        }
-        if (have_vlan || have_qos || have_proto) {
-                if (vlan > 4094)
-                        return BAD("VLAN %u is out of range (0-4094)", vlan);
-                if (qos > 7)
-                        return BAD("QoS %u is out of range (0-7)", qos);
-                if (qos && !vlan)
-                        return BAD("A QoS needs a non-zero VLAN");
-                c->vlan = (uint16_t) vlan;
-                c->qos = (uint8_t) qos;
-                c->vlan_proto = VF_VLAN_PROTO_8021Q;
-                if (proto && vf_vlan_proto_parse(proto, &c->vlan_proto) < 0)
-                        return BAD("Invalid VLAN protocol \"%.16s\": \"802.1Q\" or \"802.1ad\"", proto);
-                c->mask |= VF_ATTR_VLAN;
-        }
-        if (have_min || have_max) {
-                if (max_rate && min_rate > max_rate)
-                        return BAD("min_tx_rate exceeds max_tx_rate");
-                c->min_tx_rate = min_rate;
-                c->max_tx_rate = max_rate;
-                c->mask |= VF_ATTR_RATE;
-        }
-        if (have_spoof) {
-                c->spoofchk = spoofchk;
-                c->mask |= VF_ATTR_SPOOFCHK;
-        }
-        if (have_trust) {
-                c->trust = trust;
-                c->mask |= VF_ATTR_TRUST;
-        }
-        if (link_state) {
-                if (vf_link_state_parse(link_state, &c->link_state) < 0)
-                        return BAD("Invalid link state \"%.16s\": auto, enable or disable", link_state);
-                c->mask |= VF_ATTR_LINK_STATE;
-        }
-        if (have_rss) {
-                c->query_rss = query_rss;
-                c->mask |= VF_ATTR_QUERY_RSS;
-        }
         if (have_uid != have_gid)
                 return BAD("uid and gid go together");
         if (have_uid && (uid == UINT32_MAX || gid == UINT32_MAX))
@@ -1405,7 +1300,7 @@ static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
                 r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "source", "s", p->runtime ? "runtime" : "configuration",
                                           "driver", "s", pool_driver(p), "size", "u", size, "assigned", "u", used);
         if (r >= 0)
-                r = append_vf_settings(reply, p->attrs);
+                r = bus_append_vf_config(reply, p->attrs);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)

@@ -8,6 +8,7 @@
 #include "passthrough.h"
 #include "reconcile.h"
 #include "safety.h"
+#include "vfconfig.h"
 
 Job *job_new(Daemon *d, JobType type, const pci_addr *a) {
         Job *j = calloc(1, sizeof(*j));
@@ -38,6 +39,7 @@ Job *job_free(Job *j) {
         free(j->peers);
         vfio_session_free(j->session);
         assign_work_free(j->assign);
+        vfconfig_work_free(j->vfconfig);
         plan_done(&j->plan);
         config_free(j->config);
         sd_bus_message_unref(j->request);
@@ -185,6 +187,12 @@ static void job_execute(Job *j) {
                 break;
         case JOB_RELEASE:
                 j->r = assign_execute_release(ctx, &j->addr, j->assign, &j->error);
+                break;
+        case JOB_VF_GET:
+                j->r = vfconfig_execute(ctx, &j->addr, false, j->vfconfig, &j->error);
+                return;
+        case JOB_VF_SET:
+                j->r = vfconfig_execute(ctx, &j->addr, true, j->vfconfig, &j->error);
                 break;
         case JOB_GROUPS:
                 j->r = iommu_host_scan(ctx, NULL, &j->groups);

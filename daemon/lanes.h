@@ -28,6 +28,8 @@ typedef enum JobType {
         JOB_ASSIGN_PREPARE,             /* read what an assignment will change */
         JOB_ASSIGN_APPLY,               /* VF settings, binding, node ownership */
         JOB_RELEASE,                    /* put back what an assignment changed */
+        JOB_VF_GET,                     /* read a VF's settings (rtnetlink) */
+        JOB_VF_SET,                     /* set them */
 } JobType;
 
 struct Job {
@@ -54,6 +56,7 @@ struct Job {
         vfio_session *session;          /* JOB_OPEN_DEVICE */
         vfio_self_test self_test;       /* JOB_DMA_CHECK */
         struct AssignWork *assign;      /* JOB_ASSIGN_*, JOB_RELEASE */
+        struct VFConfigWork *vfconfig;  /* JOB_VF_GET, JOB_VF_SET */
         uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */
         bool then_apply;                /* JOB_REFRESH: apply the declared configuration afterwards */
         Config *config;                 /* JOB_APPLY: the configuration (a reference) */

@@ -18,6 +18,7 @@ sriovd_SOURCES = \
 	daemon/safety.c daemon/safety.h \
 	daemon/pool.c daemon/pool.h \
 	daemon/assign.c daemon/assign.h \
-	daemon/vfio-bus.c daemon/vfio-bus.h
+	daemon/vfio-bus.c daemon/vfio-bus.h \
+	daemon/vfconfig.c daemon/vfconfig.h
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "reconcile.h"
 #include "vfio-bus.h"
+#include "vfconfig.h"
 
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -285,6 +286,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("as", nodes), vfio_method_set_owner, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ResetDeviceOwner", SD_BUS_ARGS("s", device), SD_BUS_RESULT("as", nodes),
                                 vfio_method_reset_owner, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetVFConfig", SD_BUS_ARGS("s", vf), SD_BUS_RESULT("a{sv}", config),
+                                vfconfig_method_get, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetVFConfig", SD_BUS_ARGS("s", vf, "a{sv}", settings, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", after), vfconfig_method_set, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Assign", SD_BUS_ARGS("s", guest, "s", pool_or_vf, "a{sv}", options),
                                 SD_BUS_RESULT("a{sv}", assignment), assign_method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_ARGS("s", guest, "s", vf, "a{sv}", options),

@@ -62,6 +62,8 @@ if [ -x "$POLKITD" ] && [ -f "$POLKIT_CONF" ]; then
 polkit.addRule(function(action, subject) {
         if (action.id == "org.sriovd.manage" && subject.user == "nobody")
                 return polkit.Result.YES;
+        if (action.id == "org.sriovd.open-device" && subject.user == "daemon")
+                return polkit.Result.YES;
 });
 RULES
         chmod -R a+rX "$T/actions" "$T/rules"
@@ -82,6 +84,19 @@ RULES
                 setpriv --reuid daemon --regid daemon --clear-groups -- \
                 gdbus call --system --dest "$DEST" --object-path "$MGR" --method $IFACE.SetNumVFs $PF 1 '{}' 
         assert_eq "$(sysattr $PF sriov_numvfs)" 3
+        # the VFIO fds are a separate action: managing does not grant them
+        VF0=$(vf_bdf $PF 0)
+        mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0 >/dev/null || fail "bind to vfio-pci as root"
+        expect_error org.freedesktop.DBus.Error.InteractiveAuthorizationRequired \
+                as_nobody gdbus call --system --dest "$DEST" --object-path "$MGR" --method $IFACE.OpenDevice "$VF0" '{}'
+        out=$(setpriv --reuid daemon --regid daemon --clear-groups -- \
+                gdbus call --system --dest "$DEST" --object-path "$MGR" --method $IFACE.OpenDevice "$VF0" '{}' 2>&1) &&
+                fail "OpenDevice succeeded on the simulator, which has no VFIO: $out"
+        case "$out" in
+        *AccessDenied*|*InteractiveAuthorization*) fail "org.sriovd.open-device granted by a rule, yet denied: $out";;
+        *org.sriovd.Error.*) ;;
+        *) fail "OpenDevice by an authorized caller: unexpected answer $out";;
+        esac
 else
         note "polkitd not installed: the polkit part is skipped"
 fi

@@ -53,6 +53,57 @@ assert_eq "$(ipvf 2)" "$before2" "VF 2 after the refused assignment (the MAC set
 assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 2)")" iavf "driver after the refused assignment"
 assert_eq "$(json_get "$T/state/state.json" "len(d['assignments'])")" 0 "no assignment recorded"
 
+note "GetVFConfig reads one VF as the kernel reports it"
+VF1=$(vf_bdf 0000:3b:00.0 1)
+out=$(gmgr GetVFConfig "$VF1") || fail "GetVFConfig: $out"
+for want in "'mac': <'02:aa:00:00:00:11'>" "'vlan': <uint32 100>" "'qos': <uint32 2>" "'vlan_proto': <'802.1Q'>" \
+            "'max_tx_rate': <uint32 1000>" "'spoofchk': <true>" "'trust': <false>" "'pf_netdev': <'ens1f0'>" "'vf_index': <uint32 1>"; do
+        case "$out" in *"$want"*) ;; *) fail "GetVFConfig lacks $want: $out";; esac
+done
+as_nobody gdbus call --system --dest "$DEST" --object-path "$MGR" --method "$IFACE.GetVFConfig" "$VF1" >/dev/null \
+        || fail "GetVFConfig is a read: anyone may call it"
+expect_error org.sriovd.Error.InvalidArgument gmgr GetVFConfig 0000:3b:00.0
+expect_error org.sriovd.Error.NoSuchDevice gmgr GetVFConfig 0000:3b:0f.7
+
+note "SetVFConfig sets, reads back, and refuses bad input and strangers without changing anything"
+before=$(ipvf 1)
+expect_error "Invalid MAC address" gmgr SetVFConfig "$VF1" "{'mac': <'01:00:5e:00:00:01'>}" '{}'
+expect_error "VLAN 4095 is out of range" gmgr SetVFConfig "$VF1" "{'vlan': <uint32 4095>}" '{}'
+expect_error "No VF setting given" gmgr SetVFConfig "$VF1" '{}' '{}'
+expect_error org.sriovd.Error.InvalidArgument gmgr SetVFConfig "$VF1" "{'colour': <'red'>}" '{}'
+expect_error org.sriovd.Error.AccessDenied as_nobody gdbus call --system --dest "$DEST" --object-path "$MGR" \
+        --method "$IFACE.SetVFConfig" "$VF1" "{'trust': <true>}" '{}'
+assert_eq "$(ipvf 1)" "$before" "VF 1 after refused SetVFConfig calls"
+out=$(gmgr SetVFConfig "$VF1" "{'mac': <'02:bb:00:00:00:01'>, 'vlan': <uint32 0>, 'trust': <true>, 'link_state': <'disable'>}" '{}') \
+        || fail "SetVFConfig: $out"
+for want in "'mac': <'02:bb:00:00:00:01'>" "'vlan': <uint32 0>" "'trust': <true>" "'link_state': <'disable'>" "'ignored': <@as []>"; do
+        case "$out" in *"$want"*) ;; *) fail "SetVFConfig reply lacks $want: $out";; esac
+done
+ipvf 1 | grep -q "link/ether 02:bb:00:00:00:01.*trust on" || fail "VF 1 as ip sees it: $(ipvf 1)"
+ipvf 1 | grep -q "vlan" && fail "VLAN not cleared: $(ipvf 1)"
+out=$(mgr Apply b true)
+case "$out" in *"02:bb:00:00:00:01 -> 02:aa:00:00:00:11"*) ;; *) fail "a hand-set VF is drift against the configuration: $out";; esac
+mgr Apply b false >/dev/null
+ipvf 1 | grep -q "link/ether 02:aa:00:00:00:11.*vlan 100, qos 2" || fail "Apply did not correct VF 1: $(ipvf 1)"
+out=$(gmgr SetVFConfig "$VF1" "{'mac': <'00:00:00:00:00:00'>}" '{}') || fail "clearing the MAC: $out"
+case "$out" in *"'mac': <'00:00:00:00:00:00'>"*|*"'mac': <'02:00:00:00:00:00'>"*) ;; *) fail "MAC not cleared: $out";; esac
+mgr Apply b false >/dev/null
+
+note "a VF assigned to a guest keeps the guest's settings"
+out=$(gmgr Assign vm3 p '{}') || fail "assign: $out"
+VFA=$(json_get "$T/state/state.json" "d['assignments'][0]['vf']")
+expect_error org.sriovd.Error.VFsAssigned gmgr SetVFConfig "$VFA" "{'trust': <true>}" '{}'
+mgr Release 'ssa{sv}' vm3 "" 0 >/dev/null || fail "release failed"
+
+note "a pool created at run time with mac_base: each VF gets base + its index"
+gmgr CreatePool rp "['ens1f0#2-3']" "{'mac_base': <'02:cc:00:00:00:00'>}" >/dev/null || fail "CreatePool"
+out=$(gmgr Assign vm4 rp '{}') || fail "assign from rp: $out"
+VFA=$(json_get "$T/state/state.json" "d['assignments'][0]['vf']")
+idx=$(busctl --system get-property "$DEST" "$(devpath "$VFA")" org.sriovd.VF1 VFIndex | awk '{print $2}')
+ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$idx" || fail "mac_base of a run-time pool not applied: $(ipvf "$idx")"
+mgr Release 'ssa{sv}' vm4 "" 0 >/dev/null || fail "release failed"
+gmgr DeletePool rp >/dev/null || fail "DeletePool"
+
 note "host use: an address or a route on a PF interface"
 mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 0 0 >/dev/null
 sim_ctl netdev ens1f1 down
