@@ -123,6 +123,8 @@ wait_for 15 sysattr_is $PF1 sriov_numvfs 1 || fail "$PF1 not restored"
 note "a PF whose writes fail does not hold up the others"
 printf '{ "pfs": [ { "match": { "bdf": "0000:3b:00.1" }, "num_vfs": 4 } ] }\n' > "$T/conf.d/60-bad.conf"
 printf '{ "pfs": [ { "match": { "interface": "ens1f0" }, "num_vfs": 2 } ] }\n' > "$T/conf.d/50-ens1f0.conf"
+# the PF's interface is back in the daemon's model after the driver reload
+wait_for 10 mgr GetDevice s ens1f0 || fail "sriovd does not know ens1f0 again"
 sim_ctl fail numvfs $PF EIO 0
 out=$(mgr Reload) || fail "Reload failed as a whole"
 assert_eq "$(sysattr $PF1 sriov_numvfs)" 4 "the healthy PF converged"
