@@ -96,8 +96,16 @@ static char *attrs_describe(const sriov_vf_config *want, const sriov_vf_config *
         return strdup(buf);
 }
 
-static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device *pf, bool apply, Plan *p,
-                       bool *ret_changed) {
+/* The guest holding a VF, from the (VF, guest) pairs; NULL if none. */
+static const char *assigned_to(char *const *assigned, const char *vf) {
+        for (size_t i = 0; assigned && assigned[i] && assigned[i + 1]; i += 2)
+                if (streq(assigned[i], vf))
+                        return assigned[i + 1];
+        return NULL;
+}
+
+static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device *pf, bool apply, char *const *assigned,
+                       Plan *p, bool *ret_changed) {
         unsigned want = config_wanted_vfs(rule, pf);
         bool count = want != pf->sriov.num_vfs;
         bool ap = rule->autoprobe >= 0 && pf->sriov.autoprobe >= 0 && (rule->autoprobe != 0) != (pf->sriov.autoprobe != 0);
@@ -117,12 +125,24 @@ static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device 
                 return -ENOMEM;
         s->count = want;
         s->autoprobe = rule->autoprobe;
+        if (count && assigned && assigned[0]) {
+                /* in a dry run too: this step cannot be carried out */
+                step_failed(p, s, -EPERM, &(sriov_error) { -EPERM, "" });
+                free(s->error);
+                if (asprintf(&s->error, "VF %s is assigned to guest %s, and changing the VF count would destroy it: "
+                             "release the PF's VFs first", assigned[0], assigned[1]) < 0)
+                        s->error = NULL;
+                return s->error ? 0 : -ENOMEM;
+        }
         if (!apply)
                 return 0;
         if (count) {
                 sriov_error e = {};
                 unsigned enabled = 0;
-                int r = sriov_set_numvfs(ctx, &pf->addr, want, rule->autoprobe, &enabled, &e);
+                int r = safety_before_numvfs(ctx, &pf->addr, want, false, &e);
+
+                if (r >= 0)
+                        r = sriov_set_numvfs(ctx, &pf->addr, want, rule->autoprobe, &enabled, &e);
 
                 if (r >= 0 && enabled < want)
                         r = sriov_error_set(&e, -EIO, "the driver enabled only %u of %u VFs", enabled, want);
@@ -184,7 +204,7 @@ static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, 
         return 0;
 }
 
-int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool apply, Plan *ret) {
+int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool apply, char *const *assigned, Plan *ret) {
         _cleanup_(sriov_family_freep) sriov_family *f = NULL;
         sriov_link link = {};
         const char *ifname = NULL;
@@ -203,7 +223,7 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool app
                 return 0;
         }
 
-        r = plan_numvfs(ctx, rule, f->dev, apply, &p, &changed);
+        r = plan_numvfs(ctx, rule, f->dev, apply, assigned, &p, &changed);
         if (r < 0)
                 goto nomem;
         if (changed && apply) {
@@ -255,8 +275,10 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool app
 
                 if (!config_vf_settings(rule, n, &want, &driver, &attrs))
                         continue;
+                if (vf && assigned_to(assigned, vf->bdf))
+                        continue;       /* the guest's settings are in force */
                 if (!vf) {
-                        char what[64];
+                        char what[sizeof(p.steps->bdf)];
 
                         (void) snprintf(what, sizeof(what), "VF %u of %s", n, bdf);
                         if (want != DRIVER_UNSET &&
@@ -307,7 +329,7 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool app
                                                 if (ignored & b)
                                                         (void) snprintf(names + strlen(names), sizeof(names) - strlen(names),
                                                                         "%s%s", names[0] ? ", " : "", vf_attr_name(b));
-                                        r = sriov_error_set(&e, -EOPNOTSUPP, "the driver accepted but did not apply: %s", names);
+                                        r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
                                 }
                                 if (r < 0)
                                         step_failed(&p, s, r, &e);

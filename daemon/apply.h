@@ -20,7 +20,7 @@ typedef enum StepKind {
 
 typedef struct PlanStep {
         StepKind kind;
-        char bdf[PCI_ADDR_STRLEN];      /* the device changed */
+        char bdf[64];                   /* the device changed, or "VF n of PF" before it exists */
         unsigned count;                 /* STEP_NUMVFS */
         int autoprobe;
         DriverWant want;                /* STEP_DRIVER */
@@ -43,7 +43,10 @@ typedef struct Plan {
 void plan_done(Plan *p);
 
 /* Plan (and with apply, carry out) the rule for the PF. Returns <0 only on
- * allocation failure; failed steps are recorded in the plan. */
-int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *pf, bool apply, Plan *ret);
+ * allocation failure; failed steps are recorded in the plan. assigned lists
+ * the VFs that guests hold, as pairs (VF address, guest): the configuration
+ * leaves their driver and settings alone (the guest's are in force until
+ * Release), and a VF count change, which would destroy them, is refused. */
+int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *pf, bool apply, char *const *assigned, Plan *ret);
 
 const char *step_kind_name(StepKind k);

@@ -87,7 +87,7 @@ int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sr
 
                 r = pf_interface(ctx, &pf, &w->pf_ifname);
                 if (r < 0)
-                        return sriov_error_set(err, -EOPNOTSUPP,
+                        return sriov_error_set(err, -EPROTONOSUPPORT,
                                                "The PF of %s has no network interface: VF settings (MAC, VLAN, ...) need one", bdf);
                 r = sriov_link_get(w->pf_ifname, &link, err);
                 if (r < 0)
@@ -106,7 +106,7 @@ int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sr
                         sriov_link_done(&link);
                         for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
                                 if (missing & b)
-                                        return sriov_error_set(err, -EOPNOTSUPP,
+                                        return sriov_error_set(err, -EPROTONOSUPPORT,
                                                                "The driver of %s does not report the VF's %s, so it could not be restored on release",
                                                                w->pf_ifname, vf_attr_name(b));
                 }
@@ -179,7 +179,7 @@ int assign_execute_apply(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, srio
                 if (r >= 0 && ignored) {
                         for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
                                 if (ignored & b)
-                                        return sriov_error_set(err, -EOPNOTSUPP,
+                                        return sriov_error_set(err, -EPROTONOSUPPORT,
                                                                "The driver of %s accepted the VF's %s but did not apply it",
                                                                w->pf_ifname, vf_attr_name(b));
                 }
@@ -224,6 +224,7 @@ int assign_execute_apply(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, srio
 
 int assign_execute_release(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err) {
         _cleanup_free_ char *drv = NULL;
+        _cleanup_strv_free_ char **nodes = NULL;
         char bdf[PCI_ADDR_STRLEN];
         pci_addr pf;
         int idx, r;
@@ -251,10 +252,27 @@ int assign_execute_release(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sr
                 if (r < 0)
                         return r;
         }
+        /* the nodes handed to the guest, found while the VF is still on vfio-pci */
+        if (w->set_owner && vfio_node_paths(ctx, vf, &nodes) < 0)
+                return sriov_error_set(err, -ENOMEM, "Out of memory");
         r = sriov_restore_driver(ctx, vf, w->prior_driver, w->prior_override, err);
         if (r < 0)
                 return r;
         crash_point("release-driver");
+
+        /* A node that outlives the binding (the VF stays on vfio-pci, or the
+         * group keeps another member) must not stay the guest's: back to
+         * what the kernel makes, root only. */
+        STRV_FOREACH(n, nodes) {
+                struct stat st;
+
+                if (stat(*n, &st) < 0)
+                        continue;       /* gone with the binding */
+                if ((st.st_uid != 0 || st.st_gid != 0) && chown(*n, 0, 0) < 0)
+                        return sriov_error_set(err, negative_errno(), "Cannot take %s back from the guest: %m", *n);
+                if ((st.st_mode & 07777) != 0600 && chmod(*n, 0600) < 0)
+                        return sriov_error_set(err, negative_errno(), "Cannot take %s back from the guest: %m", *n);
+        }
         return 0;
 }
 
@@ -291,7 +309,8 @@ static bool find_pool(Daemon *d, const char *name, PoolView *ret) {
                 const ConfigPool *p = &d->declared->pools[i];
 
                 if (p->name && streq(p->name, name)) {
-                        *ret = (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, false, false };
+                        *ret = (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base,
+                                            false };
                         return true;
                 }
         }
@@ -621,8 +640,10 @@ static bool settings_equal(const sriov_vf_config *a, const sriov_vf_config *b) {
 }
 
 /* The VF for a pool request: free, in the pool, NUMA as asked; on equal
- * terms the lowest address. */
-static const sriov_device *pick_from_pool(Daemon *d, const PoolView *p, const AssignRequest *q, sriov_error *e) {
+ * terms the lowest address. *ret_position: its place among the pool's
+ * members in address order (what a MAC base is offset by). */
+static const sriov_device *pick_from_pool(Daemon *d, const PoolView *p, const AssignRequest *q, size_t *ret_position,
+                                          sriov_error *e) {
         const sriov_device *best = NULL;
         size_t members = 0, free_members = 0;
 
@@ -640,8 +661,10 @@ static const sriov_device *pick_from_pool(Daemon *d, const PoolView *p, const As
                 if (q->numa_policy == NUMA_REQUIRED && !on_node)
                         continue;
                 if (!best || (q->numa_policy == NUMA_PREFERRED && on_node &&
-                              !(q->numa < 0 || best->numa_node == q->numa)))
+                              !(q->numa < 0 || best->numa_node == q->numa))) {
                         best = vf;
+                        *ret_position = members - 1;
+                }
         }
         if (!best) {
                 if (members == 0)
@@ -659,7 +682,8 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
         AssignRequest *q = userdata;
         const sriov_device *pick = NULL;
         PoolView pool = {};
-        bool by_pool;
+        bool by_pool, derived_mac;
+        size_t position = 0;
         StateAssignment *a;
         AssignWork *w;
         sriov_error e = {};
@@ -669,6 +693,8 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 goto finish;
         }
         by_pool = find_pool(d, q->target, &pool);
+        /* the pool's MAC base gives the MAC unless the request names one */
+        derived_mac = by_pool && pool.mac_is_base && (pool.attrs->mask & VF_ATTR_MAC) && !(q->want.mask & VF_ATTR_MAC);
         if (by_pool) {
                 /* pool defaults, the request's settings on top */
                 sriov_vf_config want = *pool.attrs;
@@ -706,7 +732,11 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                         reply_error(m, -EINPROGRESS, "This assignment is still being made or undone");
                         goto finish;
                 }
-                if (!settings_equal(&x->want, &q->want) || !streq(strempty(x->driver), q->driver)) {
+                sriov_vf_config asked = q->want;
+                if (derived_mac)
+                        /* the MAC the VF got from the base is what this request would get */
+                        vf_config_copy(&asked, &x->want, VF_ATTR_MAC);
+                if (!settings_equal(&x->want, &asked) || !streq(strempty(x->driver), q->driver)) {
                         reply_error(m, -EBUSY, "The guest holds this VF with other settings; release it first");
                         goto finish;
                 }
@@ -716,7 +746,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
 
         if (by_pool) {
                 /* a pool-wide MAC base: each VF gets base + its index in the pool's order */
-                pick = pick_from_pool(d, &pool, q, &e);
+                pick = pick_from_pool(d, &pool, q, &position, &e);
                 if (!pick) {
                         reply_error(m, e.error, e.message);
                         goto finish;
@@ -726,12 +756,14 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
 
                 r = sriov_host_resolve(d->host, q->target, &dev, &e);
                 if (r < 0) {
-                        reply_error(m, r == -EINVAL ? -ENODEV : r,
-                                    r == -EINVAL ? "No pool or VF of that name" : e.message);
+                        _cleanup_free_ char *msg = strdup_printf("No pool or VF named \"%.64s\"", q->target);
+
+                        reply_error(m, r == -EINVAL || r == -ENODEV ? -ESRCH : r,
+                                    r == -EINVAL || r == -ENODEV ? msg : e.message);
                         goto finish;
                 }
                 if (!dev->is_vf) {
-                        reply_error(m, -EOPNOTSUPP, "Only VFs are assigned to guests; this is not a VF");
+                        reply_error(m, -EINVAL, "Only VFs are assigned to guests; this is not a VF");
                         goto finish;
                 }
                 a = state_find_assignment_by_vf(d->state, dev->bdf);
@@ -746,8 +778,8 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 }
                 pick = dev;
         }
-        if (pool.mac_is_base && (q->want.mask & VF_ATTR_MAC) && pick->vf_index >= 0) {
-                unsigned carry = (unsigned) pick->vf_index;
+        if (derived_mac) {
+                size_t carry = position;
 
                 for (int k = 5; k >= 1 && carry; k--) {
                         unsigned sum = q->want.mac[k] + (carry & 0xff);
@@ -1034,7 +1066,7 @@ static void release_authorized(Daemon *d, sd_bus_message *m, int r, const char *
                 }
         }
         if (!any && b->error >= 0) {
-                b->error = -ENOENT;
+                b->error = -ESRCH;
                 (void) snprintf(b->message, sizeof(b->message), "Guest %s holds %s", q->guest,
                                 q->vf[0] ? "no such VF" : "no VFs");
         }
@@ -1161,7 +1193,7 @@ static void pool_authorized(Daemon *d, sd_bus_message *m, int r, const char *mes
                 StatePool *p = state_find_pool(d->state, q->pool.name);
 
                 if (!p) {
-                        reply_error(m, find_pool(d, q->pool.name, &existing) ? -EPERM : -ENOENT,
+                        reply_error(m, find_pool(d, q->pool.name, &existing) ? -EROFS : -ESRCH,
                                     find_pool(d, q->pool.name, &existing)
                                     ? "The pool comes from the configuration files; change them instead"
                                     : "No such pool");
@@ -1299,8 +1331,18 @@ static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "source", "s", p->runtime ? "runtime" : "configuration",
                                           "driver", "s", pool_driver(p), "size", "u", size, "assigned", "u", used);
-        if (r >= 0)
-                r = bus_append_vf_config(reply, p->attrs);
+        if (r >= 0) {
+                sriov_vf_config c = *p->attrs;
+                char mac[18];
+
+                /* a MAC base is not a VF's MAC: under its own name */
+                if (p->mac_is_base && (c.mask & VF_ATTR_MAC)) {
+                        r = sd_bus_message_append(reply, "{sv}", "mac_base", "s", vf_mac_format(c.mac, mac));
+                        c.mask &= ~VF_ATTR_MAC;
+                }
+                if (r >= 0)
+                        r = bus_append_vf_config(reply, &c);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -1318,7 +1360,7 @@ int assign_method_list_pools(sd_bus_message *m, void *userdata, sd_bus_error *er
                 r = sd_bus_message_open_container(reply, 'a', "(sasa{sv})");
         for (size_t i = 0; r >= 0 && d->declared && i < d->declared->n_pools; i++) {
                 const ConfigPool *p = &d->declared->pools[i];
-                PoolView v = { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, false, false };
+                PoolView v = { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, false };
 
                 r = append_pool(d, reply, &v);
         }

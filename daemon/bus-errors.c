@@ -23,6 +23,10 @@ const sd_bus_error_map sriovd_error_map[] = {
         SD_BUS_ERROR_MAP(SRIOVD_ERROR_DEVICE_IN_USE, EADDRINUSE),
         SD_BUS_ERROR_MAP(SRIOVD_ERROR_NO_IOMMU, ENODATA),
         SD_BUS_ERROR_MAP(SRIOVD_ERROR_NOT_VFIO, EBADFD),
+        SD_BUS_ERROR_MAP(SRIOVD_ERROR_NOT_FOUND, ESRCH),                 /* no such guest, pool or assignment */
+        SD_BUS_ERROR_MAP(SRIOVD_ERROR_READ_ONLY, EROFS),                 /* declared in the configuration files */
+        SD_BUS_ERROR_MAP(SRIOVD_ERROR_POOL_EXHAUSTED, ENOSPC),
+        SD_BUS_ERROR_MAP(SRIOVD_ERROR_NOT_SUPPORTED, EPROTONOSUPPORT),   /* the kernel lacks an interface */
         SD_BUS_ERROR_MAP(SRIOVD_ERROR_FAILED, EIO),
         SD_BUS_ERROR_MAP_END
 };
@@ -46,7 +50,9 @@ int bus_error_from_errno(sd_bus_error *e, int r, const char *message) {
         for (const sd_bus_error_map *m = sriovd_error_map; m->code != 0 && m->name; m++)
                 if (m->code == err)
                         return sd_bus_error_set(e, m->name, message ?: strerror(err));
-        if (err == ENOMEM)
+        /* sriovd's own allocation failures carry no message; the kernel's
+         * ENOMEM (a driver that cannot allocate) is a failed operation */
+        if (err == ENOMEM && !message)
                 return sd_bus_error_set_errno(e, -ENOMEM);
         if (err == EBADR)
                 return sd_bus_error_set(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,

@@ -23,6 +23,10 @@
 #define SRIOVD_ERROR_DEVICE_IN_USE      "org.sriovd.Error.DeviceInUse"
 #define SRIOVD_ERROR_NO_IOMMU           "org.sriovd.Error.NoIOMMU"
 #define SRIOVD_ERROR_NOT_VFIO           "org.sriovd.Error.NotBoundToVFIO"
+#define SRIOVD_ERROR_NOT_FOUND          "org.sriovd.Error.NotFound"
+#define SRIOVD_ERROR_READ_ONLY          "org.sriovd.Error.ReadOnly"
+#define SRIOVD_ERROR_POOL_EXHAUSTED     "org.sriovd.Error.PoolExhausted"
+#define SRIOVD_ERROR_NOT_SUPPORTED      "org.sriovd.Error.NotSupported"
 #define SRIOVD_ERROR_FAILED             "org.sriovd.Error.Failed"
 
 extern const sd_bus_error_map sriovd_error_map[];

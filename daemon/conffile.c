@@ -498,12 +498,13 @@ static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *
                         }
                         if (json_object_array_length(v) == 0)
                                 werr(w, c->pos, "\"select\" is empty");
-                } else if (streq(key, "driver"))
-                        (void) parse_driver(w, v, c, &p->driver_want, &p->driver);
-                else if (streq(key, "mac_base")) {
-                        bool base = false;
-                        (void) parse_vf_attr(w, "mac_base", v, c, &p->attrs, &base);
-                } else
+                } else if (streq(key, "driver")) {
+                        if (parse_driver(w, v, c, &p->driver_want, &p->driver) && p->driver_want == DRIVER_HOST)
+                                werr(w, c->pos, "a pool hands VFs over: \"driver\" must name the driver (\"vfio-pci\", "
+                                     "or a VF driver such as \"iavf\"), not \"host\"");
+                } else if (streq(key, "mac_base"))
+                        (void) parse_vf_attr(w, "mac_base", v, c, &p->attrs, &p->mac_is_base);
+                else
                         (void) parse_vf_attr(w, key, v, c, &p->attrs, NULL);
         }
         if (!p->name)

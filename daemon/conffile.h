@@ -59,6 +59,7 @@ typedef struct ConfigPool {
         DriverWant driver_want;
         char *driver;
         sriov_vf_config attrs;          /* defaults applied at assignment */
+        bool mac_is_base;               /* attrs.mac is "mac_base": each VF gets base + its place in the pool */
         char *file;
         json_pos pos;
 } ConfigPool;

@@ -42,6 +42,7 @@ Job *job_free(Job *j) {
         vfconfig_work_free(j->vfconfig);
         plan_done(&j->plan);
         config_free(j->config);
+        strv_free(j->assigned);
         sd_bus_message_unref(j->request);
         return mfree(j);
 }
@@ -74,6 +75,37 @@ Job *job_clone_intent(const Job *j) {
             strdup_maybe(j->prior_override, &c->prior_override) < 0)
                 return NULL;
         return TAKE_PTR(c);
+}
+
+/* What a bind or unbind finds before it changes anything. When the kernel
+ * holds one of its writes past the timeout, the intent runs it again once
+ * the kernel is done, and that run finds the first attempt's half (the
+ * function unbound, the override already set): what the first attempt
+ * found is what the function had, and what RestoreDriver must put back. */
+static void remember_before(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        _cleanup_free_ char *ovr = NULL;
+
+        if (j->retry)
+                return;         /* carried over from the first attempt */
+        j->prior_driver = mfree(j->prior_driver);
+        j->prior_override = mfree(j->prior_override);
+        (void) sysfs_dev_link_name(ctx, &j->addr, "driver", &j->prior_driver);
+        if (sysfs_dev_read(ctx, &j->addr, "driver_override", &ovr) >= 0) {
+                strstrip(ovr);
+                if (!isempty(ovr) && !streq(ovr, "(null)"))
+                        j->prior_override = TAKE_PTR(ovr);
+        }
+}
+
+static void adopt_before(Job *j) {
+        if (!j->retry || j->r < 0)
+                return;
+        free(j->found_driver);
+        free(j->found_override);
+        j->found_driver = TAKE_PTR(j->prior_driver);
+        j->found_override = TAKE_PTR(j->prior_override);
+        j->r = 1;       /* the binding did change, in two runs */
 }
 
 /* Bind, with the checks: the function's VFIO users and host use, and for a
@@ -129,6 +161,43 @@ static int execute_bind(Job *j) {
         return 1;
 }
 
+/* SetNumVFs sets sriov_drivers_autoprobe first and goes through 0 to change
+ * a non-zero count: when a later step fails, put back what the PF had (its
+ * autoprobe setting, then its VF count), so that a refused change leaves it
+ * as it was. A write still pending in the kernel is left alone: the lane
+ * finishes the intent once the kernel is done. */
+static int execute_set_numvfs(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        unsigned cur = 0, ap = 0, now = 0;
+        bool have_cur, have_ap;
+        sriov_error e = {};
+        size_t n;
+        int r, k;
+
+        r = safety_before_numvfs(ctx, &j->addr, j->count, j->force, &j->error);
+        if (r < 0)
+                return r;
+        have_cur = sysfs_dev_read_uint(ctx, &j->addr, "sriov_numvfs", 10, &cur) >= 0;
+        have_ap = sysfs_dev_read_uint(ctx, &j->addr, "sriov_drivers_autoprobe", 10, &ap) >= 0;
+        r = sriov_set_numvfs(ctx, &j->addr, j->count, j->autoprobe, &j->enabled, &j->error);
+        if (r >= 0 || r == -ETIMEDOUT)
+                return r;
+
+        if (have_ap && j->autoprobe >= 0 && (ap != 0) != (j->autoprobe != 0))
+                (void) sysfs_dev_write(ctx, &j->addr, "sriov_drivers_autoprobe", ap ? "1" : "0");
+        if (!have_cur || sysfs_dev_read_uint(ctx, &j->addr, "sriov_numvfs", 10, &now) < 0 || now == cur)
+                return r;
+        k = sriov_set_numvfs(ctx, &j->addr, cur, -1, NULL, &e);
+        n = strlen(j->error.message);
+        if (k >= 0)
+                (void) snprintf(j->error.message + n, sizeof(j->error.message) - n, "; the %u VFs it had were created again", cur);
+        else
+                (void) snprintf(j->error.message + n, sizeof(j->error.message) - n,
+                                "; putting back its %u VFs failed too, it has %u now: %s", cur, now, e.message);
+        /* the kernel still holds the put-back: the lane waits for it */
+        return k == -ETIMEDOUT ? k : r;
+}
+
 static void execute_dma(Job *j) {
         sriov_ctx *ctx = j->daemon->ctx;
         _cleanup_(vfio_session_freep) vfio_session *s = NULL;
@@ -148,17 +217,19 @@ static void job_execute(Job *j) {
 
         switch (j->type) {
         case JOB_SET_NUMVFS:
-                j->r = safety_before_numvfs(ctx, &j->addr, j->count, j->force, &j->error);
-                if (j->r >= 0)
-                        j->r = sriov_set_numvfs(ctx, &j->addr, j->count, j->autoprobe, &j->enabled, &j->error);
+                j->r = execute_set_numvfs(j);
                 break;
         case JOB_BIND:
+                remember_before(j);
                 j->r = execute_bind(j);
+                adopt_before(j);
                 break;
         case JOB_UNBIND:
+                remember_before(j);
                 j->r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
                 if (j->r >= 0)
                         j->r = sriov_unbind(ctx, &j->addr, &j->found_driver, &j->error);
+                adopt_before(j);
                 break;
         case JOB_RESTORE:
                 j->r = safety_before_unbind(ctx, &j->addr, j->force, &j->error);
@@ -198,7 +269,7 @@ static void job_execute(Job *j) {
                 j->r = iommu_host_scan(ctx, NULL, &j->groups);
                 return;
         case JOB_APPLY:
-                j->r = plan_pf(ctx, j->rule, &j->addr, !j->dry_run, &j->plan);
+                j->r = plan_pf(ctx, j->rule, &j->addr, !j->dry_run, j->assigned, &j->plan);
                 if (j->dry_run)
                         return;
                 break;

@@ -44,7 +44,8 @@ struct Job {
         int autoprobe;
         char *driver;
         unsigned bind_flags;
-        char *prior_driver;             /* JOB_RESTORE: what to restore */
+        char *prior_driver;             /* JOB_RESTORE: what to restore; JOB_BIND, JOB_UNBIND: what the
+                                         * function had before the first attempt (an intent's re-run) */
         char *prior_override;
         bool retry;                     /* re-run of an intent after a pending write finished */
         bool force;                     /* skip the host-use and VFIO-user checks */
@@ -62,6 +63,7 @@ struct Job {
         Config *config;                 /* JOB_APPLY: the configuration (a reference) */
         const ConfigPF *rule;           /* JOB_APPLY: the PF's rule in it */
         bool dry_run;                   /* JOB_APPLY */
+        char **assigned;                /* JOB_APPLY: the PF's VFs that guests hold, (VF, guest) pairs */
         Plan plan;                      /* JOB_APPLY: result */
 
         /* results, written by the worker */

@@ -18,19 +18,26 @@ static int check_config(const char *file, const char *dir, const char *sysfs_roo
         _cleanup_(sriov_ctx_freep) sriov_ctx *ctx = NULL;
         _cleanup_(sriov_host_freep) sriov_host *host = NULL;
         ConfigErrors errors = {};
+        bool host_checked = false;
         int r;
 
         r = config_load(file, dir, &c, &errors);
-        if (r >= 0 && sriov_ctx_new(sysfs_root, &ctx) >= 0 && sriov_host_scan(ctx, &host) >= 0)
+        if (r >= 0 && sriov_ctx_new(sysfs_root, &ctx) >= 0 && sriov_host_scan(ctx, &host) >= 0) {
                 r = config_check_host(c, host, &errors);
+                host_checked = true;
+        }
         STRV_FOREACH(w, errors.warnings)
                 fprintf(stderr, "%s (warning)\n", *w);
         STRV_FOREACH(e, errors.messages)
                 printf("%s\n", *e);
         if (r == -ENOMEM)
                 fprintf(stderr, "Out of memory\n");
-        else if (r >= 0 && !errors.messages)
+        else if (r >= 0 && !errors.messages) {
                 printf("configuration OK\n");
+                if (!host_checked)
+                        fprintf(stderr, "(not checked against the host: cannot read the PCI devices under %s)\n",
+                                sysfs_root ?: "/sys");
+        }
         config_errors_done(&errors);
         return r < 0 || errors.messages ? 1 : 0;
 }
@@ -98,6 +105,7 @@ int main(int argc, char *argv[]) {
                 .uevent_source = UEVENT_SOURCE_AUTO,
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_free_ char *state_env = NULL;
         bool scan = false, json = false, check = false;
         const char *env;
         unsigned u;
@@ -106,6 +114,15 @@ int main(int argc, char *argv[]) {
         env = getenv("SRIOVD_LOG_LEVEL");
         if (env && parse_level(env) >= 0)
                 log_max_level = parse_level(env);
+        /* under systemd, StateDirectory= names the state directory
+         * (the first of a colon-separated list); --state-dir still wins */
+        env = getenv("STATE_DIRECTORY");
+        if (env && env[0] == '/') {
+                state_env = strndup(env, strcspn(env, ":"));
+                if (!state_env)
+                        return 1;
+                config.state_dir = state_env;
+        }
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {

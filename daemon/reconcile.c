@@ -19,16 +19,17 @@ struct ApplyBatch {
         void *userdata;
 };
 
+/* A NULL batch is one that could not even be allocated: it failed. */
 size_t apply_batch_n_steps(const ApplyBatch *b) {
-        return b->plan.n_steps;
+        return b ? b->plan.n_steps : 0;
 }
 
 const PlanStep *apply_batch_step(const ApplyBatch *b, size_t i) {
-        return i < b->plan.n_steps ? &b->plan.steps[i] : NULL;
+        return b && i < b->plan.n_steps ? &b->plan.steps[i] : NULL;
 }
 
 unsigned apply_batch_n_failed(const ApplyBatch *b) {
-        return b->plan.n_failed;
+        return b ? b->plan.n_failed : 1;
 }
 
 int daemon_load_config(Daemon *d) {
@@ -47,6 +48,10 @@ int daemon_load_config(Daemon *d) {
                 log_warning("%s", *w);
         STRV_FOREACH(m, d->config_errors)
                 log_error("%s", *m);
+        /* ConfigErrors changes either way; ConfigFiles only with a new configuration */
+        if (d->bus)
+                (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
+                                                      "ConfigErrors", NULL);
         if (r < 0 || d->config_errors) {
                 config_free(c);
                 config_errors_done(&e);
@@ -60,7 +65,7 @@ int daemon_load_config(Daemon *d) {
         log_info("Configuration loaded: %zu PF rule(s), %zu pool(s)", c->n_pfs, c->n_pools);
         if (d->bus)
                 (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                                      "ConfigFiles", "ConfigErrors", NULL);
+                                                      "ConfigFiles", NULL);
         return 0;
 }
 
@@ -131,6 +136,15 @@ static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule,
                 return -ENOMEM;
         j->config = config_ref(d->declared);
         j->rule = rule;
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                const StateAssignment *a = &d->state->assignments[i];
+
+                if (streq(a->pf, pf->bdf) &&
+                    (strv_push(&j->assigned, strdup(a->vf)) < 0 || strv_push(&j->assigned, strdup(a->guest)) < 0)) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+        }
         j->dry_run = dry_run;
         j->complete = apply_job_done;
         j->userdata = b;
@@ -148,8 +162,10 @@ int daemon_apply_all(Daemon *d, bool dry_run, apply_done_t done, void *userdata)
         ApplyBatch *b = calloc(1, sizeof(*b));
         int r = 0;
 
-        if (!b)
+        if (!b) {
+                done(d, NULL, userdata);
                 return -ENOMEM;
+        }
         *b = (ApplyBatch) { .daemon = d, .dry_run = dry_run, .done = done, .userdata = userdata };
         for (size_t i = 0; d->declared && i < d->host->n_devices; i++) {
                 const sriov_device *pf = d->host->devices[i];
@@ -205,6 +221,10 @@ static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
         int r;
 
+        if (!b) {
+                (void) sd_bus_reply_method_errno(request, ENOMEM, NULL);
+                return;
+        }
         r = sd_bus_message_new_method_return(request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssss)");

@@ -18,7 +18,8 @@ typedef struct ApplyBatch ApplyBatch;
 typedef void (*apply_done_t)(Daemon *d, ApplyBatch *b, void *userdata);
 
 /* Plan (dry_run) or apply the configuration on every PF it matches. done is
- * called once every PF's job finished (possibly before returning). */
+ * called exactly once, when every PF's job finished (possibly before
+ * returning); with a NULL batch when not even that could be allocated. */
 int daemon_apply_all(Daemon *d, bool dry_run, apply_done_t done, void *userdata);
 
 /* Accessors for a finished batch. */

@@ -144,7 +144,7 @@ int vfconfig_execute(sriov_ctx *ctx, const pci_addr *vf, bool set, VFConfigWork 
                 return w->index;
         r = pf_interface(ctx, &pf, &w->pf_ifname);
         if (r < 0)
-                return sriov_error_set(err, r == -ENOMEM ? r : -EOPNOTSUPP,
+                return sriov_error_set(err, r == -ENOMEM ? r : -EPROTONOSUPPORT,
                                        "The PF of %s has no network interface: VF settings (MAC, VLAN, ...) need one", bdf);
         if (set) {
                 sriov_vf_config want = w->want;

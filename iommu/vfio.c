@@ -167,12 +167,15 @@ static int open_container(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, 
         if (!cpath || !gpath)
                 return -ENOMEM;
         s->iommu_fd = open(cpath, O_RDWR | O_CLOEXEC);
+        if (s->iommu_fd < 0 && errno == ENOENT)
+                return sriov_error_set(err, -EPROTONOSUPPORT, "%s does not exist: the kernel has no VFIO container "
+                                       "(modprobe vfio-pci; or use iommufd)", cpath);
         if (s->iommu_fd < 0)
                 return sriov_error_set(err, negative_errno(), "Cannot open %s: %m", cpath);
         if (ioctl(s->iommu_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
                 return sriov_error_set(err, -EPROTO, "Unknown VFIO API version");
         if (ioctl(s->iommu_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
-                return sriov_error_set(err, -EOPNOTSUPP, "The VFIO container does not offer the type1v2 IOMMU");
+                return sriov_error_set(err, -EPROTONOSUPPORT, "The VFIO container does not offer the type1v2 IOMMU");
         s->group_fd = open(gpath, O_RDWR | O_CLOEXEC);
         if (s->group_fd < 0)
                 return sriov_error_set(err, negative_errno(), "Cannot open %s (is %s bound to vfio-pci?): %m", gpath, bdf);
@@ -335,7 +338,7 @@ int vfio_session_open(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, vfio_
         iommufd = stat(iommu, &st) >= 0 && S_ISCHR(st.st_mode) && find_cdev(ctx, dev, &cdev) >= 0;
         free(cdev);
         if ((flags & VFIO_OPEN_REQUIRE_IOMMUFD) && !iommufd)
-                return sriov_error_set(err, -EOPNOTSUPP, "iommufd is not available for %s (no /dev/iommu or no VFIO cdev)", bdf);
+                return sriov_error_set(err, -EPROTONOSUPPORT, "iommufd is not available for %s (no /dev/iommu or no VFIO cdev)", bdf);
         if (iommufd && (flags & (VFIO_OPEN_PREFER_IOMMUFD | VFIO_OPEN_REQUIRE_IOMMUFD)) &&
             !(flags & VFIO_OPEN_REQUIRE_CONTAINER))
                 r = open_iommufd(ctx, dev, s, err);

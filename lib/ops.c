@@ -258,6 +258,7 @@ static int probe(sriov_ctx *ctx, const pci_addr *dev, sriov_error *err) {
 int sriov_bind(sriov_ctx *ctx, const pci_addr *dev, const char *driver, unsigned flags,
                char **ret_prior_driver, char **ret_prior_override, sriov_error *err) {
         _cleanup_free_ char *cur = NULL, *ovr = NULL, *now = NULL;
+        const char *ovr_now;            /* what driver_override holds by now */
         char bdf[PCI_ADDR_STRLEN];
         bool changed = false;
         int r;
@@ -278,10 +279,12 @@ int sriov_bind(sriov_ctx *ctx, const pci_addr *dev, const char *driver, unsigned
         if (r < 0)
                 return sriov_error_set(err, r, "Cannot read driver_override of %s: %s", bdf, strerror(-r));
 
+        ovr_now = ovr;
         if (!cur || !streq(cur, driver)) {
                 r = write_override(ctx, dev, driver, err);
                 if (r < 0)
                         return r;
+                ovr_now = driver;
                 if (cur) {
                         r = unbind_from(ctx, dev, cur, err);
                         if (r == -ETIMEDOUT)
@@ -290,6 +293,8 @@ int sriov_bind(sriov_ctx *ctx, const pci_addr *dev, const char *driver, unsigned
                                 goto rollback;
                 }
                 r = probe(ctx, dev, err);
+                if (r == -ETIMEDOUT)
+                        return r;       /* the probe holds the device lock: nothing can be rolled back yet */
                 if (r < 0)
                         goto rollback;
                 r = read_driver(ctx, dev, &now);
@@ -305,16 +310,17 @@ int sriov_bind(sriov_ctx *ctx, const pci_addr *dev, const char *driver, unsigned
                 changed = true;
         }
 
+        /* a failure here is a failed bind too: put back what was there */
         if (flags & SRIOV_BIND_KEEP_OVERRIDE) {
-                if (!ovr || !streq(ovr, driver)) {
+                if (!ovr_now || !streq(ovr_now, driver)) {
                         r = write_override(ctx, dev, driver, err);
                         if (r < 0)
-                                return r;
+                                goto rollback;
                 }
-        } else if (changed || ovr) {
+        } else if (ovr_now) {
                 r = write_override(ctx, dev, NULL, err);
                 if (r < 0)
-                        return r;
+                        goto rollback;
         }
 
         if (ret_prior_driver)

@@ -744,6 +744,10 @@ int sriov_vf_set(const char *pf_ifname, const sriov_vf_config *want, unsigned fl
                         for (size_t k = i; k-- > 0;)
                                 if (done & set_order[k])
                                         rb = rb < 0 ? rb : set_one(before.ifindex, &old, set_order[k], NULL, 0);
+                        /* the driver has no such VF operation: not supported,
+                         * not "not SR-IOV" */
+                        if (r == -EOPNOTSUPP)
+                                r = -EPROTONOSUPPORT;
                         r = sriov_error_set(err, r, "Cannot set %s of VF %u on %s: %s%s", vf_attr_name(a), want->vf,
                                             pf_ifname, msg,
                                             rb < 0 ? " (and putting back the earlier attributes failed too)" : "");

@@ -65,6 +65,7 @@ note "exhaustion is a clear error"
 ga guest3 vms '{}' >/dev/null || fail "third"
 ga guest4 vms '{}' >/dev/null || fail "fourth"
 expect_error "Pool vms is exhausted: all 4 VFs are assigned" ga guest5 vms '{}'
+expect_error org.sriovd.Error.PoolExhausted ga guest5 vms '{}'
 n=$(mgr ListAssignments | awk '{print $2}')
 assert_eq "$n" 4 "assignments listed"
 
@@ -75,7 +76,7 @@ assert_eq "$(driver_of "$VF0")" iavf "driver after release"
 assert_eq "$(json_get "$T/state/state.json" "len([a for a in d['assignments'] if a['guest']=='guest1'])")" 0 "state after release"
 out=$(ga guest5 vms '{}') || fail "$out"
 assert_eq "$(field "$out" vf)" "$VF0" "the released VF is assigned again"
-expect_error org.sriovd.Error.NoDriver gmgr Release guest1 "" '{}'
+expect_error org.sriovd.Error.NotFound gmgr Release guest1 "" '{}'
 
 note "assignments survive a restart"
 before=$(mgr ListAssignments)
@@ -94,6 +95,8 @@ expect_error org.sriovd.Error.DeviceBusy gmgr DeletePool spare
 mgr Release 'ssa{sv}' guest6 "" 0 >/dev/null
 gmgr DeletePool spare >/dev/null || fail "DeletePool failed"
 expect_error "comes from the configuration" gmgr DeletePool vms
+expect_error org.sriovd.Error.ReadOnly gmgr DeletePool vms
+expect_error org.sriovd.Error.NotFound gmgr DeletePool nosuchpool
 
 note "bad input changes nothing"
 before=$(snapshot)
@@ -106,8 +109,9 @@ expect_error org.sriovd.Error.InvalidArgument ga guest9 vms "{'qos': <uint32 3>}
 expect_error org.sriovd.Error.InvalidArgument ga guest9 vms "{'numa_policy': <'required'>}"
 expect_error org.sriovd.Error.InvalidArgument ga guest9 vms "{'uid': <uint32 5>}"
 expect_error org.sriovd.Error.InvalidArgument ga guest9 vms "{'bogus': <true>}"
-expect_error org.sriovd.Error.NoSuchDevice ga guest9 nosuchpool '{}'
-expect_error org.sriovd.Error.NotSRIOV ga guest9 $PF '{}'
+expect_error org.sriovd.Error.NotFound ga guest9 nosuchpool '{}'
+expect_error 'No pool or VF named "nosuchpool"' ga guest9 nosuchpool '{}'
+expect_error org.sriovd.Error.InvalidArgument ga guest9 $PF '{}'
 expect_error org.sriovd.Error.AccessDenied as_nobody gdbus call --system --dest $DEST --object-path $MGR \
         --method $IFACE.Assign guest9 vms '{}'
 [ "$before" = "$(snapshot)" ] || fail "refused calls changed the host"

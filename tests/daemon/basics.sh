@@ -79,4 +79,15 @@ assert_eq "$(mgr SetNumVFs 'sua{sv}' $PF 0 0)" "u 0"
 assert_eq "$(sysattr $PF sriov_numvfs)" 0
 assert_eq "$(busctl --system get-property "$DEST" "$MGR" "$IFACE" NumVFs)" "u 0" "NumVFs after disable"
 busctl --system tree "$DEST" | grep -q "$(basename "$VF0P")" && fail "VF object still there after disable"
+
+note "under systemd, \$STATE_DIRECTORY names the state directory"
+daemon_stop
+mkdir -p "$T/statedir"
+STATE_DIRECTORY="$T/statedir:/nonexistent" with_sim_rtnl "$SRIOVD" --sysfs-root "$SIM_ROOT" --uevent-source none \
+        --config "$T/sriovd.conf" --config-dir "$T/conf.d" >>"$T/sriovd.log" 2>&1 &
+DAEMON_PID=$!
+wait_for 20 daemon_running || fail "sriovd did not come up with STATE_DIRECTORY"
+mgr SetNumVFs 'sua{sv}' $PF 1 0 >/dev/null
+mgr Bind 'ssa{sv}' "$(vf_bdf $PF 0)" vfio-pci 0 >/dev/null || fail "bind"
+[ -s "$T/statedir/state.json" ] || fail "no state.json in \$STATE_DIRECTORY"
 echo "ok"

@@ -11,6 +11,7 @@ daemon_tests = \
 	tests/daemon/passthrough.sh \
 	tests/daemon/noiommu.sh \
 	tests/daemon/assign.sh \
+	tests/daemon/assign-config.sh \
 	tests/daemon/race.sh \
 	tests/daemon/crash.sh \
 	tests/daemon/vfattrs.sh \

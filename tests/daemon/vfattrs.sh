@@ -95,13 +95,24 @@ VFA=$(json_get "$T/state/state.json" "d['assignments'][0]['vf']")
 expect_error org.sriovd.Error.VFsAssigned gmgr SetVFConfig "$VFA" "{'trust': <true>}" '{}'
 mgr Release 'ssa{sv}' vm3 "" 0 >/dev/null || fail "release failed"
 
-note "a pool created at run time with mac_base: each VF gets base + its index"
+note "a pool created at run time with mac_base: each VF gets base + its place in the pool"
 gmgr CreatePool rp "['ens1f0#2-3']" "{'mac_base': <'02:cc:00:00:00:00'>}" >/dev/null || fail "CreatePool"
-out=$(gmgr Assign vm4 rp '{}') || fail "assign from rp: $out"
+out=$(gmgr Assign vm4 rp "{'token': <'t4'>}") || fail "assign from rp: $out"
 VFA=$(json_get "$T/state/state.json" "d['assignments'][0]['vf']")
 idx=$(busctl --system get-property "$DEST" "$(devpath "$VFA")" org.sriovd.VF1 VFIndex | awk '{print $2}')
-ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$idx" || fail "mac_base of a run-time pool not applied: $(ipvf "$idx")"
+ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" || fail "mac_base of a run-time pool not applied: $(ipvf "$idx")"
+out2=$(gmgr Assign vm4 rp "{'token': <'t4'>}") || fail "the same request again: $out2"
+assert_eq "$out2" "$out" "a repeated Assign (same token) from a pool with a MAC base is idempotent"
+out=$(gmgr Assign vm5 rp '{}') || fail "assign from rp: $out"
+VFB=$(json_get "$T/state/state.json" "[a['vf'] for a in d['assignments'] if a['guest'] == 'vm5'][0]")
+idx=$(busctl --system get-property "$DEST" "$(devpath "$VFB")" org.sriovd.VF1 VFIndex | awk '{print $2}')
+ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" || fail "the second VF of the pool: $(ipvf "$idx")"
+out=$(gmgr Assign vm6 rp '{}' 2>&1) && fail "a third VF from a pool of two: $out"
+case "$out" in *PoolExhausted*) ;; *) fail "exhaustion: $out";; esac
+out=$(gmgr ListPools) || fail "ListPools"
+case "$out" in *"'mac_base': <'02:cc:00:00:00:00'>"*) ;; *) fail "ListPools names the MAC base: $out";; esac
 mgr Release 'ssa{sv}' vm4 "" 0 >/dev/null || fail "release failed"
+mgr Release 'ssa{sv}' vm5 "" 0 >/dev/null || fail "release failed"
 gmgr DeletePool rp >/dev/null || fail "DeletePool"
 
 note "host use: an address or a route on a PF interface"
