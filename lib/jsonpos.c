@@ -71,13 +71,20 @@ static void node_done(json_node *n) {
 }
 
 static json_node *add_child(scanner *s, json_node *n) {
-        json_node *c = realloc(n->children, (n->n_children + 1) * sizeof(*c));
+        json_node *c;
 
-        if (!c) {
-                fail_at(s, "out of memory");
-                return NULL;
+        /* grows geometrically: arrays of thousands of elements stay linear */
+        if (n->n_children == n->n_allocated) {
+                size_t want = n->n_allocated ? n->n_allocated * 2 : 4;
+
+                c = reallocarray(n->children, want, sizeof(*c));
+                if (!c) {
+                        fail_at(s, "out of memory");
+                        return NULL;
+                }
+                n->children = c;
+                n->n_allocated = want;
         }
-        n->children = c;
         c = &n->children[n->n_children++];
         *c = (json_node) {};
         return c;

@@ -22,7 +22,7 @@ struct json_node {
         json_pos key_pos;               /* of the member's key, when in an object */
         char *key;                      /* when in an object */
         json_node *children;            /* members / elements, in order */
-        size_t n_children;
+        size_t n_children, n_allocated;
 };
 
 typedef struct json_doc {
