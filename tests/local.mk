@@ -26,6 +26,12 @@ tests_sriov_tool_SOURCES = tests/sriov-tool.c
 tests_sriov_tool_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_sriov_tool_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)
 
+# dbus-flood: hostile load from many clients at the rate the bus allows
+check_PROGRAMS += tests/dbus-flood
+tests_dbus_flood_SOURCES = tests/dbus-flood.c
+tests_dbus_flood_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_dbus_flood_LDADD = $(SYSTEMD_LIBS)
+
 # vfio-client: an unprivileged VMM stand-in for the real-kernel scenarios
 noinst_PROGRAMS += tests/vfio-client
 tests_vfio_client_SOURCES = tests/vfio-client.c

@@ -50,27 +50,27 @@ expect_named org.sriovd.Error.NoSuchDevice send $MGR $IFACE.GetDevice 'string:$(
 expect_named org.sriovd.Error.OutOfRange gmgr SetNumVFs $PF 4294967295 '{}'
 [ "$before" = "$(snapshot)" ] || fail "hostile calls changed the host"
 
-note "a flood from 8 clients"
+note "a flood from 8 clients, half of them unprivileged"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$DAEMON_PID/status"; }
-flood() {
-        local end=$((SECONDS + $1))
-        while [ $SECONDS -lt $end ]; do
-                mgr GetDevice s $PF >/dev/null
-                mgr ListDevices s "" >/dev/null
-                send $MGR $IFACE.GetDevice "string:../x" >/dev/null || true
-                send $MGR $IFACE.SetNumVFs int32:1 >/dev/null || true
-                as_nobody busctl --system call $DEST $MGR $IFACE SetNumVFs 'sua{sv}' $PF 1 0 >/dev/null 2>&1 || true
-        done
-}
-flood 3       # warm up: caches, pools
+FLOOD="$top_builddir/tests/dbus-flood"
+nobody=$(id -u nobody)
+"$FLOOD" -c 2 -s 2 -u "$nobody" $PF >/dev/null || fail "warm-up flood: unexpected replies"
 rss0=$(rss)
 secs=${SRIOVD_FLOOD_SECONDS:-20}
-pids=()
-for i in $(seq 8); do flood "$secs" & pids+=($!); done
-wait "${pids[@]}"
+"$FLOOD" -c 8 -s "$secs" -u "$nobody" $PF >"$T/flood.out" 2>"$T/flood.err" &
+flood_pid=$!
+# RSS sampled ten times over the run: it must stay flat, not only end low
+samples=$rss0 step=$(( secs >= 20 ? secs / 10 : 2 )) t=0
+while [ $((t += step)) -lt "$secs" ]; do
+        sleep "$step"
+        kill -0 "$DAEMON_PID" || fail "the daemon died under the flood"
+        samples="$samples $(rss)"
+done
+wait $flood_pid || fail "unexpected replies under the flood: $(cat "$T/flood.out" "$T/flood.err")"
 kill -0 "$DAEMON_PID" || fail "the daemon died under the flood"
 rss1=$(rss)
-note "RSS ${rss0} kB before, ${rss1} kB after ${secs} s of 8 clients"
+calls=$(awk '{print $2}' "$T/flood.out")
+note "RSS ${rss0} kB before, ${rss1} kB after ${secs} s of 8 clients, ${calls} calls ($((calls / secs))/s), each answered as expected; samples (kB): $samples $rss1"
 if [ "${SRIOVD_SANITIZERS:-no}" = yes ]; then
         note "RSS bound not checked: AddressSanitizer's quarantine holds freed memory"
 else
