@@ -21,12 +21,20 @@
 #define SENTENCE_NO_ANSWER "sriovd did not answer in time"
 #define HINT_NO_ANSWER "it may still be working: see \"sriovctl status\", \"journalctl -u sriovd\", or raise --timeout"
 
+#define HINT_ASSIGNMENTS "\"sriovctl assignments\" lists the guests and their VFs"
+#define HINT_POOLS "\"sriovctl pools\" lists the pools"
+#define HINT_VF_SETTINGS "\"sriovctl show VF\" lists the settings the driver of its PF reports"
+#define HINT_VFIO "\"sriovctl status\" shows the IOMMU and the VFIO interfaces of the host"
+
 /* Every D-Bus error sriovctl knows, and what becomes of it: the exit status,
  * a sentence that replaces the error's message (NULL: the message is the
  * sentence, as the daemon writes them for people; with show_message the
- * message follows the sentence), and a hint on what to do. */
+ * message follows the sentence), and a hint on what to do. A row with a
+ * member is for the answers of that method only, and comes before the
+ * row for every method. */
 typedef struct BusErrorInfo {
         const char *name;
+        const char *member;             /* NULL: any method */
         int status;
         const char *sentence;
         bool show_message;
@@ -34,50 +42,83 @@ typedef struct BusErrorInfo {
 } BusErrorInfo;
 
 static const BusErrorInfo bus_errors[] = {
-        { SRIOVD_ERROR_INVALID_ARGUMENT, EXIT_INVALID, NULL, false, NULL },
-        { SRIOVD_ERROR_NO_SUCH_DEVICE, EXIT_NO_DEVICE, NULL, false,
+        /* sriovd names errors after the errno of the failure (bus-errors.c),
+         * so some mean something else for some methods: "no mapping at the
+         * IOVA" is ENOENT, named NoDriver; "no free IOVA space for the
+         * self-test" is ENOSPC, named PoolExhausted */
+        { SRIOVD_ERROR_NO_DRIVER, "DmaCheck", EXIT_FAIL, NULL, false, HINT_VFIO },
+        { SRIOVD_ERROR_POOL_EXHAUSTED, "DmaCheck", EXIT_FAIL, NULL, false, HINT_VFIO },
+        { SRIOVD_ERROR_NOT_SUPPORTED, "DmaCheck", EXIT_NOT_SUPPORTED, NULL, false, HINT_VFIO },
+        /* and some hints are better for some methods */
+        { SRIOVD_ERROR_NOT_FOUND, "Assign", EXIT_NO_DEVICE, NULL, false,
+          HINT_POOLS ", \"sriovctl list --kind vf\" the VFs" },
+        { SRIOVD_ERROR_NOT_FOUND, "Release", EXIT_NO_DEVICE, NULL, false, HINT_ASSIGNMENTS },
+        { SRIOVD_ERROR_NOT_FOUND, "DeletePool", EXIT_NO_DEVICE, NULL, false, HINT_POOLS },
+        { SRIOVD_ERROR_NOT_SUPPORTED, "SetVFConfig", EXIT_NOT_SUPPORTED, NULL, false, HINT_VF_SETTINGS },
+        { SRIOVD_ERROR_NOT_SUPPORTED, "Assign", EXIT_NOT_SUPPORTED, NULL, false,
+          HINT_VF_SETTINGS "; assign without that setting" },
+        { SRIOVD_ERROR_NOT_SRIOV, "Assign", EXIT_INVALID, NULL, false, NULL },
+        { SRIOVD_ERROR_NOT_SRIOV, "SetVFConfig", EXIT_INVALID, NULL, false, NULL },
+        { SRIOVD_ERROR_VFS_ASSIGNED, "SetVFConfig", EXIT_BUSY, NULL, false,
+          HINT_ASSIGNMENTS "; release the VF first" },
+        { SRIOVD_ERROR_DEVICE_BUSY, "DeletePool", EXIT_BUSY, NULL, false, HINT_ASSIGNMENTS },
+        { SRIOVD_ERROR_READ_ONLY, "DeletePool", EXIT_INVALID, NULL, false,
+          "change the configuration files, then \"sriovctl reload\"" },
+        { SRIOVD_ERROR_NOT_VFIO, "SetDeviceOwner", EXIT_INVALID, NULL, false,
+          "it must be bound to vfio-pci, and the kernel must have made its nodes: " HINT_VFIO },
+        { SRIOVD_ERROR_INVALID_ARGUMENT, NULL, EXIT_INVALID, NULL, false, NULL },
+        { SRIOVD_ERROR_NO_SUCH_DEVICE, NULL, EXIT_NO_DEVICE, NULL, false,
           "\"sriovctl list --kind all\" shows every PCI function and its interfaces" },
-        { SRIOVD_ERROR_NOT_SRIOV, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_NOT_SRIOV, NULL, EXIT_INVALID, NULL, false,
           "\"sriovctl list --kind pf\" shows the SR-IOV physical functions" },
-        { SRIOVD_ERROR_OUT_OF_RANGE, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_OUT_OF_RANGE, NULL, EXIT_INVALID, NULL, false,
           "\"sriovctl show PF\" shows how many VFs the PF supports" },
-        { SRIOVD_ERROR_DEVICE_BUSY, EXIT_BUSY, NULL, false,
+        { SRIOVD_ERROR_DEVICE_BUSY, NULL, EXIT_BUSY, NULL, false,
           "something uses the device (a guest, a VFIO user, the driver); try again when it is done" },
-        { SRIOVD_ERROR_NO_DRIVER, EXIT_FAIL, NULL, false,
+        { SRIOVD_ERROR_NO_DRIVER, NULL, EXIT_FAIL, NULL, false,
           "load the driver's kernel module (modprobe) or bind the PF to its driver first" },
-        { SRIOVD_ERROR_BIND_FAILED, EXIT_FAIL, NULL, false,
+        { SRIOVD_ERROR_BIND_FAILED, NULL, EXIT_FAIL, NULL, false,
           "the kernel log (journalctl -k) says why the driver did not take the device" },
-        { SRIOVD_ERROR_VFS_ASSIGNED, EXIT_BUSY, NULL, false, "detach the VFs from their guests first" },
-        { SRIOVD_ERROR_TIMEOUT, EXIT_BUSY, NULL, false, HINT_TIMEOUT },
-        { SRIOVD_ERROR_OPERATION_PENDING, EXIT_BUSY, NULL, false, HINT_PENDING },
-        { SRIOVD_ERROR_ACCESS_DENIED, EXIT_DENIED, NULL, false, HINT_AUTH },
-        { SRIOVD_ERROR_INVALID_CONFIG, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_VFS_ASSIGNED, NULL, EXIT_BUSY, NULL, false, "detach the VFs from their guests first" },
+        { SRIOVD_ERROR_TIMEOUT, NULL, EXIT_BUSY, NULL, false, HINT_TIMEOUT },
+        { SRIOVD_ERROR_OPERATION_PENDING, NULL, EXIT_BUSY, NULL, false, HINT_PENDING },
+        { SRIOVD_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, NULL, false, HINT_AUTH },
+        { SRIOVD_ERROR_INVALID_CONFIG, NULL, EXIT_INVALID, NULL, false,
           "\"sriovd --check-config\" shows where the configuration is wrong" },
-        { SRIOVD_ERROR_GROUP_NOT_VIABLE, EXIT_BUSY, NULL, false,
+        { SRIOVD_ERROR_GROUP_NOT_VIABLE, NULL, EXIT_BUSY, NULL, false,
           "\"sriovctl groups\" shows which function of the IOMMU group is in the way" },
-        { SRIOVD_ERROR_DEVICE_IN_USE, EXIT_BUSY, NULL, false, NULL },
-        { SRIOVD_ERROR_NO_IOMMU, EXIT_FAIL, NULL, false, "\"sriovctl groups\" says what to change" },
-        { SRIOVD_ERROR_NOT_VFIO, EXIT_INVALID, NULL, false, "bind it to vfio-pci first" },
-        { SRIOVD_ERROR_FAILED, EXIT_FAIL, NULL, false, NULL },
-        { SD_BUS_ERROR_ACCESS_DENIED, EXIT_DENIED, "permission denied by the D-Bus policy", false, HINT_AUTH },
-        { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, EXIT_DENIED, "authentication is required", false,
+        { SRIOVD_ERROR_DEVICE_IN_USE, NULL, EXIT_BUSY, NULL, false, NULL },
+        { SRIOVD_ERROR_NO_IOMMU, NULL, EXIT_FAIL, NULL, false, "\"sriovctl groups\" says what to change" },
+        { SRIOVD_ERROR_NOT_VFIO, NULL, EXIT_INVALID, NULL, false, "bind it to vfio-pci first" },
+        { SRIOVD_ERROR_NOT_FOUND, NULL, EXIT_NO_DEVICE, NULL, false, HINT_POOLS ", \"sriovctl assignments\" the guests" },
+        { SRIOVD_ERROR_READ_ONLY, NULL, EXIT_INVALID, NULL, false, NULL },
+        { SRIOVD_ERROR_POOL_EXHAUSTED, NULL, EXIT_EXHAUSTED, NULL, false,
+          "\"sriovctl pools\" shows how many VFs each pool has free; release one, enable more VFs, "
+          "or ask another pool" },
+        { SRIOVD_ERROR_NOT_SUPPORTED, NULL, EXIT_NOT_SUPPORTED, NULL, false, NULL },
+        { SRIOVD_ERROR_FAILED, NULL, EXIT_FAIL, NULL, false, NULL },
+        { SD_BUS_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, "permission denied by the D-Bus policy", false, HINT_AUTH },
+        { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, NULL, EXIT_DENIED, "authentication is required", false,
           "run as root, or without --no-ask-password on a terminal to be asked for a password" },
-        { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_NOT_RUNNING, SENTENCE_NOT_RUNNING, false, HINT_NOT_RUNNING },
-        { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_NOT_RUNNING, SENTENCE_NOT_RUNNING, false, HINT_NOT_RUNNING },
-        { "org.freedesktop.DBus.Error.Spawn.", EXIT_NOT_RUNNING, "sriovd could not be started", true,
+        { SD_BUS_ERROR_SERVICE_UNKNOWN, NULL, EXIT_NOT_RUNNING, SENTENCE_NOT_RUNNING, false, HINT_NOT_RUNNING },
+        { SD_BUS_ERROR_NAME_HAS_NO_OWNER, NULL, EXIT_NOT_RUNNING, SENTENCE_NOT_RUNNING, false, HINT_NOT_RUNNING },
+        { "org.freedesktop.DBus.Error.Spawn.", NULL, EXIT_NOT_RUNNING, "sriovd could not be started", true,
           "\"journalctl -u sriovd\" says why" },
         /* also when sriovd went away in the middle of the call: say what the bus said */
-        { SD_BUS_ERROR_NO_REPLY, EXIT_BUSY, "sriovd did not answer", true,
+        { SD_BUS_ERROR_NO_REPLY, NULL, EXIT_BUSY, "sriovd did not answer", true,
           "sriovd stopped or is still working: \"sriovctl status\" and \"journalctl -u sriovd\" tell" },
-        { SD_BUS_ERROR_TIMEOUT, EXIT_BUSY, SENTENCE_NO_ANSWER, false, HINT_NO_ANSWER },
-        { SD_BUS_ERROR_DISCONNECTED, EXIT_NOT_RUNNING, "the connection to the system bus was lost", false, NULL },
-        { SD_BUS_ERROR_UNKNOWN_METHOD, EXIT_FAIL, NULL, false, HINT_API },
-        { SD_BUS_ERROR_UNKNOWN_OBJECT, EXIT_FAIL, NULL, false, HINT_API },
-        { SD_BUS_ERROR_UNKNOWN_INTERFACE, EXIT_FAIL, NULL, false, HINT_API },
-        { SD_BUS_ERROR_UNKNOWN_PROPERTY, EXIT_FAIL, NULL, false, HINT_API },
-        { SD_BUS_ERROR_INVALID_ARGS, EXIT_INVALID, NULL, false, NULL },
-        { SD_BUS_ERROR_NO_MEMORY, EXIT_FAIL, "out of memory", false, NULL },
+        { SD_BUS_ERROR_TIMEOUT, NULL, EXIT_BUSY, SENTENCE_NO_ANSWER, false, HINT_NO_ANSWER },
+        { SD_BUS_ERROR_DISCONNECTED, NULL, EXIT_NOT_RUNNING, "the connection to the system bus was lost", false, NULL },
+        { SD_BUS_ERROR_UNKNOWN_METHOD, NULL, EXIT_FAIL, NULL, false, HINT_API },
+        { SD_BUS_ERROR_UNKNOWN_OBJECT, NULL, EXIT_FAIL, NULL, false, HINT_API },
+        { SD_BUS_ERROR_UNKNOWN_INTERFACE, NULL, EXIT_FAIL, NULL, false, HINT_API },
+        { SD_BUS_ERROR_UNKNOWN_PROPERTY, NULL, EXIT_FAIL, NULL, false, HINT_API },
+        { SD_BUS_ERROR_INVALID_ARGS, NULL, EXIT_INVALID, NULL, false, NULL },
+        { SD_BUS_ERROR_NO_MEMORY, NULL, EXIT_FAIL, "out of memory", false, NULL },
 };
+
+/* the method of the last call, for the rows of one method */
+static char call_member[64];
 
 static const BusErrorInfo *bus_error_info(const sd_bus_error *e) {
         if (!sd_bus_error_is_set(e))
@@ -86,6 +127,8 @@ static const BusErrorInfo *bus_error_info(const sd_bus_error *e) {
                 const char *n = bus_errors[i].name;
                 size_t len = strlen(n);
 
+                if (bus_errors[i].member && !streq(bus_errors[i].member, call_member))
+                        continue;
                 /* a name ending in "." stands for the family (Spawn.*) */
                 if (n[len - 1] == '.' ? strneq(e->name, n, len) : streq(e->name, n))
                         return &bus_errors[i];
@@ -151,29 +194,50 @@ int bus_connect(Ctl *c) {
         return 0;
 }
 
+int bus_new_manager_callv(Ctl *c, const char *member, bool changes, sd_bus_message **ret, const char *types,
+                          va_list ap) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(c->bus, &m, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
+                                           member);
+        if (r >= 0 && types)
+                r = sd_bus_message_appendv(m, types, ap);
+        if (r >= 0 && changes)
+                r = sd_bus_message_set_allow_interactive_authorization(m, c->ask_password);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int bus_new_manager_call(Ctl *c, const char *member, bool changes, sd_bus_message **ret, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_new_manager_callv(c, member, changes, ret, types, ap);
+        va_end(ap);
+        return r;
+}
+
+int bus_call(Ctl *c, sd_bus_message *m, sd_bus_error *error, sd_bus_message **ret_reply) {
+        (void) snprintf(call_member, sizeof(call_member), "%s", strempty(sd_bus_message_get_member(m)));
+        return sd_bus_call(c->bus, m, c->timeout_usec, error, ret_reply);
+}
+
 int bus_call_manager(Ctl *c, const char *member, bool changes, sd_bus_error *error, sd_bus_message **ret_reply,
                      const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(c->bus, &m, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                           member);
+        va_start(ap, types);
+        r = bus_new_manager_callv(c, member, changes, &m, types, ap);
+        va_end(ap);
         if (r < 0)
                 return r;
-        if (types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        return r;
-        }
-        if (changes) {
-                r = sd_bus_message_set_allow_interactive_authorization(m, c->ask_password);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_call(c->bus, m, c->timeout_usec, error, ret_reply);
+        return bus_call(c, m, error, ret_reply);
 }
 
 static int read_field(sd_bus_message *m, const BusField *f, void *base) {
@@ -235,6 +299,23 @@ int bus_read_fields(sd_bus_message *m, const BusField *fields, size_t n_fields, 
         return sd_bus_message_exit_container(m);
 }
 
+int bus_read_array(sd_bus_message *m, const char *row, bus_row_fn fn, void *userdata) {
+        char array[128];
+        int n = 0, r;
+
+        (void) snprintf(array, sizeof(array), "(%s)", row);
+        r = sd_bus_message_enter_container(m, 'a', array);
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', row)) > 0) {
+                r = fn(m, userdata);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                n++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : n;
+}
+
 int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, void *base, sd_bus_error *error,
                                sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -245,7 +326,7 @@ int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, 
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", SRIOVD_MANAGER_IFACE);
         if (r >= 0)
-                r = sd_bus_call(c->bus, m, c->timeout_usec, error, &reply);
+                r = bus_call(c, m, error, &reply);
         if (r < 0)
                 return r;
         r = bus_read_fields(reply, fields, n_fields, base);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
@@ -9,6 +10,18 @@
 /* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). On
  * failure prints why and returns the exit status (> 0); 0 on success. */
 int bus_connect(Ctl *c);
+
+/* A call of a method of the Manager with the arguments types/... (as
+ * sd_bus_message_append() takes them; types NULL: none yet), to fill further
+ * and then send with bus_call(): for arguments that cannot be given in one
+ * go (the a{sv} of options, bus_append_options()). Calls that change the
+ * host (changes) carry ALLOW_INTERACTIVE_AUTHORIZATION unless
+ * --no-ask-password. */
+int bus_new_manager_call(Ctl *c, const char *member, bool changes, sd_bus_message **ret, const char *types, ...);
+int bus_new_manager_callv(Ctl *c, const char *member, bool changes, sd_bus_message **ret, const char *types,
+                          va_list ap);
+/* Sends m with c->timeout_usec; the method is remembered for bus_error_exit(). */
+int bus_call(Ctl *c, sd_bus_message *m, sd_bus_error *error, sd_bus_message **ret_reply);
 
 /* Calls a method of the Manager with c->timeout_usec. Calls that change the
  * host (changes) carry ALLOW_INTERACTIVE_AUTHORIZATION unless
@@ -29,12 +42,20 @@ typedef struct BusField {
 #define BUS_FIELD(type, name, signature, member) { name, signature, offsetof(type, member) }
 int bus_read_fields(sd_bus_message *m, const BusField *fields, size_t n_fields, void *base);
 
+/* Reads an array of structs a(ROW) at m: fn is called for each struct,
+ * inside it, and reads all of it. Returns the number of structs, or a
+ * negative errno (fn's too). */
+typedef int (*bus_row_fn)(sd_bus_message *m, void *userdata);
+int bus_read_array(sd_bus_message *m, const char *row, bus_row_fn fn, void *userdata);
+
 /* The properties of the Manager (GetAll), read into base. */
 int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, void *base, sd_bus_error *error,
                                sd_bus_message **ret_reply);
 
 /* Prints "sriovctl: CONTEXT: sentence" (and a hint) for a failed call and
- * returns the exit status that the error maps to. r: the call's return. */
+ * returns the exit status that the error maps to. r: the call's return.
+ * What an error means may depend on the method that answered it: the last
+ * one called. */
 int bus_error_exit(const sd_bus_error *e, int r, const char *context_fmt, ...) _printf_(3, 4);
 /* The exit status an error maps to (the one table of bus.c). */
 int bus_error_status(const sd_bus_error *e, int r);

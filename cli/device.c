@@ -120,12 +120,6 @@ char *device_name(const Device *d) {
         return strdup_printf("%s %s", d->vendor_name, d->device_name);
 }
 
-/* a text-only cell from strdup_printf(): takes s; NULL (out of memory) shows "-" */
-static void print_text(const char *key, char *s) {
-        print_string(PRINT_TEXT, key, NULL, s);
-        free(s);
-}
-
 void device_print(const Device *d, const char *address_fmt) {
         _cleanup_free_ char *name = device_name(d);
 
@@ -139,11 +133,11 @@ void device_print(const Device *d, const char *address_fmt) {
         print_hex(PRINT_JSON, "device_id", NULL, d->device_id, 4);
         print_hex(PRINT_JSON, "subsystem_vendor_id", NULL, d->subsystem_vendor_id, 4);
         print_hex(PRINT_JSON, "subsystem_device_id", NULL, d->subsystem_device_id, 4);
-        print_text("ids", strdup_printf("%04x:%04x (subsystem %04x:%04x)", d->vendor_id, d->device_id,
+        print_text_take("ids", strdup_printf("%04x:%04x (subsystem %04x:%04x)", d->vendor_id, d->device_id,
                                         d->subsystem_vendor_id, d->subsystem_device_id));
         print_hex(PRINT_JSON, "class", NULL, d->class, 6);
         print_string(PRINT_JSON, "class_name", NULL, d->class_name);
-        print_text("class_text",
+        print_text_take("class_text",
                    strdup_printf("%s%s[%06x]", d->class_name, isempty(d->class_name) ? "" : " ", d->class));
         print_string(PRINT_ANY, "driver", NULL, d->driver);
         print_string(PRINT_ANY, "driver_override", NULL, d->driver_override);
@@ -156,10 +150,10 @@ void device_print(const Device *d, const char *address_fmt) {
         if (device_is_pf(d)) {
                 print_uint(PRINT_JSON, "num_vfs", NULL, d->num_vfs);
                 print_uint(PRINT_JSON, "total_vfs", NULL, d->total_vfs);
-                print_text("vfs", strdup_printf("%u/%u", d->num_vfs, d->total_vfs));
+                print_text_take("vfs", strdup_printf("%u/%u", d->num_vfs, d->total_vfs));
                 print_uint(PRINT_JSON, "vf_offset", NULL, d->vf_offset);
                 print_uint(PRINT_JSON, "vf_stride", NULL, d->vf_stride);
-                print_text("routing", strdup_printf("offset %u, stride %u", d->vf_offset, d->vf_stride));
+                print_text_take("routing", strdup_printf("offset %u, stride %u", d->vf_offset, d->vf_stride));
                 print_hex(PRINT_ANY, "vf_device_id", NULL, d->vf_device_id, 4);
                 print_bool(PRINT_ANY, "drivers_autoprobe", NULL, d->drivers_autoprobe);
                 print_bool(PRINT_JSON, "config_space_consistent", NULL, d->config_space_consistent);

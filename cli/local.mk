@@ -2,12 +2,18 @@
 bin_PROGRAMS += sriovctl
 sriovctl_SOURCES = \
 	cli/sriovctl.c cli/sriovctl.h \
+	cli/options.c cli/options.h \
 	cli/output.c cli/output.h \
 	cli/bus.c cli/bus.h \
 	cli/device.c cli/device.h \
+	cli/settings.c cli/settings.h \
+	cli/plan.h \
 	cli/verbs-devices.c \
 	cli/verbs-ops.c \
 	cli/verbs-host.c \
+	cli/verbs-config.c \
+	cli/verbs-assign.c \
+	cli/verbs-vfio.c \
 	cli/monitor.c \
 	daemon/bus-api.h \
 	daemon/bus-errors.c daemon/bus-errors.h
@@ -32,6 +38,11 @@ cli_tests = \
 	tests/cli/no-daemon.sh \
 	tests/cli/no-iommu.sh \
 	tests/cli/scale.sh \
+	tests/cli/config.sh \
+	tests/cli/assign.sh \
+	tests/cli/libvirt-xml.sh \
+	tests/cli/vfconfig.sh \
+	tests/cli/vfio.sh \
 	tests/cli/completion.sh
 TESTS += $(cli_tests)
 EXTRA_DIST += $(cli_tests) tests/cli/lib.sh

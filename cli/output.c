@@ -472,6 +472,11 @@ void print_strv(PrintType t, const char *key, const char *fmt, char * const *l, 
         emit(t, key, fmt, text ?: "", v);
 }
 
+void print_text_take(const char *key, char *s) {
+        print_string(PRINT_TEXT, key, NULL, s);
+        free(s);
+}
+
 void print_nl(void) {
         if (!out_is_json() && !out.table.active) {
                 (void) putchar('\n');

@@ -82,5 +82,8 @@ void print_bool(PrintType t, const char *key, const char *fmt, bool value);
 void print_hex(PrintType t, const char *key, const char *fmt, uint64_t value, int width);
 /* A JSON array of strings; in text the strings joined by sep. */
 void print_strv(PrintType t, const char *key, const char *fmt, char * const *l, const char *sep);
+/* Text only, without a format: s, from strdup_printf() and taken; NULL (out
+ * of memory) shows "-". */
+void print_text_take(const char *key, char *s);
 /* Text only: a newline outside tables. */
 void print_nl(void);

@@ -9,46 +9,66 @@
 #include <stdio.h>
 
 #include "bus.h"
+#include "options.h"
 #include "output.h"
 #include "sriovctl.h"
 #include "util.h"
 
 #define DEFAULT_TIMEOUT_SEC 120
 
-/* The verbs: { name, min_args, max_args, options, changes, fn, check, usage, help }.
- * --help is generated from this table, and the arguments are checked
- * against it before the bus is touched. */
-static const Verb verbs[] = {
-        { "list", 0, 0, VERB_OPT_KIND, false, verb_list, NULL,
-          "[--kind pf|vf|sriov|all]", "List SR-IOV PFs and their VFs, or all PCI functions" },
-        { "show", 1, 1, 0, false, verb_show, NULL,
-          "DEV", "Show everything about one PCI function" },
-        { "enable", 2, 2, VERB_OPT_AUTOPROBE, true, verb_enable, verb_enable_check,
-          "PF COUNT [--autoprobe yes|no]", "Enable COUNT VFs on PF, in place of those it has" },
-        { "disable", 1, 1, 0, true, verb_disable, NULL,
-          "PF", "Disable the VFs of PF" },
-        { "bind", 2, 2, VERB_OPT_KEEP_OVERRIDE, true, verb_bind, NULL,
-          "DEV DRIVER [--[no-]keep-override]", "Bind DEV to DRIVER (vfio-pci for passthrough)" },
-        { "unbind", 1, 1, 0, true, verb_unbind, NULL,
-          "DEV", "Unbind DEV from its driver" },
-        { "restore", 1, 1, 0, true, verb_restore, NULL,
-          "DEV", "Give DEV back to the driver it had before sriovd" },
-        { "groups", 0, 0, 0, false, verb_groups, NULL,
-          "", "List IOMMU groups and whether they can be passed through" },
-        { "status", 0, 0, 0, false, verb_status, NULL,
-          "", "Show sriovd, the IOMMU, and pending operations" },
-        { "monitor", 0, 0, 0, false, verb_monitor, NULL,
-          "", "Print device events as they happen, until interrupted" },
-};
+#define OPTS_ASSIGN                                                                                        \
+        (OPTS_VF_ATTRS | OPT(OPT_UID) | OPT(OPT_GID) | OPT(OPT_NUMA_NODE) | OPT(OPT_NUMA_POLICY) |          \
+         OPT(OPT_TOKEN) | OPT(OPT_DRIVER) | OPT(OPT_FORCE) | OPT(OPT_FORMAT))
+/* a pool's settings: those of a VF, with a MAC base for the pool's VFs */
+#define OPTS_POOL ((OPTS_VF_ATTRS & ~OPT(OPT_MAC)) | OPT(OPT_MAC_BASE) | OPT(OPT_DRIVER))
+#define OPTS_BIND (OPT(OPT_KEEP_OVERRIDE) | OPT(OPT_WHOLE_GROUP) | OPT(OPT_ALLOW_NOIOMMU) | OPT(OPT_FORCE))
 
-/* Options that belong to verbs, for the "goes with" message. */
-static const struct {
-        unsigned flag;
-        const char *name;
-} verb_options[] = {
-        { VERB_OPT_KIND, "--kind" },
-        { VERB_OPT_AUTOPROBE, "--autoprobe" },
-        { VERB_OPT_KEEP_OVERRIDE, "--keep-override/--no-keep-override" },
+/* The verbs: { name, args, min_args, max_args, options, changes, fn, check, help }.
+ * --help is generated from this table and the one of the options, and the
+ * arguments are checked against them before the bus is touched. */
+static const Verb verbs[] = {
+        { "list", "", 0, 0, OPT(OPT_KIND), false, verb_list, NULL,
+          "List SR-IOV PFs and their VFs, or all PCI functions" },
+        { "show", "DEV", 1, 1, 0, false, verb_show, NULL,
+          "Show everything about one PCI function" },
+        { "enable", "PF COUNT", 2, 2, OPT(OPT_AUTOPROBE) | OPT(OPT_FORCE), true, verb_enable, verb_enable_check,
+          "Enable COUNT VFs on PF, in place of those it has" },
+        { "disable", "PF", 1, 1, OPT(OPT_FORCE), true, verb_disable, NULL,
+          "Disable the VFs of PF" },
+        { "bind", "DEV DRIVER", 2, 2, OPTS_BIND, true, verb_bind, NULL,
+          "Bind DEV to DRIVER (vfio-pci for passthrough)" },
+        { "unbind", "DEV", 1, 1, OPT(OPT_FORCE), true, verb_unbind, NULL,
+          "Unbind DEV from its driver" },
+        { "restore", "DEV", 1, 1, 0, true, verb_restore, NULL,
+          "Give DEV back to the driver it had before sriovd" },
+        { "set", "VF", 1, 1, OPTS_VF_ATTRS | OPT(OPT_BRING_PF_UP), true, verb_set, verb_set_check,
+          "Change the settings of a VF: MAC, VLAN, rates, ..." },
+        { "assign", "GUEST POOL|VF", 2, 2, OPTS_ASSIGN, true, verb_assign, verb_assign_check,
+          "Give a VF of a pool, or the VF named, to a guest" },
+        { "release", "GUEST [VF]", 1, 2, OPT(OPT_FORCE), true, verb_release, verb_release_check,
+          "Take the VFs of a guest (or one of them) back" },
+        { "assignments", "", 0, 0, 0, false, verb_assignments, NULL,
+          "List the VFs assigned to guests" },
+        { "pools", "", 0, 0, 0, false, verb_pools, NULL,
+          "List the pools of VFs" },
+        { "pool-create", "NAME SELECTOR...", 2, UINT32_MAX, OPTS_POOL, true, verb_pool_create, NULL,
+          "Create a pool of VFs" },
+        { "pool-delete", "NAME", 1, 1, 0, true, verb_pool_delete, NULL,
+          "Delete a pool made with pool-create" },
+        { "apply", "", 0, 0, OPT(OPT_DRY_RUN), true, verb_apply, NULL,
+          "Bring the host to the declared configuration" },
+        { "reload", "", 0, 0, 0, true, verb_reload, NULL,
+          "Read the configuration files again and apply them" },
+        { "groups", "", 0, 0, 0, false, verb_groups, NULL,
+          "List IOMMU groups and whether they can be passed through" },
+        { "dma-check", "DEV", 1, 1, OPT(OPT_BACKEND), true, verb_dma_check, NULL,
+          "Map and unmap DMA through VFIO for DEV: does the IOMMU work?" },
+        { "owner", "DEV", 1, 1, OPT(OPT_UID) | OPT(OPT_GID) | OPT(OPT_RESET), true, verb_owner, verb_owner_check,
+          "Hand the VFIO nodes of DEV to --uid:--gid, or back (--reset)" },
+        { "status", "", 0, 0, 0, false, verb_status, NULL,
+          "Show sriovd, the IOMMU, the configuration and its drift" },
+        { "monitor", "", 0, 0, 0, false, verb_monitor, NULL,
+          "Print device events as they happen, until interrupted" },
 };
 
 int error_exit(int status, const char *fmt, ...) {
@@ -64,19 +84,53 @@ int error_exit(int status, const char *fmt, ...) {
         return status;
 }
 
-static void help(void) {
-        int width = 0;
+void warning(const char *fmt, ...) {
+        va_list ap;
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                width = MAX(width, (int) (strlen(verbs[i].name) + 1 + strlen(verbs[i].usage)));
+        fputs("sriovctl: warning: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+/* "assign GUEST POOL|VF [OPTIONS]", "enable PF COUNT [--autoprobe yes|no] [--force]":
+ * the options of the verb named when they are few */
+#define SYNOPSIS_OPTIONS_MAX 48
+static char *verb_synopsis(const Verb *v) {
+        char opts[256] = "";
+
+        for (size_t i = 0; i < _OPT_MAX; i++) {
+                _cleanup_free_ char *o = NULL;
+
+                if (!(v->options & OPT(i)))
+                        continue;
+                o = option_synopsis(i);
+                if (!o)
+                        return NULL;
+                (void) snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), " %s", o);
+        }
+        if (strlen(opts) > SYNOPSIS_OPTIONS_MAX)
+                strcpy(opts, " [OPTIONS]");
+        return strdup_printf("%s%s%s%s", v->name, isempty(v->args) ? "" : " ", v->args, opts);
+}
+
+#define HELP_COLUMN 32
+static void help(void) {
         printf("Usage: sriovctl [OPTIONS] VERB [ARGS]\n"
                "\n"
-               "Manage SR-IOV virtual functions and the drivers of PCI functions through sriovd.\n"
+               "Manage SR-IOV virtual functions, their drivers and settings, and their\n"
+               "assignment to guests through sriovd.\n"
                "\n"
                "Verbs:\n");
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %s %-*s  %s\n", verbs[i].name, width - (int) strlen(verbs[i].name) - 1, verbs[i].usage,
-                       verbs[i].help);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                _cleanup_free_ char *s = verb_synopsis(&verbs[i]);
+
+                if (strlen(strna(s)) > HELP_COLUMN)
+                        printf("  %s\n  %-*s  %s\n", strna(s), HELP_COLUMN, "", verbs[i].help);
+                else
+                        printf("  %-*s  %s\n", HELP_COLUMN, strna(s), verbs[i].help);
+        }
         printf("\n"
                "Options:\n"
                "  -h --help                Show this help\n"
@@ -84,10 +138,12 @@ static void help(void) {
                "  -j --json[=pretty|short] Print JSON (pretty on a terminal, else one line)\n"
                "     --no-ask-password     Do not let polkit ask for a password\n"
                "     --timeout SEC         Wait at most SEC seconds for sriovd (default %d)\n"
-               "\n"
-               "DEV and PF are a PCI address (0000:3b:00.0 or 3b:00.0) or the name of a\n"
-               "network interface (ens1f0). See sriovctl(8) for the output and exit status.\n",
+               "\n",
                DEFAULT_TIMEOUT_SEC);
+        options_help(stdout, verbs, ELEMENTSOF(verbs));
+        printf("\n"
+               "DEV and PF are a PCI address (0000:3b:00.0 or 3b:00.0) or the name of a\n"
+               "network interface (ens1f0). See sriovctl(8) for the output and exit status.\n");
 }
 
 static const Verb *find_verb(const char *name) {
@@ -98,7 +154,7 @@ static const Verb *find_verb(const char *name) {
 }
 
 static int unknown_verb(const char *name) {
-        char list[256] = "";
+        char list[512] = "";
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 strcat(list, i > 0 ? ", " : "");
@@ -120,30 +176,25 @@ static int parse_timeout(const char *s, uint64_t *ret) {
 }
 
 typedef struct Args {
-        OutFormat format;
-        unsigned given;                 /* VERB_OPT_* on the command line */
         bool help, version;
 } Args;
 
 static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
         enum {
-                ARG_VERSION = 0x100, ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_TIMEOUT, ARG_KIND, ARG_AUTOPROBE,
-                ARG_KEEP_OVERRIDE, ARG_NO_KEEP_OVERRIDE,
+                ARG_VERSION = 0x100, ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_TIMEOUT,
         };
-        static const struct option options[] = {
+        static const struct option global[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "json", optional_argument, NULL, ARG_JSON },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "kind", required_argument, NULL, ARG_KIND },
-                { "autoprobe", required_argument, NULL, ARG_AUTOPROBE },
-                { "keep-override", no_argument, NULL, ARG_KEEP_OVERRIDE },
-                { "no-keep-override", no_argument, NULL, ARG_NO_KEEP_OVERRIDE },
-                {}
         };
-        int o, r;
+        struct option options[ELEMENTSOF(global) + OPT_LONGOPTS_MAX + 1] = {};
+        int o;
 
+        memcpy(options, global, sizeof(global));
+        (void) options_longopts(options + ELEMENTSOF(global));
         opterr = 0;     /* our own messages */
         while ((o = getopt_long(argc, argv, "hj", options, NULL)) >= 0)
                 switch (o) {
@@ -156,11 +207,11 @@ static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
                 case 'j':
                 case ARG_JSON:
                         if (!optarg)
-                                a->format = isatty(STDOUT_FILENO) ? OUT_JSON_PRETTY : OUT_JSON_SHORT;
+                                c->format = isatty(STDOUT_FILENO) ? OUT_JSON_PRETTY : OUT_JSON_SHORT;
                         else if (streq(optarg, "pretty"))
-                                a->format = OUT_JSON_PRETTY;
+                                c->format = OUT_JSON_PRETTY;
                         else if (streq(optarg, "short"))
-                                a->format = OUT_JSON_SHORT;
+                                c->format = OUT_JSON_SHORT;
                         else
                                 return usage_error("--json=%s: expected pretty or short.", optarg);
                         break;
@@ -172,25 +223,6 @@ static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
                                 return usage_error("--timeout %s: expected seconds, more than 0 and at most a day.",
                                                    optarg);
                         break;
-                case ARG_KIND:
-                        if (!streq(optarg, "pf") && !streq(optarg, "vf") && !streq(optarg, "sriov") &&
-                            !streq(optarg, "all"))
-                                return usage_error("--kind %s: expected pf, vf, sriov or all.", optarg);
-                        c->kind = streq(optarg, "all") ? "" : optarg;
-                        a->given |= VERB_OPT_KIND;
-                        break;
-                case ARG_AUTOPROBE:
-                        r = parse_boolean(optarg);
-                        if (r < 0)
-                                return usage_error("--autoprobe %s: expected yes or no.", optarg);
-                        c->autoprobe = r;
-                        a->given |= VERB_OPT_AUTOPROBE;
-                        break;
-                case ARG_KEEP_OVERRIDE:
-                case ARG_NO_KEEP_OVERRIDE:
-                        c->keep_override = o == ARG_KEEP_OVERRIDE;
-                        a->given |= VERB_OPT_KEEP_OVERRIDE;
-                        break;
                 case '?':
                         if (optopt >= ARG_VERSION)
                                 return usage_error("%s needs a value.", argv[optind - 1]);
@@ -198,6 +230,13 @@ static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
                                 return usage_error("Unknown option -%c.", optopt);
                         return usage_error("Unknown option %s.", argv[optind - 1]);
                 default:
+                        if (o >= OPT_VAL_BASE) {
+                                int status = option_parse(c, o, optarg);
+
+                                if (status != 0)
+                                        return status;
+                                break;
+                        }
                         return usage_error("Cannot parse the options.");
                 }
         return 0;
@@ -205,30 +244,27 @@ static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
 
 /* The verb and its arguments, checked against the table: usage errors here
  * mean that no call is made. */
-static int check_verb(const Verb *v, const Args *a, char **args, size_t n_args) {
+static int check_verb(const Verb *v, const Ctl *c, char **args, size_t n_args) {
         size_t n = n_args;
 
         if (n < v->min_args || n > v->max_args) {
                 if (v->max_args == 0)
                         return usage_error("%s takes no arguments.", v->name);
-                return usage_error("%s: expected %s, got %zu argument%s.", v->name, v->usage, n,
-                                   n == 1 ? "" : "s");
+                return usage_error("%s: expected %s, got %zu argument%s.", v->name, v->args, n, n == 1 ? "" : "s");
         }
-        for (size_t i = 0; i < ELEMENTSOF(verb_options); i++)
-                if ((a->given & verb_options[i].flag) && !(v->options & verb_options[i].flag))
-                        return usage_error("%s does not go with %s.", verb_options[i].name, v->name);
-        return v->check ? v->check(args, n_args) : 0;
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                if (ctl_has(c, i) && !(v->options & OPT(i)))
+                        return usage_error("%s does not go with %s.", option_name(i), v->name);
+        return v->check ? v->check(c, args, n_args) : 0;
 }
 
 int main(int argc, char *argv[]) {
         Ctl c = {
                 .timeout_usec = DEFAULT_TIMEOUT_SEC * 1000000ULL,
                 .ask_password = true,
-                .kind = "sriov",
-                .autoprobe = -1,
-                .keep_override = -1,
+                .format = OUT_TEXT,
         };
-        Args a = { .format = OUT_TEXT };
+        Args a = {};
         const Verb *v;
         pid_t agent = 0;
         int status, r;
@@ -249,14 +285,15 @@ int main(int argc, char *argv[]) {
         v = find_verb(argv[optind]);
         if (!v)
                 return unknown_verb(argv[optind]);
-        status = check_verb(v, &a, argv + optind + 1, (size_t) (argc - optind - 1));
+        status = check_verb(v, &c, argv + optind + 1, (size_t) (argc - optind - 1));
         if (status != 0)
                 return status;
 
-        out_init(a.format);
+        out_init(c.format);
         status = bus_connect(&c);
         if (status == 0) {
-                if (v->changes && c.ask_password)
+                /* a dry run changes nothing: no password to ask for */
+                if (v->changes && !ctl_has(&c, OPT_DRY_RUN) && c.ask_password)
                         polkit_agent_open(&agent);
                 status = v->fn(&c, argv + optind + 1, (size_t) (argc - optind - 1));
                 polkit_agent_close(agent);

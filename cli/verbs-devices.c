@@ -2,9 +2,12 @@
 
 /* list and show: the devices as sriovd sees them. */
 
+#include <string.h>
+
 #include "bus.h"
 #include "device.h"
 #include "output.h"
+#include "settings.h"
 #include "sriovctl.h"
 
 static const OutColumn list_columns[] = {
@@ -41,6 +44,9 @@ static const OutColumn show_columns[] = {
         { "physfn_driver", "PF driver" },
         { "physfn_netdevs", "PF interfaces" },
         { "vf_index", "VF index" },
+        VF_SETTINGS_COLUMNS,
+        { "settings_not_reported", "Not reported" },
+        { "settings_error", "Settings" },
 };
 
 static const OutColumn vf_columns[] = {
@@ -134,10 +140,13 @@ int verb_list(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(device_list_done) DeviceList l = {};
         _cleanup_(vf_index_done) VFIndex vfs = {};
+        const char *kind = ctl_string(c, OPT_KIND, "sriov");
         int r;
 
-        /* one call, whatever the number of VFs */
-        r = bus_call_manager(c, "ListDevices", false, &error, &reply, "s", c->kind);
+        /* one call, whatever the number of VFs; "" is every function */
+        if (streq(kind, "all"))
+                kind = "";
+        r = bus_call_manager(c, "ListDevices", false, &error, &reply, "s", kind);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot list the devices");
         r = device_list_read(reply, &l);
@@ -167,7 +176,7 @@ int verb_list(Ctl *c, char **args, size_t n_args) {
         out_table_end();
         out_close();
         if (l.n == 0)
-                print_string(PRINT_TEXT, NULL, "%s", nothing_found(c->kind));
+                print_string(PRINT_TEXT, NULL, "%s", nothing_found(kind));
         return EXIT_OK;
 }
 
@@ -182,6 +191,33 @@ static void print_physfn(Ctl *c, const Device *vf) {
                 return;
         print_string(PRINT_ANY, "physfn_driver", NULL, pf.driver);
         print_strv(PRINT_ANY, "physfn_netdevs", NULL, pf.netdevs, ",");
+}
+
+/* The settings of a VF as the kernel reports them, and those its PF's
+ * driver does not report (set cannot be checked for them, assign refuses
+ * them); "-" (null) and why when they cannot be read, for example when the
+ * PF has no network interface. */
+static void print_vf_settings(Ctl *c, const Device *vf) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(vf_config_done) VFConfig cfg = {};
+        const char *missing[VF_SETTINGS_NAMES_MAX + 1];
+        int r;
+
+        r = bus_call_manager(c, "GetVFConfig", false, &error, &reply, "s", vf->address);
+        if (r >= 0)
+                r = vf_config_read(reply, &cfg);
+        if (r < 0) {
+                vf_settings_print(NULL, true);
+                print_string(PRINT_JSON, "settings_not_reported", NULL, NULL);
+                print_string(PRINT_ANY, "settings_error", NULL,
+                             sd_bus_error_is_set(&error) ? error.message : strerror(-r));
+                return;
+        }
+        vf_settings_print(&cfg.settings, true);
+        vf_settings_missing(&cfg.settings, missing);
+        print_strv(missing[0] ? PRINT_ANY : PRINT_JSON, "settings_not_reported", NULL, (char * const *) missing, ", ");
+        print_string(PRINT_JSON, "settings_error", NULL, NULL);
 }
 
 /* The VFs of a PF with their drivers: one ListDevices, not one call a VF. */
@@ -229,8 +265,10 @@ int verb_show(Ctl *c, char **args, size_t n_args) {
         out_table_begin(NULL, NULL, OUT_RECORD, show_columns, ELEMENTSOF(show_columns));
         out_row_begin();
         device_print(&d, NULL);
-        if (device_is_vf(&d))
+        if (device_is_vf(&d)) {
                 print_physfn(c, &d);
+                print_vf_settings(c, &d);
+        }
         out_table_end();
         r = device_is_pf(&d) ? print_vfs(c, &d) : EXIT_OK;
         out_close();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* groups and status: what the host and the daemon are like. */
+/* groups and status: what the host and the daemon are like, and what the
+ * declared configuration would change (drift). */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "bus.h"
 #include "device.h"
 #include "output.h"
+#include "plan.h"
 #include "sriovctl.h"
 
 /* The properties of org.sriovd.Manager1 */
@@ -98,7 +100,7 @@ static int print_regions(sd_bus_message *m) {
         return sd_bus_message_exit_container(m);
 }
 
-static int print_group(sd_bus_message *m) {
+static int print_group(sd_bus_message *m, void *userdata) {
         _cleanup_strv_free_ char **members = NULL;
         const char *type, *reason;
         int32_t id;
@@ -122,11 +124,32 @@ static int print_group(sd_bus_message *m) {
         return r;
 }
 
+/* the regions of the group *userdata; the others are skipped */
+static int print_regions_of(sd_bus_message *m, void *userdata) {
+        int32_t id;
+        int r;
+
+        r = sd_bus_message_read(m, "i", &id);
+        if (r < 0)
+                return r;
+        if (id != *(int32_t *) userdata)
+                return sd_bus_message_skip(m, "sasbsa(tts)");
+        r = sd_bus_message_skip(m, "sasbs");
+        return r < 0 ? r : print_regions(m);
+}
+
+void print_group_regions(Ctl *c, int32_t group) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        /* best effort: a report without them is still a report */
+        if (bus_call_manager(c, "ListGroups", false, NULL, &reply, NULL) >= 0)
+                (void) bus_read_array(reply, "isasbsa(tts)", print_regions_of, &group);
+}
+
 int verb_groups(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *facts_reply = NULL, *reply = NULL;
         _cleanup_(host_facts_done) HostFacts h = {};
-        size_t n = 0;
         int r;
 
         r = get_host_facts(c, &h, &facts_reply);
@@ -140,13 +163,7 @@ int verb_groups(Ctl *c, char **args, size_t n_args) {
         print_bool(PRINT_JSON, "iommu_present", NULL, h.iommu_present);
         print_string(PRINT_JSON, "iommu_hint", NULL, h.iommu_hint);
         out_table_begin("groups", NULL, OUT_ROWS, group_columns, ELEMENTSOF(group_columns));
-        r = sd_bus_message_enter_container(reply, 'a', "(isasbsa(tts))");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "isasbsa(tts)")) > 0) {
-                r = print_group(reply);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                n++;
-        }
+        r = bus_read_array(reply, "isasbsa(tts)", print_group, NULL);
         out_table_end();
         out_close();
         if (r < 0)
@@ -155,7 +172,7 @@ int verb_groups(Ctl *c, char **args, size_t n_args) {
                 print_string(PRINT_TEXT, NULL,
                              "This host has no IOMMU: no device can be passed through with VFIO.\nHint: %s\n",
                              h.iommu_hint);
-        else if (n == 0)
+        else if (r == 0)
                 print_string(PRINT_TEXT, NULL, "No IOMMU groups.\n", "");
         return EXIT_OK;
 }
@@ -176,6 +193,7 @@ static const OutColumn status_columns[] = {
         { "pending_count", "Pending" },
         { "config_files", "Config files" },
         { "config_errors", "Config errors" },
+        { "drift_count", "Drift" },
 };
 
 static const OutColumn pending_columns[] = {
@@ -184,11 +202,37 @@ static const OutColumn pending_columns[] = {
         { "pending", "PENDING OPERATION" },
 };
 
+/* What Apply would do now: the drift of the host from the declared
+ * configuration, VFs changed by hand among it. A dry run only reads, and
+ * anyone may ask for it; when it cannot be had, status says why and goes on. */
+static void print_drift_count(Ctl *c, Plan *ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_manager(c, "Apply", false, &error, &reply, "b", true);
+        if (r >= 0)
+                r = plan_read(reply, true, ret);
+        if (r < 0) {
+                print_string(PRINT_JSON, "drift", NULL, NULL);
+                print_string(PRINT_TEXT, "drift_count", "unknown: %s",
+                             sd_bus_error_is_set(&error) ? strempty(error.message) : strerror(-r));
+                return;
+        }
+        if (ret->n_steps == 0)
+                print_string(PRINT_TEXT, "drift_count", NULL, "none");
+        else if (ret->n_failed > 0)
+                print_uint(PRINT_TEXT, "drift_count", "%s to change, not all can be", ret->n_steps);
+        else
+                print_uint(PRINT_TEXT, "drift_count", ret->n_steps == 1 ? "%s change" : "%s changes", ret->n_steps);
+}
+
 int verb_status(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *facts_reply = NULL, *reply = NULL;
         _cleanup_(device_list_done) DeviceList l = {};
         _cleanup_(host_facts_done) HostFacts h = {};
+        _cleanup_(plan_done) Plan drift = {};
         size_t n_pending = 0;
         int r;
 
@@ -223,6 +267,7 @@ int verb_status(Ctl *c, char **args, size_t n_args) {
         print_strv(PRINT_ANY, "config_files", NULL, h.config_files, ", ");
         print_strv(strv_length(h.config_errors) > 0 ? PRINT_ANY : PRINT_JSON, "config_errors", NULL, h.config_errors,
                    "\n");
+        print_drift_count(c, &drift);
         out_table_end();
         out_table_begin("pending", "Devices with a pending operation", OUT_ROWS, pending_columns,
                         ELEMENTSOF(pending_columns));
@@ -236,6 +281,8 @@ int verb_status(Ctl *c, char **args, size_t n_args) {
                 out_row_end();
         }
         out_table_end();
+        if (drift.reply)
+                plan_print(&drift, "drift", "Drift from the declared configuration", false);
         out_close();
         return EXIT_OK;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* enable, disable, bind, unbind, restore: the verbs that change the host.
- * sriovd authorizes them and replies when the kernel is done. */
+/* enable, disable, bind, unbind, restore, set: the verbs that change the
+ * host. sriovd authorizes them and replies when the kernel is done. */
 
 #include "bus.h"
+#include "options.h"
 #include "output.h"
+#include "settings.h"
 #include "sriovctl.h"
 #include "util.h"
 
@@ -14,11 +16,7 @@ static int set_numvfs(Ctl *c, const char *pf, unsigned count) {
         uint32_t enabled;
         int r;
 
-        if (c->autoprobe >= 0)
-                r = bus_call_manager(c, "SetNumVFs", true, &error, &reply, "sua{sv}", pf, count, 1, "autoprobe",
-                                     "b", c->autoprobe);
-        else
-                r = bus_call_manager(c, "SetNumVFs", true, &error, &reply, "sua{sv}", pf, count, 0);
+        r = bus_call_with_options(c, "SetNumVFs", &error, &reply, "su", pf, count);
         if (r < 0)
                 return count > 0 ? bus_error_exit(&error, r, "Cannot enable %u VFs on %s", count, pf)
                                  : bus_error_exit(&error, r, "Cannot disable the VFs of %s", pf);
@@ -45,7 +43,7 @@ static int set_numvfs(Ctl *c, const char *pf, unsigned count) {
         return EXIT_OK;
 }
 
-int verb_enable_check(char **args, size_t n_args) {
+int verb_enable_check(const Ctl *c, char **args, size_t n_args) {
         unsigned count;
 
         if (safe_atou(args[1], 10, &count) < 0)
@@ -75,12 +73,9 @@ typedef enum DriverOp {
 static int call_driver_op(Ctl *c, DriverOp op, char **args, sd_bus_error *error, sd_bus_message **reply) {
         switch (op) {
         case OP_BIND:
-                if (c->keep_override >= 0)
-                        return bus_call_manager(c, "Bind", true, error, reply, "ssa{sv}", args[0], args[1], 1,
-                                                "keep_override", "b", c->keep_override);
-                return bus_call_manager(c, "Bind", true, error, reply, "ssa{sv}", args[0], args[1], 0);
+                return bus_call_with_options(c, "Bind", error, reply, "ss", args[0], args[1]);
         case OP_UNBIND:
-                return bus_call_manager(c, "Unbind", true, error, reply, "sa{sv}", args[0], 0);
+                return bus_call_with_options(c, "Unbind", error, reply, "s", args[0]);
         default:
                 return bus_call_manager(c, "RestoreDriver", true, error, reply, "s", args[0]);
         }
@@ -125,4 +120,74 @@ int verb_unbind(Ctl *c, char **args, size_t n_args) {
 
 int verb_restore(Ctl *c, char **args, size_t n_args) {
         return driver_op(c, OP_RESTORE, args);
+}
+
+/* ---- set ---- */
+
+static const OutColumn set_columns[] = {
+        { "vf", "VF" },
+        { "pf_netdev", "PF interface" },
+        { "vf_index", "VF index" },
+        VF_SETTINGS_COLUMNS,
+};
+
+int verb_set_check(const Ctl *c, char **args, size_t n_args) {
+        if (!(c->given & OPTS_VF_ATTRS))
+                return usage_error("set: nothing to set; give --mac, --vlan, --qos, --vlan-proto, --max-tx-rate, "
+                                   "--min-tx-rate, --spoofchk, --trust, --link-state or --query-rss.");
+        return 0;
+}
+
+int verb_set(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(vf_config_done) VFConfig after = {};
+        int r;
+
+        /* the settings, then the options of the call */
+        r = bus_new_manager_call(c, "SetVFConfig", true, &m, "s", args[0]);
+        if (r >= 0)
+                r = bus_append_options(m, c, OPTS_VF_ATTRS);
+        if (r >= 0)
+                r = bus_append_options(m, c, ~OPTS_VF_ATTRS);
+        if (r >= 0)
+                r = bus_call(c, m, &error, &reply);
+        if (r < 0)
+                return bus_error_exit(&error, r, "Cannot change the settings of %s", args[0]);
+        r = vf_config_read(reply, &after);
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the settings of %s: %s", args[0], strerror(-r));
+
+        /* what the kernel reports now */
+        out_open_object(NULL);
+        out_table_begin(NULL, NULL, OUT_RECORD, set_columns, ELEMENTSOF(set_columns));
+        out_row_begin();
+        print_string(PRINT_ANY, "vf", NULL, args[0]);
+        print_string(PRINT_ANY, "pf_netdev", NULL, after.pf_netdev);
+        if (after.vf_index != VF_SETTING_NONE)
+                print_uint(PRINT_ANY, "vf_index", NULL, after.vf_index);
+        vf_settings_print(&after.settings, false);
+        print_strv(PRINT_JSON, "ignored", NULL, after.ignored, ",");
+        print_bool(PRINT_JSON, "zero_mac_fallback", NULL, after.zero_mac_fallback);
+        out_table_end();
+        out_close();
+
+        if (after.zero_mac_fallback)
+                warning("the driver of %s refused the zero MAC address; sriovd set %s instead.",
+                        strna(after.pf_netdev), strna(after.settings.mac));
+        if (strv_length(after.ignored) > 0) {
+                _cleanup_free_ char *names = NULL;
+
+                for (char **i = after.ignored; *i; i++) {
+                        char *n = strdup_printf("%s%s%s", strempty(names), names ? ", " : "", *i);
+
+                        if (!n)
+                                return error_exit(EXIT_FAIL, "Out of memory.");
+                        free(names);
+                        names = n;
+                }
+                warning("the driver of %s accepted but did not apply: %s.", strna(after.pf_netdev), names);
+                return EXIT_PARTIAL;
+        }
+        return EXIT_OK;
 }

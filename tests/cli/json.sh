@@ -70,7 +70,7 @@ assert_eq "$(jq_out "[v['address'] for v in d['vfs']]")" "['$VF0', '$VF1']" "the
 assert_eq "$(jq_out "[v['driver'] for v in d['vfs']]")" "['iavf', 'vfio-pci']" "the VFs' drivers"
 keys_are "d['vfs'][0]" $VF_KEYS
 expect_ok --json show "$VF1"
-keys_are d $VF_KEYS physfn_driver physfn_netdevs
+keys_are d $VF_KEYS physfn_driver physfn_netdevs settings settings_not_reported settings_error
 assert_eq "$(jq_out "d['physfn'], d['physfn_driver'], d['physfn_netdevs']")" "('$PF', 'i40e', ['ens1f0'])" "the VF's PF"
 expect_ok --json show 0000:3a:00.0
 assert_eq "$(jq_out "d['kind'], d['driver'], d['parent']")" "('bridge', 'pcieport', None)" "a bridge"
@@ -93,9 +93,10 @@ jq_out "[x['reason'] for x in d['groups'] if x['id'] == $g][0]" | grep -q i40e |
 note "status --json"
 expect_ok --json status
 keys_are d version state sysfs_root iommu_present iommu_hint vfio_container vfio_cdev iommufd num_pfs num_vfs \
-        config_files config_errors pending
+        config_files config_errors pending drift
 assert_eq "$(jq_out "d['state'], d['sysfs_root'], d['iommu_present'], d['num_pfs'], d['num_vfs'], d['pending']")" \
         "('running', '$SIM_ROOT', True, 2, 2, [])" "status values"
+assert_eq "$(jq_out "d['config_files'], d['config_errors'], d['drift']")" "([], [], [])" "status without a configuration"
 
 note "the changing verbs answer in JSON too"
 expect_ok --json unbind "$VF0"

@@ -7,7 +7,9 @@ bus_start
 bus_pid=${HARNESS_PIDS[-1]}
 
 VERBS=("list" "list --kind all" "show ens1f0" "enable ens1f0 2" "disable ens1f0" "bind 3b:02.0 vfio-pci"
-       "unbind 3b:02.0" "restore 3b:02.0" "groups" "status" "monitor" "--json status")
+       "unbind 3b:02.0" "restore 3b:02.0" "groups" "status" "monitor" "--json status" "set 3b:02.0 --trust on"
+       "assign vm1 vms" "release vm1" "assignments" "pools" "pool-create p ens1f0#0" "pool-delete p" "apply"
+       "apply --dry-run" "reload" "dma-check 3b:02.0" "owner 3b:02.0 --uid 0 --gid 0" "owner --reset 3b:02.0")
 
 note "a bus without sriovd"
 for args in "${VERBS[@]}"; do
