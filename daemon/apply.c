@@ -159,6 +159,8 @@ static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device 
 
 static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, const char *driver, bool apply,
                        Plan *p) {
+        /* the checks and the bind read and write a dozen of the VF's files */
+        _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
         PlanStep *s;
         sriov_error e = {};
         int r;
@@ -174,6 +176,7 @@ static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, 
                 return -ENOMEM;
         if (!apply)
                 return 0;
+        sysfs_dev_scope_begin(ctx, &vf->addr, &scope);
         /* the same checks as an interactive bind: a guest holding the VF,
          * host use, and for vfio-pci the IOMMU group */
         r = safety_before_unbind(ctx, &vf->addr, false, &e);
@@ -192,6 +195,13 @@ static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, 
         else
                 r = sriov_bind(ctx, &vf->addr, driver, driver_is_dma_managed(driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0,
                                &s->prior_driver, &s->prior_override, &e);
+        if (r == -ETIMEDOUT && want == DRIVER_NAMED) {
+                /* the kernel finishes the bind later: what the VF had before
+                 * is what RestoreDriver must put back, not the half way */
+                if ((vf->driver && !(s->prior_driver = strdup(vf->driver))) ||
+                    (vf->driver_override && !(s->prior_override = strdup(vf->driver_override))))
+                        return -ENOMEM;
+        }
         if (r < 0)
                 step_failed(p, s, r, &e);
         else if (want == DRIVER_HOST) {

@@ -491,6 +491,38 @@ static int submit(Daemon *d, JobType type, const char *vf, AssignWork *w, sd_bus
 }
 
 static void rollback_done(Job *j);
+static void release_done(Job *j);
+
+/* The kernel holds a write of this assignment's work past the timeout: the
+ * release (or the rollback) runs once it is done, as the lane's intent —
+ * the way a held SetNumVFs or Bind is finished. Until then the assignment
+ * stays RELEASING and the VF shows as Pending; a Release or a restart
+ * finishes it as well. */
+static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
+        char bdf[PCI_ADDR_STRLEN];
+        StateAssignment *a;
+        AssignWork *w;
+        Job *k;
+
+        a = state_find_assignment_by_vf(d->state, pci_addr_format(&j->addr, bdf));
+        if (!a)
+                return;
+        w = work_from(a, j->assign && j->assign->force);
+        k = w ? job_new(d, JOB_RELEASE, &j->addr) : NULL;
+        if (!k) {
+                assign_work_free(w);
+                log_error("Out of memory: %s stays releasing until Release or a restart", bdf);
+                return;
+        }
+        w->rollback = rollback;
+        k->assign = w;
+        k->complete = rollback ? rollback_done : release_done;
+        k->lane = j->lane;
+        if (lane_set_intent(d, k) < 0) {
+                job_free(k);
+                log_warning("%s stays releasing until Release or a restart", bdf);
+        }
+}
 
 /* A failed or interrupted assignment: put back what it may have changed,
  * then answer the caller with the original failure. */
@@ -521,10 +553,12 @@ static void rollback_done(Job *j) {
 
         pci_addr_format(&j->addr, bdf);
         a = state_find_assignment_by_vf(d->state, bdf);
-        if (j->r < 0)
+        if (j->r < 0) {
                 log_error("Rolling back the assignment of %s failed: %s (it stays recorded; Release retries)", bdf,
                           j->error.error ? j->error.message : strerror(-j->r));
-        else if (a) {
+                if (j->r == -ETIMEDOUT)
+                        release_when_kernel_done(d, j, true);
+        } else if (a) {
                 log_info("Rolled back the assignment of %s to %s", bdf, a->guest);
                 state_remove_assignment(d->state, a);
                 save(d);
@@ -543,6 +577,16 @@ static void apply_done(Job *j) {
         a = state_find_assignment_by_vf(d->state, bdf);
         if (!a) {
                 reply_error(j->request, -ESTALE, "The assignment vanished while it was made");
+                return;
+        }
+        if (j->r == -ETIMEDOUT) {
+                /* nothing can be undone while the kernel holds the write */
+                log_warning("Assigning %s to %s did not finish in time: %s; rolling back once the kernel is done",
+                            bdf, a->guest, j->error.message);
+                a->phase = ASSIGN_RELEASING;
+                save(d);
+                release_when_kernel_done(d, j, true);
+                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         if (j->r < 0) {
@@ -983,6 +1027,8 @@ static void release_done(Job *j) {
         if (j->r < 0) {
                 /* stays RELEASING: the next Release (or a restart) finishes it */
                 log_warning("Releasing %s failed: %s", bdf, j->error.error ? j->error.message : strerror(-j->r));
+                if (j->r == -ETIMEDOUT)
+                        release_when_kernel_done(d, j, false);
                 if (b && b->error >= 0) {
                         b->error = j->r;
                         (void) snprintf(b->message, sizeof(b->message), "%s: %.480s", bdf,
@@ -1403,6 +1449,56 @@ static void recovery_job_done(Job *j) {
         recovery_maybe_done(rc);
 }
 
+static void recovery_restore_done(Job *j) {
+        Recovery *rc = j->userdata;
+        Daemon *d = j->daemon;
+        char bdf[PCI_ADDR_STRLEN];
+
+        pci_addr_format(&j->addr, bdf);
+        if (j->r >= 0) {
+                log_info("Put back the binding of %s after an interrupted change", bdf);
+                if (state_forget_device(d->state, bdf) > 0)
+                        save(d);
+        } else
+                log_warning("Putting back the binding of %s failed: %s (it stays recorded; RestoreDriver retries)", bdf,
+                            j->error.error ? j->error.message : strerror(-j->r));
+        rc->outstanding--;
+        recovery_maybe_done(rc);
+}
+
+/* A Bind, Unbind or RestoreDriver that a crash interrupted: back to the
+ * binding recorded before it started (journal_begin() in device.c). */
+static bool recover_binding(Daemon *d, Recovery *rc, StateDevice *s) {
+        const sriov_device *dev;
+        pci_addr addr;
+        Job *j;
+        int r;
+
+        if (pci_addr_parse(s->bdf, &addr) < 0 || !(dev = sriov_host_find(d->host, &addr))) {
+                log_notice("Forgetting the interrupted binding change of %s: it is not on the host (any more)", s->bdf);
+                (void) state_forget_device(d->state, s->bdf);
+                return false;
+        }
+        log_notice("Putting back the binding of %s (%s) after a restart: a change of it was interrupted", s->bdf,
+                   s->prior_driver ?: "no driver");
+        j = job_new(d, JOB_RESTORE, &addr);
+        if (!j || (s->prior_driver && !(j->prior_driver = strdup(s->prior_driver))) ||
+            (s->prior_override && !(j->prior_override = strdup(s->prior_override)))) {
+                job_free(j);
+                log_error("Out of memory: the binding of %s stays recorded; RestoreDriver puts it back", s->bdf);
+                return true;
+        }
+        j->complete = recovery_restore_done;
+        j->userdata = rc;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                log_error_errno(r, "Cannot put back the binding of %s now (RestoreDriver retries): %m", s->bdf);
+                job_free(j);
+        } else
+                rc->outstanding++;
+        return true;
+}
+
 int assign_recover(Daemon *d, void (*done)(Daemon *d, void *userdata), void *userdata) {
         Recovery *rc = calloc(1, sizeof(*rc));
         bool changed = false;
@@ -1410,6 +1506,16 @@ int assign_recover(Daemon *d, void (*done)(Daemon *d, void *userdata), void *use
         if (!rc)
                 return -ENOMEM;
         *rc = (Recovery) { .daemon = d, .outstanding = 1, .done = done, .userdata = userdata };
+        for (size_t i = 0; i < d->state->n_devices;) {
+                StateDevice *s = &d->state->devices[i];
+
+                if (!s->pending)
+                        i++;
+                else if (recover_binding(d, rc, s))
+                        i++;
+                else
+                        changed = true;         /* forgotten: the next one moved here */
+        }
         for (size_t i = 0; i < d->state->n_assignments;) {
                 StateAssignment *a = &d->state->assignments[i];
                 AssignWork *w;

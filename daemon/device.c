@@ -345,6 +345,57 @@ static void save_state(Daemon *d) {
                 log_error_errno(r, "Failed to write %s: %m", d->state->path);
 }
 
+static bool job_changes_binding(const Job *j) {
+        return j->type == JOB_BIND || j->type == JOB_UNBIND || j->type == JOB_RESTORE || j->type == JOB_REPROBE;
+}
+
+/* Before the first kernel write of a binding change: what the device has
+ * now (unless an earlier change recorded it), marked as under way, so that
+ * a restart after a crash puts it back (assign_recover()). */
+static int journal_begin(Daemon *d, Job *j) {
+        const sriov_device *dev = sriov_host_find(d->host, &j->addr);
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
+
+        if (!job_changes_binding(j) || !dev)
+                return 0;
+        pci_addr_format(&j->addr, bdf);
+        r = state_record_prior(d->state, bdf, dev->driver, dev->driver_override);
+        if (r < 0)
+                return r;
+        j->journaled = r > 0;
+        (void) state_set_pending(d->state, bdf, true);
+        r = state_save(d->state);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write %s: %m", d->state->path);
+                if (j->journaled)
+                        (void) state_forget_device(d->state, bdf);
+                else
+                        (void) state_set_pending(d->state, bdf, false);
+                j->journaled = false;
+                return r;
+        }
+        return 0;
+}
+
+/* The change is over (done, refused, or rolled back): unmark it; a record
+ * made for a change that did not happen goes. A write still pending in the
+ * kernel keeps it marked until the lane's intent finishes. */
+static void journal_end(Daemon *d, Job *j) {
+        char bdf[PCI_ADDR_STRLEN];
+        bool changed;
+
+        if (!job_changes_binding(j) || j->r == -ETIMEDOUT)
+                return;
+        pci_addr_format(&j->addr, bdf);
+        if (j->journaled && (j->r <= 0 || j->type == JOB_RESTORE || j->type == JOB_REPROBE))
+                changed = state_forget_device(d->state, bdf) > 0;
+        else
+                changed = state_set_pending(d->state, bdf, false) > 0;
+        if (changed)
+                save_state(d);
+}
+
 static void complete_op(Job *j) {
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
@@ -352,6 +403,7 @@ static void complete_op(Job *j) {
         int r;
 
         pci_addr_format(&j->addr, bdf);
+        journal_end(d, j);
         if (j->r >= 0) {
                 switch (j->type) {
                 case JOB_BIND:
@@ -437,9 +489,12 @@ static void op_authorized(Daemon *d, sd_bus_message *m, int r, const char *messa
                 job_free(j);
                 return;
         }
-        r = lane_submit(d, j);
+        r = journal_begin(d, j);
+        if (r >= 0)
+                r = lane_submit(d, j);
         if (r < 0) {
                 j->r = r;
+                journal_end(d, j);
                 sriov_error_set(&j->error, r, r == -EINPROGRESS
                                 ? "An earlier operation on this device is still pending in the kernel"
                                 : "Cannot start the operation: %s", strerror(-r));

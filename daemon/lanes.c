@@ -56,8 +56,13 @@ static int strdup_maybe(const char *s, char **ret) {
 }
 
 Job *job_clone_intent(const Job *j) {
-        _cleanup_(job_freep) Job *c = job_new(j->daemon, j->type, &j->addr);
+        _cleanup_(job_freep) Job *c = NULL;
 
+        /* an assignment's work is not simply run again: its completion
+         * decides what follows (lane_set_intent()) */
+        if (j->type == JOB_ASSIGN_PREPARE || j->type == JOB_ASSIGN_APPLY || j->type == JOB_RELEASE)
+                return NULL;
+        c = job_new(j->daemon, j->type, &j->addr);
         if (!c)
                 return NULL;
         c->count = j->count;
@@ -494,6 +499,19 @@ int lane_submit(Daemon *d, Job *j) {
         }
         pthread_mutex_unlock(&d->lock);
         return r;
+}
+
+int lane_set_intent(Daemon *d, Job *j) {
+        Lane *l = j->lane ?: daemon_lane_for(d, &j->addr);
+
+        if (!l)
+                return -ENOMEM;
+        if (!lane_is_pending(d, l))
+                return -ESRCH;
+        j->lane = l;
+        job_free(l->intent);
+        l->intent = j;
+        return 0;
 }
 
 void lanes_late_write(const char *path, const char *value, int result, void *userdata) {

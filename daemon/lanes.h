@@ -48,6 +48,7 @@ struct Job {
                                          * function had before the first attempt (an intent's re-run) */
         char *prior_override;
         bool retry;                     /* re-run of an intent after a pending write finished */
+        bool journaled;                 /* JOB_BIND, JOB_UNBIND: the state record was made for this job */
         bool force;                     /* skip the host-use and VFIO-user checks */
         unsigned pt_flags;              /* JOB_BIND to a user-space driver: PASSTHROUGH_* */
         unsigned vfio_flags;            /* JOB_OPEN_DEVICE, JOB_DMA_CHECK: VFIO_OPEN_* */
@@ -128,6 +129,12 @@ bool lane_is_busy(Daemon *d, Lane *l);
 /* Queue a job. Fails with -EINPROGRESS if the lane is pending; the job is
  * then not consumed. */
 int lane_submit(Daemon *d, Job *j);
+
+/* Make j what runs once the lane's pending kernel write is done, in place
+ * of a re-run of the job that timed out. Called on the event loop, from
+ * that job's completion. -ESRCH if the lane is not pending (j is not
+ * consumed then). */
+int lane_set_intent(Daemon *d, Job *j);
 
 int lanes_setup(Daemon *d);
 void lanes_done(Daemon *d);

@@ -99,7 +99,8 @@ static void apply_job_done(Job *j) {
 
                 log_step(s, j->dry_run);
                 /* bindings changed by the configuration can be restored too */
-                if (!j->dry_run && s->kind == STEP_DRIVER && s->result >= 0 && s->want == DRIVER_NAMED &&
+                if (!j->dry_run && s->kind == STEP_DRIVER && (s->result >= 0 || s->result == -ETIMEDOUT) &&
+                    s->want == DRIVER_NAMED &&
                     state_record_prior(d->state, s->bdf, s->prior_driver, s->prior_override) > 0)
                         save = true;
         }

@@ -277,6 +277,11 @@ int state_parse_text(State *s, const char *text) {
                                 return -EBADMSG;
                         pci_addr_format(&b, d->bound_with);
                 }
+                if (json_object_object_get_ex(val, "pending", &v)) {
+                        if (!json_object_is_type(v, json_type_boolean))
+                                return -EBADMSG;
+                        d->pending = json_object_get_boolean(v);
+                }
         }
 
         if (json_object_object_get_ex(root, "nodes", &v)) {
@@ -337,6 +342,17 @@ int state_parse_text(State *s, const char *text) {
         return 0;
 }
 
+/* A crash in state_save() leaves write_file_atomic()'s temp file
+ * (state.json.tmp.PID) behind; state.json itself is the old or the new one. */
+static void remove_stale_temp_files(const char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+
+        while (d && (de = readdir(d)))
+                if (strneq(de->d_name, "state.json.tmp.", strlen("state.json.tmp.")))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int state_load(const char *dir, State **ret) {
         _cleanup_(state_freep) State *s = NULL;
         _cleanup_free_ char *text = NULL;
@@ -351,6 +367,7 @@ int state_load(const char *dir, State **ret) {
                 return -ENOMEM;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
+        remove_stale_temp_files(dir);
 
         r = read_full_file(s->path, &text, NULL, 64 * 1024 * 1024);
         if (r == -ENOENT) {
@@ -395,6 +412,8 @@ int state_save(State *s) {
                 r = r < 0 ? r : json_add_string(o, "prior_override", s->devices[i].prior_override);
                 if (r >= 0 && s->devices[i].bound_with[0])
                         r = json_add_string(o, "bound_with", s->devices[i].bound_with);
+                if (r >= 0 && s->devices[i].pending)
+                        r = json_add_bool(o, "pending", true);
                 r = r < 0 ? (json_object_put(o), r) : json_add(devices, s->devices[i].bdf, o);
         }
         r = r < 0 ? r : json_add_int(root, "version", STATE_FORMAT_VERSION);
@@ -530,6 +549,17 @@ int state_forget_device(State *s, const char *bdf) {
                         return 1;
                 }
         return 0;
+}
+
+int state_set_pending(State *s, const char *bdf, bool pending) {
+        for (size_t i = 0; i < s->n_devices; i++)
+                if (streq(s->devices[i].bdf, bdf)) {
+                        if (s->devices[i].pending == pending)
+                                return 0;
+                        s->devices[i].pending = pending;
+                        return 1;
+                }
+        return -ENOENT;
 }
 
 int state_set_bound_with(State *s, const char *bdf, const char *primary) {

@@ -13,6 +13,8 @@ typedef struct StateDevice {
         char *prior_driver;             /* NULL: was unbound */
         char *prior_override;           /* NULL: was unset */
         char bound_with[PCI_ADDR_STRLEN]; /* bound as a group peer of this device ("" if not) */
+        bool pending;                   /* a Bind, Unbind or RestoreDriver was under way (written before
+                                         * its first kernel write): a restart puts the prior binding back */
 } StateDevice;
 
 /* A device node whose owner sriovd changed (/dev/vfio/N, its cdev). */
@@ -95,6 +97,8 @@ const StateDevice *state_find_device(const State *s, const char *bdf);
  * keeps the first record). Returns 1 if recorded, 0 if a record existed. */
 int state_record_prior(State *s, const char *bdf, const char *driver, const char *override);
 int state_forget_device(State *s, const char *bdf);
+/* Mark (or unmark) a device's recorded binding change as under way. */
+int state_set_pending(State *s, const char *bdf, bool pending);
 int state_set_bound_with(State *s, const char *bdf, const char *primary);
 
 const StateNode *state_find_node(const State *s, const char *path);

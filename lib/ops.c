@@ -251,6 +251,9 @@ static int probe(sriov_ctx *ctx, const pci_addr *dev, sriov_error *err) {
         return 0;
 }
 
+static int restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_driver,
+                          const char *prior_override, bool undo, sriov_error *err);
+
 /* Order: driver_override = driver → unbind from the current driver →
  * drivers_probe → verify the driver link → clear the override unless asked
  * to keep it. A failure after the override was written puts back the prior
@@ -330,7 +333,7 @@ int sriov_bind(sriov_ctx *ctx, const pci_addr *dev, const char *driver, unsigned
         return changed;
 
 rollback:
-        (void) sriov_restore_driver(ctx, dev, cur, ovr, NULL);
+        (void) restore_driver(ctx, dev, cur, ovr, false, NULL);
         return r;
 }
 
@@ -364,11 +367,15 @@ int sriov_unbind(sriov_ctx *ctx, const pci_addr *dev, char **ret_prior_driver, s
 
 /* Order: driver_override = prior driver (so that exactly that driver takes
  * the device, whatever else matches) → unbind the current driver →
- * drivers_probe → verify → driver_override = prior override (or cleared). */
-int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_driver,
-                         const char *prior_override, sriov_error *err) {
-        _cleanup_free_ char *cur = NULL, *ovr = NULL, *now = NULL;
+ * drivers_probe → verify → driver_override = prior override (or cleared).
+ * A step that fails after the first write puts back the driver and the
+ * override the function had (the same sequence towards them, once), unless
+ * the kernel still holds a write (ETIMEDOUT): then the caller finishes it. */
+static int restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_driver,
+                          const char *prior_override, bool undo, sriov_error *err) {
+        _cleanup_free_ char *cur = NULL, *ovr = NULL, *ovr_now = NULL, *now = NULL;
         char bdf[PCI_ADDR_STRLEN];
+        bool changed = false;
         int r;
 
         bdf_of(dev, bdf);
@@ -395,34 +402,51 @@ int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_
                 r = write_override(ctx, dev, prior_driver ?: prior_override, err);
                 if (r < 0)
                         return r;
+                changed = true;
                 if (cur) {
                         r = unbind_from(ctx, dev, cur, err);
                         if (r < 0)
-                                return r;
+                                goto undo;
                 }
                 if (prior_driver) {
                         r = probe(ctx, dev, err);
                         if (r < 0)
-                                return r;
+                                goto undo;
                         r = read_driver(ctx, dev, &now);
-                        if (r < 0)
-                                return sriov_error_set(err, r, "Cannot read the driver of %s: %s", bdf, strerror(-r));
-                        if (!now || !streq(now, prior_driver))
-                                return sriov_error_set(err, -ENXIO, "%s did not bind to %s again (%s)",
-                                                       prior_driver, bdf, now ? now : "left unbound");
+                        if (r < 0) {
+                                r = sriov_error_set(err, r, "Cannot read the driver of %s: %s", bdf, strerror(-r));
+                                goto undo;
+                        }
+                        if (!now || !streq(now, prior_driver)) {
+                                r = sriov_error_set(err, -ENXIO, "%s did not bind to %s again (%s)",
+                                                    prior_driver, bdf, now ? now : "left unbound");
+                                goto undo;
+                        }
                 }
-                ovr = mfree(ovr);
-                r = read_override(ctx, dev, &ovr);
-                if (r < 0)
-                        return sriov_error_set(err, r, "Cannot read driver_override of %s: %s", bdf, strerror(-r));
-        }
+                r = read_override(ctx, dev, &ovr_now);
+                if (r < 0) {
+                        r = sriov_error_set(err, r, "Cannot read driver_override of %s: %s", bdf, strerror(-r));
+                        goto undo;
+                }
+        } else if (ovr && !(ovr_now = strdup(ovr)))
+                return -ENOMEM;
 
-        if (!(ovr && prior_override && streq(ovr, prior_override)) && !(!ovr && !prior_override)) {
+        if (!(ovr_now && prior_override && streq(ovr_now, prior_override)) && !(!ovr_now && !prior_override)) {
                 r = write_override(ctx, dev, prior_override, err);
                 if (r < 0)
-                        return r;
+                        goto undo;
         }
         return 0;
+
+undo:
+        if (undo && changed && r != -ETIMEDOUT)
+                (void) restore_driver(ctx, dev, cur, ovr, false, NULL);
+        return r;
+}
+
+int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_driver,
+                         const char *prior_override, sriov_error *err) {
+        return restore_driver(ctx, dev, prior_driver, prior_override, true, err);
 }
 
 /* Order: clear driver_override → unbind the current driver → drivers_probe.

@@ -14,6 +14,8 @@ daemon_tests = \
 	tests/daemon/assign-config.sh \
 	tests/daemon/race.sh \
 	tests/daemon/crash.sh \
+	tests/daemon/crash-random.sh \
+	tests/daemon/faults.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/valgrind.sh

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -64,25 +65,86 @@ int sim_lat_from_string(const char *s) {
 
 /* ---- failure injection and latency ---- */
 
-int sim_inject_check(sim *s, sim_op op, const char *target) {
+static bool inject_matches(const sim_inject *i, sim_op op, const char *target) {
+        return !i->spent && i->op == op && (streq(i->target, "*") || sysfs_streq(target, i->target));
+}
+
+static bool inject_present(sim *s, const sim_inject *x) {
+        for (const sim_inject *i = s->injects; i; i = i->next)
+                if (i == x)
+                        return true;
+        return false;
+}
+
+static void inject_free(sim_inject *i) {
+        free(i->target);
+        free(i);
+}
+
+/* One injection point: traced in .sim/points (under the first name), then
+ * the newest rule that matches any of the names decides. A rule still
+ * skipping ("after N") lets this operation pass; a "block" rule holds it
+ * until the rule is cleared; otherwise the operation fails with the rule's
+ * errno. ctl_lock is a leaf lock: callers may hold device locks (the PF's
+ * for numvfs), as the kernel does while a driver works. */
+int sim_inject_check_names(sim *s, sim_op op, const char *const *targets, size_t n) {
+        sim_inject *hit = NULL;
         int err = 0;
 
         pthread_mutex_lock(&s->ctl_lock);
-        for (sim_inject **p = &s->injects; *p; p = &(*p)->next) {
+        (void) sim_buf_printf(&s->points, "%s %s\n", op_names[op], n > 0 ? targets[0] : "*");
+        for (sim_inject **p = &s->injects; *p && !hit; p = &(*p)->next) {
                 sim_inject *i = *p;
 
-                if (i->op != op || (!streq(i->target, "*") && !sysfs_streq(target, i->target)))
+                for (size_t k = 0; k < n && !hit; k++)
+                        if (targets[k][0] && inject_matches(i, op, targets[k]))
+                                hit = i;
+                if (!hit)
                         continue;
-                err = i->err;
-                if (i->count > 0 && --i->count == 0) {
-                        *p = i->next;
-                        free(i->target);
-                        free(i);
+                if (hit->skip > 0) {
+                        hit->skip--;
+                        break;
                 }
-                break;
+                if (hit->err == 0) {
+                        /* block: wait until "clear" removes the rule */
+                        if (hit->count > 0 && --hit->count == 0)
+                                hit->spent = true;
+                        s->n_blocked++;
+                        while (inject_present(s, hit))
+                                pthread_cond_wait(&s->ctl_cond, &s->ctl_lock);
+                        s->n_blocked--;
+                        break;
+                }
+                err = hit->err;
+                if (hit->count > 0 && --hit->count == 0) {
+                        *p = hit->next;
+                        inject_free(hit);
+                }
         }
         pthread_mutex_unlock(&s->ctl_lock);
         return -err;
+}
+
+int sim_inject_check(sim *s, sim_op op, const char *target) {
+        return sim_inject_check_names(s, op, &target, 1);
+}
+
+/* .sim/faults: "blocked N", then the rules, newest first:
+ * "OP TARGET ERRNO|block COUNT after SKIP [spent]" */
+int sim_inject_dump(sim *s, sim_buf *out) {
+        pthread_mutex_lock(&s->ctl_lock);
+        (void) sim_buf_printf(out, "blocked %u\n", s->n_blocked);
+        (void) sim_buf_printf(out, "killed %u\n", s->n_killed);
+        if (s->kill_pid != 0)
+                (void) sim_buf_printf(out, "kill %d after %u\n", (int) s->kill_pid, s->kill_left);
+        for (const sim_inject *i = s->injects; i; i = i->next) {
+                const char *e = i->err ? errno_name(-i->err) : "block";
+
+                (void) sim_buf_printf(out, "%s %s %s %u after %u%s\n", op_names[i->op], i->target, e ?: "?", i->count,
+                                      i->skip, i->spent ? " spent" : "");
+        }
+        pthread_mutex_unlock(&s->ctl_lock);
+        return out->oom ? -ENOMEM : 0;
 }
 
 void sim_delay(sim *s, sim_lat l) {
@@ -102,10 +164,69 @@ static void injects_clear(sim *s, int op) {
                         continue;
                 }
                 *p = i->next;
-                free(i->target);
-                free(i);
+                inject_free(i);
+        }
+        /* blocked operations go on */
+        pthread_cond_broadcast(&s->ctl_cond);
+        pthread_mutex_unlock(&s->ctl_lock);
+}
+
+/* ---- crash injection ---- */
+
+_Thread_local pid_t sim_writer;
+
+/* the process of a thread (FUSE names the calling thread) */
+static pid_t tgid_of(pid_t tid) {
+        _cleanup_free_ char *status = NULL;
+        char p[64];
+        const char *t;
+        unsigned v;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/status", (int) tid);
+        if (read_full_file(p, &status, NULL, 64 * 1024) < 0 || !(t = strstr(status, "\nTgid:")))
+                return tid;
+        t += strlen("\nTgid:");
+        return sscanf(t, "%u", &v) == 1 ? (pid_t) v : tid;
+}
+
+/* "kill PID N": the N-th write (sysfs store or rtnetlink change, failed
+ * ones included) by PID is done, then PID gets SIGKILL before it sees the
+ * answer — the process dies right after a kernel operation it started. */
+static void kill_check(sim *s) {
+        pid_t pid, w = sim_writer;
+        bool now = false;
+        char what[16];
+
+        if (w <= 0 || __atomic_load_n(&s->kill_pid, __ATOMIC_RELAXED) == 0)
+                return;
+        w = tgid_of(w);
+        pthread_mutex_lock(&s->ctl_lock);
+        pid = s->kill_pid;
+        if (pid != 0 && pid == w && s->kill_left > 0 && --s->kill_left == 0) {
+                s->kill_pid = 0;
+                s->n_killed++;
+                now = true;
         }
         pthread_mutex_unlock(&s->ctl_lock);
+        if (!now)
+                return;
+        (void) kill(pid, SIGKILL);
+        (void) snprintf(what, sizeof(what), "%d", (int) pid);
+        sim_log_write(s, ".sim/killed", what, strlen(what), 0);
+}
+
+static int ctl_kill(sim *s, const char *pid, const char *n) {
+        unsigned p, count;
+
+        if (safe_atou(pid, 10, &p) < 0 || p <= 1 || safe_atou(n, 10, &count) < 0 || count == 0)
+                return -EINVAL;
+        if (kill((pid_t) p, 0) < 0)
+                return -ENOENT;         /* ESRCH: no such process */
+        pthread_mutex_lock(&s->ctl_lock);
+        s->kill_left = count;
+        __atomic_store_n(&s->kill_pid, (pid_t) p, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&s->ctl_lock);
+        return 0;
 }
 
 /* ---- operation log ---- */
@@ -139,6 +260,7 @@ void sim_log_write(sim *s, const char *path, const void *buf, size_t len, int re
         if (s->log_fd >= 0)
                 (void) !write(s->log_fd, line, strlen(line));
         pthread_mutex_unlock(&s->log_lock);
+        kill_check(s);
 }
 
 /* ---- control commands ---- */
@@ -164,16 +286,30 @@ static sim_device *find_device_ref(sim *s, const char *name) {
         return d;
 }
 
+/* fail OP TARGET ERRNO|block [COUNT] [after N] */
 static int ctl_fail(sim *s, char **argv, size_t argc) {
         sim_inject *i;
-        unsigned count = 1;
+        unsigned count = 1, skip = 0;
+        size_t k = 4;
         int op, err;
 
-        if (argc < 4 || argc > 5)
+        if (argc < 4)
                 return -EINVAL;
         op = op_from_string(argv[1]);
-        err = parse_errno(argv[3]);
-        if (op < 0 || err < 0 || (argc == 5 && safe_atou(argv[4], 10, &count) < 0))
+        err = streq(argv[3], "block") ? 0 : parse_errno(argv[3]);
+        if (op < 0 || err < 0)
+                return -EINVAL;
+        if (k < argc && !streq(argv[k], "after")) {
+                if (safe_atou(argv[k], 10, &count) < 0)
+                        return -EINVAL;
+                k++;
+        }
+        if (k < argc) {
+                if (k + 2 != argc || !streq(argv[k], "after") || safe_atou(argv[k + 1], 10, &skip) < 0)
+                        return -EINVAL;
+                k += 2;
+        }
+        if (k != argc)
                 return -EINVAL;
         i = calloc(1, sizeof(*i));
         if (!i)
@@ -181,6 +317,7 @@ static int ctl_fail(sim *s, char **argv, size_t argc) {
         i->op = op;
         i->err = err;
         i->count = count;
+        i->skip = skip;
         i->target = strdup(argv[2]);
         if (!i->target) {
                 free(i);
@@ -337,8 +474,16 @@ int sim_ctl_execute(sim *s, const char *cmd) {
                 if (argc == 2 && op < 0)
                         return -EINVAL;
                 injects_clear(s, op);
+                if (argc == 1) {
+                        pthread_mutex_lock(&s->ctl_lock);
+                        __atomic_store_n(&s->kill_pid, 0, __ATOMIC_RELAXED);
+                        s->kill_left = 0;
+                        pthread_mutex_unlock(&s->ctl_lock);
+                }
                 return 0;
         }
+        if (streq(argv[0], "kill") && argc == 3)
+                return ctl_kill(s, argv[1], argv[2]);
         if (streq(argv[0], "latency"))
                 return ctl_latency(s, argv, argc);
         if (streq(argv[0], "netdev"))

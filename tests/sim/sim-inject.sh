@@ -63,6 +63,40 @@ expect_write "$M/bus/pci/rescan" 1 EAGAIN
 expect_write "$PF1/reset" 1 EAGAIN
 expect_write "$PF1/reset" 1 0
 
+# --- "after N": the first N matching operations pass ---
+points=$(grep -c '^override 0000:3b:00.1$' "$M/.sim/points")
+ctl fail override 0000:3b:00.1 EIO 1 after 2
+expect_write "$PF1/driver_override" i40e 0
+expect_write "$PF1/driver_override" "\n" 0
+expect_write "$PF1/driver_override" i40e EIO
+expect_write "$PF1/driver_override" "\n" 0
+expect_eq "$(tail -n 1 "$M/.sim/points")" "override 0000:3b:00.1" ".sim/points: the last failure point passed"
+expect_eq "$(grep -c '^override 0000:3b:00.1$' "$M/.sim/points")" $((points + 4)) ".sim/points: every override of PF1"
+
+# --- block: the operation waits until the rule is cleared, then succeeds ---
+ctl fail override 0000:3b:00.1 block
+sim-write "$PF1/driver_override" i40e > /dev/null &
+blocked=$!
+expect_blocked $blocked 0.5 "a write under a block rule"
+expect_eq "$(head -n 1 "$M/.sim/faults")" "blocked 1" ".sim/faults while one write waits"
+ctl clear
+wait $blocked || fail "the blocked write failed once released"
+expect_eq "$(rd "$PF1/driver_override")" i40e "driver_override after the blocked write"
+expect_eq "$(head -n 1 "$M/.sim/faults")" "blocked 0" ".sim/faults once released"
+expect_write "$PF1/driver_override" "\n" 0
+
+# --- kill PID N: SIGKILL right after the N-th write of that process ---
+expect_write "$M/.sim/ctl" "kill 999999999 1" ENOENT
+expect_write "$M/.sim/ctl" "kill $$ 0" EINVAL
+bash -c 'while :; do printf "\n" > "$1"; done' _ "$PF1/driver_override" 2>/dev/null &
+writer=$!
+ctl kill $writer 3
+status=0
+wait $writer 2>/dev/null || status=$?
+expect_eq "$status" 137 "the writer's exit status (SIGKILL)"
+expect_eq "$(sed -n 's/^killed //p' "$M/.sim/faults")" 1 "kills done"
+grep -q "^[0-9]* \.sim/killed \"$writer\" 0$" "$M/.sim/log" || fail "the kill is not in the log"
+
 # --- the operation log ---
 grep -q '^[0-9]* devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/sriov_numvfs "2" EIO$' "$M/.sim/log" ||
         fail "failed write missing from the log"

@@ -85,6 +85,7 @@ sim *sim_new(void) {
         pthread_mutex_init(&s->hold_lock, NULL);
         pthread_cond_init(&s->hold_cond, NULL);
         pthread_mutex_init(&s->ctl_lock, NULL);
+        pthread_cond_init(&s->ctl_cond, NULL);
         pthread_mutex_init(&s->log_lock, NULL);
         s->root = sim_node_new_root();
         s->iommu = true;

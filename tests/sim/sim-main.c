@@ -238,6 +238,7 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off, s
 
         if (size == 0)
                 return 0;
+        sim_writer = fuse_get_context()->pid;
         sim_lock(s);
         p = sim_node_path(n);
         removed = n->removed;

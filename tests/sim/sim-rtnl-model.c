@@ -733,15 +733,21 @@ int sim_vf_ndo_set(sim_rtnl *r, sim_netdev *pf_nd, const sim_vf_req *q) {
         sim_delay(s, SIM_LAT_VF_SET);
         /* "fail vf_set TARGET ...": the VF, the PF's interface or the PF,
          * each alone or with "/ATTR" for one attribute only */
-        e = 0;
-        for (int k = 0; e == 0 && k < 6; k++) {
-                const char *base = k < 2 ? vf_name : k < 4 ? ifname : pf_name;
-                char t[64];
+        {
+                char t[6][64];
+                const char *names[6];
+                size_t n = 0;
 
-                if (!base[0])
-                        continue;
-                (void) snprintf(t, sizeof(t), k % 2 == 0 ? "%s/%s" : "%s", base, op_names[q->op]);
-                e = sim_inject_check(s, SIM_OP_VF_SET, t);
+                for (int k = 0; k < 6; k++) {
+                        const char *base = k < 2 ? vf_name : k < 4 ? ifname : pf_name;
+
+                        if (!base[0])
+                                continue;
+                        (void) snprintf(t[n], sizeof(t[n]), k % 2 == 0 ? "%s/%s" : "%s", base, op_names[q->op]);
+                        names[n] = t[n];
+                        n++;
+                }
+                e = sim_inject_check_names(s, SIM_OP_VF_SET, names, n);
         }
         if (e == 0) {
                 sim_lock(s);

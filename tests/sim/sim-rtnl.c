@@ -1644,6 +1644,7 @@ static void *conn_thread(void *userdata) {
 
         if (hello(c) < 0)
                 goto out;
+        sim_writer = c->pid;
         for (;;) {
                 sim_rtnl_req req;
                 ssize_t n = recv(c->ctl, NULL, 0, MSG_PEEK | MSG_TRUNC);

@@ -1211,6 +1211,20 @@ static int show_log(void *obj, sim_buf *out) {
         return r;
 }
 
+static int show_points(void *obj, sim_buf *out) {
+        sim *s = obj;
+        int r;
+
+        pthread_mutex_lock(&s->ctl_lock);
+        r = s->points.data ? sim_buf_put(out, s->points.data, s->points.len) : 0;
+        pthread_mutex_unlock(&s->ctl_lock);
+        return r;
+}
+
+static int show_faults(void *obj, sim_buf *out) {
+        return sim_inject_dump(obj, out);
+}
+
 static int show_uevents(void *obj, sim_buf *out) {
         sim *s = obj;
 
@@ -1237,6 +1251,8 @@ static const sim_attr ctl_attrs[] = {
         { .name = "state", .mode = 0444, .flags = SIM_ATTR_NOLOCK, .show = show_state, .unbounded = true },
         { .name = "log", .mode = 0444, .flags = SIM_ATTR_NOLOCK, .show = show_log, .unbounded = true },
         { .name = "uevents", .mode = 0444, .show = show_uevents, .unbounded = true },
+        { .name = "points", .mode = 0444, .flags = SIM_ATTR_NOLOCK, .show = show_points, .unbounded = true },
+        { .name = "faults", .mode = 0444, .flags = SIM_ATTR_NOLOCK, .show = show_faults, .unbounded = true },
 };
 
 static int add_root_bus_dir(sim *s, const sim_device *d) {

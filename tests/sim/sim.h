@@ -302,8 +302,10 @@ typedef enum sim_lat {
 typedef struct sim_inject {
         sim_op op;
         char *target;               /* device or driver name, or "*" */
-        int err;                    /* positive errno */
+        int err;                    /* positive errno; 0: "block" (wait until cleared, then go on) */
         unsigned count;             /* 0: until cleared */
+        unsigned skip;              /* "after N": the next N matching operations pass */
+        bool spent;                 /* a "block" rule whose count is used up: kept for its waiters */
         struct sim_inject *next;
 } sim_inject;
 
@@ -344,7 +346,13 @@ struct sim {
 
         /* sim-ctl.c */
         pthread_mutex_t ctl_lock;
+        pthread_cond_t ctl_cond;            /* a "block" rule was cleared */
         sim_inject *injects;
+        unsigned n_blocked;                 /* operations waiting in a "block" rule */
+        sim_buf points;                     /* every injection point passed: "OP TARGET\n" */
+        pid_t kill_pid;                     /* "kill PID N": SIGKILL PID after its kill_left-th write; 0: none */
+        unsigned kill_left;
+        unsigned n_killed;
         unsigned latency_ms[_SIM_LAT_MAX];
         pthread_mutex_t log_lock;
         sim_buf log;
@@ -446,8 +454,15 @@ void sim_uevent_netdev(sim_netdev *nd, const char *action, const char *devpath_o
 
 /* ---- sim-ctl.c ---- */
 int sim_inject_check(sim *s, sim_op op, const char *target);   /* 0 or -errno */
+/* The same for one point with several names (vf_set: the VF, the PF's
+ * interface, the PF, each with "/ATTR" or not); traced as the first name. */
+int sim_inject_check_names(sim *s, sim_op op, const char *const *targets, size_t n);
+int sim_inject_dump(sim *s, sim_buf *out);
 void sim_delay(sim *s, sim_lat l);
 void sim_log_write(sim *s, const char *path, const void *buf, size_t len, int result);
+/* The process whose write the current thread serves (FUSE: the caller's
+ * thread id; rtnetlink: the client's pid), for "kill PID N". */
+extern _Thread_local pid_t sim_writer;
 int sim_log_open(sim *s, const char *path);
 int sim_ctl_execute(sim *s, const char *cmd);
 int sim_state_dump(sim *s, sim_buf *out);
