@@ -1450,7 +1450,7 @@ static void recovery_job_done(Job *j) {
 }
 
 static void recovery_restore_done(Job *j) {
-        Recovery *rc = j->userdata;
+        Recovery *rc = j->userdata;     /* NULL: the lane's re-run once a held write finished */
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
 
@@ -1459,11 +1459,15 @@ static void recovery_restore_done(Job *j) {
                 log_info("Put back the binding of %s after an interrupted change", bdf);
                 if (state_forget_device(d->state, bdf) > 0)
                         save(d);
-        } else
+        } else if (j->r == -ETIMEDOUT)
+                log_notice("Putting back the binding of %s waits for the kernel; it is finished once the kernel is done", bdf);
+        else
                 log_warning("Putting back the binding of %s failed: %s (it stays recorded; RestoreDriver retries)", bdf,
                             j->error.error ? j->error.message : strerror(-j->r));
-        rc->outstanding--;
-        recovery_maybe_done(rc);
+        if (rc) {
+                rc->outstanding--;
+                recovery_maybe_done(rc);
+        }
 }
 
 /* A Bind, Unbind or RestoreDriver that a crash interrupted: back to the

@@ -191,6 +191,7 @@ while [ "$kills" -lt "$KILLS" ]; do
         out=$(check_invariants) || fail "kill $kills (after $w, seed $SEED): invariants broken:
 $out"
         checks=$((checks + 1))
+        [ $((kills % 50)) -ne 0 ] || note "$kills kills, $(($(date +%s) - START)) s"
 done
 
 note "the end: everything released and restored"
@@ -202,6 +203,9 @@ now=$(jq --arg pf "$PF0" '[.devices[] | select(.physfn == $pf) | {key: .bdf, val
         "$SIM_ROOT/.sim/state")
 [ "$now" = "$(cat "$T/baseline.json")" ] || fail "PF0's VFs are not as at the start"
 checks=$((checks + 1))
+
+daemon_stop
+! grep -q "Sanitizer\|runtime error:" "$T/sriovd.log" || fail "sanitizer reports: $(grep -A5 "Sanitizer\|runtime error:" "$T/sriovd.log" | head -n 30)"
 
 echo "# $kills kills, $restarts restarts, $checks invariant checks (seed $SEED, $W writes per cycle)"
 echo "# killed right after: $(for k in "${!AT[@]}"; do printf '%s %s, ' "$k" "${AT[$k]}"; done | sed 's/, $//')"

@@ -334,6 +334,10 @@ for w in $WORKLOADS; do
         unset seen
 done
 
+release_all
+daemon_stop
+! grep -q "Sanitizer\|runtime error:" "$T/sriovd.log" || fail "sanitizer reports: $(grep -A5 "Sanitizer\|runtime error:" "$T/sriovd.log" | head -n 30)"
+
 summary="# $POINTS injection points, ${#KINDS[@]} fault kinds (${!KINDS[*]}), $TOTAL cases:"
 for w in $WORKLOADS; do
         [ "${COUNT[$w]:-0}" -gt 0 ] || fail "no injection point exercised for $w"
