@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "bdf.h"
 #include "bus.h"
 #include "options.h"
 #include "output.h"
@@ -242,10 +243,51 @@ static int parse_argv(int argc, char *argv[], Ctl *c, Args *a) {
         return 0;
 }
 
+/* A device argument (DEV, PF, VF) as sriovd takes it: a PCI address, or
+ * the name of a network interface (which never has a ':'). */
+static bool device_arg_ok(const char *s) {
+        pci_addr a;
+
+        return strchr(s, ':') ? pci_addr_parse(s, &a) >= 0 : ifname_is_valid(s);
+}
+
+/* A pool name as sriovd takes it: 1 to 64 of [A-Za-z0-9._-] (no ':', so it
+ * never looks like a VF). */
+static bool pool_name_ok(const char *s) {
+        size_t n = strlen(s);
+
+        return n > 0 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* The positional arguments whose form sriovctl can judge, by their name in
+ * the table ("DEV DRIVER", "GUEST [VF]"); the others are left to the verb's
+ * check or to sriovd. */
+static int check_args(const Verb *v, char **args, size_t n_args) {
+        _cleanup_free_ char *names = strdup(v->args);
+        char *save = NULL, *name;
+        size_t i = 0;
+
+        if (!names)
+                return error_exit(EXIT_FAIL, "Out of memory.");
+        for (name = strtok_r(names, " []", &save); name && i < n_args; name = strtok_r(NULL, " []", &save), i++) {
+                if ((streq(name, "DEV") || streq(name, "PF") || streq(name, "VF")) && !device_arg_ok(args[i]))
+                        return usage_error("%s: %s \"%s\" is neither a PCI address (DDDD:BB:DD.F or BB:DD.F) nor "
+                                           "the name of a network interface.", v->name, name, args[i]);
+                if (streq(name, "DRIVER") && !driver_name_is_valid(args[i]))
+                        return usage_error("%s: invalid driver name \"%s\": 1 to 63 letters, digits, '_', '.' or '-'.",
+                                           v->name, args[i]);
+                if (streq(name, "NAME") && !pool_name_ok(args[i]))
+                        return usage_error("%s: invalid pool name \"%s\": 1 to 64 letters, digits, '_', '.' or '-'.",
+                                           v->name, args[i]);
+        }
+        return 0;
+}
+
 /* The verb and its arguments, checked against the table: usage errors here
  * mean that no call is made. */
 static int check_verb(const Verb *v, const Ctl *c, char **args, size_t n_args) {
         size_t n = n_args;
+        int r;
 
         if (n < v->min_args || n > v->max_args) {
                 if (v->max_args == 0)
@@ -255,6 +297,9 @@ static int check_verb(const Verb *v, const Ctl *c, char **args, size_t n_args) {
         for (size_t i = 0; i < _OPT_MAX; i++)
                 if (ctl_has(c, i) && !(v->options & OPT(i)))
                         return usage_error("%s does not go with %s.", option_name(i), v->name);
+        r = check_args(v, args, n_args);
+        if (r != 0)
+                return r;
         return v->check ? v->check(c, args, n_args) : 0;
 }
 

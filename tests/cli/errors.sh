@@ -18,17 +18,26 @@ refused() {
         [ -z "$OUT" ] || fail "sriovctl ${*:3} failed but printed on stdout: $OUT"
 }
 
-note "malformed addresses and path tricks: invalid argument (6)"
+note "malformed addresses, driver names and path tricks: refused before any call (2)"
 for bad in 0000:3b:00.8 0000:3b:20.0 ../0000:3b:00.0 "0000:3b:00.0/../../x" /sys/bus/pci/devices/0000:3b:00.0 \
-           ../../../etc/passwd "a-very-long-interface-name" "0000:3b:00.0 "; do
-        refused 6 "Invalid device \"$bad\"" show "$bad"
-        refused 6 "Cannot enable 2 VFs on $bad: Invalid device" enable "$bad" 2
-        refused 6 "Cannot bind $bad to vfio-pci: Invalid device" bind "$bad" vfio-pci
+           ../../../etc/passwd "a-very-long-interface-name" "0000:3b:00.0 " ""; do
+        not_dev="\"$bad\" is neither a PCI address (DDDD:BB:DD.F or BB:DD.F) nor the name of a network interface."
+        refused 2 "show: DEV $not_dev" show "$bad"
+        refused 2 "enable: PF $not_dev" enable "$bad" 2
+        refused 2 "bind: DEV $not_dev" bind "$bad" vfio-pci
+        refused 2 "set: VF $not_dev" set "$bad" --trust on
+        refused 2 "release: VF $not_dev" release vm1 "$bad"
 done
-refused 6 "Empty device name" unbind ""
-for drv in .. ../vfio-pci vfio/pci "vfio pci"; do
-        refused 6 "Cannot bind $PF to $drv: Invalid driver name" bind $PF "$drv"
+for drv in .. ../vfio-pci vfio/pci "vfio pci" ""; do
+        refused 2 "bind: invalid driver name \"$drv\": 1 to 63 letters, digits, '_', '.' or '-'." bind $PF "$drv"
 done
+
+note "the same names straight to sriovd: invalid argument (6)"
+gmgr_fails() { local out; out=$(gmgr "$@" 2>&1) && fail "sriovd took $*: $out"; echo "$out"; }
+[[ "$(gmgr_fails GetDevice ../0000:3b:00.0)" == *"org.sriovd.Error.InvalidArgument: Invalid device"* ]] ||
+        fail "GetDevice of a path"
+[[ "$(gmgr_fails Bind "$PF" "vfio/pci" "{}")" == *"org.sriovd.Error.InvalidArgument: Invalid driver name"* ]] ||
+        fail "Bind to a path"
 
 note "no such device (5), with a hint"
 refused 5 "Cannot show 0000:99:00.0: No PCI function 0000:99:00.0" show 0000:99:00.0

@@ -78,6 +78,14 @@ usage "--token : expected 1 to 128 printable characters." assign g p --token ""
 usage "--token $(printf 'x%.0s' $(seq 129)): expected 1 to 128 printable characters." assign g p --token "$(printf 'x%.0s' $(seq 129))"
 usage "assign: invalid guest name \"a/b\"" assign a/b p
 usage "assign: which pool or VF?" assign g ""
+usage 'show: DEV "0000:3b:00" is neither a PCI address (DDDD:BB:DD.F or BB:DD.F) nor the name of a network interface.' \
+        show 0000:3b:00
+usage 'dma-check: DEV "3b:00.0:1" is neither a PCI address' dma-check 3b:00.0:1
+usage 'owner: DEV "a b" is neither a PCI address' owner "a b" --reset
+usage 'disable: PF "0000:3b:00.g" is neither a PCI address' disable 0000:3b:00.g
+usage 'unbind: DEV "ens1f0ens1f0ens1f0" is neither a PCI address' unbind ens1f0ens1f0ens1f0
+usage 'bind: invalid driver name "vfio-pci/.."' bind 3b:00.0 vfio-pci/..
+usage 'pool-delete: invalid pool name "x/y"' pool-delete x/y
 usage "release: invalid guest name \"\"" release ""
 usage "set: nothing to set" set vf
 usage "--backend iommu: expected auto, container or iommufd." dma-check x --backend iommu
