@@ -283,6 +283,26 @@ static int check_args(const Verb *v, char **args, size_t n_args) {
         return 0;
 }
 
+/* Options that go together, as sriovd would refuse them (InvalidArgument):
+ * said before the call, with the options' names. */
+static int check_option_pairs(const Verb *v, const Ctl *c) {
+        uint32_t min = c->opt[OPT_MIN_TX_RATE].u, max = c->opt[OPT_MAX_TX_RATE].u;
+
+        /* VLAN, QoS and protocol are one setting: a missing VLAN is 0 */
+        if (ctl_has(c, OPT_QOS) && c->opt[OPT_QOS].u > 0 && (!ctl_has(c, OPT_VLAN) || c->opt[OPT_VLAN].u == 0))
+                return usage_error("%s: --qos %u needs a VLAN: give --vlan (1 to 4094) too.", v->name,
+                                   c->opt[OPT_QOS].u);
+        /* the two rates are one setting too: a missing one is 0 (no limit) */
+        if (ctl_has(c, OPT_MIN_TX_RATE) && ctl_has(c, OPT_MAX_TX_RATE) && max > 0 && min > max)
+                return usage_error("%s: --min-tx-rate %u is above --max-tx-rate %u.", v->name, min, max);
+        if (ctl_has(c, OPT_UID) != ctl_has(c, OPT_GID) && !streq(v->name, "owner"))
+                return usage_error("%s: --uid and --gid go together: give both, or neither.", v->name);
+        if (ctl_has(c, OPT_NUMA_POLICY) && !ctl_has(c, OPT_NUMA_NODE) &&
+            !streq(c->opt[OPT_NUMA_POLICY].s, "any"))
+                return usage_error("%s: --numa-policy %s needs --numa-node.", v->name, c->opt[OPT_NUMA_POLICY].s);
+        return 0;
+}
+
 /* The verb and its arguments, checked against the table: usage errors here
  * mean that no call is made. */
 static int check_verb(const Verb *v, const Ctl *c, char **args, size_t n_args) {
@@ -298,6 +318,9 @@ static int check_verb(const Verb *v, const Ctl *c, char **args, size_t n_args) {
                 if (ctl_has(c, i) && !(v->options & OPT(i)))
                         return usage_error("%s does not go with %s.", option_name(i), v->name);
         r = check_args(v, args, n_args);
+        if (r != 0)
+                return r;
+        r = check_option_pairs(v, c);
         if (r != 0)
                 return r;
         return v->check ? v->check(c, args, n_args) : 0;

@@ -149,16 +149,18 @@ refused 2 "--mac does not go with pool-create." pool-create p ens1f0#2 --mac 02:
 refused 2 "--uid does not go with pool-create." pool-create p ens1f0#2 --uid 0
 refused 2 "pool-create: expected NAME SELECTOR..., got 1 argument." pool-create p
 refused 2 "release: expected GUEST [VF], got 3 arguments." release vm1 a b
+refused 2 "assign: --qos 3 needs a VLAN: give --vlan (1 to 4094) too." assign vm3 vms --qos 3
+refused 2 "assign: --qos 3 needs a VLAN" assign vm3 vms --qos 3 --vlan 0
+refused 2 "assign: --numa-policy required needs --numa-node." assign vm3 vms --numa-policy required
+refused 2 "assign: --uid and --gid go together: give both, or neither." assign vm3 vms --uid 0
+refused 2 "assign: --min-tx-rate 100 is above --max-tx-rate 50." assign vm3 vms --min-tx-rate 100 --max-tx-rate 50
+refused 2 "pool-create: --qos 1 needs a VLAN" pool-create p ens1f0#2 --qos 1
 refused 2 "pool-create: invalid pool name \"a:b\": 1 to 64 letters, digits, '_', '.' or '-'." pool-create a:b ens1f0#2
 refused 2 "pool-delete: invalid pool name \"\"" pool-delete ""
 refused 2 "set: VF \"02:00.8\" is neither a PCI address" set 02:00.8 --trust on
 
 note "refused by sriovd: invalid (6)"
 refused 6 "Cannot assign vms to vm3: Invalid MAC address \"01:00:00:00:00:01\"" assign vm3 vms --mac 01:00:00:00:00:01
-refused 6 "A QoS needs a non-zero VLAN" assign vm3 vms --qos 3
-refused 6 "A NUMA policy needs numa_node" assign vm3 vms --numa-policy required
-refused 6 "uid and gid go together" assign vm3 vms --uid 0
-refused 6 "min_tx_rate exceeds max_tx_rate" assign vm3 vms --min-tx-rate 100 --max-tx-rate 50
 refused 6 "Only VFs are assigned to guests" assign vm3 $PF
 refused 6 "Invalid selector \"ens1f0#x\"" pool-create p ens1f0#x
 refused 6 "Cannot delete pool vms: The pool comes from the configuration files" pool-delete vms

@@ -161,10 +161,11 @@ refused 2 "--link-state up: expected auto, enable or disable." set "$VF1" --link
 refused 2 "--uid does not go with set." set "$VF1" --trust on --uid 0
 refused 2 "--mac-base does not go with set." set "$VF1" --mac-base 02:00:00:00:00:01
 refused 2 "set: expected VF, got 2 arguments." set "$VF1" "$VF0" --trust on
+refused 2 "set: --qos 3 needs a VLAN: give --vlan (1 to 4094) too." set "$VF1" --qos 3
+refused 2 "set: --min-tx-rate 10 is above --max-tx-rate 5." set "$VF1" --min-rate 10 --max-rate 5
 
 note "refused by sriovd or the kernel: invalid (6), not supported (10)"
 refused 6 "Cannot change the settings of $VF1: Invalid MAC address \"01:00:00:00:00:01\"" set "$VF1" --mac 01:00:00:00:00:01
-refused 6 "A QoS needs a non-zero VLAN" set "$VF1" --qos 3
 refused 6 "$PF is not a VF: settings such as MAC and VLAN belong to VFs" set $PF --trust on
 refused 10 "Cannot set query_rss of VF 1 on ens1f0: Operation not supported" set "$VF1" --query-rss on
 [[ "$ERR" == *'Hint: "sriovctl show VF" lists the settings the driver of its PF reports'* ]] || fail "no hint: $ERR"
