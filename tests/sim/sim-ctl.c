@@ -93,7 +93,7 @@ int sim_inject_check_names(sim *s, sim_op op, const char *const *targets, size_t
 
         pthread_mutex_lock(&s->ctl_lock);
         (void) sim_buf_printf(&s->points, "%s %s\n", op_names[op], n > 0 ? targets[0] : "*");
-        for (sim_inject **p = &s->injects; *p && !hit; p = &(*p)->next) {
+        for (sim_inject **p = &s->injects; *p; p = &(*p)->next) {
                 sim_inject *i = *p;
 
                 for (size_t k = 0; k < n && !hit; k++)
@@ -120,6 +120,7 @@ int sim_inject_check_names(sim *s, sim_op op, const char *const *targets, size_t
                         *p = hit->next;
                         inject_free(hit);
                 }
+                break;          /* *p may be NULL now: no step to its next */
         }
         pthread_mutex_unlock(&s->ctl_lock);
         return -err;
