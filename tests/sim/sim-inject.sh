@@ -92,7 +92,7 @@ bash -c 'while :; do printf "\n" > "$1"; done' _ "$PF1/driver_override" 2>/dev/n
 writer=$!
 ctl kill $writer 3
 status=0
-wait $writer 2>/dev/null || status=$?
+{ wait $writer; } 2>/dev/null || status=$?
 expect_eq "$status" 137 "the writer's exit status (SIGKILL)"
 expect_eq "$(sed -n 's/^killed //p' "$M/.sim/faults")" 1 "kills done"
 grep -q "^[0-9]* \.sim/killed \"$writer\" 0$" "$M/.sim/log" || fail "the kill is not in the log"
