@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include "conffile.h"
@@ -110,6 +111,15 @@ int main(int argc, char *argv[]) {
         const char *env;
         unsigned u;
         int c, r;
+
+        /* Memory (docs/benchmarks.md, daemon cost): one malloc arena, since
+         * the lanes' workers read device families that end up in the host
+         * model, and an arena per worker keeps its pages; and a fixed mmap
+         * threshold, so that a large D-Bus reply (ListDevices of thousands
+         * of functions) is unmapped when freed instead of staying in the
+         * heap (glibc's threshold otherwise rises to the largest free). */
+        (void) mallopt(M_ARENA_MAX, 1);
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         env = getenv("SRIOVD_LOG_LEVEL");
         if (env && parse_level(env) >= 0)

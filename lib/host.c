@@ -146,13 +146,22 @@ static int load_netdevs(sriov_ctx *ctx, sriov_device *d) {
 }
 
 static int load_parent(sriov_ctx *ctx, sriov_device *d) {
-        _cleanup_free_ char *p = sysfs_dev_path(ctx, &d->addr, NULL);
+        _cleanup_free_ char *p = sysfs_path(ctx, "bus/pci/devices"), *link = NULL;
         char buf[PATH_MAX], *slash;
+        ssize_t n;
         pci_addr up;
 
         if (!p)
                 return -ENOMEM;
-        if (!realpath(p, buf))
+        /* bus/pci/devices/BDF links to ../../../devices/pci0000:00/[BRIDGE/...]BDF:
+         * one readlink, where realpath() would read a link per component */
+        link = strdup_printf("%s/%s", p, d->bdf);
+        if (!link)
+                return -ENOMEM;
+        n = readlink(link, buf, sizeof(buf) - 1);
+        if (n >= 0)
+                buf[n] = 0;
+        else if (errno != EINVAL || !realpath(link, buf))       /* EINVAL: a directory (test trees) */
                 return negative_errno();
         slash = strrchr(buf, '/');
         if (!slash)
@@ -234,7 +243,7 @@ static int load_sriov(sriov_ctx *ctx, sriov_device *d) {
         return 0;
 }
 
-int sriov_device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
+static int device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
         _cleanup_(sriov_device_freep) sriov_device *d = NULL;
         _cleanup_free_ char *s = NULL;
         int r;
@@ -300,6 +309,18 @@ int sriov_device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
                                 &d->vendor_name, &d->device_name, &d->class_name);
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+/* A dozen attributes and links of one device: read through one open
+ * directory of it (a device scope) */
+int sriov_device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
+        sysfs_dev_scope scope;
+        int r;
+
+        sysfs_dev_scope_begin(ctx, a, &scope);
+        r = device_load(ctx, a, ret);
+        sysfs_dev_scope_end(&scope);
+        return r;
 }
 
 sriov_host *sriov_host_free(sriov_host *h) {
@@ -537,9 +558,13 @@ int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
                 return r;
 
         if (f->dev->is_pf && f->dev->sriov.num_vfs > 0) {
+                _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
+
                 f->vfs = calloc(f->dev->sriov.num_vfs, sizeof(*f->vfs));
                 if (!f->vfs)
                         return -ENOMEM;
+                /* the virtfnN links through one open directory of the PF */
+                sysfs_dev_scope_begin(ctx, a, &scope);
                 for (unsigned n = 0; n < f->dev->sriov.num_vfs; n++) {
                         _cleanup_free_ char *name = NULL;
                         char link[32];

@@ -169,10 +169,13 @@ static int find_block(const char *dir, unsigned depth, char ***reasons) {
                     streq(de->d_name, "physfn") || strneq(de->d_name, "virtfn", 6) || streq(de->d_name, "iommu_group") ||
                     streq(de->d_name, "firmware_node") || streq(de->d_name, "device") || streq(de->d_name, "port"))
                         continue;
+                /* sysfs says what each entry is: no lstat() of every attribute */
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
                 p = strdup_printf("%s/%s", dir, de->d_name);
                 if (!p)
                         return -ENOMEM;
-                if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+                if (de->d_type == DT_UNKNOWN && (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
                         continue;
                 sub = strdup_printf("%s/subsystem", p);
                 if (!sub)

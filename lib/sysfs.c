@@ -128,9 +128,47 @@ static char *join_checked(const char *root, const char *a, const char *b, const 
         return strdup_printf("%s/%s%s%s%s%s", root, a, b ? "/" : "", strempty(b), attr ? "/" : "", strempty(attr));
 }
 
+/* The device scopes of this thread, innermost first. Per thread because the
+ * lanes' workers share one context; the scope lives on its opener's stack. */
+static _Thread_local sysfs_dev_scope *dev_scopes;
+
+void sysfs_dev_scope_begin(const sriov_ctx *c, const pci_addr *a, sysfs_dev_scope *s) {
+        static int have_proc_fd = -1;   /* /proc/self/fd reachable: the same answer for every thread */
+        char bdf[PCI_ADDR_STRLEN];
+
+        *s = (sysfs_dev_scope) { .addr = *a, .fd = -EBADF, .prev = dev_scopes };
+        dev_scopes = s;
+        for (const sysfs_dev_scope *o = s->prev; o; o = o->prev)
+                if (o->fd >= 0 && pci_addr_equal(&o->addr, a))
+                        return;         /* an outer scope has it open */
+        if (have_proc_fd < 0)
+                have_proc_fd = access("/proc/self/fd", X_OK) == 0;
+        if (have_proc_fd) {
+                _cleanup_free_ char *p = join_checked(c->root, "bus/pci/devices", pci_addr_format(a, bdf), NULL);
+
+                /* a device that is not there: no scope, the plain paths answer ENOENT */
+                if (p)
+                        s->fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+}
+
+void sysfs_dev_scope_end(sysfs_dev_scope *s) {
+        if (!s || dev_scopes != s)
+                return;
+        dev_scopes = s->prev;
+        s->fd = safe_close(s->fd);
+}
+
 char *sysfs_dev_path(const sriov_ctx *c, const pci_addr *a, const char *attr) {
         char bdf[PCI_ADDR_STRLEN];
 
+        for (const sysfs_dev_scope *s = dev_scopes; s; s = s->prev)
+                if (s->fd >= 0 && pci_addr_equal(&s->addr, a)) {
+                        char fd[32];
+
+                        (void) snprintf(fd, sizeof(fd), "%d", s->fd);
+                        return join_checked("/proc/self", "fd", fd, attr);
+                }
         return join_checked(c->root, "bus/pci/devices", pci_addr_format(a, bdf), attr);
 }
 

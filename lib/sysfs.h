@@ -43,6 +43,22 @@ uint64_t sriov_ctx_timeout(const sriov_ctx *c);
  * invalid component, reported through errno). attr may be NULL for the
  * directory itself. */
 char *sysfs_dev_path(const sriov_ctx *c, const pci_addr *a, const char *attr);
+
+/* A device scope: until sysfs_dev_scope_end(), this thread's paths to a's
+ * attributes (sysfs_dev_path() and the helpers below) go through one open
+ * directory of the device, /proc/self/fd/N/ATTR, instead of resolving
+ * bus/pci/devices/BDF (a symlink into devices/pci.../) once per attribute.
+ * On a kernel that walk is cheap (dcache); over FUSE (tests/sim) each
+ * component is a round trip. Scopes nest (end them in reverse order); a
+ * device that cannot be opened gets no scope (plain paths). Never for a
+ * path that outlives the scope (sysfs_write_bounded()'s late report). */
+typedef struct sysfs_dev_scope {
+        pci_addr addr;
+        int fd;
+        struct sysfs_dev_scope *prev;
+} sysfs_dev_scope;
+void sysfs_dev_scope_begin(const sriov_ctx *c, const pci_addr *a, sysfs_dev_scope *s);
+void sysfs_dev_scope_end(sysfs_dev_scope *s);
 char *sysfs_driver_path(const sriov_ctx *c, const char *driver, const char *attr);
 char *sysfs_net_path(const sriov_ctx *c, const char *ifname, const char *attr);
 char *sysfs_group_path(const sriov_ctx *c, int group, const char *attr);
