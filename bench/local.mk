@@ -1,1 +1,29 @@
-# bench
+# bench/ — the benchmark suite (docs/benchmarks.md). `make bench` runs it with
+# this build's binaries; it needs root, /dev/fuse and unshare, and reports
+# (it never fails on slowness). `make bench BENCH_ARGS=--vm` adds the real
+# kernel (tests/vm's guest, minutes under TCG).
+
+# the D-Bus load client and timing helper; not installed
+check_PROGRAMS += bench/sriovd-bench
+bench_sriovd_bench_SOURCES = bench/sriovd-bench.c
+bench_sriovd_bench_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+bench_sriovd_bench_LDADD = $(SYSTEMD_LIBS)
+
+bench_scripts = \
+	bench/run \
+	bench/lib.sh \
+	bench/bringup.sh \
+	bench/bringup-tools.sh \
+	bench/scale.sh \
+	bench/dbus.sh \
+	bench/report.py \
+	bench/topologies/bringup-4x64.json \
+	bench/vm/run \
+	bench/vm/bench-bringup.sh
+EXTRA_DIST += $(bench_scripts)
+
+# BENCH_ARGS: options for bench/run (e.g. BENCH_ARGS="--reps 5", "--quick")
+bench: bench/sriovd-bench$(EXEEXT) sriovd$(EXEEXT) sriovctl$(EXEEXT)
+	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) tests/sim/sriov-sim$(EXEEXT) tests/sim/libsim-rtnl.so
+	$(top_srcdir)/bench/run --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
+.PHONY: bench

@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""bench/report.py RESULTS.jsonl OUTDIR
+
+Turns the raw measurements of bench/run (one JSON object per line) into
+OUTDIR/results.json (everything, grouped) and OUTDIR/results.md (tables),
+and prints the summary table. Ratios are computed per repetition (the
+contestants of one repetition ran side by side) and reported as the median
+and the range over the repetitions. Goals are reported as met or missed;
+nothing here fails on slowness."""
+
+import json
+import statistics
+import sys
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    recs.append(json.loads(line))
+                except ValueError as e:
+                    recs.append({"kind": "unparsed", "line": line, "error": str(e)})
+    return recs
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs):
+    xs = [x for x in xs if x is not None]
+    return (min(xs), max(xs)) if xs else (None, None)
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return "–"
+    if isinstance(x, float) and nd == 0 and abs(x) < 10:
+        nd = 2
+    return f"{x:,.{nd}f}"
+
+
+def ratio_cell(xs, nd=2):
+    m = med(xs)
+    lo, hi = spread(xs)
+    if m is None:
+        return "–"
+    if len([x for x in xs if x is not None]) == 1:
+        return f"{m:.{nd}f}"
+    return f"{m:.{nd}f} ({lo:.{nd}f}–{hi:.{nd}f})"
+
+
+def goal_cell(value, goal, le=True):
+    if value is None or goal is None:
+        return "–"
+    ok = value <= goal if le else value >= goal
+    return "met" if ok else "missed"
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def main():
+    recs = load(sys.argv[1])
+    outdir = sys.argv[2]
+    by = {}
+    for r in recs:
+        by.setdefault(r.get("kind", "?"), []).append(r)
+    machine = (by.get("machine") or [{}])[0]
+    res = {"machine": machine, "raw": recs}
+    md = []
+    summary = []
+    bringup_rows = []
+
+    md.append("# sriovd benchmark results\n")
+    md.append(f"- machine: {machine.get('nproc')} CPUs, {machine.get('cpu')}, {machine.get('mem_kib', 0) // 1024} MiB, "
+              f"Linux {machine.get('kernel')}, {machine.get('os')}")
+    md.append(f"- date: {machine.get('date')}; load average at start {machine.get('loadavg_start')}, "
+              f"at end {next((w.get('loadavg_end') for w in by.get('wall', []) if w.get('workload') == 'total'), '?')}")
+    md.append(f"- {machine.get('sriovd')} ({machine.get('git')}){'; BUILT WITH SANITIZERS' if machine.get('sanitizers') else ''}; "
+              f"driverctl {machine.get('driverctl') or '–'}, dpdk {machine.get('dpdk') or '–'}, pciutils {machine.get('pciutils') or '–'}")
+    md.append(f"- repetitions: {machine.get('reps')}{' (quick run)' if machine.get('quick') else ''}; "
+              f"latency model (ms): `{machine.get('latency_model')}`")
+    md.append("")
+
+    # ---- calibration ----
+    cal = by.get("calib", [])
+    if cal:
+        md.append("## What one access costs here\n")
+        rows = []
+        for c in cal:
+            r = c.get("result", {})
+            rows.append([c.get("where"), f"`{r.get('file', '?')}`", fmt(r.get("stat_us"), 1), fmt(r.get("read_us"), 1),
+                         fmt(r.get("spawn_ms"), 2)])
+        md.append(table(["where", "file", "stat() µs", "open+read+close µs", "fork+exec+wait ms"], rows))
+        md.append("\nEvery sysfs access on the simulator is a chain of FUSE round trips (a LOOKUP and a permission "
+                  "GETATTR per path component, no caching): the unit cost of anything that reads sysfs is that much "
+                  "higher than on a kernel. The accounting table below says how many accesses each contestant makes.\n")
+        res["calibration"] = cal
+
+    # ---- bring-up ----
+    br = [r for r in by.get("bringup", []) if "rep" in r]
+    if br or by.get("bringup"):
+        limit = (by.get("bringup_limit") or [{}])[0]
+        lim = limit.get("computed_ms")
+        reps = sorted({r["rep"] for r in br})
+        contestants = []
+        for r in by.get("bringup", []):
+            if r["contestant"] not in contestants:
+                contestants.append(r["contestant"])
+        per = {c: {r["rep"]: r for r in br if r["contestant"] == c} for c in contestants}
+
+        def t(c, rep):
+            r = per.get(c, {}).get(rep)
+            return r["ms"] if r and r.get("ok") and r.get("ms") is not None else None
+
+        md.append(f"## 1. Bring-up: {limit.get('pfs')} PFs × {limit.get('vfs_per_pf')} VFs to vfio-pci\n")
+        rows = []
+        for c in contestants:
+            skipped = next((r.get("skipped") for r in by.get("bringup", []) if r["contestant"] == c and "skipped" in r), None)
+            if skipped:
+                rows.append([c, "skipped", "", "", skipped])
+                continue
+            times = [t(c, rep) for rep in reps]
+            oks = sum(1 for rep in reps if per[c].get(rep, {}).get("ok"))
+            bad = [per[c][rep].get("detail") for rep in reps if rep in per[c] and not per[c][rep].get("ok")]
+            lo, hi = spread(times)
+            rows.append([c, fmt(med(times)), f"{fmt(lo)}–{fmt(hi)}", f"{oks}/{len(reps)}", "; ".join(bad[:1])])
+        rows.append(["computed limit", fmt(lim), "", "", limit.get("formula", "")])
+        bringup_rows = rows
+        md.append(table(["contestant", "median ms", "range ms", "correct", "note"], rows))
+        md.append("")
+        ratios = []
+
+        def rr(a, b=None, const=None):
+            out = []
+            for rep in reps:
+                x = t(a, rep)
+                y = const if const is not None else t(b, rep)
+                out.append(x / y if x is not None and y else None)
+            return out
+
+        spec = [("sriovd / driverctl", rr("sriovd", "driverctl"), 0.2),
+                ("sriovd / dpdk-devbind.py", rr("sriovd", "dpdk"), 0.15),
+                ("sriovd / computed limit", rr("sriovd", const=lim), 1.2),
+                ("sriovd / shell loop, one per PF (measured limit)", rr("sriovd", "shell-par"), None),
+                ("sriovd / shell loop, serial", rr("sriovd", "shell"), None),
+                ("shell loop one per PF / computed limit", rr("shell-par", const=lim), None)]
+        rows = []
+        for name, xs, goal in spec:
+            rows.append([name, ratio_cell(xs), f"≤ {goal}" if goal else "", goal_cell(med(xs), goal) if goal else ""])
+            ratios.append({"ratio": name, "per_rep": xs, "median": med(xs), "goal": goal})
+        md.append(table(["ratio (per repetition)", "median (min–max)", "goal", ""], rows))
+        md.append("")
+        dr = by.get("bringup_daemon")
+        if dr:
+            md.append(f"sriovd re-read device families {dr[0].get('rereads_last_rep')} times during its last bring-up "
+                      "(uevents of the VFs it created, coalesced).\n")
+        res["bringup"] = {"limit": limit, "runs": br, "ratios": ratios}
+        summary += [[f"bring-up {name}", ratio_cell(xs), f"≤ {goal}", goal_cell(med(xs), goal)]
+                    for name, xs, goal in spec if goal]
+
+    acc = [a for a in by.get("account", []) if "contestant" in a]
+    if acc:
+        md.append(f"### What each contestant does (strace, {acc[0]['vfs']} VFs of one PF, untimed)\n")
+        rows = [[a["contestant"], a["sysfs_path_syscalls"], fmt(a["sysfs_path_syscalls"] / a["vfs"], 1), a["execs"],
+                 fmt(a["execs"] / a["vfs"], 1)] for a in acc]
+        md.append(table(["contestant", "sysfs path syscalls", "per VF", "programs run", "per VF"], rows))
+        md.append("\nA path syscall is an open/stat/readlink/access/opendir of a name under /sys. dpdk-devbind.py's "
+                  "count grows with every PCI function of the host (it runs `lspci -Dvmmnnk` nine times).\n")
+        res["account"] = acc
+
+    # ---- listing ----
+    ls = by.get("listing", [])
+    if ls:
+        md.append("## 2. Listing 2048 VFs\n")
+        rows = []
+        for r in ls:
+            rows.append([r["rep"], fmt(r["lspci_ms"]), fmt(r["list_json_ms"]), fmt(r["list_all_json_ms"]),
+                         f"{r['list_json_ms'] / r['lspci_ms']:.3f}" if r.get("lspci_ms") else "–"])
+        md.append(table(["rep", "lspci -D ms", "sriovctl list --json ms", "… --kind all ms", "list / lspci"], rows))
+        lj = med([r["list_json_ms"] for r in ls])
+        la = med([r["list_all_json_ms"] for r in ls])
+        ratio = [r["list_json_ms"] / r["lspci_ms"] for r in ls if r.get("lspci_ms")]
+        call = (by.get("listing_call") or [{}])[0].get("result", {})
+        size = (by.get("listing_size") or [{}])[0]
+        md.append("")
+        md.append(f"The D-Bus call alone (ListDevices(\"sriov\"), sriovd-bench, no process start-up): p50 "
+                  f"{fmt(call.get('lat_us', {}).get('p50', 0) / 1000, 1)} ms; the JSON is {size.get('json_bytes')} bytes, "
+                  f"lspci prints {size.get('lspci_lines')} lines.\n")
+        res["listing"] = {"runs": ls, "call": call, "size": size}
+        summary.append(["sriovctl list --json (ms)", fmt(lj), "≤ 50", goal_cell(lj, 50)])
+        summary.append(["sriovctl list --json --kind all (ms)", fmt(la), "≤ 50", goal_cell(la, 50)])
+        summary.append(["sriovctl list --json / lspci -D", ratio_cell(ratio, 3), "≤ 1", goal_cell(med(ratio), 1)])
+
+    st = by.get("startup", [])
+    if st:
+        md.append("### Start-up (sriovd started to READY=1, State=running)\n")
+        md.append(table(["VFs", "PCI functions", "ms"], [[s["vfs"], s["functions"], fmt(s["ms"])] for s in st]))
+        md.append("")
+        res["startup"] = st
+        s2048 = med([s["ms"] for s in st if s["vfs"] == 2048])
+        if s2048 is not None:
+            summary.append(["start-up with 2048 VFs (ms)", fmt(s2048), "", ""])
+
+    # ---- daemon cost ----
+    if by.get("rss") or by.get("idle") or by.get("storm"):
+        md.append("## 3. Daemon cost with 2048 VFs\n")
+        rows = [[r["when"], fmt(r["kib"]), fmt(r["kib"] / 1024, 2), goal_cell(r["kib"] / 1024, 8)] for r in by.get("rss", [])]
+        md.append(table(["RSS when", "KiB", "MiB", "≤ 8 MiB"], rows))
+        md.append("")
+        for i in by.get("idle", []):
+            rate = i["switches"] / i["seconds"]
+            md.append(f"- idle: {i['switches']} context switches of its {i['threads']} thread(s) in {i['seconds']} s "
+                      f"= {rate:.2f} wake-ups/s (goal 0: {goal_cell(rate, 0)}), {i['cpu_ms']} ms CPU")
+            summary.append(["idle wake-ups/s with 2048 VFs", f"{rate:.2f}", "0", goal_cell(rate, 0)])
+        for s in by.get("storm", []):
+            md.append(f"- uevent storm: {s['vfs']} VFs created behind its back ({s['uevents']} uevents, "
+                      f"{fmt(s['kernel_ms'])} ms of kernel work): sriovd saw them all after {fmt(s['absorbed_ms'])} ms"
+                      f"{'' if s['complete'] else ' (NOT all seen)'}, using {s['cpu_ms']} ms CPU, {s['rereads']} re-reads")
+            summary.append(["uevent storm: CPU ms / re-reads", f"{s['cpu_ms']} / {s['rereads']}", "", ""])
+        rss_max = max((r["kib"] for r in by.get("rss", [])), default=None)
+        if rss_max is not None:
+            summary.append(["RSS, largest seen (MiB)", f"{rss_max / 1024:.2f}", "≤ 8", goal_cell(rss_max / 1024, 8)])
+        md.append("")
+        res["daemon"] = {"rss": by.get("rss", []), "idle": by.get("idle", []), "storm": by.get("storm", [])}
+
+    # ---- D-Bus ----
+    dr = by.get("dbus_read", [])
+    asg = by.get("assign", [])
+    if dr or asg:
+        md.append("## 4. D-Bus\n")
+        rows = []
+        for d in dr:
+            r = d.get("result", {})
+            lat = r.get("lat_us", {})
+            rows.append([d["method"], d["clients"], fmt(r.get("rate"), 1), fmt(lat.get("p50")), fmt(lat.get("p99")),
+                         r.get("errors", r.get("error", ""))])
+        if rows:
+            md.append(table(["call (2048 VFs)", "clients", "calls/s", "p50 µs", "p99 µs", "errors"], rows))
+            md.append("")
+        rows = []
+        for a in asg:
+            r = a.get("result", {})
+            lat = r.get("lat_us", {})
+            ceiling = 1000.0 / a["kernel_ms_per_cycle"] if a.get("kernel_ms_per_cycle") else None
+            rows.append([a["latency"], a["clients"], fmt(r.get("rate"), 1), fmt(lat.get("p50", 0) / 1000, 1),
+                         fmt(lat.get("p99", 0) / 1000, 1), a["kernel_ms_per_cycle"],
+                         fmt(ceiling, 1) if ceiling else "–", r.get("errors", r.get("error", ""))])
+        if rows:
+            md.append(table(["latency", "clients", "cycles/s", "p50 ms", "p99 ms", "kernel ms/cycle",
+                             "kernel-bound cycles/s", "errors"], rows))
+            md.append("\nOne pool on one PF: cycles of several clients run in that PF's lane, one after another.\n")
+        res["dbus"] = {"reads": dr, "assign": asg}
+
+    # ---- real kernel (bench/vm/run) ----
+    vsk = by.get("vm_skipped", [])
+    for v in vsk:
+        md.append(f"## 5. Real kernel (VM)\n\nNot run: {v.get('reason')}\n")
+    for setup in by.get("vm_setup", []):
+        k = setup["kernel"]
+        vr = [r for r in by.get("vm", []) if r["kernel"] == k]
+        reps = sorted({r["rep"] for r in vr})
+        cs = setup.get("contestants", [])
+        md.append(f"## 5. Real kernel: {k} ({setup.get('release')}), enable + bind + restore + disable of "
+                  f"{setup.get('vfs')} igb VFs (QEMU TCG guest)\n")
+        names = {"shell": "shell loop (serial)", "sriovd": "sriovd (config, sriovctl reload)",
+                 "verbs": "sriovd (sriovctl verbs)", "driverctl": "driverctl", "dpdk": "dpdk-devbind.py"}
+
+        def vt(c, rep):
+            r = next((x for x in vr if x["contestant"] == c and x["rep"] == rep), None)
+            return r.get("ms") if r and r.get("ok") else None
+
+        rows = []
+        for c in cs:
+            runs = [x for x in vr if x["contestant"] == c]
+            steps = {}
+            for x in runs:
+                if x.get("ok"):
+                    for st, ms in x.get("steps_ms", {}).items():
+                        steps.setdefault(st, []).append(ms)
+            times = [vt(c, rep) for rep in reps]
+            lo, hi = spread(times)
+            bad = [x.get("detail") for x in runs if not x.get("ok")]
+            rows.append([names.get(c, c), fmt(med(times)), f"{fmt(lo)}–{fmt(hi)}",
+                         " / ".join(fmt(med(steps.get(st, []))) for st in ("enable", "bind", "restore", "disable")),
+                         f"{sum(1 for x in runs if x.get('ok'))}/{len(runs)}", "; ".join(bad[:1])])
+        for c, why in setup.get("skipped", {}).items():
+            rows.append([names.get(c, c), "skipped", "", "", "", why])
+        md.append(table(["contestant", "median ms", "range ms", "enable / bind / restore / disable ms", "correct", "note"], rows))
+        md.append("")
+
+        def vr_ratio(a, b):
+            out = []
+            for rep in reps:
+                x, y = vt(a, rep), vt(b, rep)
+                out.append(x / y if x is not None and y else None)
+            return out
+
+        spec = [("sriovd (config) / shell loop", vr_ratio("sriovd", "shell"), 1.0),
+                ("sriovd (verbs) / shell loop", vr_ratio("verbs", "shell"), None),
+                ("sriovd (config) / driverctl", vr_ratio("sriovd", "driverctl"), None),
+                ("sriovd (config) / dpdk-devbind.py", vr_ratio("sriovd", "dpdk"), None),
+                ("driverctl / shell loop", vr_ratio("driverctl", "shell"), None),
+                ("dpdk-devbind.py / shell loop", vr_ratio("dpdk", "shell"), None)]
+        rows = []
+        for name, xs, goal in spec:
+            if med(xs) is None:
+                continue
+            rows.append([name, ratio_cell(xs), f"≤ {goal}" if goal else "", goal_cell(med(xs), goal) if goal else ""])
+        md.append(table(["ratio (per repetition)", "median (min–max)", "goal", ""], rows))
+        md.append("")
+        res.setdefault("vm", []).append({"setup": setup, "runs": vr,
+                                         "ratios": [{"ratio": n, "per_rep": xs, "median": med(xs), "goal": g}
+                                                    for n, xs, g in spec]})
+        summary.append([f"VM {k}: sriovd / shell loop", ratio_cell(spec[0][1]), "≤ 1.0", goal_cell(med(spec[0][1]), 1.0)])
+
+    wall = by.get("wall", [])
+    if wall:
+        md.append("## Wall time of the suite\n")
+        md.append(table(["part", "s"], [[w["workload"], w["seconds"]] for w in wall]))
+        md.append("")
+        res["wall"] = wall
+
+    if summary:
+        md.insert(6, "## Summary against the goals\n\n" + table(["measure", "value (median, min–max)", "goal", ""], summary) + "\n")
+    with open(f"{outdir}/results.md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(f"{outdir}/results.json", "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+
+    # the console: the summary and the bring-up table
+    w = max((len(r[0]) for r in summary), default=10)
+    print()
+    for r in summary:
+        print(f"{r[0]:<{w}}  {r[1]:>24}  {r[2]:>6}  {r[3]}")
+    if bringup_rows:
+        print()
+        for r in bringup_rows:
+            print(f"bring-up {r[0]:<15} {r[1]:>10} ms  ({r[2]} ms, {r[3]} correct) {r[4]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
