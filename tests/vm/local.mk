@@ -14,6 +14,9 @@
 
 EXTRA_DIST += \
 	tests/vm/run \
+	tests/vm/host-lib.sh \
+	tests/vm/systemd-boot \
+	tests/vm/boot \
 	tests/vm/diff-sim \
 	tests/vm/sim-reference.sh \
 	tests/vm/README.md \
@@ -23,8 +26,9 @@ EXTRA_DIST += \
 	tests/vm/reference
 
 # The project's programs the guest scenarios may use (each is skipped with a
-# reason when its binary is missing).
-VM_BINARIES = $(sbin_PROGRAMS) $(bin_PROGRAMS)
+# reason when its binary is missing), and vfio-client, the unprivileged VMM
+# stand-in of sriovd-vfio.
+VM_BINARIES = $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/vfio-client
 
 if ENABLE_SIMULATOR
 # the simulator the differential check runs the scenarios on
@@ -36,10 +40,27 @@ VM_SIM =
 VM_DIFF_SIM =
 endif
 
+# A plain `make check-vm` (no VM_ARGS) then runs the systemd boot test too
+# (check-vm-boot; VM_BOOT=no leaves it out); its skip (exit 77) is not a
+# failure.
 check-vm: $(VM_BINARIES) $(VM_SIM)
 	@bins=; for p in $(VM_BINARIES); do bins="$$bins $(abs_top_builddir)/$$p"; done; \
+	rc=0; \
 	SRIOVD_VM_BINARIES="$$bins $${SRIOVD_VM_BINARIES:-}" \
 	SRIOVD_VM_OUT="$${SRIOVD_VM_OUT:-$(abs_top_builddir)/tests/vm/out}" \
-	$(BASH) $(abs_top_srcdir)/tests/vm/run $(VM_DIFF_SIM) $(VM_ARGS)
+	$(BASH) $(abs_top_srcdir)/tests/vm/run $(VM_DIFF_SIM) $(VM_ARGS) || rc=$$?; \
+	if [ -z "$(VM_ARGS)" ] && [ "$(VM_BOOT)" != no ]; then \
+		$(MAKE) $(AM_MAKEFLAGS) check-vm-boot || rc=1; \
+	fi; \
+	[ $$rc = 0 ] || [ $$rc = 77 ]
 
-.PHONY: check-vm
+# tests/vm/systemd-boot: a debootstrapped Debian 12 booting with systemd, with
+# sriovd installed by `make install` (from a build of this tree configured
+# with Debian's paths, in tests/vm/boot-build), checked after the boot.
+check-vm-boot:
+	@rc=0; \
+	SRIOVD_VM_OUT="$${SRIOVD_VM_OUT:-$(abs_top_builddir)/tests/vm/out}" \
+	$(BASH) $(abs_top_srcdir)/tests/vm/systemd-boot -b $(abs_top_builddir) || rc=$$?; \
+	[ $$rc = 0 ] || [ $$rc = 77 ]
+
+.PHONY: check-vm check-vm-boot

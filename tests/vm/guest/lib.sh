@@ -178,7 +178,10 @@ uev_op() {
 # rd_t MS PATH: read with a timeout; prints the content or "pending".
 rd_t() { sysfs-io -t "$1" -l read "$2"; }
 
-link_name() { [ -L "$1" ] && basename "$(readlink "$1")" || echo none; }
+link_name() {
+        _ln=$(readlink "$1") || { echo none; return; }
+        echo "${_ln##*/}"
+}
 drv() { link_name "$PCI/devices/$1/driver"; }
 grp() { link_name "$PCI/devices/$1/iommu_group"; }
 
@@ -481,6 +484,7 @@ start_bus() {
         rm -f "$BUS_SOCKET"
         dbus-daemon --config-file=/vm/dbus.conf --fork || return 1
         wait_until 10 test -S "$BUS_SOCKET" || return 1
+        cat "$STATE/bus.pid" >>"$STATE/pids" 2>/dev/null
         export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$BUS_SOCKET
 }
 
@@ -514,4 +518,150 @@ stop_sriovd() {
         _r=$?
         SRIOVD_PID=
         return $_r
+}
+
+# ---- tools carried for some scenarios only ----------------------------------
+# A scenario names them in "# vm-needs: TOOL..." lines (tests/vm/run carries
+# them into the guest then); need_tool skips, saying why, when the host could
+# not provide one.
+
+need_tool() {
+        for _t in "$@"; do
+                have_tool "$_t" || skip "tool '$_t' is not in the guest (not on the host, or no '# vm-needs: $_t' line)"
+        done
+}
+
+have_tool() {
+        case $1 in
+        gdbus) [ -x /usr/bin/gdbus ] ;;
+        polkitd) [ -x /usr/lib/polkit-1/polkitd ] ;;
+        qemu) [ -x /usr/bin/qemu-system-x86_64 ] && [ -r /usr/share/qemu-vm/bios-256k.bin ] ;;
+        *) false ;;
+        esac
+}
+
+# only_on_kernel GLOB REASON: skip, saying why, unless the boot's name
+# (debian-6.1, kernel2-6.12) matches GLOB.
+only_on_kernel() {
+        case ${KERNEL_NAME:-} in
+        $1) ;;
+        *) skip "runs on $1 only: $2" ;;
+        esac
+}
+
+# ---- talking to sriovd --------------------------------------------------------
+
+# start_sriovd_fresh [ARGS...]: sriovd with a state directory of its own
+# (emptied), the configuration in $SRIOVD_CONF when the scenario wrote one
+# (no drop-in directory) and the kernel's uevents (the guest has no udevd);
+# waits (60 s) until it has applied the configuration (State "running").
+SRIOVD_CONF=$STATE/$NAME.conf
+start_sriovd_fresh() {
+        rm -rf "$STATE/sriovd-state"
+        mkdir -p "$STATE/sriovd-state"
+        start_sriovd --uevent-source kernel --state-dir "$STATE/sriovd-state" \
+                --config "$SRIOVD_CONF" --config-dir "$STATE/sriovd-conf.d" "$@" || return 1
+        wait_until 60 sriovd_running
+}
+
+# sriovd_running: the daemon's State property is "running".
+sriovd_running() {
+        dbus-send --system --print-reply --dest=org.sriovd.Manager1 /org/sriovd/Manager1 \
+                org.freedesktop.DBus.Properties.Get string:org.sriovd.Manager1 string:State 2>/dev/null |
+                grep -q '"running"'
+}
+
+# mgr METHOD ARG...: org.sriovd.Manager1.METHOD through gdbus (arguments in
+# GVariant text, e.g. "{'force': <true>}" for an a{sv}); prints the reply,
+# or "ERROR NAME: MESSAGE" (status 1). Process ids in messages read "PID".
+mgr() {
+        _m=$1
+        shift
+        if _out=$(gdbus call --system --timeout 300 --dest org.sriovd.Manager1 --object-path /org/sriovd/Manager1 \
+                        --method "org.sriovd.Manager1.$_m" "$@" 2>&1); then
+                echo "$_out"
+                return 0
+        fi
+        echo "$_out" | sed -e 's/^Error: GDBus\.Error:\([^:]*\): /ERROR \1: /' -e 's/process [0-9][0-9]*/process PID/g'
+        return 1
+}
+
+# mgr_error METHOD ARG...: the D-Bus error name of the call, or "ok".
+mgr_error() {
+        _r=$(mgr "$@") && { echo ok; return; }
+        echo "$_r" | sed -n '1s/^ERROR \([^:]*\):.*/\1/p'
+}
+
+# gv_string REPLY KEY: a string (or number) member of an a{sv} in gdbus's
+# printout, e.g. "'vf': <'0000:02:10.0'>" -> 0000:02:10.0.
+gv_string() {
+        echo "$1" | sed -n "s/.*'$2': <\\(uint32 \\|int32 \\|uint64 \\)\\{0,1\\}'\\{0,1\\}\\([^'>]*\\)'\\{0,1\\}>.*/\\2/p" | head -n 1
+}
+
+# as_user UID:GID COMMAND...: COMMAND as that user, without supplementary
+# groups, with an unlimited RLIMIT_MEMLOCK (a VFIO user pins its DMA memory):
+# the helper as-user (busybox's setpriv cannot change ids).
+as_user() {
+        _u=${1%%:*} _g=${1#*:}
+        shift
+        as-user "$_u" "$_g" "$@"
+}
+
+# start_polkitd USER ACTION...: the real polkitd on the private bus, with one
+# rule: USER may do the ACTIONs (no password; nothing else for anyone).
+start_polkitd() {
+        _user=$1
+        shift
+        {
+                echo 'polkit.addRule(function(action, subject) {'
+                for _a in "$@"; do
+                        echo "    if (action.id == \"$_a\" && subject.user == \"$_user\") return polkit.Result.YES;"
+                done
+                echo '});'
+        } >/etc/polkit-1/rules.d/50-sriovd-vm.rules
+        /usr/lib/polkit-1/polkitd --no-debug >"$RESULTS/$NAME.polkitd.log" 2>&1 &
+        POLKITD_PID=$!
+        echo "$POLKITD_PID" >>"$STATE/pids"
+        wait_until 30 bus_has_name org.freedesktop.PolicyKit1
+}
+
+stop_polkitd() {
+        [ -n "$POLKITD_PID" ] || return 0
+        kill -TERM "$POLKITD_PID" 2>/dev/null
+        wait_until 10 eval "! alive $POLKITD_PID"
+        POLKITD_PID=
+        rm -f /etc/polkit-1/rules.d/50-sriovd-vm.rules
+}
+
+# ---- a real QEMU in the guest -------------------------------------------------
+
+# guest_qemu OUT [USER] -- QEMU-ARGS...: this run's QEMU (the host's binary),
+# as USER (uid:gid, optional), on a q35 machine that stays paused (-S):
+# nothing runs in it, but every device is realized, vfio-pci included (it
+# opens the VFIO group and maps the guest's memory for DMA). Its QMP monitor
+# on stdin/stdout gets: qmp_capabilities, query-pci, quit. The exchange goes
+# to OUT (stdout), stderr to OUT.err; status: QEMU's. Bounded by 120 s.
+guest_qemu() {
+        _qo=$1 _qu=
+        shift
+        [ "$1" = -- ] || { _qu=$1; shift; }
+        shift
+        set -- timeout -s KILL 120 /usr/bin/qemu-system-x86_64 -L /usr/share/qemu-vm -nodefaults -no-user-config \
+                -machine q35 -accel tcg -m 32 -display none -S -qmp stdio "$@"
+        printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "query-pci"}' '{"execute": "quit"}' >"$STATE/qmp.in"
+        if [ -n "$_qu" ]; then
+                as_user "$_qu" "$@" <"$STATE/qmp.in" >"$_qo" 2>"$_qo.err"
+        else
+                QEMU_MODULE_DIR=/nonexistent "$@" <"$STATE/qmp.in" >"$_qo" 2>"$_qo.err"
+        fi
+}
+
+# qmp_pci_id OUT QDEV_ID: the "vendor:device" ids (hex) of the device with
+# that qdev id in the query-pci answer in OUT, or "absent".
+qmp_pci_id() {
+        _j=$(grep -o "\"qdev_id\": \"$2\", \"slot\": [0-9]*, \"class_info\": {[^}]*}, \"id\": {[^}]*}" "$1" | head -n 1)
+        [ -n "$_j" ] || { echo absent; return 1; }
+        _j=${_j##*\"id\": }
+        printf '%04x:%04x\n' "$(echo "$_j" | sed -n 's/.*"vendor": \([0-9]*\).*/\1/p')" \
+                "$(echo "$_j" | sed -n 's/.*"device": \([0-9]*\).*/\1/p')"
 }
