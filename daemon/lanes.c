@@ -210,10 +210,15 @@ static void execute_dma(Job *j) {
         j->r = vfio_session_open(ctx, &j->addr, j->vfio_flags, &s, &j->error);
         if (j->r < 0)
                 return;
-        if (j->type == JOB_DMA_CHECK)
+        if (j->type == JOB_DMA_CHECK) {
                 j->r = vfio_session_self_test(s, &j->self_test, &j->error);
-        else
-                j->session = TAKE_PTR(s);
+                /* no IOVA space, a mapping the kernel lost: the IOMMU failed
+                 * the test — not a pool or a driver (what those errno name) */
+                if (j->r == -ENOSPC || j->r == -ENOENT)
+                        j->r = -EIO;
+        }
+        /* DmaCheck's reply reports the session's ranges; the job's end closes it */
+        j->session = TAKE_PTR(s);
 }
 
 static void job_execute(Job *j) {
