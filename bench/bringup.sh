@@ -181,10 +181,13 @@ workload_account() {
                                 bash "$SRCDIR/bench/bringup-tools.sh" "$c" "$ACCOUNT_VFS" "$pf" >/dev/null 2>>"$W/tools-$c.log"
                 fi
                 sim_down
+                # a name under /sys, or under an open sysfs directory
+                # (/proc/self/fd/N/ATTR: sriovd's device scopes, one component)
                 sys=$(grep '"/sys/' "$f" | grep -vc '"/sys/\.sim')
+                fdrel=$(grep -c '"/proc/self/fd/[0-9]*/' "$f")
                 execs=$(grep -c 'execve(.* = 0' "$f")
-                note "$(printf '%-10s' "$c") $sys sysfs path syscalls ($(awk -v a="$sys" -v n="$ACCOUNT_VFS" 'BEGIN { printf "%.1f", a / n }') per VF), $execs programs executed"
-                rec "{\"kind\": \"account\", \"contestant\": \"$c\", \"vfs\": $ACCOUNT_VFS, \"sysfs_path_syscalls\": $sys, \"execs\": $execs}"
+                note "$(printf '%-10s' "$c") $((sys + fdrel)) sysfs path syscalls ($(awk -v a="$((sys + fdrel))" -v n="$ACCOUNT_VFS" 'BEGIN { printf "%.1f", a / n }') per VF; $fdrel of them relative to an open device directory), $execs programs executed"
+                rec "{\"kind\": \"account\", \"contestant\": \"$c\", \"vfs\": $ACCOUNT_VFS, \"sysfs_path_syscalls\": $((sys + fdrel)), \"fd_relative\": $fdrel, \"execs\": $execs}"
         done
         LATENCY_MODEL=$saved
 }

@@ -172,11 +172,14 @@ def main():
     acc = [a for a in by.get("account", []) if "contestant" in a]
     if acc:
         md.append(f"### What each contestant does (strace, {acc[0]['vfs']} VFs of one PF, untimed)\n")
-        rows = [[a["contestant"], a["sysfs_path_syscalls"], fmt(a["sysfs_path_syscalls"] / a["vfs"], 1), a["execs"],
-                 fmt(a["execs"] / a["vfs"], 1)] for a in acc]
-        md.append(table(["contestant", "sysfs path syscalls", "per VF", "programs run", "per VF"], rows))
-        md.append("\nA path syscall is an open/stat/readlink/access/opendir of a name under /sys. dpdk-devbind.py's "
-                  "count grows with every PCI function of the host (it runs `lspci -Dvmmnnk` nine times).\n")
+        rows = [[a["contestant"], a["sysfs_path_syscalls"], fmt(a["sysfs_path_syscalls"] / a["vfs"], 1),
+                 a.get("fd_relative", "–"), a["execs"], fmt(a["execs"] / a["vfs"], 1)] for a in acc]
+        md.append(table(["contestant", "sysfs path syscalls", "per VF", "of them via an open device directory",
+                         "programs run", "per VF"], rows))
+        md.append("\nA path syscall is an open/stat/readlink/access/opendir of a name under /sys, or under "
+                  "/proc/self/fd/N/ (sriovd's device scopes: a name relative to an open device directory, one "
+                  "path component instead of six to twelve). dpdk-devbind.py's count grows with every PCI "
+                  "function of the host (it runs `lspci -Dvmmnnk` and reads every device).\n")
         res["account"] = acc
 
     # ---- listing ----
