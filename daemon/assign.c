@@ -556,7 +556,7 @@ static void rollback_done(Job *j) {
         if (j->r < 0) {
                 log_error("Rolling back the assignment of %s failed: %s (it stays recorded; Release retries)", bdf,
                           j->error.error ? j->error.message : strerror(-j->r));
-                if (j->r == -ETIMEDOUT)
+                if (j->held)
                         release_when_kernel_done(d, j, true);
         } else if (a) {
                 log_info("Rolled back the assignment of %s to %s", bdf, a->guest);
@@ -579,7 +579,7 @@ static void apply_done(Job *j) {
                 reply_error(j->request, -ESTALE, "The assignment vanished while it was made");
                 return;
         }
-        if (j->r == -ETIMEDOUT) {
+        if (j->held) {
                 /* nothing can be undone while the kernel holds the write */
                 log_warning("Assigning %s to %s did not finish in time: %s; rolling back once the kernel is done",
                             bdf, a->guest, j->error.message);
@@ -1027,7 +1027,7 @@ static void release_done(Job *j) {
         if (j->r < 0) {
                 /* stays RELEASING: the next Release (or a restart) finishes it */
                 log_warning("Releasing %s failed: %s", bdf, j->error.error ? j->error.message : strerror(-j->r));
-                if (j->r == -ETIMEDOUT)
+                if (j->held)
                         release_when_kernel_done(d, j, false);
                 if (b && b->error >= 0) {
                         b->error = j->r;

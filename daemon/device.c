@@ -385,7 +385,7 @@ static void journal_end(Daemon *d, Job *j) {
         char bdf[PCI_ADDR_STRLEN];
         bool changed;
 
-        if (!job_changes_binding(j) || j->r == -ETIMEDOUT)
+        if (!job_changes_binding(j) || j->held)
                 return;
         pci_addr_format(&j->addr, bdf);
         if (j->journaled && (j->r <= 0 || j->type == JOB_RESTORE || j->type == JOB_REPROBE))

@@ -224,6 +224,7 @@ static void execute_dma(Job *j) {
 static void job_execute(Job *j) {
         sriov_ctx *ctx = j->daemon->ctx;
         Lane *l = j->lane;
+        unsigned abandoned = sysfs_writes_abandoned();
 
         switch (j->type) {
         case JOB_SET_NUMVFS:
@@ -297,8 +298,11 @@ static void job_execute(Job *j) {
                 break;
         }
         /* Never read a device whose write is still blocked in the kernel:
-         * reads may block too, and what they show is not the final state. */
-        if (j->r != -ETIMEDOUT) {
+         * reads may block too, and what they show is not the final state.
+         * A wait that ran out (VFs that did not appear in time) holds
+         * nothing: the device is read, and the lane goes on. */
+        j->held = j->r == -ETIMEDOUT && sysfs_writes_abandoned() != abandoned;
+        if (!j->held) {
                 int r = sriov_family_load(ctx, &j->addr, &j->family);
                 if (r < 0 && j->r >= 0)
                         j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
@@ -350,7 +354,7 @@ static void *worker(void *userdata) {
 
                 pthread_mutex_lock(&d->lock);
                 push_done_locked(d, j);
-                if (j->r == -ETIMEDOUT) {
+                if (j->held) {
                         /* The kernel still holds a write of this lane: fail
                          * what waits behind it rather than block on it too. */
                         l->pending = true;
@@ -641,7 +645,7 @@ static void handle_job(Daemon *d, Job *j) {
                 if (r < 0)
                         log_warning_errno(r, "Failed to update the device model: %m");
         }
-        if (j->r == -ETIMEDOUT) {
+        if (j->held) {
                 /* remember what to finish once the kernel is done */
                 job_free(j->lane->intent);
                 j->lane->intent = j->type == JOB_REFRESH ? NULL : job_clone_intent(j);

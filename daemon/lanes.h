@@ -69,6 +69,8 @@ struct Job {
 
         /* results, written by the worker */
         int r;
+        bool held;                      /* r is -ETIMEDOUT and the kernel still holds a write of the job
+                                         * (not only a wait that ran out): the lane is pending */
         sriov_error error;
         unsigned enabled;
         char *found_driver;             /* what sriov_bind()/sriov_unbind() found before */

@@ -313,6 +313,13 @@ static void *bounded_write_thread(void *userdata) {
         return NULL;
 }
 
+/* writes this thread gave up waiting for: the kernel still holds them */
+static __thread unsigned writes_abandoned;
+
+unsigned sysfs_writes_abandoned(void) {
+        return writes_abandoned;
+}
+
 int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value) {
         uint64_t timeout_usec = c->timeout_usec;
         struct bounded_write *w;
@@ -368,6 +375,8 @@ int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value)
         }
         r = w->done ? w->result : -ETIMEDOUT;
         w->abandoned = !w->done;
+        if (w->abandoned)
+                writes_abandoned++;
         pthread_mutex_unlock(&w->lock);
         bounded_write_unref(w);
         return r;

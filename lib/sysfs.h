@@ -86,6 +86,10 @@ void sriov_ctx_set_late_callback(sriov_ctx *c, sriov_late_cb cb, void *userdata)
  * Used for writes that the kernel may block indefinitely (unbind of a device
  * whose user holds it open, sriov_numvfs while a VF is held). */
 int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value);
+/* How many bounded writes this thread has abandoned to the kernel so far:
+ * a change across a call tells an -ETIMEDOUT of a write the kernel still
+ * holds from one of a bounded wait that is over. */
+unsigned sysfs_writes_abandoned(void);
 
 /* The kernel's uevent sequence number (kernel/uevent_seqnum), 0 if unknown.
  * A snapshot taken after reading N reflects every uevent numbered <= N. */

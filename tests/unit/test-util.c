@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "groups.h"
+#include "sysfs.h"
 #include "tests.h"
 #include "util.h"
 
@@ -90,11 +91,51 @@ static void test_errno_names(void) {
         CHECK_INT(errno_from_name("EWHATEVER"), -EINVAL);
 }
 
+/* A write the kernel holds (here: a FIFO nobody reads) times out and counts
+ * as abandoned; a write that finishes does not, so a caller can tell a
+ * held write from a bounded wait that ran out. */
+static void test_bounded_write(void) {
+        _cleanup_(sriov_ctx_freep) sriov_ctx *c = NULL;
+        char dir[] = "/tmp/sriov-test-XXXXXX", fifo[64], file[64];
+        unsigned before;
+        int fd;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_INT(sriov_ctx_new(dir, &c), 0);
+        sriov_ctx_set_timeout(c, 200 * 1000);
+        (void) snprintf(file, sizeof(file), "%s/attr", dir);
+        (void) snprintf(fifo, sizeof(fifo), "%s/held", dir);
+        CHECK_INT(mkfifo(fifo, 0600), 0);
+        fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        CHECK(fd >= 0);
+        close(fd);
+        before = sysfs_writes_abandoned();
+        CHECK_INT(sysfs_write_bounded(c, file, "1"), 0);
+        CHECK_INT(sysfs_writes_abandoned(), before);
+        CHECK_INT(sysfs_write_bounded(c, fifo, "1"), -ETIMEDOUT);
+        CHECK_INT(sysfs_writes_abandoned(), before + 1);
+        /* let the abandoned writer finish */
+        fd = open(fifo, O_RDONLY | O_NONBLOCK);
+        CHECK(fd >= 0);
+        for (int i = 0; i < 200; i++) {
+                char b[4];
+
+                if (read(fd, b, sizeof(b)) > 0)
+                        break;
+                usleep(10000);
+        }
+        close(fd);
+        (void) unlink(fifo);
+        (void) unlink(file);
+        (void) rmdir(dir);
+}
+
 int main(void) {
         test_numbers();
         test_strv();
         test_files();
         test_regions();
         test_errno_names();
+        test_bounded_write();
         TEST_MAIN_END();
 }
