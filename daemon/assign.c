@@ -400,6 +400,20 @@ static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a)
         r = vfio_node_paths(d->ctx, &addr, &nodes);
         if (r < 0)
                 return r;
+        /* a kernel without the VFIO cdev (6.1) still has vfio-dev/vfioN in
+         * sysfs: of the cdev nodes, only those that exist are a VMM's to open */
+        if (nodes) {
+                size_t k = 0;
+
+                for (size_t i = 0; nodes[i]; i++) {
+                        if (strstr(nodes[i], "/vfio/devices/") && access(nodes[i], F_OK) < 0) {
+                                free(nodes[i]);
+                                continue;
+                        }
+                        nodes[k++] = nodes[i];
+                }
+                nodes[k] = NULL;
+        }
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
