@@ -38,6 +38,8 @@ Job *job_free(Job *j) {
         }
         free(j->peers);
         vfio_session_free(j->session);
+        free(j->dma_valid);
+        free(j->dma_reserved);
         assign_work_free(j->assign);
         vfconfig_work_free(j->vfconfig);
         plan_done(&j->plan);
@@ -210,15 +212,23 @@ static void execute_dma(Job *j) {
         j->r = vfio_session_open(ctx, &j->addr, j->vfio_flags, &s, &j->error);
         if (j->r < 0)
                 return;
-        if (j->type == JOB_DMA_CHECK) {
-                j->r = vfio_session_self_test(s, &j->self_test, &j->error);
-                /* no IOVA space, a mapping the kernel lost: the IOMMU failed
-                 * the test — not a pool or a driver (what those errno name) */
-                if (j->r == -ENOSPC || j->r == -ENOENT)
-                        j->r = -EIO;
+        if (j->type != JOB_DMA_CHECK) {
+                j->session = TAKE_PTR(s);
+                return;
         }
-        /* DmaCheck's reply reports the session's ranges; the job's end closes it */
-        j->session = TAKE_PTR(s);
+        j->r = vfio_session_self_test(s, &j->self_test, &j->error);
+        /* no IOVA space, a mapping the kernel lost: the IOMMU failed the
+         * test — not a pool or a driver (what those errno name) */
+        if (j->r == -ENOSPC || j->r == -ENOENT)
+                j->r = -EIO;
+        /* the reply reports the session's ranges; the session itself is
+         * closed here, before the reply: the group is free when it arrives */
+        j->dma_valid = TAKE_PTR(s->valid);
+        j->n_dma_valid = s->n_valid;
+        s->n_valid = 0;
+        j->dma_reserved = TAKE_PTR(s->reserved);
+        j->n_dma_reserved = s->n_reserved;
+        s->n_reserved = 0;
 }
 
 static void job_execute(Job *j) {

@@ -55,8 +55,10 @@ struct Job {
         struct GroupPeer *peers;        /* JOB_BIND whole group: the peers bound along, their prior drivers;
                                          * JOB_RESTORE: the peers to restore with it */
         size_t n_peers;
-        vfio_session *session;          /* JOB_OPEN_DEVICE, JOB_DMA_CHECK */
+        vfio_session *session;          /* JOB_OPEN_DEVICE */
         vfio_self_test self_test;       /* JOB_DMA_CHECK */
+        vfio_range *dma_valid, *dma_reserved;   /* JOB_DMA_CHECK: the session's ranges */
+        size_t n_dma_valid, n_dma_reserved;
         struct AssignWork *assign;      /* JOB_ASSIGN_*, JOB_RELEASE */
         struct VFConfigWork *vfconfig;  /* JOB_VF_GET, JOB_VF_SET */
         uint64_t trigger_seqnum;        /* JOB_REFRESH: newest uevent that asked for it */

@@ -119,10 +119,10 @@ static void dma_check_done(Job *j) {
                 r = append_kv_u64(reply, "unmapped", t->unmapped);
         if (r >= 0 && t->dma_avail != UINT32_MAX)
                 r = sd_bus_message_append(reply, "{sv}", "dma_avail", "u", t->dma_avail);
-        if (r >= 0 && j->session)
-                r = append_ranges(reply, "iova_ranges", j->session->valid, j->session->n_valid);
-        if (r >= 0 && j->session)
-                r = append_ranges(reply, "reserved_regions", j->session->reserved, j->session->n_reserved);
+        if (r >= 0)
+                r = append_ranges(reply, "iova_ranges", j->dma_valid, j->n_dma_valid);
+        if (r >= 0)
+                r = append_ranges(reply, "reserved_regions", j->dma_reserved, j->n_dma_reserved);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)

@@ -64,3 +64,9 @@ check-vm-boot:
 	[ $$rc = 0 ] || [ $$rc = 77 ]
 
 .PHONY: check-vm check-vm-boot
+
+# what make check's differential check (and check-vm) leave in the build tree
+clean-local: clean-local-vm
+clean-local-vm:
+	-rm -rf tests/vm/out tests/vm/boot-build
+.PHONY: clean-local-vm
