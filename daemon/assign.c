@@ -285,15 +285,6 @@ static void save(Daemon *d) {
                 log_error_errno(r, "Failed to write %s: %m", d->state->path);
 }
 
-static void reply_error(sd_bus_message *m, int r, const char *message) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        if (!m)
-                return;
-        (void) bus_error_from_errno(&e, r, message);
-        (void) sd_bus_reply_method_error(m, &e);
-}
-
 typedef struct PoolView {
         const char *name;
         char * const *selectors;
@@ -451,7 +442,7 @@ static void reply_result(Daemon *d, sd_bus_message *request, const StateAssignme
                 r = sd_bus_send(NULL, reply, NULL);
         if (r < 0) {
                 log_debug_errno(r, "Cannot reply to Assign: %m");
-                reply_error(request, r, NULL);
+                bus_reply_errno(request, r, NULL);
         }
 }
 
@@ -547,7 +538,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, sd_bus_message *reques
         a->phase = ASSIGN_RELEASING;
         save(d);
         if (!w) {
-                reply_error(request, -ENOMEM, NULL);
+                bus_reply_errno(request, -ENOMEM, NULL);
                 return;
         }
         w->rollback = true;
@@ -556,7 +547,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, sd_bus_message *reques
         r = submit(d, JOB_RELEASE, a->vf, w, request, rollback_done, NULL);
         if (r < 0) {
                 log_error_errno(r, "Cannot roll back the assignment of %s now (Release retries): %m", a->vf);
-                reply_error(request, error, message);
+                bus_reply_errno(request, error, message);
         }
 }
 
@@ -578,7 +569,7 @@ static void rollback_done(Job *j) {
                 save(d);
         }
         if (j->request && j->assign)
-                reply_error(j->request, j->assign->failure ?: -EIO,
+                bus_reply_errno(j->request, j->assign->failure ?: -EIO,
                             j->assign->failure_message[0] ? j->assign->failure_message : NULL);
 }
 
@@ -590,7 +581,7 @@ static void apply_done(Job *j) {
         pci_addr_format(&j->addr, bdf);
         a = state_find_assignment_by_vf(d->state, bdf);
         if (!a) {
-                reply_error(j->request, -ESTALE, "The assignment vanished while it was made");
+                bus_reply_errno(j->request, -ESTALE, "The assignment vanished while it was made");
                 return;
         }
         if (j->held) {
@@ -600,7 +591,7 @@ static void apply_done(Job *j) {
                 a->phase = ASSIGN_RELEASING;
                 save(d);
                 release_when_kernel_done(d, j, true);
-                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         if (j->r < 0) {
@@ -626,7 +617,7 @@ static void prepare_done(Job *j) {
         pci_addr_format(&j->addr, bdf);
         a = state_find_assignment_by_vf(d->state, bdf);
         if (!a) {
-                reply_error(j->request, -ESTALE, "The assignment vanished while it was prepared");
+                bus_reply_errno(j->request, -ESTALE, "The assignment vanished while it was prepared");
                 return;
         }
         if (j->r < 0) {
@@ -634,7 +625,7 @@ static void prepare_done(Job *j) {
                 log_info("Not assigning %s to %s: %s", bdf, a->guest, j->error.error ? j->error.message : strerror(-j->r));
                 state_remove_assignment(d->state, a);
                 save(d);
-                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         /* everything needed to undo it is on disk before anything changes */
@@ -747,7 +738,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
         sriov_error e = {};
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 goto finish;
         }
         by_pool = find_pool(d, q->target, &pool);
@@ -762,13 +753,13 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 if (!q->driver) {
                         q->driver = strdup(pool_driver(&pool));
                         if (!q->driver) {
-                                reply_error(m, -ENOMEM, NULL);
+                                bus_reply_errno(m, -ENOMEM, NULL);
                                 goto finish;
                         }
                 }
         }
         if (!q->driver && !(q->driver = strdup("vfio-pci"))) {
-                reply_error(m, -ENOMEM, NULL);
+                bus_reply_errno(m, -ENOMEM, NULL);
                 goto finish;
         }
 
@@ -787,7 +778,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 if (!same)
                         continue;
                 if (x->phase != ASSIGN_DONE) {
-                        reply_error(m, -EINPROGRESS, "This assignment is still being made or undone");
+                        bus_reply_errno(m, -EINPROGRESS, "This assignment is still being made or undone");
                         goto finish;
                 }
                 sriov_vf_config asked = q->want;
@@ -795,7 +786,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                         /* the MAC the VF got from the base is what this request would get */
                         vf_config_copy(&asked, &x->want, VF_ATTR_MAC);
                 if (!settings_equal(&x->want, &asked) || !streq(strempty(x->driver), q->driver)) {
-                        reply_error(m, -EBUSY, "The guest holds this VF with other settings; release it first");
+                        bus_reply_errno(m, -EBUSY, "The guest holds this VF with other settings; release it first");
                         goto finish;
                 }
                 reply_result(d, m, x);
@@ -806,7 +797,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 /* a pool-wide MAC base: each VF gets base + its index in the pool's order */
                 pick = pick_from_pool(d, &pool, q, &position, &e);
                 if (!pick) {
-                        reply_error(m, e.error, e.message);
+                        bus_reply_errno(m, e.error, e.message);
                         goto finish;
                 }
         } else {
@@ -816,22 +807,22 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 if (r < 0) {
                         _cleanup_free_ char *msg = strdup_printf("No pool or VF named \"%.64s\"", q->target);
 
-                        reply_error(m, r == -EINVAL || r == -ENODEV ? -ESRCH : r,
+                        bus_reply_errno(m, r == -EINVAL || r == -ENODEV ? -ESRCH : r,
                                     r == -EINVAL || r == -ENODEV ? msg : e.message);
                         goto finish;
                 }
                 if (!dev->is_vf) {
-                        reply_error(m, -EINVAL, "Only VFs are assigned to guests; this is not a VF");
+                        bus_reply_errno(m, -EINVAL, "Only VFs are assigned to guests; this is not a VF");
                         goto finish;
                 }
                 a = state_find_assignment_by_vf(d->state, dev->bdf);
                 if (a) {
                         _cleanup_free_ char *msg = strdup_printf("%s is assigned to guest %s", dev->bdf, a->guest);
-                        reply_error(m, -EBUSY, msg);
+                        bus_reply_errno(m, -EBUSY, msg);
                         goto finish;
                 }
                 if (q->numa_policy == NUMA_REQUIRED && q->numa >= 0 && dev->numa_node != q->numa) {
-                        reply_error(m, -ENOSPC, "The VF is not on the required NUMA node");
+                        bus_reply_errno(m, -ENOSPC, "The VF is not on the required NUMA node");
                         goto finish;
                 }
                 pick = dev;
@@ -849,7 +840,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
         /* reserve it: from now on no one else gets it */
         a = state_add_assignment(d->state);
         if (!a) {
-                reply_error(m, -ENOMEM, NULL);
+                bus_reply_errno(m, -ENOMEM, NULL);
                 goto finish;
         }
         memcpy(a->guest, q->guest, sizeof(a->guest));
@@ -876,14 +867,14 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
         if (!w) {
                 state_remove_assignment(d->state, a);
                 save(d);
-                reply_error(m, -ENOMEM, NULL);
+                bus_reply_errno(m, -ENOMEM, NULL);
                 goto finish;
         }
         r = submit(d, JOB_ASSIGN_PREPARE, a->vf, w, m, prepare_done, NULL);
         if (r < 0) {
                 state_remove_assignment(d->state, state_find_assignment_by_vf(d->state, pick->bdf));
                 save(d);
-                reply_error(m, r, r == -EINPROGRESS ? "An earlier operation on this VF's PF is still pending in the kernel" : NULL);
+                bus_reply_errno(m, r, r == -EINPROGRESS ? "An earlier operation on this VF's PF is still pending in the kernel" : NULL);
         }
 finish:
         assign_request_free(q);
@@ -1012,7 +1003,7 @@ static void release_batch_maybe_done(ReleaseBatch *b) {
                 return;
         if (b->request) {
                 if (b->error < 0)
-                        reply_error(b->request, b->error, b->message[0] ? b->message : NULL);
+                        bus_reply_errno(b->request, b->error, b->message[0] ? b->message : NULL);
                 else {
                         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                         int r = sd_bus_message_new_method_return(b->request, &reply);
@@ -1092,12 +1083,12 @@ static void release_authorized(Daemon *d, sd_bus_message *m, int r, const char *
         bool any = false;
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 return;
         }
         b = calloc(1, sizeof(*b));
         if (!b) {
-                reply_error(m, -ENOMEM, NULL);
+                bus_reply_errno(m, -ENOMEM, NULL);
                 return;
         }
         b->daemon = d;
@@ -1246,14 +1237,14 @@ static void pool_authorized(Daemon *d, sd_bus_message *m, int r, const char *mes
         PoolView existing;
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 goto finish;
         }
         if (q->delete) {
                 StatePool *p = state_find_pool(d->state, q->pool.name);
 
                 if (!p) {
-                        reply_error(m, find_pool(d, q->pool.name, &existing) ? -EROFS : -ESRCH,
+                        bus_reply_errno(m, find_pool(d, q->pool.name, &existing) ? -EROFS : -ESRCH,
                                     find_pool(d, q->pool.name, &existing)
                                     ? "The pool comes from the configuration files; change them instead"
                                     : "No such pool");
@@ -1261,7 +1252,7 @@ static void pool_authorized(Daemon *d, sd_bus_message *m, int r, const char *mes
                 }
                 for (size_t i = 0; i < d->state->n_assignments; i++)
                         if (d->state->assignments[i].pool && streq(d->state->assignments[i].pool, p->name)) {
-                                reply_error(m, -EBUSY, "VFs of the pool are assigned; release them first");
+                                bus_reply_errno(m, -EBUSY, "VFs of the pool are assigned; release them first");
                                 goto finish;
                         }
                 log_info("Deleted pool %s", p->name);
@@ -1270,13 +1261,13 @@ static void pool_authorized(Daemon *d, sd_bus_message *m, int r, const char *mes
                 StatePool *p;
 
                 if (find_pool(d, q->pool.name, &existing)) {
-                        reply_error(m, -EEXIST, existing.runtime ? "A pool of that name exists"
+                        bus_reply_errno(m, -EEXIST, existing.runtime ? "A pool of that name exists"
                                                                  : "A pool of that name is in the configuration files");
                         goto finish;
                 }
                 p = state_add_pool(d->state);
                 if (!p) {
-                        reply_error(m, -ENOMEM, NULL);
+                        bus_reply_errno(m, -ENOMEM, NULL);
                         goto finish;
                 }
                 *p = q->pool;

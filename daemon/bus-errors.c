@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "basics.h"
 #include "bus-errors.h"
 
 /* errno -> name; each errno appears once, so the mapping is a bijection on
@@ -59,4 +60,13 @@ int bus_error_from_errno(sd_bus_error *e, int r, const char *message) {
                                         message ?: "Interactive authorization required");
         (void) sd_bus_error_setf(e, SRIOVD_ERROR_FAILED, "%s", message ?: strerror(err));
         return -err;
+}
+
+void bus_reply_errno(sd_bus_message *m, int r, const char *message) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!m)
+                return;
+        (void) bus_error_from_errno(&e, r, message);
+        (void) sd_bus_reply_method_error(m, &e);
 }

@@ -243,13 +243,6 @@ static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
                 log_debug_errno(r, "Cannot reply to Apply: %m");
 }
 
-static void reply_error(sd_bus_message *m, int r, const char *message) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        (void) bus_error_from_errno(&e, r, message);
-        (void) sd_bus_reply_method_error(m, &e);
-}
-
 static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
         int r;
 
@@ -260,7 +253,7 @@ static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
 
 static void apply_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 return;
         }
         start_apply(d, m, false);
@@ -284,7 +277,7 @@ int reconcile_method_apply(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 static void reload_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 return;
         }
         r = daemon_load_config(d);
@@ -304,7 +297,7 @@ static void reload_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                         if (len > 0)
                                 all[len - 1] = 0;
                 }
-                reply_error(m, r, all && all[0] ? all : "The configuration could not be loaded");
+                bus_reply_errno(m, r, all && all[0] ? all : "The configuration could not be loaded");
                 return;
         }
         start_apply(d, m, false);

@@ -170,20 +170,13 @@ int vfconfig_execute(sriov_ctx *ctx, const pci_addr *vf, bool set, VFConfigWork 
 
 /* ---- the bus ---- */
 
-static void reply_error(sd_bus_message *m, int r, const char *message) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        (void) bus_error_from_errno(&e, r, message);
-        (void) sd_bus_reply_method_error(m, &e);
-}
-
 static void vfconfig_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         VFConfigWork *w = j->vfconfig;
         int r;
 
         if (j->r < 0) {
-                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         r = sd_bus_message_new_method_return(j->request, &reply);
@@ -228,13 +221,13 @@ static void vfconfig_submit(Daemon *d, sd_bus_message *m, int r, const char *mes
         Job *j = userdata;
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 job_free(j);
                 return;
         }
         r = lane_submit(d, j);
         if (r < 0) {
-                reply_error(m, r, r == -EINPROGRESS ? "An earlier operation on this VF's PF is still pending in the kernel" : NULL);
+                bus_reply_errno(m, r, r == -EINPROGRESS ? "An earlier operation on this VF's PF is still pending in the kernel" : NULL);
                 job_free(j);
         }
 }

@@ -15,13 +15,6 @@ static const char *backend_name(vfio_backend b) {
         return b == VFIO_BACKEND_IOMMUFD ? "iommufd" : "container";
 }
 
-static void reply_error(sd_bus_message *m, int r, const char *message) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        (void) bus_error_from_errno(&e, r, message);
-        (void) sd_bus_reply_method_error(m, &e);
-}
-
 static int append_kv_u64(sd_bus_message *m, const char *key, uint64_t v) {
         return sd_bus_message_append(m, "{sv}", key, "t", v);
 }
@@ -53,7 +46,7 @@ static void open_done(Job *j) {
         int r;
 
         if (j->r < 0) {
-                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         r = sd_bus_message_new_method_return(j->request, &reply);
@@ -100,7 +93,7 @@ static void dma_check_done(Job *j) {
         int r;
 
         if (j->r < 0) {
-                reply_error(j->request, j->r, j->error.error ? j->error.message : NULL);
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
         r = sd_bus_message_new_method_return(j->request, &reply);
@@ -135,13 +128,13 @@ static void vfio_job_authorized(Daemon *d, sd_bus_message *m, int r, const char 
         Job *j = userdata;
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 job_free(j);
                 return;
         }
         r = lane_submit(d, j);
         if (r < 0) {
-                reply_error(m, r, r == -EINPROGRESS ? "An earlier operation on this device is still pending in the kernel" : NULL);
+                bus_reply_errno(m, r, r == -EINPROGRESS ? "An earlier operation on this device is still pending in the kernel" : NULL);
                 job_free(j);
         }
 }
@@ -238,21 +231,21 @@ static void owner_authorized(Daemon *d, sd_bus_message *m, int r, const char *me
         bool save = false;
 
         if (r < 0) {
-                reply_error(m, r, message);
+                bus_reply_errno(m, r, message);
                 return;
         }
         dev = sriov_host_find(d->host, &q->addr);
         if (!dev) {
-                reply_error(m, -ENODEV, "The device vanished");
+                bus_reply_errno(m, -ENODEV, "The device vanished");
                 return;
         }
         r = vfio_nodes(d, dev, &nodes);
         if (r < 0) {
-                reply_error(m, r, NULL);
+                bus_reply_errno(m, r, NULL);
                 return;
         }
         if (!nodes) {
-                reply_error(m, -EBADFD, "The device has no VFIO nodes (not bound to vfio-pci, or no IOMMU)");
+                bus_reply_errno(m, -EBADFD, "The device has no VFIO nodes (not bound to vfio-pci, or no IOMMU)");
                 return;
         }
         STRV_FOREACH(n, nodes) {
@@ -266,7 +259,7 @@ static void owner_authorized(Daemon *d, sd_bus_message *m, int r, const char *me
                         if (chown(*n, sn->uid, sn->gid) < 0 || chmod(*n, sn->mode & 07777) < 0) {
                                 if (errno != ENOENT) {
                                         r = negative_errno();
-                                        reply_error(m, r, NULL);
+                                        bus_reply_errno(m, r, NULL);
                                         return;
                                 }
                         }
@@ -279,14 +272,14 @@ static void owner_authorized(Daemon *d, sd_bus_message *m, int r, const char *me
                         if (errno == ENOENT)
                                 continue;       /* e.g. no cdev */
                         r = negative_errno();
-                        reply_error(m, r, NULL);
+                        bus_reply_errno(m, r, NULL);
                         return;
                 }
                 if (state_record_node(d->state, *n, st.st_uid, st.st_gid, st.st_mode & 07777, dev->bdf) > 0)
                         save = true;
                 if (chown(*n, q->uid, q->gid) < 0 || chmod(*n, 0660) < 0) {
                         r = negative_errno();
-                        reply_error(m, r, NULL);
+                        bus_reply_errno(m, r, NULL);
                         return;
                 }
                 (void) strv_extend(&changed, *n);
@@ -294,7 +287,7 @@ static void owner_authorized(Daemon *d, sd_bus_message *m, int r, const char *me
         if (save && state_save(d->state) < 0)
                 log_error("Failed to write the state file");
         if (!changed && !q->reset) {
-                reply_error(m, -EBADFD, "The device's VFIO nodes do not exist");
+                bus_reply_errno(m, -EBADFD, "The device's VFIO nodes do not exist");
                 return;
         }
         log_info("%s the VFIO nodes of %s%s", q->reset ? "Gave back" : "Handed over", dev->bdf,
