@@ -135,9 +135,13 @@ workload_listing() {
                 note "rep $rep: lspci -D $lspci_ms ms, sriovctl list --json $list_ms ms, --kind all $all_ms ms"
                 rec "{\"kind\": \"listing\", \"rep\": $rep, \"lspci_ms\": $lspci_ms, \"list_json_ms\": $list_ms, \"list_all_json_ms\": $all_ms}"
         done
-        # where the time goes: the D-Bus call alone (no process start-up)
+        # where the time goes: the D-Bus calls alone (no process start-up);
+        # list --json makes DescribeDevices, the text table ListDevices
+        j=$("$BENCH" calls -c 1 -s 2 DescribeDevices "sriov")
+        rec "{\"kind\": \"listing_call\", \"method\": \"DescribeDevices\", \"result\": $j}"
+        note "DescribeDevices(\"sriov\") alone: p50 $(jfield "${j#*lat_us}" p50) us"
         j=$("$BENCH" calls -c 1 -s 2 ListDevices "sriov")
-        rec "{\"kind\": \"listing_call\", \"result\": $j}"
+        rec "{\"kind\": \"listing_call\", \"method\": \"ListDevices\", \"result\": $j}"
         note "ListDevices(\"sriov\") alone: p50 $(jfield "${j#*lat_us}" p50) us"
         rec "{\"kind\": \"listing_size\", \"json_bytes\": $("$SRIOVCTL" list --json | wc -c), \"lspci_lines\": $(lspci -D 2>/dev/null | wc -l)}"
 }
@@ -147,7 +151,7 @@ workload_dbus_reads() {
         say "== 4. D-Bus reads per second (sriovd-bench calls, ${DBUS_SECONDS} s each)"
         vf=$(vf_bdfs 0000:01:00.0 1)
         vf=${vf# }
-        for m in "GetDevice $vf" "ListDevices pf" "ListDevices sriov"; do
+        for m in "GetDevice $vf" "ListDevices pf" "ListDevices sriov" "DescribeDevices sriov"; do
                 for c in 1 8; do
                         j=$("$BENCH" calls -c "$c" -s "$DBUS_SECONDS" $m) || j="{\"error\": $(jstr "sriovd-bench calls $m failed")}"
                         note "$(printf '%-22s %d client(s): ' "$m" "$c")$(jfield "$j" rate) calls/s, p50 $(jfield "${j#*lat_us}" p50) us, p99 $(jfield "${j#*lat_us}" p99) us"

@@ -4,7 +4,7 @@
  * start-up does not dominate what is measured.
  *
  *   sriovd-bench calls [-c CLIENTS] [-s SECONDS] METHOD ARG
- *           D-Bus read calls (GetDevice BDF, ListDevices KIND) in a loop from
+ *           D-Bus read calls (GetDevice BDF, ListDevices KIND, DescribeDevices KIND) in a loop from
  *           CLIENTS processes, each with its own bus connection
  *   sriovd-bench assign [-c CLIENTS] [-s SECONDS] POOL
  *           Assign(guest, POOL, {}) + Release(guest, "", {}) cycles, one guest
@@ -73,26 +73,28 @@ static int cmp_u32(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static int call_get_device(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
+/* One read call of the Manager with one string argument. */
+static int call_read(sd_bus *bus, const char *member, const char *arg, char *err, size_t errlen) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "GetDevice", &e, &reply, "s", arg);
+        r = sd_bus_call_method(bus, DEST, PATH, IFACE, member, &e, &reply, "s", arg);
         if (r < 0)
-                (void) snprintf(err, errlen, "GetDevice %s: %s", arg, e.message ?: strerror(-r));
+                (void) snprintf(err, errlen, "%s \"%s\": %s", member, arg, e.message ?: strerror(-r));
         return r;
 }
 
-static int call_list_devices(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
+static int call_get_device(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
+        return call_read(bus, "GetDevice", arg, err, errlen);
+}
 
-        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "ListDevices", &e, &reply, "s", arg);
-        if (r < 0)
-                (void) snprintf(err, errlen, "ListDevices \"%s\": %s", arg, e.message ?: strerror(-r));
-        return r;
+static int call_list_devices(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
+        return call_read(bus, "ListDevices", arg, err, errlen);
+}
+
+static int call_describe_devices(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
+        return call_read(bus, "DescribeDevices", arg, err, errlen);
 }
 
 /* One Assign + Release cycle for guest "bench-CLIENT" from pool arg. */
@@ -419,7 +421,7 @@ static int cmd_access(unsigned runs, const char *file) {
 
 static void usage(void) {
         fprintf(stderr,
-                "Usage: sriovd-bench calls [-c CLIENTS] [-s SECONDS] GetDevice|ListDevices ARG\n"
+                "Usage: sriovd-bench calls [-c CLIENTS] [-s SECONDS] GetDevice|ListDevices|DescribeDevices ARG\n"
                 "       sriovd-bench assign [-c CLIENTS] [-s SECONDS] POOL\n"
                 "       sriovd-bench ready [-t SECONDS] -- COMMAND [ARGS...]\n"
                 "       sriovd-bench time [-n RUNS] -- COMMAND [ARGS...]\n"
@@ -464,7 +466,8 @@ int main(int argc, char *argv[]) {
 
         if (streq(verb, "calls") && argc - optind == 2) {
                 client_fn fn = streq(argv[optind], "GetDevice") ? call_get_device :
-                               streq(argv[optind], "ListDevices") ? call_list_devices : NULL;
+                               streq(argv[optind], "ListDevices") ? call_list_devices :
+                               streq(argv[optind], "DescribeDevices") ? call_describe_devices : NULL;
 
                 if (!fn) {
                         usage();

@@ -57,6 +57,10 @@ bool out_is_json(void);
  * start afresh. Negative errno if anything failed, even earlier. */
 int out_flush(void);
 void out_free(void);
+/* A whole JSON document made elsewhere (the daemon's DescribeDevices) as
+ * the output: written as it is in one-line mode, indented in pretty mode.
+ * Nothing else may be printed as JSON with it. -EBADMSG if it is not JSON. */
+int out_json_document(const char *text);
 
 /* JSON containers; key NULL inside an array (or for the root). No-ops in text. */
 void out_open_object(const char *key);

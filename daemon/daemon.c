@@ -88,8 +88,11 @@ int daemon_merge_family(Daemon *d, sriov_family *f) {
         unsigned pfs0, vfs0, pfs1, vfs1;
         int r;
 
+        /* a large family read again leaves garbage behind: daemon_trim_when_idle() */
+        if (f->n_vfs >= 64)
+                d->trim_due = true;
         count_sriov(d->host, &pfs0, &vfs0);
-        r = sriov_host_merge(d->host, f, on_model_change, d);
+        r = sriov_host_merge(d->host, f, on_model_change, d);   /* takes f */
         if (r < 0)
                 return r;
         count_sriov(d->host, &pfs1, &vfs1);
@@ -123,6 +126,8 @@ static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
         (void) sd_notify(0, "READY=1");
         (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "State", NULL);
         notify_status(d);
+        /* the host is read: what only reading it needed can go */
+        d->trim_due = true;
 }
 
 static void recovered(Daemon *d, void *userdata) {
@@ -131,6 +136,12 @@ static void recovered(Daemon *d, void *userdata) {
         r = daemon_apply_all(d, false, initial_apply_done, NULL);
         if (r < 0)
                 log_warning_errno(r, "Applying the configuration could not start everywhere: %m");
+}
+
+/* After each event loop iteration that did something. */
+static int on_post(sd_event_source *s, void *userdata) {
+        daemon_trim_when_idle(userdata);
+        return 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -231,6 +242,8 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
             sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d) < 0)
                 return log_error_errno(-EIO, "Failed to set up signal handling");
         (void) sd_event_set_watchdog(d->event, true);
+        if (sd_event_add_post(d->event, NULL, on_post, d) < 0)
+                return log_error_errno(-ENOMEM, "Failed to set up the event loop");
 
         r = lanes_setup(d);
         if (r < 0)

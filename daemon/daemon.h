@@ -30,6 +30,7 @@ typedef struct DaemonConfig {
         const char *config_dir;
         uint64_t op_timeout_usec;       /* bound on every kernel wait */
         uint64_t coalesce_usec;         /* uevent storm window */
+        uint64_t retry_usec;            /* first delay before failed apply steps are tried again; 0: never */
         UeventSource uevent_source;
 } DaemonConfig;
 
@@ -69,6 +70,7 @@ struct Daemon {
         char **config_warnings;
         bool ready_sent;
 
+        bool trim_due;                  /* the host, a large family was read, a large reply sent: daemon_trim_when_idle() */
         bool iommu_dirty;
         bool shutting_down;
         unsigned long long n_uevents, n_uevents_skipped, n_refreshes;
@@ -89,6 +91,9 @@ static inline void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqn
         daemon_mark_dirty_full(d, a, seqnum, false);
 }
 void daemon_mark_rescan_all(Daemon *d);
+/* Give memory back (libpci's pci.ids, the heap's free pages) if a large
+ * read happened and no work is running or waiting (lanes.c). */
+void daemon_trim_when_idle(Daemon *d);
 
 /* logging: stderr with a syslog priority prefix that journald understands */
 void log_full(int level, const char *fmt, ...) _printf_(2, 3);

@@ -74,18 +74,27 @@ static int p_netdevs(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
         return sd_bus_message_append_strv(m, dev->netdevs);
 }
 
-static int p_prior_driver(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
-        const StateDevice *s = state_find_device(d->state, dev->bdf);
-
-        return sd_bus_message_append(m, "s", s ? strempty(s->prior_driver) : "");
-}
-
-static int p_pending(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
+/* What kernel write the device waits for, "" if none. */
+static const char *pending_of(Daemon *d, const sriov_device *dev) {
         const Lane *l = lane_of(d, dev);
         bool mine = l && l->pending_what &&
                 (pci_addr_equal(&l->key, &dev->addr) || (l->intent && pci_addr_equal(&l->intent->addr, &dev->addr)));
 
-        return sd_bus_message_append(m, "s", mine ? l->pending_what : "");
+        return mine ? l->pending_what : "";
+}
+
+static const char *prior_driver_of(Daemon *d, const sriov_device *dev) {
+        const StateDevice *s = state_find_device(d->state, dev->bdf);
+
+        return s ? strempty(s->prior_driver) : "";
+}
+
+static int p_pending(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
+        return sd_bus_message_append(m, "s", pending_of(d, dev));
+}
+
+static int p_prior_driver(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
+        return sd_bus_message_append(m, "s", prior_driver_of(d, dev));
 }
 
 static int p_vfs(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
@@ -190,6 +199,64 @@ int device_append_properties(sd_bus_message *m, Daemon *d, const sriov_device *d
                         return r;
         }
         return sd_bus_message_close_container(m);
+}
+
+/* The same facts as the properties, under the keys and in the format of
+ * `sriovctl list --json` (sriovctl(8)): "" and unknown numbers are null. */
+int device_describe(JsonW *w, Daemon *d, const sriov_device *dev) {
+        _cleanup_free_ char *path = NULL;
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
+
+        r = device_object_path(dev, &path);
+        if (r < 0)
+                return r;
+        jsonw_begin_object(w, NULL);
+        jsonw_string(w, "address", dev->bdf);
+        jsonw_string(w, "path", path);
+        jsonw_string(w, "kind", kind_of(dev));
+        jsonw_string_or_null(w, "vendor", dev->vendor_name);
+        jsonw_string_or_null(w, "device", dev->device_name);
+        jsonw_hex(w, "vendor_id", dev->vendor, 4);
+        jsonw_hex(w, "device_id", dev->device, 4);
+        jsonw_hex(w, "subsystem_vendor_id", dev->subsystem_vendor, 4);
+        jsonw_hex(w, "subsystem_device_id", dev->subsystem_device, 4);
+        jsonw_hex(w, "class", dev->class, 6);
+        jsonw_string_or_null(w, "class_name", dev->class_name);
+        jsonw_string_or_null(w, "driver", dev->driver);
+        jsonw_string_or_null(w, "driver_override", dev->driver_override);
+        jsonw_string_or_null(w, "prior_driver", prior_driver_of(d, dev));
+        jsonw_strv(w, "netdevs", dev->netdevs);
+        if (dev->numa_node >= 0)
+                jsonw_int(w, "numa_node", dev->numa_node);
+        else
+                jsonw_null(w, "numa_node");
+        if (dev->iommu_group >= 0)
+                jsonw_int(w, "iommu_group", dev->iommu_group);
+        else
+                jsonw_null(w, "iommu_group");
+        jsonw_string_or_null(w, "parent", dev->parent);
+        jsonw_string_or_null(w, "pending", pending_of(d, dev));
+        if (dev->is_pf) {
+                jsonw_uint(w, "num_vfs", dev->sriov.num_vfs);
+                jsonw_uint(w, "total_vfs", dev->sriov.total_vfs);
+                jsonw_uint(w, "vf_offset", dev->sriov.offset);
+                jsonw_uint(w, "vf_stride", dev->sriov.stride);
+                jsonw_hex(w, "vf_device_id", dev->sriov.vf_device, 4);
+                jsonw_bool(w, "drivers_autoprobe", dev->sriov.autoprobe > 0);
+                jsonw_bool(w, "config_space_consistent",
+                           dev->sriov.cap_read && dev->sriov.cap_present && !dev->sriov.cap_mismatch);
+                jsonw_string_or_null(w, "config_space_mismatch", dev->sriov.cap_mismatch);
+        }
+        if (dev->is_vf) {
+                jsonw_string(w, "physfn", pci_addr_format(&dev->physfn, bdf));
+                if (dev->vf_index >= 0)
+                        jsonw_int(w, "vf_index", dev->vf_index);
+                else
+                        jsonw_null(w, "vf_index");
+        }
+        jsonw_end_object(w);
+        return 0;
 }
 
 static Daemon *current_daemon(sd_bus *bus) {

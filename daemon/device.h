@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 
 #include "daemon.h"
+#include "jsonw.h"
 
 /* The per-device D-Bus objects: org.sriovd.Device1 on every PCI function,
  * org.sriovd.PF1 on PFs and org.sriovd.VF1 on VFs, found through fallback
@@ -16,6 +17,9 @@ int device_object_path(const sriov_device *dev, char **ret);
 
 /* Append the merged properties (a{sv}) of a device to m. */
 int device_append_properties(sd_bus_message *m, Daemon *d, const sriov_device *dev);
+
+/* One device as a JSON object (the keys of `sriovctl list --json`). */
+int device_describe(JsonW *w, Daemon *d, const sriov_device *dev);
 
 /* Signals for a change of the model. */
 void device_emit_change(Daemon *d, sriov_change change, const sriov_device *dev);

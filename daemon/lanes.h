@@ -66,6 +66,7 @@ struct Job {
         Config *config;                 /* JOB_APPLY: the configuration (a reference) */
         const ConfigPF *rule;           /* JOB_APPLY: the PF's rule in it */
         bool dry_run;                   /* JOB_APPLY */
+        bool apply_retry;               /* JOB_APPLY: a retry of failed steps (keeps the lane's retry count) */
         char **assigned;                /* JOB_APPLY: the PF's VFs that guests hold, (VF, guest) pairs */
         Plan plan;                      /* JOB_APPLY: result */
 
@@ -96,6 +97,8 @@ struct Lane {
         Job *intent;                    /* event loop only: what to run again */
         char *pending_what;             /* event loop only: the pending write, for people */
         uint64_t covered_seqnum;        /* a read of the whole lane reflects uevents up to this; under daemon->lock */
+        sd_event_source *retry_source;  /* event loop only: the next try of failed apply steps, when due */
+        unsigned retry_attempt;         /* event loop only: tries since the last apply that was not one */
 };
 
 typedef struct GroupPeer {

@@ -59,6 +59,8 @@ static void help(void) {
                "  --state-dir DIR      Keep state in DIR (default " DEFAULT_STATE_DIR ")\n"
                "  --timeout SEC        Bound on every wait for the kernel (default 10)\n"
                "  --coalesce-ms MS     Window that coalesces a burst of uevents (default 50)\n"
+               "  --retry-ms MS        First delay before failed configuration steps are tried again,\n"
+               "                       doubling each time, 6 tries (default 1000; 0: no retries)\n"
                "  --uevent-source SRC  auto, udev, kernel or none (default auto)\n"
                "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                "  -h --help            Show this help\n"
@@ -78,7 +80,7 @@ int main(int argc, char *argv[]) {
         enum {
                 ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT,
                 ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG,
-                ARG_CONFIG_DIR,
+                ARG_CONFIG_DIR, ARG_RETRY,
         };
         static const struct option options[] = {
                 { "scan", no_argument, NULL, ARG_SCAN },
@@ -88,6 +90,7 @@ int main(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "coalesce-ms", required_argument, NULL, ARG_COALESCE },
+                { "retry-ms", required_argument, NULL, ARG_RETRY },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
@@ -103,6 +106,7 @@ int main(int argc, char *argv[]) {
                 .config_dir = DEFAULT_CONFIG_DIR,
                 .op_timeout_usec = 10 * 1000000ULL,
                 .coalesce_usec = 50 * 1000ULL,
+                .retry_usec = 1000 * 1000ULL,
                 .uevent_source = UEVENT_SOURCE_AUTO,
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
@@ -168,6 +172,13 @@ int main(int argc, char *argv[]) {
                                 return 2;
                         }
                         config.coalesce_usec = (uint64_t) u * 1000ULL;
+                        break;
+                case ARG_RETRY:
+                        if (safe_atou(optarg, 10, &u) < 0 || u > 60000) {
+                                fprintf(stderr, "Invalid --retry-ms \"%s\": milliseconds, at most 60000\n", optarg);
+                                return 2;
+                        }
+                        config.retry_usec = (uint64_t) u * 1000ULL;
                         break;
                 case ARG_UEVENT_SOURCE:
                         if (streq(optarg, "auto"))

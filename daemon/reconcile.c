@@ -88,6 +88,86 @@ static void log_step(const PlanStep *s, bool dry_run) {
                 log_info("Applied: %s: %s", s->bdf, s->detail);
 }
 
+static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
+                        ApplyBatch *b);
+
+/* Failed steps of a PF's apply are tried again, after config.retry_usec, then
+ * twice, four times ... as long (RETRY_MAX tries, each delay at most
+ * RETRY_DELAY_MAX): some refusals pass on their own (igb refuses a tx rate
+ * while the PF's link is still coming up after a driver bind or a VF count
+ * change; a PF's interface appears after its VFs). An apply that is not a
+ * retry (a call, a reload, hot-plug, a driver bind) starts the count again.
+ * The timer exists only while a try is due: nothing runs on an idle host. */
+#define RETRY_MAX 6U
+#define RETRY_DELAY_MAX (60 * 1000000ULL)
+
+/* A failure that trying again cannot fix: the driver does not do it, or we may not. */
+static bool step_may_pass(const PlanStep *s) {
+        if (s->kind != STEP_ERROR && s->result >= 0)
+                return false;
+        return s->result != -EOPNOTSUPP && s->result != -EPROTONOSUPPORT && s->result != -EPERM &&
+               s->result != -EACCES;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Lane *l = userdata;
+        Daemon *d = l->daemon;
+        const sriov_device *pf = sriov_host_find(d->host, &l->key);
+        const ConfigPF *rule = pf && pf->is_pf && d->declared ? config_rule_for(d->declared, d->host, pf) : NULL;
+        int r;
+
+        l->retry_attempt++;
+        if (!rule)
+                return 0;               /* gone, or no longer declared */
+        log_info("Applying the declared configuration to %s again (try %u of %u)", pf->bdf, l->retry_attempt,
+                 RETRY_MAX);
+        r = submit_apply(d, pf, rule, false, true, NULL);
+        if (r < 0)
+                /* a pending lane runs its intent when the kernel is done; that is not ours to queue */
+                log_warning_errno(r, "Cannot apply the configuration to %s again: %m", pf->bdf);
+        return 0;
+}
+
+static void schedule_retry(Daemon *d, const Job *j) {
+        Lane *l = daemon_lane_for(d, &j->addr);
+        char bdf[PCI_ADDR_STRLEN];
+        uint64_t delay;
+        unsigned n = 0;
+        int r;
+
+        if (!l)
+                return;
+        (void) pci_addr_format(&j->addr, bdf);
+        for (size_t i = 0; i < j->plan.n_steps; i++)
+                n += step_may_pass(&j->plan.steps[i]);
+        if (!j->apply_retry)
+                l->retry_attempt = 0;
+        if (n == 0 || d->config.retry_usec == 0 || d->shutting_down || l->retry_attempt >= RETRY_MAX) {
+                if (n > 0 && l->retry_attempt >= RETRY_MAX)
+                        log_warning("%s: %u step(s) of the declared configuration still fail after %u tries; "
+                                    "the next apply, reload, hot-plug or driver bind tries again",
+                                    bdf, n, l->retry_attempt);
+                else if (n == 0 && j->apply_retry)
+                        log_info("%s: the declared configuration is in place (after %u %s)", bdf,
+                                 l->retry_attempt, l->retry_attempt == 1 ? "try" : "tries");
+                (void) sd_event_source_set_enabled(l->retry_source, SD_EVENT_OFF);
+                return;
+        }
+        delay = d->config.retry_usec << MIN(l->retry_attempt, 20U);
+        delay = MIN(delay, RETRY_DELAY_MAX);
+        if (l->retry_source) {
+                r = sd_event_source_set_time_relative(l->retry_source, delay);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(l->retry_source, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(d->event, &l->retry_source, CLOCK_MONOTONIC, delay, 0, on_retry, l);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot schedule another try of the failed steps: %m", bdf);
+                return;
+        }
+        log_info("%s: %u step(s) failed; trying again in %.1f s", bdf, n, (double) delay / 1e6);
+}
+
 /* Main loop: a PF's plan came back. */
 static void apply_job_done(Job *j) {
         ApplyBatch *b = j->userdata;
@@ -108,6 +188,8 @@ static void apply_job_done(Job *j) {
                 log_error("Failed to write the state file");
         if (j->r < 0)
                 log_error_errno(j->r, "Applying the configuration to %s failed: %s", "a PF", j->error.message);
+        if (!j->dry_run)
+                schedule_retry(d, j);
 
         if (!b)
                 return;
@@ -129,7 +211,8 @@ static void apply_job_done(Job *j) {
         batch_maybe_done(b);
 }
 
-static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, ApplyBatch *b) {
+static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
+                        ApplyBatch *b) {
         Job *j = job_new(d, JOB_APPLY, &pf->addr);
         int r;
 
@@ -147,6 +230,7 @@ static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule,
                 }
         }
         j->dry_run = dry_run;
+        j->apply_retry = retry;
         j->complete = apply_job_done;
         j->userdata = b;
         r = lane_submit(d, j);
@@ -175,7 +259,7 @@ int daemon_apply_all(Daemon *d, bool dry_run, apply_done_t done, void *userdata)
 
                 if (!rule)
                         continue;
-                k = submit_apply(d, pf, rule, dry_run, b);
+                k = submit_apply(d, pf, rule, dry_run, false, b);
                 if (k == -EINPROGRESS) {
                         /* the PF is busy in the kernel: report that as its step */
                         PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + 1) * sizeof(*n));
@@ -211,7 +295,7 @@ void daemon_reapply(Daemon *d, const pci_addr *addr, const char *why) {
         if (!rule)
                 return;
         log_info("Applying the declared configuration to %s: %s", pf->bdf, why);
-        r = submit_apply(d, pf, rule, false, NULL);
+        r = submit_apply(d, pf, rule, false, false, NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot apply the configuration to %s: %m", pf->bdf);
 }

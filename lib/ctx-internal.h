@@ -23,6 +23,10 @@ struct sriov_ctx {
         pthread_mutex_t pci_lock;
         struct pci_access *pacc;
         int pacc_error;
+        /* names found, by ids: pci.ids parsed is ~2 MB of heap in libpci, the
+         * few ids a host has are a few hundred bytes here (pcilib.c) */
+        struct pci_name_entry *names;
+        size_t n_names;
 };
 
 void pci_access_release(struct sriov_ctx *c);

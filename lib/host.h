@@ -126,8 +126,12 @@ int sriov_host_resolve(const sriov_host *h, const char *ref, sriov_device **ret,
 int sriov_device_to_json(const sriov_device *d, json_object **ret);
 int sriov_host_to_json(const sriov_host *h, json_object **ret);
 
-/* Name lookups from pci.ids through libpci; thread-safe. */
+/* Name lookups from pci.ids through libpci; thread-safe. The answers are
+ * remembered per ids, so a long-running process can drop libpci's parsed
+ * pci.ids (~2 MB) once the host is read: sriov_ctx_drop_pci_ids(); a
+ * lookup of new ids later loads it again. */
 int pci_names_lookup(sriov_ctx *ctx, uint16_t vendor, uint16_t device, uint32_t class,
                      char **ret_vendor, char **ret_device, char **ret_class);
+void sriov_ctx_drop_pci_ids(sriov_ctx *ctx);
 /* Read the SR-IOV capability of a PF from config space through libpci. */
 int pci_read_sriov_cap(sriov_ctx *ctx, const pci_addr *a, sriov_pf_info *info);

@@ -7,6 +7,7 @@ lib_libsriov_a_SOURCES = \
 	lib/bdf.c lib/bdf.h \
 	lib/sysfs.c lib/sysfs.h \
 	lib/json-util.c lib/json-util.h \
+	lib/jsonw.c lib/jsonw.h \
 	lib/pcilib.c \
 	lib/host.c lib/host.h \
 	lib/host-json.c \

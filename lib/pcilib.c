@@ -58,10 +58,39 @@ static struct pci_access *ctx_pci_locked(sriov_ctx *c) {
         return a;
 }
 
+/* One lookup's answer. Every name a host needs is looked up in libpci once;
+ * then libpci's copy of pci.ids can go (sriov_ctx_drop_pci_ids()). */
+typedef struct pci_name_entry {
+        uint16_t vendor, device;
+        uint32_t class;                 /* base class, subclass: class >> 8 */
+        char *vendor_name, *device_name, *class_name;
+} pci_name_entry;
+
+/* A host with more distinct ids than this looks the rest up in libpci each time. */
+#define PCI_NAMES_MAX 512
+
+static void pci_names_free(sriov_ctx *c) {
+        for (size_t i = 0; i < c->n_names; i++) {
+                free(c->names[i].vendor_name);
+                free(c->names[i].device_name);
+                free(c->names[i].class_name);
+        }
+        c->names = mfree(c->names);
+        c->n_names = 0;
+}
+
 void pci_access_release(sriov_ctx *c) {
         if (c->pacc)
                 pci_cleanup(c->pacc);
         c->pacc = NULL;
+        pci_names_free(c);
+}
+
+void sriov_ctx_drop_pci_ids(sriov_ctx *c) {
+        pthread_mutex_lock(&c->pci_lock);
+        if (c->pacc)
+                pci_free_name_list(c->pacc);    /* loaded again by the next lookup that needs it */
+        pthread_mutex_unlock(&c->pci_lock);
 }
 
 static int dup_name(const char *s, char **ret) {
@@ -73,32 +102,73 @@ static int dup_name(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static const pci_name_entry *names_find(const sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class) {
+        for (size_t i = 0; i < c->n_names; i++)
+                if (c->names[i].vendor == vendor && c->names[i].device == device && c->names[i].class == class)
+                        return &c->names[i];
+        return NULL;
+}
+
+/* libpci's answers for the ids, remembered (best effort: not when full or out of memory) */
+static int names_lookup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
+                               pci_name_entry *ret) {
+        _cleanup_free_ char *v = NULL, *d = NULL, *k = NULL;
+        struct pci_access *a = ctx_pci_locked(c);
+        const char *s;
+        char buf[256];
+        int r;
+
+        if (!a)
+                return c->pacc_error;
+        s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor);
+        r = dup_name(s, &v);
+        if (r >= 0) {
+                s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+                r = dup_name(s, &d);
+        }
+        if (r >= 0) {
+                s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class);
+                r = dup_name(s, &k);
+        }
+        if (r < 0)
+                return r;
+        *ret = (pci_name_entry) { vendor, device, class, TAKE_PTR(v), TAKE_PTR(d), TAKE_PTR(k) };
+        return 0;
+}
+
 int pci_names_lookup(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
                      char **ret_vendor, char **ret_device, char **ret_class) {
         _cleanup_free_ char *v = NULL, *d = NULL, *k = NULL;
-        struct pci_access *a;
-        char buf[256];
+        const pci_name_entry *e;
+        pci_name_entry fresh = {};
         int r = 0;
 
+        class >>= 8;
         pthread_mutex_lock(&c->pci_lock);
-        a = ctx_pci_locked(c);
-        if (!a)
-                r = c->pacc_error;
-        else {
-                const char *s;
+        e = names_find(c, vendor, device, class);
+        if (!e) {
+                r = names_lookup_locked(c, vendor, device, class, &fresh);
+                if (r >= 0) {
+                        pci_name_entry *n = c->n_names < PCI_NAMES_MAX ?
+                                realloc(c->names, (c->n_names + 1) * sizeof(*n)) : NULL;
 
-                s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor);
-                r = dup_name(s, &v);
-                if (r >= 0) {
-                        s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
-                        r = dup_name(s, &d);
-                }
-                if (r >= 0) {
-                        s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class >> 8);
-                        r = dup_name(s, &k);
+                        e = &fresh;
+                        if (n) {
+                                c->names = n;
+                                n[c->n_names] = fresh;
+                                e = &n[c->n_names++];
+                                fresh = (pci_name_entry) {};    /* the cache has it */
+                        }
                 }
         }
+        if (r >= 0 && ((e->vendor_name && !(v = strdup(e->vendor_name))) ||
+                       (e->device_name && !(d = strdup(e->device_name))) ||
+                       (e->class_name && !(k = strdup(e->class_name)))))
+                r = -ENOMEM;
         pthread_mutex_unlock(&c->pci_lock);
+        free(fresh.vendor_name);
+        free(fresh.device_name);
+        free(fresh.class_name);
         if (r < 0)
                 return r;
         if (ret_vendor)

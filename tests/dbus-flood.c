@@ -6,7 +6,7 @@
  *
  * Forks CLIENTS processes, each with its own connection to the system bus
  * (DBUS_SYSTEM_BUS_ADDRESS). Client i cycles through good reads
- * (GetDevice BDF, ListDevices ""), path tricks ("../x", an embedded "/"),
+ * (GetDevice BDF, ListDevices "", DescribeDevices ""), path tricks ("../x", an embedded "/"),
  * an oversized name, a call with the wrong signature, and — as UID when -u
  * is given, which every odd client switches to before it connects — a
  * mutating call it is not allowed to make. Every reply is checked: the
@@ -84,6 +84,9 @@ static int client(const char *bdf, double seconds, bool unprivileged, uid_t uid,
                 sd_bus_error_free(&e);
                 r = sd_bus_call_method(bus, DEST, PATH, IFACE, "ListDevices", &e, NULL, "s", "");
                 check(t, r, &e, NULL, "ListDevices");
+                sd_bus_error_free(&e);
+                r = sd_bus_call_method(bus, DEST, PATH, IFACE, "DescribeDevices", &e, NULL, "s", "");
+                check(t, r, &e, NULL, "DescribeDevices");
                 sd_bus_error_free(&e);
                 r = sd_bus_call_method(bus, DEST, PATH, IFACE, "GetDevice", &e, NULL, "s", "../x");
                 check(t, r, &e, "org.sriovd.Error.", "GetDevice ../x");

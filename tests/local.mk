@@ -5,6 +5,7 @@ UNIT_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS)
 unit_tests = \
 	tests/unit/test-bdf \
 	tests/unit/test-util \
+	tests/unit/test-jsonw \
 	tests/unit/test-vfio
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -16,6 +17,9 @@ tests_unit_test_bdf_LDADD = $(UNIT_LDADD)
 tests_unit_test_util_SOURCES = tests/unit/test-util.c
 tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_util_LDADD = $(UNIT_LDADD)
+tests_unit_test_jsonw_SOURCES = tests/unit/test-jsonw.c
+tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonw_LDADD = $(UNIT_LDADD)
 tests_unit_test_vfio_SOURCES = tests/unit/test-vfio.c
 tests_unit_test_vfio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vfio_LDADD = $(UNIT_LDADD)

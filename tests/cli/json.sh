@@ -63,6 +63,26 @@ assert_eq "$(wc -l <<<"$OUT")" 1 "--json=short is one line"
 expect_ok -j list --kind pf
 assert_eq "$(jq_out "[x['kind'] for x in d['devices']]")" "['pf', 'pf']" "-j list --kind pf"
 
+note "list --json (the daemon's DescribeDevices) says what show --json (GetDevice) says, device by device"
+expect_ok --json list --kind all
+LIST=$OUT
+for a in $(jq_out "' '.join(x['address'] for x in d['devices'])"); do
+        expect_ok --json show "$a"
+        LIST=$LIST SHOW=$OUT ADDR=$a python3 -c '
+import json, os, sys
+listed = [x for x in json.loads(os.environ["LIST"])["devices"] if x["address"] == os.environ["ADDR"]][0]
+shown = json.loads(os.environ["SHOW"])
+diff = {k: (v, shown.get(k, "(absent)")) for k, v in listed.items() if shown.get(k, "(absent)") != v}
+sys.exit("%s: list --json and show --json differ: %s" % (os.environ["ADDR"], diff) if diff else 0)' \
+                || fail "list and show disagree on $a"
+done
+out=$(busctl --system call "$DEST" "$MGR" "$IFACE" DescribeDevices s pci 2>&1) && fail "an unknown kind: $out"
+case "$out" in *'Unknown kind "pci"'*) ;; *) fail "unknown kind error: $out";; esac
+out=$(busctl --system --json=short call "$DEST" "$MGR" "$IFACE" DescribeDevices s vf) || fail "DescribeDevices vf: $out"
+assert_eq "$(python3 -c 'import json,sys; print([x["address"] for x in json.loads(json.loads(sys.argv[1])["data"][0])["devices"]])' "$out")" \
+        "['$VF0', '$VF1']" "DescribeDevices(\"vf\")"
+as_nobody busctl --system call "$DEST" "$MGR" "$IFACE" DescribeDevices s "" >/dev/null || fail "DescribeDevices is a read: anyone may call it"
+
 note "show --json: the device, its VFs (PF) or its PF (VF)"
 expect_ok --json show ens1f0
 keys_are d $PF_KEYS vfs

@@ -1,5 +1,6 @@
 #!/bin/bash
-# 16 PFs with 128 VFs each (2048 VFs): list is one ListDevices call and
+# 16 PFs with 128 VFs each (2048 VFs): list is one ListDevices call (list
+# --json one DescribeDevices call) and
 # stays fast, every VF is under its own PF (also those that spill onto the
 # next bus), and show PF is two calls, not one a VF.
 source "$top_srcdir/tests/cli/lib.sh"
@@ -49,8 +50,22 @@ for r in rows:
     physfn = os.path.basename(os.readlink(os.path.join(sys.argv[1], "bus/pci/devices", addr, "physfn")))
     assert physfn == pf, (addr, physfn, pf)
 EOF
-expect_ok --json list
+
+note "list --json: one DescribeDevices call, the VFs of each PF right after it, by index"
+assert_eq "$(calls "$SRIOVCTL" list --json)" "DescribeDevices " "the calls of list --json"
+OUT=$(cat "$T/calls.out")
 assert_eq "$(jq_out "len(d['devices'])")" 2064 "JSON devices"
+python3 - "$T/calls.out" <<'EOF2' || fail "the JSON order is not PF, then its VFs by index"
+import json, sys
+devs = json.load(open(sys.argv[1]))["devices"]
+pf, nxt = None, 0
+for x in devs:
+    if x["kind"] == "pf":
+        pf, nxt = x["address"], 0
+    elif x["kind"] == "vf":
+        assert x["physfn"] == pf and x["vf_index"] == nxt, (x["address"], x["physfn"], pf, x["vf_index"], nxt)
+        nxt += 1
+EOF2
 
 note "show PF: two calls"
 last=${PFS##* }

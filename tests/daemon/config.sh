@@ -65,7 +65,7 @@ assert_eq "$(check)" "configuration OK" "check-config on a good configuration"
 
 note "applied at start, before READY"
 bus_start
-daemon_start --uevent-source udev
+daemon_start --uevent-source udev --retry-ms 100
 PF=0000:3b:00.0; PF1=0000:3b:00.1
 assert_eq "$(sysattr $PF sriov_numvfs)" 6 "VFs on $PF after start"
 assert_eq "$(sysattr $PF1 sriov_numvfs)" 2 "VFs on $PF1 after start"
@@ -130,7 +130,22 @@ out=$(mgr Reload) || fail "Reload failed as a whole"
 assert_eq "$(sysattr $PF1 sriov_numvfs)" 4 "the healthy PF converged"
 case "$out" in *"$PF"*) ;; *) fail "the failing PF is not reported: $out";; esac
 assert_eq "$(sysattr $PF sriov_numvfs)" 6 "the failing PF kept its VFs"
-sim_ctl clear
+
+note "failed steps are tried again, a bounded number of times, then the timer stops"
+# one write per try, each refused: the reload's, then 6 tries 0.1 s, 0.2 s ... 3.2 s apart
+failed_writes() { grep -c "$PF/sriov_numvfs \".*\" EIO\$" "$SIM_ROOT/.sim/log"; }
+wait_for 20 grep -q "$PF: 1 step(s) of the declared configuration still fail after 6 tries" "$T/sriovd.log" \
+        || fail "no bounded retry: $(grep "$PF" "$T/sriovd.log" | tail -n 5)"
+assert_eq "$(failed_writes)" 7 "refused numvfs writes (the reload's and 6 tries)"
+sleep 1
+assert_eq "$(failed_writes)" 7 "writes after the tries ran out"
+assert_eq "$(sysattr $PF sriov_numvfs)" 6 "the failing PF kept its VFs"
+
+note "a refusal that passes: the PF converges by itself"
 mgr Apply b false >/dev/null
-assert_eq "$(sysattr $PF sriov_numvfs)" 2 "the PF converges once its writes work"
+sim_ctl clear
+wait_for 10 sysattr_is $PF sriov_numvfs 2 || fail "the PF did not converge once its writes work"
+wait_for 5 grep -Eq "$PF: the declared configuration is in place \(after [1-6] tr(y|ies)\)" "$T/sriovd.log" \
+        || fail "convergence not logged: $(grep "$PF" "$T/sriovd.log" | tail -n 5)"
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"
 echo ok

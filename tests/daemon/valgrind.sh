@@ -21,6 +21,7 @@ PF=0000:3b:00.0
 mgr Rescan >/dev/null
 mgr Apply b true >/dev/null
 mgr ListDevices s "" >/dev/null
+mgr DescribeDevices s "" >/dev/null
 mgr ListGroups >/dev/null
 gmgr Assign g1 p "{'token': <'t'>}" >/dev/null || fail "assign"
 gmgr Assign g2 p '{}' >/dev/null || fail "assign 2"

@@ -18,7 +18,7 @@ cat > "$T/sriovd.conf" <<'CONF'
 CONF
 bus_start
 sim_ctl netdev ens1f0 up
-daemon_start --uevent-source none
+daemon_start --uevent-source none --retry-ms 100
 
 ipvf() { with_sim_rtnl "$IP" link show dev ens1f0 | grep "vf $1 "; }
 
@@ -34,6 +34,19 @@ out=$(mgr Apply b true)
 case "$out" in *"vlan 7/0/802.1Q -> 100/2/802.1Q"*) ;; *) fail "drift not reported: $out";; esac
 mgr Apply b false >/dev/null
 ipvf 0 | grep -q "vlan 100, qos 2" || fail "not corrected: $(ipvf 0)"
+
+note "a setting refused for a while (igb while the PF's link comes up) lands without another call"
+with_sim_rtnl "$IP" link set dev ens1f0 vf 0 max_tx_rate 500 || fail "ip link set failed"
+sim_ctl fail vf_set ens1f0/rate EINVAL 2
+out=$(mgr Apply b false)
+case "$out" in *"Invalid argument"*) ;; *) fail "the refused rate is not reported: $out";; esac
+vf0_rate_back() { ipvf 0 | grep -q 'max_tx_rate 1000Mbps'; }
+wait_for 10 vf0_rate_back \
+        || fail "the rate was not tried again: $(ipvf 0)"
+assert_eq "$(grep -c 'rtnl/ens1f0/vf0/rate "min 0 max 1000" EINVAL$' "$SIM_ROOT/.sim/log")" 2 "refused tries"
+ipvf 0 | grep -q "link/ether 02:aa:00:00:00:10.*vlan 100, qos 2.*spoof checking on.*trust off" \
+        || fail "VF 0 after the tries: $(ipvf 0)"
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"
 
 note "an assignment's settings, and release puts back exactly what was there"
 before2=$(ipvf 2)
