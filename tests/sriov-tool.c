@@ -12,6 +12,7 @@
 #include "json-util.h"
 #include "ops.h"
 #include "util.h"
+#include "vfattr.h"
 
 static int fail(int r, const sriov_error *e) {
         fprintf(stderr, "%s: %s\n", errno_name(r) ?: "ERROR",
@@ -67,7 +68,7 @@ int main(int argc, char *argv[]) {
                         return 2;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "usage: sriov-tool [--sysfs-root DIR] [--timeout SEC] numvfs|bind|unbind|restore|show|groups ...\n");
+                fprintf(stderr, "usage: sriov-tool [--sysfs-root DIR] [--timeout SEC] numvfs|bind|unbind|restore|show|groups|vf-set|vf-get ...\n");
                 return 2;
         }
         r = sriov_ctx_new(root, &ctx);
@@ -122,6 +123,48 @@ int main(int argc, char *argv[]) {
                 if (r < 0)
                         return fail(r, &e);
                 printf("restored\n");
+                return 0;
+        }
+        /* vf-set IFNAME VF JSON: VF settings (the configuration's keys)
+         * through the PF's interface; prints the VF as the kernel reports it
+         * afterwards and what the driver ignored */
+        if (streq(cmd, "vf-set") && argc == 3) {
+                _cleanup_json_ json_object *in = json_tokener_parse(argv[2]), *out = NULL;
+                sriov_vf_config want, after = {};
+                unsigned ignored = 0, vf;
+                bool fallback = false;
+
+                if (!in || safe_atou(argv[1], 10, &vf) < 0 || vf_config_from_json(in, &want) < 0)
+                        return fail(-EINVAL, NULL);
+                want.vf = vf;
+                r = sriov_vf_set(argv[0], &want, SRIOV_VF_BRING_PF_UP, &after, &ignored, &fallback, &e);
+                if (r < 0)
+                        return fail(r, &e);
+                r = vf_config_to_json(&after, &out);
+                if (r < 0)
+                        return fail(r, NULL);
+                printf("%s", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+                for (unsigned bit = 1; bit & VF_ATTR_ALL; bit <<= 1)
+                        if (ignored & bit)
+                                printf(" ignored:%s", vf_attr_name(bit));
+                printf("%s\n", fallback ? " zero-mac-fallback" : "");
+                return 0;
+        }
+        /* vf-get IFNAME: every VF of the PF's interface, one line each */
+        if (streq(cmd, "vf-get") && argc == 1) {
+                _cleanup_(sriov_link_done) sriov_link l = {};
+
+                r = sriov_link_get(argv[0], &l, &e);
+                if (r < 0)
+                        return fail(r, &e);
+                for (size_t i = 0; i < l.n_vfs; i++) {
+                        _cleanup_json_ json_object *out = NULL;
+
+                        r = vf_config_to_json(&l.vfs[i], &out);
+                        if (r < 0)
+                                return fail(r, NULL);
+                        printf("vf%u %s\n", l.vfs[i].vf, json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+                }
                 return 0;
         }
         if (streq(cmd, "show") && argc == 1) {

@@ -28,7 +28,7 @@ EXTRA_DIST += \
 # The project's programs the guest scenarios may use (each is skipped with a
 # reason when its binary is missing), and vfio-client, the unprivileged VMM
 # stand-in of sriovd-vfio.
-VM_BINARIES = $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/vfio-client
+VM_BINARIES = $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/vfio-client tests/sriov-tool
 
 if ENABLE_SIMULATOR
 # the simulator the differential check runs the scenarios on
