@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "groups.h"
+#include "host.h"
 #include "sysfs.h"
 #include "tests.h"
 #include "util.h"
@@ -130,7 +131,40 @@ static void test_bounded_write(void) {
         (void) rmdir(dir);
 }
 
+/* Names are remembered per ids; dropping libpci's pci.ids does not lose
+ * them, and ids not seen before load it again. */
+static void test_pci_names(void) {
+        _cleanup_(sriov_ctx_freep) sriov_ctx *ctx = NULL;
+        char *v = NULL, *d = NULL, *k = NULL, *d2 = NULL;
+
+        CHECK_INT(sriov_ctx_new(NULL, &ctx), 0);
+        if (!ctx)
+                return;
+        CHECK_INT(pci_names_lookup(ctx, 0x8086, 0x1572, 0x020000, &v, &d, &k), 0);
+        if (!d) {
+                /* no pci.ids on this machine: nothing to compare */
+                fprintf(stderr, "test_pci_names: no name for 8086:1572, pci.ids missing? skipped\n");
+                goto out;
+        }
+        CHECK_STR(v, "Intel Corporation");
+        CHECK_STR(k, "Ethernet controller");
+        sriov_ctx_drop_pci_ids(ctx);
+        /* cached */
+        CHECK_INT(pci_names_lookup(ctx, 0x8086, 0x1572, 0x020000, NULL, &d2, NULL), 0);
+        CHECK_STR(d2, d);
+        d2 = mfree(d2);
+        /* new ids after the drop: libpci loads pci.ids again */
+        CHECK_INT(pci_names_lookup(ctx, 0x8086, 0x1889, 0x020000, NULL, &d2, NULL), 0);
+        CHECK(d2 && strstr(d2, "Virtual Function"));
+out:
+        free(v);
+        free(d);
+        free(k);
+        free(d2);
+}
+
 int main(void) {
+        test_pci_names();
         test_numbers();
         test_strv();
         test_files();
