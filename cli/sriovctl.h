@@ -135,6 +135,8 @@ int verb_owner_check(const Ctl *c, char **args, size_t n_args);
 
 /* dma-check: the reserved regions of an IOMMU group (as groups prints them) */
 void print_group_regions(Ctl *c, int32_t group);
+/* An a(tts) of ranges at m (start, inclusive end, type) under key: JSON objects, one text cell. */
+int print_ranges(sd_bus_message *m, const char *key);
 
 /* stderr, "sriovctl: …\n"; returns status, for "return usage_error(…)" */
 int error_exit(int status, const char *fmt, ...) _printf_(2, 3);

@@ -63,8 +63,8 @@ static const OutColumn group_columns[] = {
         { "reason", "not viable", OUT_COLUMN_BELOW },
 };
 
-/* a(tts) of one group: JSON objects, and one text cell */
-static int print_regions(sd_bus_message *m) {
+/* a(tts) at m (start, inclusive end, type): under key, JSON objects, and one text cell */
+int print_ranges(sd_bus_message *m, const char *key) {
         _cleanup_free_ char *text = NULL;
         uint64_t start, end;
         const char *type;
@@ -74,7 +74,7 @@ static int print_regions(sd_bus_message *m) {
         r = sd_bus_message_enter_container(m, 'a', "(tts)");
         if (r < 0)
                 return r;
-        out_open_array("reserved_regions");
+        out_open_array(key);
         while ((r = sd_bus_message_read(m, "(tts)", &start, &end, &type)) > 0) {
                 out_open_object(NULL);
                 print_hex(PRINT_JSON, "start", NULL, start, 0);
@@ -83,8 +83,8 @@ static int print_regions(sd_bus_message *m) {
                 out_close();
                 if (!out_is_json()) {
                         char *t;
-                        int n = asprintf(&t, "%s%s0x%" PRIx64 "-0x%" PRIx64 " %s", strempty(text), len ? "; " : "",
-                                         start, end, type);
+                        int n = asprintf(&t, "%s%s0x%" PRIx64 "-0x%" PRIx64 "%s%s", strempty(text), len ? "; " : "",
+                                         start, end, isempty(type) ? "" : " ", type);
 
                         if (n < 0)
                                 return -ENOMEM;
@@ -96,7 +96,7 @@ static int print_regions(sd_bus_message *m) {
         out_close();
         if (r < 0)
                 return r;
-        print_string(PRINT_TEXT, "reserved_regions", NULL, text);
+        print_string(PRINT_TEXT, key, NULL, text);
         return sd_bus_message_exit_container(m);
 }
 
@@ -119,7 +119,7 @@ static int print_group(sd_bus_message *m, void *userdata) {
         print_strv(PRINT_ANY, "members", NULL, members, " ");
         print_bool(PRINT_ANY, "viable", NULL, viable);
         print_string(PRINT_ANY, "reason", NULL, reason);
-        r = print_regions(m);
+        r = print_ranges(m, "reserved_regions");
         out_row_end();
         return r;
 }
@@ -135,7 +135,7 @@ static int print_regions_of(sd_bus_message *m, void *userdata) {
         if (id != *(int32_t *) userdata)
                 return sd_bus_message_skip(m, "sasbsa(tts)");
         r = sd_bus_message_skip(m, "sasbs");
-        return r < 0 ? r : print_regions(m);
+        return r < 0 ? r : print_ranges(m, "reserved_regions");
 }
 
 void print_group_regions(Ctl *c, int32_t group) {

@@ -44,6 +44,7 @@ static const OutColumn dma_columns[] = {
         { "mapped", "Mapped" },
         { "remap", "Mapped again" },
         { "unmapped", "Unmapped" },
+        { "iova_ranges", "IOVA ranges" },
         { "reserved_regions", "Reserved regions" },
         { "result", "Result" },
 };
@@ -106,6 +107,33 @@ static void dma_report_print(const char *dev, const DmaReport *d) {
         print_string(PRINT_TEXT, "unmapped", NULL, unmapped);
 }
 
+/* The report's a(tts) entry named key, printed; 0 if the report has none
+ * (a daemon before 0.1 said only the group). */
+static int print_report_ranges(sd_bus_message *reply, const char *key) {
+        int found = 0, r;
+
+        r = sd_bus_message_rewind(reply, true);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read_basic(reply, 's', &name);
+                if (r < 0)
+                        break;
+                if (streq(name, key) && sd_bus_message_enter_container(reply, 'v', "a(tts)") > 0) {
+                        r = print_ranges(reply, key);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        found = 1;
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        return r < 0 ? r : found;
+}
+
 int verb_dma_check(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -123,9 +151,18 @@ int verb_dma_check(Ctl *c, char **args, size_t n_args) {
         out_table_begin(NULL, NULL, OUT_RECORD, dma_columns, ELEMENTSOF(dma_columns));
         out_row_begin();
         dma_report_print(args[0], &d);
-        /* the report has no reserved regions: those of the group, from sysfs */
-        if (d.group >= 0)
+        /* the ranges the IOMMU maps, and those it keeps for itself, as the
+         * session saw them; from an older daemon, the group's from sysfs */
+        r = print_report_ranges(reply, "iova_ranges");
+        if (r >= 0)
+                r = print_report_ranges(reply, "reserved_regions");
+        if (r == 0 && d.group >= 0)
                 print_group_regions(c, d.group);
+        if (r < 0) {
+                out_table_end();
+                out_close();
+                return error_exit(EXIT_FAIL, "Cannot read the report of sriovd: %s", strerror(-r));
+        }
         /* sriovd answers only when every check passed */
         print_string(PRINT_TEXT, "result", NULL, "DMA mapping through the IOMMU works");
         out_table_end();

@@ -80,6 +80,11 @@ r=$(mgr DmaCheck "$VF" "{'backend': <'container'>}")
 expect_glob dma.container "$r" "*'backend': <'container'>, 'group': <$G>, 'remap_refused': <true>, 'page_sizes': <uint64 *>, 'iova': <uint64 *>, 'size': <uint64 *>, 'unmapped': <uint64 *>*"
 obs dma.container.size "$(gv_string "$r" size)"
 expect dma.container.unmapped_all "$(gv_string "$r" unmapped)" "$(gv_string "$r" size)"
+# sriovctl dma-check: the same report, with the ranges the session saw
+r=$(sriovctl --json=short dma-check "$VF" --backend container 2>&1)
+expect_glob ctl.dma_check "$r" "{\"device\":\"$VF\",\"backend\":\"container\",\"iommu_group\":$G,*\"remap_refused\":true,*\"iova_ranges\":\\[{\"start\":\"0x*\",\"end\":\"0x*\"*}*\\],\"reserved_regions\":\\[*{\"start\":\"0xfee00000\",\"end\":\"0xfeefffff\",\"type\":\"msi\"}*\\]}"
+r=$(sriovctl dma-check "$VF" --backend container 2>&1)
+expect_glob ctl.dma_check.text "$r" "*IOVA ranges:*0x*-0x*Reserved regions:*0xfee00000-0xfeefffff msi*DMA mapping through the IOMMU works*"
 if [ -c /dev/iommu ]; then
         r=$(mgr DmaCheck "$VF" "{'backend': <'iommufd'>}")
         expect_glob dma.iommufd "$r" "*'backend': <'iommufd'>, 'group': <$G>, 'remap_refused': <true>*"
