@@ -683,9 +683,8 @@ static void handle_job(Daemon *d, Job *j) {
  * iteration (a post source, which never wakes the loop up); the work is
  * done only when it is due. */
 void daemon_trim_when_idle(Daemon *d) {
-        bool idle;
-
         uint64_t queued = 0;
+        bool idle;
 
         if (!d->trim_due || d->n_dirty > 0 ||
             (d->bus && sd_bus_get_n_queued_write(d->bus, &queued) >= 0 && queued > 0))
