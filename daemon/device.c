@@ -40,6 +40,11 @@ static const Lane *lane_of(Daemon *d, const sriov_device *dev) {
         return NULL;
 }
 
+/* The SR-IOV capability read from config space agrees with sysfs. */
+static bool cs_consistent(const sriov_device *dev) {
+        return dev->sriov.cap_read && dev->sriov.cap_present && !dev->sriov.cap_mismatch;
+}
+
 #define APPEND(fn, sig, expr)                                                   \
         static int fn(sd_bus_message *m, Daemon *d, const sriov_device *dev) { \
                 return sd_bus_message_append(m, sig, expr);                     \
@@ -66,7 +71,7 @@ APPEND(p_vf_offset, "u", dev->sriov.offset)
 APPEND(p_vf_stride, "u", dev->sriov.stride)
 APPEND(p_vf_device_id, "q", dev->sriov.vf_device)
 APPEND(p_autoprobe, "b", dev->sriov.autoprobe > 0)
-APPEND(p_cs_consistent, "b", dev->sriov.cap_read && dev->sriov.cap_present && !dev->sriov.cap_mismatch)
+APPEND(p_cs_consistent, "b", cs_consistent(dev))
 APPEND(p_cs_mismatch, "s", strempty(dev->sriov.cap_mismatch))
 APPEND(p_vf_index, "i", dev->vf_index)
 
@@ -244,8 +249,7 @@ int device_describe(JsonW *w, Daemon *d, const sriov_device *dev) {
                 jsonw_uint(w, "vf_stride", dev->sriov.stride);
                 jsonw_hex(w, "vf_device_id", dev->sriov.vf_device, 4);
                 jsonw_bool(w, "drivers_autoprobe", dev->sriov.autoprobe > 0);
-                jsonw_bool(w, "config_space_consistent",
-                           dev->sriov.cap_read && dev->sriov.cap_present && !dev->sriov.cap_mismatch);
+                jsonw_bool(w, "config_space_consistent", cs_consistent(dev));
                 jsonw_string_or_null(w, "config_space_mismatch", dev->sriov.cap_mismatch);
         }
         if (dev->is_vf) {

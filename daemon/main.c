@@ -67,6 +67,18 @@ static void help(void) {
                "  --version            Show the version\n");
 }
 
+/* An option in milliseconds, 0 to max, as µs. */
+static int parse_ms(const char *option, const char *arg, unsigned max, uint64_t *ret_usec) {
+        unsigned u;
+
+        if (safe_atou(arg, 10, &u) < 0 || u > max) {
+                fprintf(stderr, "Invalid %s \"%s\": milliseconds, at most %u\n", option, arg, max);
+                return -EINVAL;
+        }
+        *ret_usec = (uint64_t) u * 1000ULL;
+        return 0;
+}
+
 static int parse_level(const char *s) {
         static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
@@ -113,7 +125,6 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ char *state_env = NULL;
         bool scan = false, json = false, check = false;
         const char *env;
-        unsigned u;
         int c, r;
 
         /* Memory (docs/benchmarks.md, daemon cost): one malloc arena, since
@@ -167,18 +178,12 @@ int main(int argc, char *argv[]) {
                         break;
                 }
                 case ARG_COALESCE:
-                        if (safe_atou(optarg, 10, &u) < 0 || u > 10000) {
-                                fprintf(stderr, "Invalid --coalesce-ms \"%s\": milliseconds, at most 10000\n", optarg);
+                        if (parse_ms("--coalesce-ms", optarg, 10000, &config.coalesce_usec) < 0)
                                 return 2;
-                        }
-                        config.coalesce_usec = (uint64_t) u * 1000ULL;
                         break;
                 case ARG_RETRY:
-                        if (safe_atou(optarg, 10, &u) < 0 || u > 60000) {
-                                fprintf(stderr, "Invalid --retry-ms \"%s\": milliseconds, at most 60000\n", optarg);
+                        if (parse_ms("--retry-ms", optarg, 60000, &config.retry_usec) < 0)
                                 return 2;
-                        }
-                        config.retry_usec = (uint64_t) u * 1000ULL;
                         break;
                 case ARG_UEVENT_SOURCE:
                         if (streq(optarg, "auto"))
