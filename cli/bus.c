@@ -6,8 +6,7 @@
 #include <stdarg.h>
 #include <sys/wait.h>
 
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "sriovd-api.h"
 #include "bus.h"
 
 #define HINT_AUTH "run as root, or get the polkit authorization " SRIOVD_ACTION_MANAGE
@@ -32,6 +31,9 @@
  * message follows the sentence), and a hint on what to do. A row with a
  * member is for the answers of that method only, and comes before the
  * row for every method. */
+/* a row's status: the error's own exit status, from the bus contract */
+#define BY_CONTRACT (-1)
+
 typedef struct BusErrorInfo {
         const char *name;
         const char *member;             /* NULL: any method */
@@ -66,37 +68,37 @@ static const BusErrorInfo bus_errors[] = {
           "change the configuration files, then \"sriovctl reload\"" },
         { SRIOVD_ERROR_NOT_VFIO, "SetDeviceOwner", EXIT_INVALID, NULL, false,
           "it must be bound to vfio-pci, and the kernel must have made its nodes: " HINT_VFIO },
-        { SRIOVD_ERROR_INVALID_ARGUMENT, NULL, EXIT_INVALID, NULL, false, NULL },
-        { SRIOVD_ERROR_NO_SUCH_DEVICE, NULL, EXIT_NO_DEVICE, NULL, false,
+        { SRIOVD_ERROR_INVALID_ARGUMENT, NULL, BY_CONTRACT, NULL, false, NULL },
+        { SRIOVD_ERROR_NO_SUCH_DEVICE, NULL, BY_CONTRACT, NULL, false,
           "\"sriovctl list --kind all\" shows every PCI function and its interfaces" },
-        { SRIOVD_ERROR_NOT_SRIOV, NULL, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_NOT_SRIOV, NULL, BY_CONTRACT, NULL, false,
           "\"sriovctl list --kind pf\" shows the SR-IOV physical functions" },
-        { SRIOVD_ERROR_OUT_OF_RANGE, NULL, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_OUT_OF_RANGE, NULL, BY_CONTRACT, NULL, false,
           "\"sriovctl show PF\" shows how many VFs the PF supports" },
-        { SRIOVD_ERROR_DEVICE_BUSY, NULL, EXIT_BUSY, NULL, false,
+        { SRIOVD_ERROR_DEVICE_BUSY, NULL, BY_CONTRACT, NULL, false,
           "something uses the device (a guest, a VFIO user, the driver); try again when it is done" },
-        { SRIOVD_ERROR_NO_DRIVER, NULL, EXIT_FAIL, NULL, false,
+        { SRIOVD_ERROR_NO_DRIVER, NULL, BY_CONTRACT, NULL, false,
           "load the driver's kernel module (modprobe) or bind the PF to its driver first" },
-        { SRIOVD_ERROR_BIND_FAILED, NULL, EXIT_FAIL, NULL, false,
+        { SRIOVD_ERROR_BIND_FAILED, NULL, BY_CONTRACT, NULL, false,
           "the kernel log (journalctl -k) says why the driver did not take the device" },
-        { SRIOVD_ERROR_VFS_ASSIGNED, NULL, EXIT_BUSY, NULL, false, "detach the VFs from their guests first" },
-        { SRIOVD_ERROR_TIMEOUT, NULL, EXIT_BUSY, NULL, false, HINT_TIMEOUT },
-        { SRIOVD_ERROR_OPERATION_PENDING, NULL, EXIT_BUSY, NULL, false, HINT_PENDING },
-        { SRIOVD_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, NULL, false, HINT_AUTH },
-        { SRIOVD_ERROR_INVALID_CONFIG, NULL, EXIT_INVALID, NULL, false,
+        { SRIOVD_ERROR_VFS_ASSIGNED, NULL, BY_CONTRACT, NULL, false, "detach the VFs from their guests first" },
+        { SRIOVD_ERROR_TIMEOUT, NULL, BY_CONTRACT, NULL, false, HINT_TIMEOUT },
+        { SRIOVD_ERROR_OPERATION_PENDING, NULL, BY_CONTRACT, NULL, false, HINT_PENDING },
+        { SRIOVD_ERROR_ACCESS_DENIED, NULL, BY_CONTRACT, NULL, false, HINT_AUTH },
+        { SRIOVD_ERROR_INVALID_CONFIG, NULL, BY_CONTRACT, NULL, false,
           "\"sriovd --check-config\" shows where the configuration is wrong" },
-        { SRIOVD_ERROR_GROUP_NOT_VIABLE, NULL, EXIT_BUSY, NULL, false,
+        { SRIOVD_ERROR_GROUP_NOT_VIABLE, NULL, BY_CONTRACT, NULL, false,
           "\"sriovctl groups\" shows which function of the IOMMU group is in the way" },
-        { SRIOVD_ERROR_DEVICE_IN_USE, NULL, EXIT_BUSY, NULL, false, NULL },
-        { SRIOVD_ERROR_NO_IOMMU, NULL, EXIT_FAIL, NULL, false, "\"sriovctl groups\" says what to change" },
-        { SRIOVD_ERROR_NOT_VFIO, NULL, EXIT_INVALID, NULL, false, "bind it to vfio-pci first" },
-        { SRIOVD_ERROR_NOT_FOUND, NULL, EXIT_NO_DEVICE, NULL, false, HINT_POOLS ", \"sriovctl assignments\" the guests" },
-        { SRIOVD_ERROR_READ_ONLY, NULL, EXIT_INVALID, NULL, false, NULL },
-        { SRIOVD_ERROR_POOL_EXHAUSTED, NULL, EXIT_EXHAUSTED, NULL, false,
+        { SRIOVD_ERROR_DEVICE_IN_USE, NULL, BY_CONTRACT, NULL, false, NULL },
+        { SRIOVD_ERROR_NO_IOMMU, NULL, BY_CONTRACT, NULL, false, "\"sriovctl groups\" says what to change" },
+        { SRIOVD_ERROR_NOT_VFIO, NULL, BY_CONTRACT, NULL, false, "bind it to vfio-pci first" },
+        { SRIOVD_ERROR_NOT_FOUND, NULL, BY_CONTRACT, NULL, false, HINT_POOLS ", \"sriovctl assignments\" the guests" },
+        { SRIOVD_ERROR_READ_ONLY, NULL, BY_CONTRACT, NULL, false, NULL },
+        { SRIOVD_ERROR_POOL_EXHAUSTED, NULL, BY_CONTRACT, NULL, false,
           "\"sriovctl pools\" shows how many VFs each pool has free; release one, enable more VFs, "
           "or ask another pool" },
-        { SRIOVD_ERROR_NOT_SUPPORTED, NULL, EXIT_NOT_SUPPORTED, NULL, false, NULL },
-        { SRIOVD_ERROR_FAILED, NULL, EXIT_FAIL, NULL, false, NULL },
+        { SRIOVD_ERROR_NOT_SUPPORTED, NULL, BY_CONTRACT, NULL, false, NULL },
+        { SRIOVD_ERROR_FAILED, NULL, BY_CONTRACT, NULL, false, NULL },
         { SD_BUS_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, "permission denied by the D-Bus policy", false, HINT_AUTH },
         { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, NULL, EXIT_DENIED, "authentication is required", false,
           "run as root, or without --no-ask-password on a terminal to be asked for a password" },
@@ -138,9 +140,13 @@ static const BusErrorInfo *bus_error_info(const sd_bus_error *e) {
 
 int bus_error_status(const sd_bus_error *e, int r) {
         const BusErrorInfo *i = bus_error_info(e);
+        const SriovdError *c;
 
-        if (i)
+        if (i && i->status != BY_CONTRACT)
                 return i->status;
+        c = sd_bus_error_is_set(e) ? sriovd_error_find(e->name) : NULL;
+        if (c)
+                return c->exit_status;
         /* no named error: a failure of our side of the connection */
         switch (-r) {
         case ETIMEDOUT:

@@ -5,21 +5,20 @@ sriovctl_SOURCES = \
 	cli/options.c cli/options.h \
 	cli/output.c cli/output.h \
 	cli/bus.c cli/bus.h \
-	cli/device.c cli/device.h \
+	cli/device-view.c cli/device-view.h \
 	cli/settings.c cli/settings.h \
-	cli/plan.h \
+	cli/steps.h \
 	cli/verbs-devices.c \
 	cli/verbs-ops.c \
 	cli/verbs-host.c \
 	cli/verbs-config.c \
 	cli/verbs-assign.c \
 	cli/verbs-vfio.c \
-	cli/monitor.c \
-	daemon/bus-api.h \
-	daemon/bus-errors.c daemon/bus-errors.h
+	cli/monitor.c
+sriovctl_CPPFLAGS = $(CLI_CPPFLAGS)
 sriovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 # from libsriov only the string and JSON helpers (util.c, json-util.c) are linked in
-sriovctl_LDADD = lib/libsriov.a $(SYSTEMD_LIBS) $(JSONC_LIBS)
+sriovctl_LDADD = $(LIBAPI_LIBS) lib/libsriov.a $(SYSTEMD_LIBS) $(JSONC_LIBS)
 
 man_MANS += man/sriovctl.8
 EXTRA_DIST += man/sriovctl.8

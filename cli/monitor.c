@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <systemd/sd-event.h>
 
-#include "bus-api.h"
+#include "sriovd-api.h"
 #include "bus.h"
 #include "output.h"
 #include "sriovctl.h"

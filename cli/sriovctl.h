@@ -7,21 +7,7 @@
 
 #include "basics.h"
 #include "output.h"
-
-/* Exit status of sriovctl; documented in sriovctl(8), keep them stable. */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAIL = 1,          /* anything else */
-        EXIT_USAGE = 2,         /* bad command line; no call was made */
-        EXIT_NOT_RUNNING = 3,   /* sriovd is not running, or the bus cannot be reached */
-        EXIT_DENIED = 4,        /* not authorized */
-        EXIT_NO_DEVICE = 5,     /* no such PCI function, interface, pool or assignment */
-        EXIT_INVALID = 6,       /* the daemon rejected an argument */
-        EXIT_BUSY = 7,          /* device busy, operation pending, timeout */
-        EXIT_PARTIAL = 8,       /* done in part: fewer VFs than asked, failed steps, ignored settings */
-        EXIT_EXHAUSTED = 9,     /* no free VF: the pool is used up, or has none on the NUMA node */
-        EXIT_NOT_SUPPORTED = 10, /* the device, driver or kernel cannot do it */
-};
+#include "sriovd-api.h"
 
 /* The options that belong to verbs (Verb.options is a mask of OPT(id)).
  * options.c describes each: its value, its D-Bus key, its help. */

@@ -4,10 +4,9 @@
 
 #include <stdio.h>
 
-#include "bus-errors.h"
 #include "bus.h"
 #include "output.h"
-#include "plan.h"
+#include "steps.h"
 #include "sriovctl.h"
 #include "util.h"
 
@@ -27,30 +26,30 @@ static const OutColumn drift_columns[] = {
         { "error", "error", OUT_COLUMN_BELOW },
 };
 
-static bool step_is_error(const PlanStep *s) {
+static bool step_is_error(const ApplyStep *s) {
         return streq(s->kind, "error");
 }
 
-static bool step_failed(const PlanStep *s) {
+static bool step_failed(const ApplyStep *s) {
         return step_is_error(s) || !isempty(s->error);
 }
 
-void plan_done(Plan *p) {
+void steps_done(ApplySteps *p) {
         p->steps = mfree(p->steps);
         p->reply = sd_bus_message_unref(p->reply);
-        *p = (Plan) {};
+        *p = (ApplySteps) {};
 }
 
-int plan_read(sd_bus_message *reply, bool dry_run, Plan *ret) {
-        _cleanup_(plan_done) Plan p = { .reply = sd_bus_message_ref(reply), .dry_run = dry_run };
-        PlanStep s;
+int steps_read(sd_bus_message *reply, bool dry_run, ApplySteps *ret) {
+        _cleanup_(steps_done) ApplySteps p = { .reply = sd_bus_message_ref(reply), .dry_run = dry_run };
+        ApplyStep s;
         int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(reply, "(ssss)", &s.device, &s.kind, &s.change, &s.error)) > 0) {
-                PlanStep *n = realloc(p.steps, (p.n_steps + 1) * sizeof(PlanStep));
+                ApplyStep *n = realloc(p.steps, (p.n_steps + 1) * sizeof(ApplyStep));
 
                 if (!n)
                         return -ENOMEM;
@@ -64,17 +63,17 @@ int plan_read(sd_bus_message *reply, bool dry_run, Plan *ret) {
         if (r < 0)
                 return r;
         *ret = p;
-        p = (Plan) {};
+        p = (ApplySteps) {};
         return 0;
 }
 
-void plan_print(const Plan *p, const char *key, const char *title, bool with_result) {
+void steps_print(const ApplySteps *p, const char *key, const char *title, bool with_result) {
         if (with_result)
                 out_table_begin(key, title, OUT_ROWS, step_columns, ELEMENTSOF(step_columns));
         else
                 out_table_begin(key, title, OUT_ROWS, drift_columns, ELEMENTSOF(drift_columns));
         for (size_t i = 0; i < p->n_steps; i++) {
-                const PlanStep *s = &p->steps[i];
+                const ApplyStep *s = &p->steps[i];
 
                 out_row_begin();
                 print_string(PRINT_ANY, "device", NULL, s->device);
@@ -137,12 +136,12 @@ static char *join_lines(char * const *l) {
 }
 
 /* The plan, what the configuration files say, and the exit status. */
-static int print_result(const Plan *p, const ConfigFacts *f) {
+static int print_result(const ApplySteps *p, const ConfigFacts *f) {
         out_open_object(NULL);
         print_bool(PRINT_JSON, "dry_run", NULL, p->dry_run);
         print_strv(PRINT_JSON, "config_files", NULL, f->files, ",");
         print_strv(PRINT_JSON, "config_errors", NULL, f->errors, ",");
-        plan_print(p, "steps", NULL, true);
+        steps_print(p, "steps", NULL, true);
         print_uint(PRINT_JSON, "failed", NULL, p->n_failed);
         out_close();
         if (p->n_steps == 0)
@@ -168,7 +167,7 @@ int verb_apply(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(config_facts_done) ConfigFacts f = {};
-        _cleanup_(plan_done) Plan p = {};
+        _cleanup_(steps_done) ApplySteps p = {};
         bool dry_run = ctl_has(c, OPT_DRY_RUN);
         int r;
 
@@ -179,7 +178,7 @@ int verb_apply(Ctl *c, char **args, size_t n_args) {
         r = bus_call_manager(c, "Apply", !dry_run, &error, &reply, "b", dry_run);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot %s the declared configuration", dry_run ? "plan" : "apply");
-        r = plan_read(reply, dry_run, &p);
+        r = steps_read(reply, dry_run, &p);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot read the reply of sriovd: %s", strerror(-r));
         return print_result(&p, &f);
@@ -208,13 +207,13 @@ int verb_reload(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(config_facts_done) ConfigFacts f = {};
-        _cleanup_(plan_done) Plan p = {};
+        _cleanup_(steps_done) ApplySteps p = {};
         int r;
 
         r = bus_call_manager(c, "Reload", true, &error, &reply, NULL);
         if (r < 0)
                 return reload_refused(c, &error, r);
-        r = plan_read(reply, false, &p);
+        r = steps_read(reply, false, &p);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot read the reply of sriovd: %s", strerror(-r));
         r = get_config_facts(c, &f);

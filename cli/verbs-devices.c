@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "device.h"
+#include "device-view.h"
 #include "output.h"
 #include "settings.h"
 #include "sriovctl.h"

@@ -7,9 +7,9 @@
 #include <stdio.h>
 
 #include "bus.h"
-#include "device.h"
+#include "device-view.h"
 #include "output.h"
-#include "plan.h"
+#include "steps.h"
 #include "sriovctl.h"
 
 /* The properties of org.sriovd.Manager1 */
@@ -205,14 +205,14 @@ static const OutColumn pending_columns[] = {
 /* What Apply would do now: the drift of the host from the declared
  * configuration, VFs changed by hand among it. A dry run only reads, and
  * anyone may ask for it; when it cannot be had, status says why and goes on. */
-static void print_drift_count(Ctl *c, Plan *ret) {
+static void print_drift_count(Ctl *c, ApplySteps *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = bus_call_manager(c, "Apply", false, &error, &reply, "b", true);
         if (r >= 0)
-                r = plan_read(reply, true, ret);
+                r = steps_read(reply, true, ret);
         if (r < 0) {
                 print_string(PRINT_JSON, "drift", NULL, NULL);
                 print_string(PRINT_TEXT, "drift_count", "unknown: %s",
@@ -232,7 +232,7 @@ int verb_status(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *facts_reply = NULL, *reply = NULL;
         _cleanup_(device_list_done) DeviceList l = {};
         _cleanup_(host_facts_done) HostFacts h = {};
-        _cleanup_(plan_done) Plan drift = {};
+        _cleanup_(steps_done) ApplySteps drift = {};
         size_t n_pending = 0;
         int r;
 
@@ -282,7 +282,7 @@ int verb_status(Ctl *c, char **args, size_t n_args) {
         }
         out_table_end();
         if (drift.reply)
-                plan_print(&drift, "drift", "Drift from the declared configuration", false);
+                steps_print(&drift, "drift", "Drift from the declared configuration", false);
         out_close();
         return EXIT_OK;
 }

@@ -8,8 +8,8 @@
 
 #include "assign.h"
 #include "auth.h"
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "bus-util.h"
+#include "sriovd-api.h"
 #include "conffile.h"
 #include "device.h"
 #include "lanes.h"

@@ -5,8 +5,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "assign.h"
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "bus-util.h"
+#include "sriovd-api.h"
 #include "device.h"
 #include "lanes.h"
 #include "manager.h"

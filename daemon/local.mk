@@ -10,8 +10,7 @@ sriovd_SOURCES = \
 	daemon/state.c daemon/state.h \
 	daemon/manager.c daemon/manager.h \
 	daemon/device.c daemon/device.h \
-	daemon/bus-api.h \
-	daemon/bus-errors.c daemon/bus-errors.h \
+	daemon/bus-util.c daemon/bus-util.h \
 	daemon/conffile.c daemon/conffile.h \
 	daemon/apply.c daemon/apply.h \
 	daemon/reconcile.c daemon/reconcile.h \
@@ -20,5 +19,6 @@ sriovd_SOURCES = \
 	daemon/assign.c daemon/assign.h \
 	daemon/vfio-bus.c daemon/vfio-bus.h \
 	daemon/vfconfig.c daemon/vfconfig.h
+sriovd_CPPFLAGS = $(DAEMON_CPPFLAGS)
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
-sriovd_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)
+sriovd_LDADD = $(LIBAPI_LIBS) $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "assign.h"
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "bus-util.h"
+#include "sriovd-api.h"
 #include "device.h"
 #include "lanes.h"
 #include "conffile.h"

@@ -2,8 +2,8 @@
 
 #include "apply.h"
 #include "auth.h"
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "bus-util.h"
+#include "sriovd-api.h"
 #include "conffile.h"
 #include "lanes.h"
 #include "reconcile.h"

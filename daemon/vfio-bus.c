@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 
 #include "auth.h"
-#include "bus-api.h"
-#include "bus-errors.h"
+#include "bus-util.h"
+#include "sriovd-api.h"
 #include "device.h"
 #include "lanes.h"
 #include "state.h"

@@ -17,5 +17,6 @@ lib_libsriov_a_SOURCES = \
 	lib/jsonpos.c lib/jsonpos.h \
 	lib/rtnl-internal.h \
 	lib/netuse.c lib/netuse.h
+lib_libsriov_a_CPPFLAGS = $(LIB_CPPFLAGS)
 lib_libsriov_a_CFLAGS = $(AM_CFLAGS) $(PCI_CFLAGS) $(JSONC_CFLAGS) $(NL_CFLAGS)
 LIBSRIOV_LIBS = lib/libsriov.a $(PCI_LIBS) $(JSONC_LIBS) $(NL_LIBS)

@@ -41,3 +41,7 @@ noinst_PROGRAMS += tests/vfio-client
 tests_vfio_client_SOURCES = tests/vfio-client.c
 tests_vfio_client_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_vfio_client_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS)
+
+# the include graph between the layers
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh

@@ -160,8 +160,8 @@ while read -r macro name; do
         grep -q "${name#org.sriovd.Error.}" <<<"$exit_status" || fail "EXIT STATUS in sriovctl(8) does not name $name"
         n=$((n + 1))
 done < <(sed -n 's/^#define \(SRIOVD_ERROR_[A-Z_]*\) *"\(org\.sriovd\.Error\.[A-Za-z]*\)"/\1 \2/p' \
-         "$top_srcdir/daemon/bus-errors.h")
-[ "$n" -ge 21 ] || fail "only $n error names in daemon/bus-errors.h"
+         "$top_srcdir/api/sriovd-api.h")
+[ "$n" -ge 21 ] || fail "only $n error names in api/sriovd-api.h"
 expect_ok -h list
 grep -q "^Usage: sriovctl" <<<"$OUT" || fail "-h does not print the usage"
 expect_ok --version

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "bus.h"
-#include "device.h"
+#include "device-view.h"
 #include "output.h"
 #include "util.h"
 

@@ -11,21 +11,21 @@
  * made), what changes ("VFs 0 -> 4", "driver iavf -> vfio-pci", or for an
  * error what is wrong) and, after applying, why the step failed ("" if it
  * did not). Strings point into the reply. */
-typedef struct PlanStep {
+typedef struct ApplyStep {
         const char *device, *kind, *change, *error;
-} PlanStep;
+} ApplyStep;
 
-typedef struct Plan {
+typedef struct ApplySteps {
         sd_bus_message *reply;
-        PlanStep *steps;
+        ApplyStep *steps;
         size_t n_steps;
         size_t n_failed;        /* error steps, and steps that failed */
         bool dry_run;
-} Plan;
+} ApplySteps;
 
-int plan_read(sd_bus_message *reply, bool dry_run, Plan *ret);
-void plan_done(Plan *p);
+int steps_read(sd_bus_message *reply, bool dry_run, ApplySteps *ret);
+void steps_done(ApplySteps *p);
 
 /* A table of the steps under the JSON key; with_result adds "result"
  * (planned, done or failed) to each. */
-void plan_print(const Plan *p, const char *key, const char *title, bool with_result);
+void steps_print(const ApplySteps *p, const char *key, const char *title, bool with_result);
