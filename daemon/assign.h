@@ -58,7 +58,3 @@ int assign_method_list_pools(sd_bus_message *m, void *userdata, sd_bus_error *er
 int assign_recover(Daemon *d, void (*done)(Daemon *d, void *userdata), void *userdata);
 
 bool guest_name_is_valid(const char *s);
-
-/* Test hook: with SRIOVD_CRASH_AT=NAME[:N] in the environment the process
- * kills itself (SIGKILL) the N-th time it passes the point NAME. */
-void crash_point(const char *name);

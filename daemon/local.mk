@@ -18,7 +18,8 @@ sriovd_SOURCES = \
 	daemon/pool.c daemon/pool.h \
 	daemon/assign.c daemon/assign.h \
 	daemon/vfio-bus.c daemon/vfio-bus.h \
-	daemon/vfconfig.c daemon/vfconfig.h
+	daemon/vfconfig.c daemon/vfconfig.h \
+	daemon/test-hooks.c daemon/test-hooks.h
 sriovd_CPPFLAGS = $(DAEMON_CPPFLAGS)
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBAPI_LIBS) $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "test-hooks.h"
+#include "util.h"
+
+#if ENABLE_TEST_HOOKS
+void crash_point(const char *name) {
+        static unsigned hits;
+        const char *env = getenv("SRIOVD_CRASH_AT");
+        size_t n;
+        unsigned want = 1;
+
+        if (!env)
+                return;
+        n = strcspn(env, ":");
+        if (strlen(name) != n || !strneq(env, name, n))
+                return;
+        if (env[n] == ':' && safe_atou(env + n + 1, 10, &want) < 0)
+                want = 1;
+        if (__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == want) {
+                fprintf(stderr, "crash point %s reached: killing myself\n", name);
+                raise(SIGKILL);
+        }
+}
+#endif
