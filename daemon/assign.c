@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ops.h"
 #include "assign.h"
 #include "auth.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
 #include "conffile.h"
 #include "device.h"
+#include "binding.h"
 #include "lanes.h"
 #include "passthrough.h"
 #include "pool.h"
@@ -256,6 +258,34 @@ int assign_execute_release(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sr
         return 0;
 }
 
+static void assign_work_free_void(void *p) {
+        assign_work_free(p);
+}
+
+static void prepare_execute(Job *j) {
+        j->r = assign_execute_prepare(j->daemon->ctx, &j->addr, j->payload, &j->error);
+}
+
+static void apply_execute(Job *j) {
+        j->r = assign_execute_apply(j->daemon->ctx, &j->addr, j->payload, &j->error);
+}
+
+static void release_execute(Job *j) {
+        j->r = assign_execute_release(j->daemon->ctx, &j->addr, j->payload, &j->error);
+}
+
+/* An assignment's work is not simply run again once a held write finished:
+ * its completion decides what follows (lane_set_intent()). */
+static const JobType prepare_job_type = {
+        .name = "assign-prepare", .execute = prepare_execute, .free = assign_work_free_void,
+};
+static const JobType apply_job_type = {
+        .name = "assign-apply", .execute = apply_execute, .free = assign_work_free_void, .read_back = true,
+};
+static const JobType release_job_type = {
+        .name = "release", .execute = release_execute, .free = assign_work_free_void, .read_back = true,
+};
+
 /* ---- event loop side ---- */
 
 static void save(Daemon *d) {
@@ -448,7 +478,7 @@ static AssignWork *work_from(const StateAssignment *a, bool force) {
         return w;
 }
 
-static int submit(Daemon *d, JobType type, const char *vf, AssignWork *w, sd_bus_message *request,
+static int submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w, sd_bus_message *request,
                   void (*complete)(Job *), void *userdata) {
         Job *j;
         pci_addr a;
@@ -458,12 +488,9 @@ static int submit(Daemon *d, JobType type, const char *vf, AssignWork *w, sd_bus
                 assign_work_free(w);
                 return -EINVAL;
         }
-        j = job_new(d, type, &a);
-        if (!j) {
-                assign_work_free(w);
+        j = job_new(d, type, &a, w);
+        if (!j)
                 return -ENOMEM;
-        }
-        j->assign = w;
         j->request = request ? sd_bus_message_ref(request) : NULL;
         j->complete = complete;
         j->userdata = userdata;
@@ -492,15 +519,14 @@ static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
         a = state_find_assignment_by_vf(d->state, pci_addr_format(&j->addr, bdf));
         if (!a)
                 return;
-        w = work_from(a, j->assign && j->assign->force);
-        k = w ? job_new(d, JOB_RELEASE, &j->addr) : NULL;
+        w = work_from(a, j->payload && ((AssignWork *) j->payload)->force);
+        if (w)
+                w->rollback = rollback;
+        k = w ? job_new(d, &release_job_type, &j->addr, w) : NULL;
         if (!k) {
-                assign_work_free(w);
                 log_error("Out of memory: %s stays releasing until Release or a restart", bdf);
                 return;
         }
-        w->rollback = rollback;
-        k->assign = w;
         k->complete = rollback ? rollback_done : release_done;
         k->lane = j->lane;
         if (lane_set_intent(d, k) < 0) {
@@ -524,7 +550,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, sd_bus_message *reques
         w->rollback = true;
         w->failure = error;
         (void) snprintf(w->failure_message, sizeof(w->failure_message), "%s", strempty(message));
-        r = submit(d, JOB_RELEASE, a->vf, w, request, rollback_done, NULL);
+        r = submit(d, &release_job_type, a->vf, w, request, rollback_done, NULL);
         if (r < 0) {
                 log_error_errno(r, "Cannot roll back the assignment of %s now (Release retries): %m", a->vf);
                 bus_reply_errno(request, error, message);
@@ -532,6 +558,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, sd_bus_message *reques
 }
 
 static void rollback_done(Job *j) {
+        const AssignWork *w = j->payload;
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
         StateAssignment *a;
@@ -548,9 +575,8 @@ static void rollback_done(Job *j) {
                 state_remove_assignment(d->state, a);
                 save(d);
         }
-        if (j->request && j->assign)
-                bus_reply_errno(j->request, j->assign->failure ?: -EIO,
-                            j->assign->failure_message[0] ? j->assign->failure_message : NULL);
+        if (j->request && w)
+                bus_reply_errno(j->request, w->failure ?: -EIO, w->failure_message[0] ? w->failure_message : NULL);
 }
 
 static void apply_done(Job *j) {
@@ -591,7 +617,7 @@ static void prepare_done(Job *j) {
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
         StateAssignment *a;
-        AssignWork *w = j->assign;
+        AssignWork *w = j->payload;
         int r;
 
         pci_addr_format(&j->addr, bdf);
@@ -620,7 +646,7 @@ static void prepare_done(Job *j) {
         save(d);
         crash_point("assign-prepared");
 
-        r = submit(d, JOB_ASSIGN_APPLY, bdf, TAKE_PTR(j->assign), j->request, apply_done, NULL);
+        r = submit(d, &apply_job_type, bdf, TAKE_PTR(j->payload), j->request, apply_done, NULL);
         if (r < 0)
                 start_rollback(d, a, j->request, r, "Cannot start the assignment");
 }
@@ -850,7 +876,7 @@ static void assign_authorized(Daemon *d, sd_bus_message *m, int r, const char *m
                 bus_reply_errno(m, -ENOMEM, NULL);
                 goto finish;
         }
-        r = submit(d, JOB_ASSIGN_PREPARE, a->vf, w, m, prepare_done, NULL);
+        r = submit(d, &prepare_job_type, a->vf, w, m, prepare_done, NULL);
         if (r < 0) {
                 state_remove_assignment(d->state, state_find_assignment_by_vf(d->state, pick->bdf));
                 save(d);
@@ -1045,7 +1071,7 @@ static int start_release(Daemon *d, StateAssignment *a, bool force, ReleaseBatch
         w = work_from(a, force);
         if (!w)
                 return -ENOMEM;
-        r = submit(d, JOB_RELEASE, a->vf, w, NULL, release_done, b);
+        r = submit(d, &release_job_type, a->vf, w, NULL, release_done, b);
         if (r >= 0 && b)
                 b->outstanding++;
         return r;
@@ -1470,10 +1496,8 @@ static bool recover_binding(Daemon *d, Recovery *rc, StateDevice *s) {
         }
         log_notice("Putting back the binding of %s (%s) after a restart: a change of it was interrupted", s->bdf,
                    s->prior_driver ?: "no driver");
-        j = job_new(d, JOB_RESTORE, &addr);
-        if (!j || (s->prior_driver && !(j->prior_driver = strdup(s->prior_driver))) ||
-            (s->prior_override && !(j->prior_override = strdup(s->prior_override)))) {
-                job_free(j);
+        j = binding_restore_record_job_new(d, &addr, s->prior_driver, s->prior_override);
+        if (!j) {
                 log_error("Out of memory: the binding of %s stays recorded; RestoreDriver puts it back", s->bdf);
                 return true;
         }
@@ -1527,7 +1551,7 @@ int assign_recover(Daemon *d, void (*done)(Daemon *d, void *userdata), void *use
                         w = work_from(a, false);
                         if (!w)
                                 return -ENOMEM;
-                        r = submit(d, JOB_RELEASE, a->vf, w, NULL, recovery_job_done, rc);
+                        r = submit(d, &release_job_type, a->vf, w, NULL, recovery_job_done, rc);
                         if (r >= 0)
                                 rc->outstanding++;
                         else

@@ -61,7 +61,7 @@ struct Daemon {
         unsigned workers;                       /* running worker threads */
         pthread_cond_t workers_cond;
 
-        /* kernel writes that outlived their timeout and finished later */
+        /* kernel writes that outlived their timeout and finished later (lanes-pending.c) */
         struct LateWrite *late_head;
 
         /* declared configuration; NULL when none or when the files were invalid at start */
@@ -91,6 +91,9 @@ static inline void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqn
         daemon_mark_dirty_full(d, a, seqnum, false);
 }
 void daemon_mark_rescan_all(Daemon *d);
+/* A job that re-reads a device (or its lane's family), for lanes that
+ * have nothing else to run once a held write finished (model.c). */
+Job *daemon_refresh_job_new(Daemon *d, const pci_addr *a);
 /* Give memory back (libpci's pci.ids, the heap's free pages) if a large
  * read happened and no work is running or waiting (lanes.c). */
 void daemon_trim_when_idle(Daemon *d);

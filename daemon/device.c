@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "auth.h"
+#include "binding.h"
+#include "ops.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
 #include "device.h"
@@ -400,128 +402,15 @@ int bus_read_options(sd_bus_message *m, const BusOption *table, sd_bus_error *er
         return sd_bus_message_exit_container(m);
 }
 
-/* ---- operations: validate → authorize → queue → reply when the kernel is done ---- */
+/* ---- operations: validate → authorize → journal and queue → reply when the kernel is done ---- */
 
 static void reply_job_error(Job *j) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        (void) bus_error_from_errno(&e, j->r, j->error.error ? j->error.message : NULL);
-        (void) sd_bus_reply_method_error(j->request, &e);
+        bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
 }
 
-static void save_state(Daemon *d) {
-        int r = state_save(d->state);
-
-        if (r < 0)
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
-}
-
-static bool job_changes_binding(const Job *j) {
-        return j->type == JOB_BIND || j->type == JOB_UNBIND || j->type == JOB_RESTORE || j->type == JOB_REPROBE;
-}
-
-/* Before the first kernel write of a binding change: what the device has
- * now (unless an earlier change recorded it), marked as under way, so that
- * a restart after a crash puts it back (assign_recover()). */
-static int journal_begin(Daemon *d, Job *j) {
-        const sriov_device *dev = sriov_host_find(d->host, &j->addr);
-        char bdf[PCI_ADDR_STRLEN];
-        int r;
-
-        if (!job_changes_binding(j) || !dev)
-                return 0;
-        pci_addr_format(&j->addr, bdf);
-        r = state_record_prior(d->state, bdf, dev->driver, dev->driver_override);
-        if (r < 0)
-                return r;
-        j->journaled = r > 0;
-        (void) state_set_pending(d->state, bdf, true);
-        r = state_save(d->state);
-        if (r < 0) {
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
-                if (j->journaled)
-                        (void) state_forget_device(d->state, bdf);
-                else
-                        (void) state_set_pending(d->state, bdf, false);
-                j->journaled = false;
-                return r;
-        }
-        return 0;
-}
-
-/* The change is over (done, refused, or rolled back): unmark it; a record
- * made for a change that did not happen goes. A write still pending in the
- * kernel keeps it marked until the lane's intent finishes. */
-static void journal_end(Daemon *d, Job *j) {
-        char bdf[PCI_ADDR_STRLEN];
-        bool changed;
-
-        if (!job_changes_binding(j) || j->held)
-                return;
-        pci_addr_format(&j->addr, bdf);
-        if (j->journaled && (j->r <= 0 || j->type == JOB_RESTORE || j->type == JOB_REPROBE))
-                changed = state_forget_device(d->state, bdf) > 0;
-        else
-                changed = state_set_pending(d->state, bdf, false) > 0;
-        if (changed)
-                save_state(d);
-}
-
-static void complete_op(Job *j) {
-        Daemon *d = j->daemon;
-        char bdf[PCI_ADDR_STRLEN];
+static void reply_op(Job *j) {
         const sriov_device *dev;
         int r;
-
-        pci_addr_format(&j->addr, bdf);
-        journal_end(d, j);
-        if (j->r >= 0) {
-                switch (j->type) {
-                case JOB_BIND:
-                case JOB_UNBIND:
-                        /* remember the very first binding sriovd changed */
-                        if (j->r == 0)
-                                break;  /* nothing had to change */
-                        if (state_record_prior(d->state, bdf, j->found_driver, j->found_override) > 0)
-                                save_state(d);
-                        /* the group peers bound along are restored with it */
-                        for (size_t i = 0; i < j->n_peers; i++) {
-                                char peer[PCI_ADDR_STRLEN];
-
-                                pci_addr_format(&j->peers[i].addr, peer);
-                                if (state_record_prior(d->state, peer, j->peers[i].prior_driver,
-                                                       j->peers[i].prior_override) > 0)
-                                        (void) state_set_bound_with(d->state, peer, bdf);
-                                log_info("Bound %s to %s along with %s (same IOMMU group)", peer, j->driver, bdf);
-                        }
-                        if (j->n_peers > 0)
-                                save_state(d);
-                        log_info("%s %s%s%s", j->type == JOB_BIND ? "Bound" : "Unbound", bdf,
-                                 j->type == JOB_BIND ? " to " : "", j->type == JOB_BIND ? j->driver : "");
-                        break;
-                case JOB_RESTORE:
-                case JOB_REPROBE: {
-                        bool changed = state_forget_device(d->state, bdf) > 0;
-
-                        for (size_t i = 0; i < j->n_peers; i++) {
-                                char peer[PCI_ADDR_STRLEN];
-
-                                changed = state_forget_device(d->state, pci_addr_format(&j->peers[i].addr, peer)) > 0 || changed;
-                        }
-                        if (changed)
-                                save_state(d);
-                        log_info("Restored the driver of %s%s", bdf, j->n_peers ? " and its group peers" : "");
-                        break;
-                }
-                case JOB_SET_NUMVFS:
-                        log_info("%s: %u VFs enabled (asked for %u)", bdf, j->enabled, j->count);
-                        break;
-                default:
-                        break;
-                }
-        } else if (!j->request)
-                log_warning("Finishing the pending operation on %s failed: %s", bdf,
-                            j->error.error ? j->error.message : strerror(-j->r));
 
         if (!j->request)
                 return;
@@ -529,22 +418,13 @@ static void complete_op(Job *j) {
                 reply_job_error(j);
                 return;
         }
-        dev = sriov_host_find(d->host, &j->addr);
-        switch (j->type) {
-        case JOB_SET_NUMVFS:
-                r = sd_bus_reply_method_return(j->request, "u", j->enabled);
-                break;
-        case JOB_BIND:
-        case JOB_UNBIND:
-                r = sd_bus_reply_method_return(j->request, "s", strempty(j->found_driver));
-                break;
-        case JOB_RESTORE:
-        case JOB_REPROBE:
+        dev = sriov_host_find(j->daemon->host, &j->addr);
+        if (j->type == &numvfs_job_type)
+                r = sd_bus_reply_method_return(j->request, "u", ((NumVFsWork *) j->payload)->enabled);
+        else if (j->type == &bind_job_type || j->type == &unbind_job_type)
+                r = sd_bus_reply_method_return(j->request, "s", strempty(((BindWork *) j->payload)->found_driver));
+        else
                 r = sd_bus_reply_method_return(j->request, "s", dev ? strempty(dev->driver) : "");
-                break;
-        default:
-                r = sd_bus_reply_method_return(j->request, NULL);
-        }
         if (r < 0)
                 log_debug_errno(r, "Cannot reply (the caller left?): %m");
 }
@@ -553,22 +433,12 @@ static void op_authorized(Daemon *d, sd_bus_message *m, int r, const char *messa
         Job *j = userdata;
 
         if (r < 0) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                (void) bus_error_from_errno(&e, r, message);
-                (void) sd_bus_reply_method_error(m, &e);
+                bus_reply_errno(m, r, message);
                 job_free(j);
                 return;
         }
-        r = journal_begin(d, j);
-        if (r >= 0)
-                r = lane_submit(d, j);
+        r = binding_start(d, j);
         if (r < 0) {
-                j->r = r;
-                journal_end(d, j);
-                sriov_error_set(&j->error, r, r == -EINPROGRESS
-                                ? "An earlier operation on this device is still pending in the kernel"
-                                : "Cannot start the operation: %s", strerror(-r));
                 reply_job_error(j);
                 job_free(j);
         }
@@ -577,8 +447,10 @@ static void op_authorized(Daemon *d, sd_bus_message *m, int r, const char *messa
 static int start_job(Daemon *d, sd_bus_message *m, Job *j, sd_bus_error *error) {
         int r;
 
+        if (!j)
+                return -ENOMEM;
         j->request = sd_bus_message_ref(m);
-        j->complete = complete_op;
+        j->done = reply_op;
         r = auth_check(d, m, SRIOVD_ACTION_MANAGE, op_authorized, j);
         if (r < 0) {
                 job_free(j);
@@ -604,7 +476,6 @@ int device_start_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, con
                 { "allow_unsafe_noiommu", 'b', &noiommu },
                 {}
         };
-        Job *j;
 
         r = bus_read_options(m, opts, error);
         if (r < 0)
@@ -616,18 +487,14 @@ int device_start_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, con
                 return r;
         if (!keep_seen)
                 keep = driver_is_dma_managed(driver);
-        j = job_new(d, JOB_BIND, &dev->addr);
-        if (!j || !(j->driver = strdup(driver))) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        j->bind_flags = keep ? SRIOV_BIND_KEEP_OVERRIDE : 0;
-        j->force = force;
-        j->pt_flags = (whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) | (noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0);
         if (noiommu)
                 log_warning("%s: unsafe no-IOMMU passthrough requested by %s", dev->bdf,
                             strna(sd_bus_message_get_sender(m)));
-        return start_job(d, m, j, error);
+        return start_job(d, m,
+                         binding_bind_job_new(d, &dev->addr, driver, keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
+                                              (whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) |
+                                              (noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0), force),
+                         error);
 }
 
 int device_start_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_bus_error *error) {
@@ -636,7 +503,6 @@ int device_start_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, s
                 { "force", 'b', &force },
                 {}
         };
-        Job *j;
         int r;
 
         r = bus_read_options(m, opts, error);
@@ -645,50 +511,16 @@ int device_start_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, s
         r = refuse_bridge(dev, error);
         if (r < 0)
                 return r;
-        j = job_new(d, JOB_UNBIND, &dev->addr);
-        if (!j)
-                return -ENOMEM;
-        j->force = force;
-        return start_job(d, m, j, error);
+        return start_job(d, m, binding_unbind_job_new(d, &dev->addr, force), error);
 }
 
 int device_start_restore(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_bus_error *error) {
-        const StateDevice *s = state_find_device(d->state, dev->bdf);
-        Job *j;
         int r;
 
         r = refuse_bridge(dev, error);
         if (r < 0)
                 return r;
-        j = job_new(d, s ? JOB_RESTORE : JOB_REPROBE, &dev->addr);
-        if (!j)
-                return -ENOMEM;
-        if (s && ((s->prior_driver && !(j->prior_driver = strdup(s->prior_driver))) ||
-                  (s->prior_override && !(j->prior_override = strdup(s->prior_override))))) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        /* group peers bound along with it go back together */
-        for (size_t i = 0; s && i < d->state->n_devices; i++) {
-                const StateDevice *p = &d->state->devices[i];
-                GroupPeer *np;
-                pci_addr a;
-
-                if (!streq(p->bound_with, dev->bdf) || pci_addr_parse(p->bdf, &a) < 0)
-                        continue;
-                np = realloc(j->peers, (j->n_peers + 1) * sizeof(*np));
-                if (!np) {
-                        job_free(j);
-                        return -ENOMEM;
-                }
-                j->peers = np;
-                np[j->n_peers++] = (GroupPeer) {
-                        .addr = a,
-                        .prior_driver = p->prior_driver ? strdup(p->prior_driver) : NULL,
-                        .prior_override = p->prior_override ? strdup(p->prior_override) : NULL,
-                };
-        }
-        return start_job(d, m, j, error);
+        return start_job(d, m, binding_restore_job_new(d, &dev->addr), error);
 }
 
 int device_start_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *dev, unsigned count, sd_bus_error *error) {
@@ -698,7 +530,6 @@ int device_start_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *de
                 { "force", 'b', &force },
                 {}
         };
-        Job *j;
 
         r = bus_read_options(m, opts, error);
         if (r < 0)
@@ -708,13 +539,7 @@ int device_start_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *de
         if (count > dev->sriov.total_vfs)
                 return sd_bus_error_setf(error, SRIOVD_ERROR_OUT_OF_RANGE, "%u VFs exceed the %u that %s supports",
                                          count, dev->sriov.total_vfs, dev->bdf);
-        j = job_new(d, JOB_SET_NUMVFS, &dev->addr);
-        if (!j)
-                return -ENOMEM;
-        j->count = count;
-        j->autoprobe = autoprobe;
-        j->force = force;
-        return start_job(d, m, j, error);
+        return start_job(d, m, binding_numvfs_job_new(d, &dev->addr, count, autoprobe, force), error);
 }
 
 static int method_bind(sd_bus_message *m, void *userdata, sd_bus_error *error) {

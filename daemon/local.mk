@@ -4,7 +4,9 @@ sriovd_SOURCES = \
 	daemon/main.c \
 	daemon/daemon.c daemon/daemon.h \
 	daemon/scan.c daemon/scan.h \
-	daemon/lanes.c daemon/lanes.h \
+	daemon/lanes.c daemon/lanes-pending.c daemon/lanes.h \
+	daemon/model.c daemon/model.h \
+	daemon/binding.c daemon/binding.h \
 	daemon/monitor.c daemon/monitor.h \
 	daemon/auth.c daemon/auth.h \
 	daemon/state.c daemon/state.h \

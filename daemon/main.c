@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 
+#include "ops.h"
 #include "conffile.h"
 #include "daemon.h"
 #include "scan.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "ops.h"
 #include "assign.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
@@ -7,6 +8,7 @@
 #include "lanes.h"
 #include "conffile.h"
 #include "manager.h"
+#include "model.h"
 #include "reconcile.h"
 #include "vfio-bus.h"
 #include "vfconfig.h"
@@ -225,6 +227,7 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static void groups_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        iommu_host *groups = ((GroupsWork *) j->payload)->groups;
         Daemon *d = j->daemon;
         int r;
 
@@ -236,13 +239,13 @@ static void groups_done(Job *j) {
                 return;
         }
         /* viability against the model as it is now */
-        r = iommu_host_update_viability(j->groups, d->host);
+        r = iommu_host_update_viability(groups, d->host);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(j->request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(isasbsa(tts))");
-        for (size_t i = 0; r >= 0 && i < j->groups->n_groups; i++) {
-                const iommu_group *g = &j->groups->groups[i];
+        for (size_t i = 0; r >= 0 && i < groups->n_groups; i++) {
+                const iommu_group *g = &groups->groups[i];
 
                 r = sd_bus_message_open_container(reply, 'r', "isasbsa(tts)");
                 if (r >= 0)
@@ -275,7 +278,7 @@ static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *e
         int r;
 
         /* reading every group is slow on big hosts: off the event loop */
-        j = job_new(d, JOB_GROUPS, &LANE_HOST_KEY);
+        j = model_groups_job_new(d);
         if (!j)
                 return -ENOMEM;
         j->request = sd_bus_message_ref(m);

@@ -3,7 +3,9 @@
 #include <libudev.h>
 #include <sys/stat.h>
 
+#include "ops.h"
 #include "lanes.h"
+#include "model.h"
 #include "monitor.h"
 
 typedef struct Dirty {
@@ -174,9 +176,9 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
                                 family = true;
                 }
                 if (family || end - i > 1)
-                        (void) lane_submit_refresh(d, &g[i].key, seq, reapply);
+                        (void) model_refresh(d, &g[i].key, seq, reapply);
                 else
-                        (void) lane_submit_refresh(d, &dirty[g[i].index].addr, seq, reapply);
+                        (void) model_refresh(d, &dirty[g[i].index].addr, seq, reapply);
                 d->n_refreshes++;
                 i = end;
         }

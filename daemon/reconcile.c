@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "ops.h"
 #include "apply.h"
 #include "auth.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
 #include "conffile.h"
+#include "lanes.h"
 #include "lanes.h"
 #include "reconcile.h"
 #include "state.h"
@@ -91,6 +93,70 @@ static void log_step(const PlanStep *s, bool dry_run) {
 static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
                         ApplyBatch *b);
 
+/* A PF's plan, made (and with apply carried out) on its lane. */
+typedef struct ApplyWork {
+        Config *config;                 /* a reference: the rule lives in it */
+        const ConfigPF *rule;
+        bool dry_run;
+        bool retry;                     /* a retry of failed steps (keeps the lane's retry count) */
+        char **assigned;                /* the PF's VFs that guests hold, (VF, guest) pairs */
+        Plan plan;                      /* result */
+} ApplyWork;
+
+static void apply_work_free(void *p) {
+        ApplyWork *w = p;
+
+        plan_done(&w->plan);
+        config_free(w->config);
+        strv_free(w->assigned);
+        free(w);
+}
+
+static void apply_execute(Job *j) {
+        ApplyWork *w = j->payload;
+
+        j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, !w->dry_run, w->assigned, &w->plan);
+        j->no_read_back = w->dry_run;
+}
+
+static void apply_job_done(Job *j);
+
+/* A held write's re-run: the same plan, applied again. */
+static Job *apply_clone_intent(const Job *j);
+
+static const JobType apply_job_type = {
+        .name = "apply", .execute = apply_execute, .free = apply_work_free, .clone_intent = apply_clone_intent,
+        .read_back = true,
+};
+
+static Job *apply_job_new(Daemon *d, const pci_addr *pf, Config *config, const ConfigPF *rule, bool dry_run,
+                          bool retry, char **assigned) {
+        ApplyWork *w = calloc(1, sizeof(*w));
+
+        if (!w) {
+                strv_free(assigned);
+                return NULL;
+        }
+        *w = (ApplyWork) { .config = config_ref(config), .rule = rule, .dry_run = dry_run, .retry = retry,
+                           .assigned = assigned };
+        return job_new(d, &apply_job_type, pf, w);
+}
+
+static Job *apply_clone_intent(const Job *j) {
+        const ApplyWork *w = j->payload;
+        char **assigned = strv_copy(w->assigned);
+        Job *k;
+
+        if (w->assigned && !assigned)
+                return NULL;
+        k = apply_job_new(j->daemon, &j->addr, w->config, w->rule, w->dry_run, false, assigned);
+        if (!k)
+                return NULL;
+        k->retry = true;
+        k->complete = j->complete;
+        return k;
+}
+
 /* Failed steps of a PF's apply are tried again, after config.retry_usec, then
  * twice, four times ... as long (RETRY_MAX tries, each delay at most
  * RETRY_DELAY_MAX): some refusals pass on their own (igb refuses a tx rate
@@ -129,6 +195,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void schedule_retry(Daemon *d, const Job *j) {
+        const ApplyWork *w = j->payload;
         Lane *l = daemon_lane_for(d, &j->addr);
         char bdf[PCI_ADDR_STRLEN];
         uint64_t delay;
@@ -138,16 +205,16 @@ static void schedule_retry(Daemon *d, const Job *j) {
         if (!l)
                 return;
         (void) pci_addr_format(&j->addr, bdf);
-        for (size_t i = 0; i < j->plan.n_steps; i++)
-                n += step_may_pass(&j->plan.steps[i]);
-        if (!j->apply_retry)
+        for (size_t i = 0; i < w->plan.n_steps; i++)
+                n += step_may_pass(&w->plan.steps[i]);
+        if (!w->retry)
                 l->retry_attempt = 0;
         if (n == 0 || d->config.retry_usec == 0 || d->shutting_down || l->retry_attempt >= RETRY_MAX) {
                 if (n > 0 && l->retry_attempt >= RETRY_MAX)
                         log_warning("%s: %u step(s) of the declared configuration still fail after %u tries; "
                                     "the next apply, reload, hot-plug or driver bind tries again",
                                     bdf, n, l->retry_attempt);
-                else if (n == 0 && j->apply_retry)
+                else if (n == 0 && w->retry)
                         log_info("%s: the declared configuration is in place (after %u %s)", bdf,
                                  l->retry_attempt, l->retry_attempt == 1 ? "try" : "tries");
                 (void) sd_event_source_set_enabled(l->retry_source, SD_EVENT_OFF);
@@ -171,15 +238,16 @@ static void schedule_retry(Daemon *d, const Job *j) {
 /* Main loop: a PF's plan came back. */
 static void apply_job_done(Job *j) {
         ApplyBatch *b = j->userdata;
+        ApplyWork *w = j->payload;
         Daemon *d = j->daemon;
         bool save = false;
 
-        for (size_t i = 0; i < j->plan.n_steps; i++) {
-                PlanStep *s = &j->plan.steps[i];
+        for (size_t i = 0; i < w->plan.n_steps; i++) {
+                PlanStep *s = &w->plan.steps[i];
 
-                log_step(s, j->dry_run);
+                log_step(s, w->dry_run);
                 /* bindings changed by the configuration can be restored too */
-                if (!j->dry_run && s->kind == STEP_DRIVER && (s->result >= 0 || s->result == -ETIMEDOUT) &&
+                if (!w->dry_run && s->kind == STEP_DRIVER && (s->result >= 0 || s->result == -ETIMEDOUT) &&
                     s->want == DRIVER_NAMED &&
                     state_record_prior(d->state, s->bdf, s->prior_driver, s->prior_override) > 0)
                         save = true;
@@ -188,22 +256,22 @@ static void apply_job_done(Job *j) {
                 log_error("Failed to write the state file");
         if (j->r < 0)
                 log_error_errno(j->r, "Applying the configuration to %s failed: %s", "a PF", j->error.message);
-        if (!j->dry_run)
+        if (!w->dry_run)
                 schedule_retry(d, j);
 
         if (!b)
                 return;
         /* move the steps into the batch */
-        if (j->plan.n_steps > 0) {
-                PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + j->plan.n_steps) * sizeof(*n));
+        if (w->plan.n_steps > 0) {
+                PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + w->plan.n_steps) * sizeof(*n));
 
                 if (n) {
                         b->plan.steps = n;
-                        memcpy(n + b->plan.n_steps, j->plan.steps, j->plan.n_steps * sizeof(*n));
-                        b->plan.n_steps += j->plan.n_steps;
-                        b->plan.n_failed += j->plan.n_failed;
-                        free(j->plan.steps);
-                        j->plan = (Plan) {};
+                        memcpy(n + b->plan.n_steps, w->plan.steps, w->plan.n_steps * sizeof(*n));
+                        b->plan.n_steps += w->plan.n_steps;
+                        b->plan.n_failed += w->plan.n_failed;
+                        free(w->plan.steps);
+                        w->plan = (Plan) {};
                 } else
                         b->plan.n_failed++;
         }
@@ -213,24 +281,20 @@ static void apply_job_done(Job *j) {
 
 static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
                         ApplyBatch *b) {
-        Job *j = job_new(d, JOB_APPLY, &pf->addr);
+        _cleanup_strv_free_ char **assigned = NULL;
+        Job *j;
         int r;
 
-        if (!j)
-                return -ENOMEM;
-        j->config = config_ref(d->declared);
-        j->rule = rule;
         for (size_t i = 0; i < d->state->n_assignments; i++) {
                 const StateAssignment *a = &d->state->assignments[i];
 
                 if (streq(a->pf, pf->bdf) &&
-                    (strv_push(&j->assigned, strdup(a->vf)) < 0 || strv_push(&j->assigned, strdup(a->guest)) < 0)) {
-                        job_free(j);
+                    (strv_push(&assigned, strdup(a->vf)) < 0 || strv_push(&assigned, strdup(a->guest)) < 0))
                         return -ENOMEM;
-                }
         }
-        j->dry_run = dry_run;
-        j->apply_retry = retry;
+        j = apply_job_new(d, &pf->addr, d->declared, rule, dry_run, retry, TAKE_PTR(assigned));
+        if (!j)
+                return -ENOMEM;
         j->complete = apply_job_done;
         j->userdata = b;
         r = lane_submit(d, j);

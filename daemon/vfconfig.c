@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdio.h>
 
+#include "ops.h"
 #include "auth.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
@@ -126,9 +127,9 @@ int pf_interface(sriov_ctx *ctx, const pci_addr *pf, char **ret) {
         return -ENOENT;
 }
 
-void vfconfig_work_free(VFConfigWork *w) {
-        if (!w)
-                return;
+static void vfconfig_work_free(void *p) {
+        VFConfigWork *w = p;
+
         free(w->pf_ifname);
         free(w);
 }
@@ -168,11 +169,24 @@ int vfconfig_execute(sriov_ctx *ctx, const pci_addr *vf, bool set, VFConfigWork 
         return r;
 }
 
+static void vf_get_execute(Job *j) {
+        j->r = vfconfig_execute(j->daemon->ctx, &j->addr, false, j->payload, &j->error);
+}
+
+static void vf_set_execute(Job *j) {
+        j->r = vfconfig_execute(j->daemon->ctx, &j->addr, true, j->payload, &j->error);
+}
+
+const JobType vf_get_job_type = { .name = "vf-get", .execute = vf_get_execute, .free = vfconfig_work_free };
+const JobType vf_set_job_type = {
+        .name = "vf-set", .execute = vf_set_execute, .free = vfconfig_work_free, .read_back = true,
+};
+
 /* ---- the bus ---- */
 
 static void vfconfig_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        VFConfigWork *w = j->vfconfig;
+        VFConfigWork *w = j->payload;
         int r;
 
         if (j->r < 0) {
@@ -187,7 +201,7 @@ static void vfconfig_done(Job *j) {
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}{sv}", "pf_netdev", "s", w->pf_ifname, "vf_index", "u",
                                           (uint32_t) w->index);
-        if (r >= 0 && j->type == JOB_VF_SET) {
+        if (r >= 0 && j->type == &vf_set_job_type) {
                 r = sd_bus_message_append(reply, "{sv}", "zero_mac_fallback", "b", w->zero_mac_fallback);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'e', "sv");
@@ -209,7 +223,7 @@ static void vfconfig_done(Job *j) {
                 r = sd_bus_send(NULL, reply, NULL);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply with the VF's settings: %m");
-        else if (j->type == JOB_VF_SET) {
+        else if (j->type == &vf_set_job_type) {
                 char bdf[PCI_ADDR_STRLEN];
 
                 log_info("Set VF %d of %s (%s) for %s", w->index, w->pf_ifname, pci_addr_format(&j->addr, bdf),
@@ -234,6 +248,7 @@ static void vfconfig_submit(Daemon *d, sd_bus_message *m, int r, const char *mes
 
 static int start(sd_bus_message *m, Daemon *d, bool set, sd_bus_error *error) {
         _cleanup_(job_freep) Job *j = NULL;
+        VFConfigWork *w;
         const sriov_device *dev;
         const char *ref;
         int r;
@@ -247,8 +262,9 @@ static int start(sd_bus_message *m, Daemon *d, bool set, sd_bus_error *error) {
         if (!dev->is_vf)
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT,
                                          "%s is not a VF: settings such as MAC and VLAN belong to VFs", dev->bdf);
-        j = job_new(d, set ? JOB_VF_SET : JOB_VF_GET, &dev->addr);
-        if (!j || !(j->vfconfig = calloc(1, sizeof(*j->vfconfig))))
+        w = calloc(1, sizeof(*w));
+        j = w ? job_new(d, set ? &vf_set_job_type : &vf_get_job_type, &dev->addr, w) : NULL;
+        if (!j)
                 return -ENOMEM;
         if (set) {
                 VFSettingsArgs a = {};
@@ -260,15 +276,15 @@ static int start(sd_bus_message *m, Daemon *d, bool set, sd_bus_error *error) {
                 r = bus_read_options(m, settings, error);
                 if (r < 0)
                         return r;
-                r = vf_settings_args_finish(&a, true, &j->vfconfig->want, error);
+                r = vf_settings_args_finish(&a, true, &w->want, error);
                 if (r < 0)
                         return r;
                 r = bus_read_options(m, options, error);
                 if (r < 0)
                         return r;
-                if (j->vfconfig->want.mask == 0)
+                if (w->want.mask == 0)
                         return sd_bus_error_set(error, SRIOVD_ERROR_INVALID_ARGUMENT, "No VF setting given");
-                j->vfconfig->bring_pf_up = bring_up;
+                w->bring_pf_up = bring_up;
                 /* a guest's VF keeps the guest's settings: Release restores them */
                 as = state_find_assignment_by_vf(d->state, dev->bdf);
                 if (as)

@@ -5,6 +5,7 @@
 
 #include "daemon.h"
 #include "device.h"
+#include "lanes.h"
 #include "vfattr.h"
 
 /* A VF's settings (MAC, VLAN, rates, ...) read and set one VF at a time
@@ -52,7 +53,7 @@ typedef struct VFConfigWork {
         bool zero_mac_fallback;
 } VFConfigWork;
 
-void vfconfig_work_free(VFConfigWork *w);
+extern const JobType vf_get_job_type, vf_set_job_type;
 int vfconfig_execute(sriov_ctx *ctx, const pci_addr *vf, bool set, VFConfigWork *w, sriov_error *err);
 
 int vfconfig_method_get(sd_bus_message *m, void *userdata, sd_bus_error *error);

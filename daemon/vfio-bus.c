@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "ops.h"
+#include "vfio.h"
 #include "auth.h"
 #include "bus-util.h"
 #include "sriovd-api.h"
@@ -40,9 +42,59 @@ static int append_ranges(sd_bus_message *m, const char *key, const vfio_range *r
         return k;
 }
 
+/* The work of OpenDevice and DmaCheck: a VFIO session (DMA remapping set
+ * up), and for DmaCheck its self-test. */
+typedef struct VfioWork {
+        unsigned flags;                 /* VFIO_OPEN_* */
+        vfio_session *session;          /* OpenDevice: handed over */
+        vfio_self_test self_test;       /* DmaCheck */
+        vfio_range *valid, *reserved;   /* DmaCheck: the session's ranges */
+        size_t n_valid, n_reserved;
+} VfioWork;
+
+static void vfio_work_free(void *p) {
+        VfioWork *w = p;
+
+        vfio_session_free(w->session);
+        free(w->valid);
+        free(w->reserved);
+        free(w);
+}
+
+static void open_execute(Job *j) {
+        VfioWork *w = j->payload;
+
+        j->r = vfio_session_open(j->daemon->ctx, &j->addr, w->flags, &w->session, &j->error);
+}
+
+static void dma_check_execute(Job *j) {
+        _cleanup_(vfio_session_freep) vfio_session *s = NULL;
+        VfioWork *w = j->payload;
+
+        j->r = vfio_session_open(j->daemon->ctx, &j->addr, w->flags, &s, &j->error);
+        if (j->r < 0)
+                return;
+        j->r = vfio_session_self_test(s, &w->self_test, &j->error);
+        /* no IOVA space, a mapping the kernel lost: the IOMMU failed the
+         * test — not a pool or a driver (what those errno name) */
+        if (j->r == -ENOSPC || j->r == -ENOENT)
+                j->r = -EIO;
+        /* the reply reports the session's ranges; the session itself is
+         * closed here, before the reply: the group is free when it arrives */
+        w->valid = TAKE_PTR(s->valid);
+        w->n_valid = s->n_valid;
+        s->n_valid = 0;
+        w->reserved = TAKE_PTR(s->reserved);
+        w->n_reserved = s->n_reserved;
+        s->n_reserved = 0;
+}
+
+static const JobType open_device_job_type = { .name = "open-device", .execute = open_execute, .free = vfio_work_free };
+static const JobType dma_check_job_type = { .name = "dma-check", .execute = dma_check_execute, .free = vfio_work_free };
+
 static void open_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        vfio_session *s = j->session;
+        vfio_session *s = ((VfioWork *) j->payload)->session;
         int r;
 
         if (j->r < 0) {
@@ -89,7 +141,8 @@ static void open_done(Job *j) {
 
 static void dma_check_done(Job *j) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const vfio_self_test *t = &j->self_test;
+        const VfioWork *w = j->payload;
+        const vfio_self_test *t = &w->self_test;
         int r;
 
         if (j->r < 0) {
@@ -113,9 +166,9 @@ static void dma_check_done(Job *j) {
         if (r >= 0 && t->dma_avail != UINT32_MAX)
                 r = sd_bus_message_append(reply, "{sv}", "dma_avail", "u", t->dma_avail);
         if (r >= 0)
-                r = append_ranges(reply, "iova_ranges", j->dma_valid, j->n_dma_valid);
+                r = append_ranges(reply, "iova_ranges", w->valid, w->n_valid);
         if (r >= 0)
-                r = append_ranges(reply, "reserved_regions", j->dma_reserved, j->n_dma_reserved);
+                r = append_ranges(reply, "reserved_regions", w->reserved, w->n_reserved);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -139,13 +192,14 @@ static void vfio_job_authorized(Daemon *d, sd_bus_message *m, int r, const char 
         }
 }
 
-static int start_vfio_job(sd_bus_message *m, Daemon *d, JobType type, const char *action, sd_bus_error *error) {
+static int start_vfio_job(sd_bus_message *m, Daemon *d, const JobType *type, const char *action, sd_bus_error *error) {
         const sriov_device *dev;
         const char *ref, *backend = NULL;
         const BusOption opts[] = {
                 { "backend", 's', &backend },
                 {}
         };
+        VfioWork *w;
         Job *j;
         int r;
 
@@ -164,13 +218,14 @@ static int start_vfio_job(sd_bus_message *m, Daemon *d, JobType type, const char
         if (!driver_is_vfio(dev->driver))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_VFIO, "%s is bound to %s, not to vfio-pci", dev->bdf,
                                          dev->driver ?: "no driver");
-        j = job_new(d, type, &dev->addr);
+        w = calloc(1, sizeof(*w));
+        j = w ? job_new(d, type, &dev->addr, w) : NULL;
         if (!j)
                 return -ENOMEM;
-        j->vfio_flags = !backend || streq(backend, "auto") ? VFIO_OPEN_PREFER_IOMMUFD
+        w->flags = !backend || streq(backend, "auto") ? VFIO_OPEN_PREFER_IOMMUFD
                         : streq(backend, "iommufd") ? VFIO_OPEN_REQUIRE_IOMMUFD : VFIO_OPEN_REQUIRE_CONTAINER;
         j->request = sd_bus_message_ref(m);
-        j->complete = type == JOB_OPEN_DEVICE ? open_done : dma_check_done;
+        j->complete = type == &open_device_job_type ? open_done : dma_check_done;
         r = auth_check(d, m, action, vfio_job_authorized, j);
         if (r < 0) {
                 job_free(j);
@@ -180,11 +235,11 @@ static int start_vfio_job(sd_bus_message *m, Daemon *d, JobType type, const char
 }
 
 int vfio_method_open_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return start_vfio_job(m, userdata, JOB_OPEN_DEVICE, SRIOVD_ACTION_OPEN_DEVICE, error);
+        return start_vfio_job(m, userdata, &open_device_job_type, SRIOVD_ACTION_OPEN_DEVICE, error);
 }
 
 int vfio_method_dma_check(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return start_vfio_job(m, userdata, JOB_DMA_CHECK, SRIOVD_ACTION_MANAGE, error);
+        return start_vfio_job(m, userdata, &dma_check_job_type, SRIOVD_ACTION_MANAGE, error);
 }
 
 /* ---- ownership of the VFIO nodes ---- */

@@ -92,6 +92,7 @@ static inline void strv_freep(char ***l) {
 size_t strv_length(char * const *l);
 int strv_push(char ***l, char *value);         /* takes ownership of value, even on failure */
 int strv_extend(char ***l, const char *value);  /* copies value */
+char **strv_copy(char * const *l);              /* NULL for NULL, and on ENOMEM */
 bool strv_contains(char * const *l, const char *s);
 void strv_sort(char **l);
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)

@@ -109,7 +109,7 @@ static int numvfs_write(sriov_ctx *ctx, const pci_addr *pf, unsigned count, unsi
                 return -ENOMEM;
         (void) snprintf(val, sizeof(val), "%u", count);
         bdf_of(pf, bdf);
-        r = sysfs_write_bounded(ctx, p, val);
+        r = sysfs_write_bounded(ctx, pf, p, val);
         switch (r) {
         case 0:
                 return 0;
@@ -222,7 +222,7 @@ static int unbind_from(sriov_ctx *ctx, const pci_addr *dev, const char *driver, 
         if (!p)
                 return -ENOMEM;
         bdf_of(dev, bdf);
-        r = sysfs_write_bounded(ctx, p, bdf);
+        r = sysfs_write_bounded(ctx, dev, p, bdf);
         if (r == -ETIMEDOUT)
                 return sriov_error_set(err, r,
                                        "Unbinding %s from %s did not finish within %.1fs: the device is still in use by its user; the kernel completes the unbind once it is released",
@@ -242,7 +242,7 @@ static int probe(sriov_ctx *ctx, const pci_addr *dev, sriov_error *err) {
         if (!p)
                 return -ENOMEM;
         bdf_of(dev, bdf);
-        r = sysfs_write_bounded(ctx, p, bdf);
+        r = sysfs_write_bounded(ctx, dev, p, bdf);
         if (r == -ETIMEDOUT)
                 return sriov_error_set(err, r, "Probing drivers for %s did not finish within %.1fs", bdf,
                                        secs(sriov_ctx_timeout(ctx)));

@@ -259,6 +259,7 @@ struct bounded_write {
         bool done;
         bool abandoned;         /* the waiter gave up: report through late_cb */
         int result;
+        pci_addr dev;
         char *path;
         char *value;
         sriov_late_cb late_cb;
@@ -308,7 +309,7 @@ static void *bounded_write_thread(void *userdata) {
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&w->lock);
         if (late && w->late_cb)
-                w->late_cb(w->path, w->value, r, w->late_userdata);
+                w->late_cb(&w->dev, w->path, r, w->late_userdata);
         bounded_write_unref(w);
         return NULL;
 }
@@ -320,7 +321,7 @@ unsigned sysfs_writes_abandoned(void) {
         return writes_abandoned;
 }
 
-int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value) {
+int sysfs_write_bounded(const sriov_ctx *c, const pci_addr *dev, const char *path, const char *value) {
         uint64_t timeout_usec = c->timeout_usec;
         struct bounded_write *w;
         pthread_condattr_t ca;
@@ -346,6 +347,7 @@ int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value)
         pthread_cond_init(&w->cond, &ca);
         pthread_condattr_destroy(&ca);
         w->refs = 2;
+        w->dev = *dev;
         w->late_cb = c->late_cb;
         w->late_userdata = c->late_userdata;
 

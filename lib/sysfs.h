@@ -75,17 +75,18 @@ int sysfs_dev_link_name(const sriov_ctx *c, const pci_addr *a, const char *link,
 bool sysfs_dev_exists(const sriov_ctx *c, const pci_addr *a, const char *attr);
 
 /* Called from a helper thread when a bounded write that timed out finally
- * returns from the kernel (result: 0 or negative errno). */
-typedef void (*sriov_late_cb)(const char *path, const char *value, int result, void *userdata);
+ * returns from the kernel (result: 0 or negative errno). dev: the device the
+ * write was about (its sysfs_write_bounded() argument). */
+typedef void (*sriov_late_cb)(const pci_addr *dev, const char *path, int result, void *userdata);
 void sriov_ctx_set_late_callback(sriov_ctx *c, sriov_late_cb cb, void *userdata);
 
-/* Write value to path in a helper thread and wait at most the context's
+/* Write value to path (a write about the device dev) in a helper thread and wait at most the context's
  * timeout for the kernel to return. A write that is still blocked in the
  * kernel when the time is up returns -ETIMEDOUT; it completes (or not) on its
  * own later, and the context's late callback reports the outcome then.
  * Used for writes that the kernel may block indefinitely (unbind of a device
  * whose user holds it open, sriov_numvfs while a VF is held). */
-int sysfs_write_bounded(const sriov_ctx *c, const char *path, const char *value);
+int sysfs_write_bounded(const sriov_ctx *c, const pci_addr *dev, const char *path, const char *value);
 /* How many bounded writes this thread has abandoned to the kernel so far:
  * a change across a call tells an -ETIMEDOUT of a write the kernel still
  * holds from one of a bounded wait that is over. */

@@ -51,6 +51,15 @@ int strv_extend(char ***l, const char *value) {
         return strv_push(l, v);
 }
 
+char **strv_copy(char * const *l) {
+        char **c = NULL;
+
+        STRV_FOREACH(k, l)
+                if (strv_extend(&c, *k) < 0)
+                        return strv_free(c);
+        return c;
+}
+
 bool strv_contains(char * const *l, const char *s) {
         STRV_FOREACH(k, l)
                 if (streq(*k, s))

@@ -111,9 +111,9 @@ static void test_bounded_write(void) {
         CHECK(fd >= 0);
         close(fd);
         before = sysfs_writes_abandoned();
-        CHECK_INT(sysfs_write_bounded(c, file, "1"), 0);
+        CHECK_INT(sysfs_write_bounded(c, &(pci_addr) {}, file, "1"), 0);
         CHECK_INT(sysfs_writes_abandoned(), before);
-        CHECK_INT(sysfs_write_bounded(c, fifo, "1"), -ETIMEDOUT);
+        CHECK_INT(sysfs_write_bounded(c, &(pci_addr) {}, fifo, "1"), -ETIMEDOUT);
         CHECK_INT(sysfs_writes_abandoned(), before + 1);
         /* let the abandoned writer finish */
         fd = open(fifo, O_RDONLY | O_NONBLOCK);

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "binding.h"
+#include "ops.h"
+#include "passthrough.h"
+#include "safety.h"
+#include "state.h"
+
+static void peers_free(GroupPeer *peers, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(peers[i].prior_driver);
+                free(peers[i].prior_override);
+        }
+        free(peers);
+}
+
+static void bind_work_free(void *p) {
+        BindWork *w = p;
+
+        free(w->driver);
+        free(w->prior_driver);
+        free(w->prior_override);
+        peers_free(w->peers, w->n_peers);
+        free(w->found_driver);
+        free(w->found_override);
+        free(w);
+}
+
+static int strdup_maybe(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* A held write's re-run: the same change, with what the first attempt found. */
+static Job *bind_clone_intent(const Job *j) {
+        const BindWork *w = j->payload;
+        BindWork *c = calloc(1, sizeof(*c));
+        Job *k;
+
+        if (!c)
+                return NULL;
+        c->bind_flags = w->bind_flags;
+        c->pt_flags = w->pt_flags;
+        c->force = w->force;
+        if (strdup_maybe(w->driver, &c->driver) < 0 || strdup_maybe(w->prior_driver, &c->prior_driver) < 0 ||
+            strdup_maybe(w->prior_override, &c->prior_override) < 0) {
+                bind_work_free(c);
+                return NULL;
+        }
+        k = job_new(j->daemon, j->type, &j->addr, c);
+        if (!k)
+                return NULL;
+        k->retry = true;
+        k->complete = j->complete;
+        return k;
+}
+
+/* What a bind or unbind finds before it changes anything. When the kernel
+ * holds one of its writes past the timeout, the intent runs it again once
+ * the kernel is done, and that run finds the first attempt's half (the
+ * function unbound, the override already set): what the first attempt
+ * found is what the function had, and what RestoreDriver must put back. */
+static void remember_before(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        BindWork *w = j->payload;
+        _cleanup_free_ char *ovr = NULL;
+
+        if (j->retry)
+                return;         /* carried over from the first attempt */
+        w->prior_driver = mfree(w->prior_driver);
+        w->prior_override = mfree(w->prior_override);
+        (void) sysfs_dev_link_name(ctx, &j->addr, "driver", &w->prior_driver);
+        if (sysfs_dev_read(ctx, &j->addr, "driver_override", &ovr) >= 0) {
+                strstrip(ovr);
+                if (!isempty(ovr) && !streq(ovr, "(null)"))
+                        w->prior_override = TAKE_PTR(ovr);
+        }
+}
+
+static void adopt_before(Job *j) {
+        BindWork *w = j->payload;
+
+        if (!j->retry || j->r < 0)
+                return;
+        free(w->found_driver);
+        free(w->found_override);
+        w->found_driver = TAKE_PTR(w->prior_driver);
+        w->found_override = TAKE_PTR(w->prior_override);
+        j->r = 1;       /* the binding did change, in two runs */
+}
+
+/* The group peers bound along with the device: all, or (one failed) none. */
+static int bind_peers(Job *j, const pci_addr *peers, size_t n_peers) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        BindWork *w = j->payload;
+
+        w->peers = calloc(n_peers, sizeof(*w->peers));
+        if (!w->peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_peers; i++) {
+                GroupPeer *p = &w->peers[i];
+                int r;
+
+                p->addr = peers[i];
+                r = sriov_bind(ctx, &p->addr, w->driver, w->bind_flags, &p->prior_driver, &p->prior_override, &j->error);
+                if (r < 0) {
+                        /* put the group back as it was */
+                        for (size_t b = i; b-- > 0;)
+                                (void) sriov_restore_driver(ctx, &w->peers[b].addr, w->peers[b].prior_driver,
+                                                            w->peers[b].prior_override, NULL);
+                        (void) sriov_restore_driver(ctx, &j->addr, w->found_driver, w->found_override, NULL);
+                        return r;
+                }
+                w->n_peers++;
+        }
+        return 1;
+}
+
+/* Bind, with the checks: the function's VFIO users and host use, and for a
+ * user-space driver its IOMMU group (the peers bound along with
+ * whole_group; all are put back if one fails). */
+static int execute_bind(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        BindWork *w = j->payload;
+        _cleanup_free_ char *cur = NULL;
+        _cleanup_free_ pci_addr *peers = NULL;
+        size_t n_peers = 0;
+        int group, r;
+
+        if (sysfs_dev_link_name(ctx, &j->addr, "driver", &cur) >= 0 && streq(cur, w->driver))
+                return sriov_bind(ctx, &j->addr, w->driver, w->bind_flags, &w->found_driver, &w->found_override,
+                                  &j->error);
+        r = safety_before_unbind(ctx, &j->addr, w->force, &j->error);
+        if (r < 0)
+                return r;
+        if (driver_is_dma_managed(w->driver)) {
+                r = passthrough_check(ctx, &j->addr, w->pt_flags | (w->force ? PASSTHROUGH_FORCE : 0), &peers,
+                                      &n_peers, &group, &j->error);
+                if (r < 0)
+                        return r;
+        }
+        r = sriov_bind(ctx, &j->addr, w->driver, w->bind_flags, &w->found_driver, &w->found_override, &j->error);
+        if (r < 0 || n_peers == 0)
+                return r;
+        return bind_peers(j, peers, n_peers);
+}
+
+static void bind_execute(Job *j) {
+        remember_before(j);
+        j->r = execute_bind(j);
+        adopt_before(j);
+}
+
+static void unbind_execute(Job *j) {
+        BindWork *w = j->payload;
+
+        remember_before(j);
+        j->r = safety_before_unbind(j->daemon->ctx, &j->addr, w->force, &j->error);
+        if (j->r >= 0)
+                j->r = sriov_unbind(j->daemon->ctx, &j->addr, &w->found_driver, &j->error);
+        adopt_before(j);
+}
+
+static void restore_execute(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        BindWork *w = j->payload;
+
+        j->r = safety_before_unbind(ctx, &j->addr, w->force, &j->error);
+        for (size_t i = 0; j->r >= 0 && i < w->n_peers; i++)
+                j->r = safety_before_unbind(ctx, &w->peers[i].addr, w->force, &j->error);
+        if (j->r < 0)
+                return;
+        j->r = sriov_restore_driver(ctx, &j->addr, w->prior_driver, w->prior_override, &j->error);
+        for (size_t i = 0; j->r >= 0 && i < w->n_peers; i++)
+                j->r = sriov_restore_driver(ctx, &w->peers[i].addr, w->peers[i].prior_driver,
+                                            w->peers[i].prior_override, &j->error);
+}
+
+static void reprobe_execute(Job *j) {
+        BindWork *w = j->payload;
+
+        j->r = safety_before_unbind(j->daemon->ctx, &j->addr, w->force, &j->error);
+        if (j->r >= 0)
+                j->r = sriov_reprobe(j->daemon->ctx, &j->addr, &w->found_driver, &j->error);
+}
+
+const JobType bind_job_type = {
+        .name = "bind", .execute = bind_execute, .free = bind_work_free, .clone_intent = bind_clone_intent,
+        .read_back = true,
+};
+const JobType unbind_job_type = {
+        .name = "unbind", .execute = unbind_execute, .free = bind_work_free, .clone_intent = bind_clone_intent,
+        .read_back = true,
+};
+const JobType restore_job_type = {
+        .name = "restore", .execute = restore_execute, .free = bind_work_free, .clone_intent = bind_clone_intent,
+        .read_back = true,
+};
+const JobType reprobe_job_type = {
+        .name = "reprobe", .execute = reprobe_execute, .free = bind_work_free, .clone_intent = bind_clone_intent,
+        .read_back = true,
+};
+
+/* SetNumVFs sets sriov_drivers_autoprobe first and goes through 0 to change
+ * a non-zero count: when a later step fails, put back what the PF had (its
+ * autoprobe setting, then its VF count), so that a refused change leaves it
+ * as it was. A write still pending in the kernel is left alone: the lane
+ * finishes the intent once the kernel is done. */
+static int execute_numvfs(Job *j) {
+        sriov_ctx *ctx = j->daemon->ctx;
+        NumVFsWork *w = j->payload;
+        unsigned cur = 0, ap = 0, now = 0;
+        bool have_cur, have_ap;
+        sriov_error e = {};
+        size_t n;
+        int r, k;
+
+        r = safety_before_numvfs(ctx, &j->addr, w->count, w->force, &j->error);
+        if (r < 0)
+                return r;
+        have_cur = sysfs_dev_read_uint(ctx, &j->addr, "sriov_numvfs", 10, &cur) >= 0;
+        have_ap = sysfs_dev_read_uint(ctx, &j->addr, "sriov_drivers_autoprobe", 10, &ap) >= 0;
+        r = sriov_set_numvfs(ctx, &j->addr, w->count, w->autoprobe, &w->enabled, &j->error);
+        if (r >= 0 || r == -ETIMEDOUT)
+                return r;
+
+        if (have_ap && w->autoprobe >= 0 && (ap != 0) != (w->autoprobe != 0))
+                (void) sysfs_dev_write(ctx, &j->addr, "sriov_drivers_autoprobe", ap ? "1" : "0");
+        if (!have_cur || sysfs_dev_read_uint(ctx, &j->addr, "sriov_numvfs", 10, &now) < 0 || now == cur)
+                return r;
+        k = sriov_set_numvfs(ctx, &j->addr, cur, -1, NULL, &e);
+        n = strlen(j->error.message);
+        if (k >= 0)
+                (void) snprintf(j->error.message + n, sizeof(j->error.message) - n, "; the %u VFs it had were created again", cur);
+        else
+                (void) snprintf(j->error.message + n, sizeof(j->error.message) - n,
+                                "; putting back its %u VFs failed too, it has %u now: %s", cur, now, e.message);
+        /* the kernel still holds the put-back: the lane waits for it */
+        return k == -ETIMEDOUT ? k : r;
+}
+
+static void numvfs_execute(Job *j) {
+        j->r = execute_numvfs(j);
+}
+
+static Job *numvfs_clone_intent(const Job *j) {
+        const NumVFsWork *w = j->payload;
+        Job *k = binding_numvfs_job_new(j->daemon, &j->addr, w->count, w->autoprobe, w->force);
+
+        if (!k)
+                return NULL;
+        k->retry = true;
+        k->complete = j->complete;
+        return k;
+}
+
+const JobType numvfs_job_type = {
+        .name = "numvfs", .execute = numvfs_execute, .free = free, .clone_intent = numvfs_clone_intent,
+        .read_back = true,
+};
+
+Job *binding_bind_job_new(Daemon *d, const pci_addr *a, const char *driver, unsigned bind_flags, unsigned pt_flags,
+                          bool force) {
+        BindWork *w = calloc(1, sizeof(*w));
+
+        if (!w || !(w->driver = strdup(driver))) {
+                free(w);
+                return NULL;
+        }
+        w->bind_flags = bind_flags;
+        w->pt_flags = pt_flags;
+        w->force = force;
+        return job_new(d, &bind_job_type, a, w);
+}
+
+Job *binding_unbind_job_new(Daemon *d, const pci_addr *a, bool force) {
+        BindWork *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return NULL;
+        w->force = force;
+        return job_new(d, &unbind_job_type, a, w);
+}
+
+Job *binding_restore_record_job_new(Daemon *d, const pci_addr *a, const char *prior_driver, const char *prior_override) {
+        BindWork *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return NULL;
+        if (strdup_maybe(prior_driver, &w->prior_driver) < 0 || strdup_maybe(prior_override, &w->prior_override) < 0) {
+                bind_work_free(w);
+                return NULL;
+        }
+        return job_new(d, &restore_job_type, a, w);
+}
+
+/* The group peers bound along with the device bdf go back together with it. */
+static int add_recorded_peers(Daemon *d, const char *bdf, BindWork *w) {
+        for (size_t i = 0; i < d->state->n_devices; i++) {
+                const StateDevice *p = &d->state->devices[i];
+                GroupPeer *np;
+                pci_addr a;
+
+                if (!streq(p->bound_with, bdf) || pci_addr_parse(p->bdf, &a) < 0)
+                        continue;
+                np = realloc(w->peers, (w->n_peers + 1) * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                w->peers = np;
+                np[w->n_peers] = (GroupPeer) { .addr = a };
+                w->n_peers++;
+                if (strdup_maybe(p->prior_driver, &np[w->n_peers - 1].prior_driver) < 0 ||
+                    strdup_maybe(p->prior_override, &np[w->n_peers - 1].prior_override) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+Job *binding_restore_job_new(Daemon *d, const pci_addr *a) {
+        char bdf[PCI_ADDR_STRLEN];
+        const StateDevice *s = state_find_device(d->state, pci_addr_format(a, bdf));
+        BindWork *w;
+        Job *j;
+
+        if (!s) {
+                w = calloc(1, sizeof(*w));
+                return w ? job_new(d, &reprobe_job_type, a, w) : NULL;
+        }
+        j = binding_restore_record_job_new(d, a, s->prior_driver, s->prior_override);
+        if (j && add_recorded_peers(d, bdf, j->payload) < 0)
+                return job_free(j);
+        return j;
+}
+
+Job *binding_numvfs_job_new(Daemon *d, const pci_addr *a, unsigned count, int autoprobe, bool force) {
+        NumVFsWork *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return NULL;
+        *w = (NumVFsWork) { .count = count, .autoprobe = autoprobe, .force = force };
+        return job_new(d, &numvfs_job_type, a, w);
+}
+
+/* ---- the journal ---- */
+
+static void save_state(Daemon *d) {
+        int r = state_save(d->state);
+
+        if (r < 0)
+                log_error_errno(r, "Failed to write %s: %m", d->state->path);
+}
+
+static bool job_changes_binding(const Job *j) {
+        return j->type == &bind_job_type || j->type == &unbind_job_type || j->type == &restore_job_type ||
+                j->type == &reprobe_job_type;
+}
+
+static bool job_restores(const Job *j) {
+        return j->type == &restore_job_type || j->type == &reprobe_job_type;
+}
+
+/* Before the first kernel write of a binding change: what the device has
+ * now (unless an earlier change recorded it), marked as under way, so that
+ * a restart after a crash puts it back (recovery.c). */
+static int journal_begin(Daemon *d, Job *j) {
+        const sriov_device *dev = sriov_host_find(d->host, &j->addr);
+        BindWork *w = j->payload;
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
+
+        if (!job_changes_binding(j) || !dev)
+                return 0;
+        pci_addr_format(&j->addr, bdf);
+        r = state_record_prior(d->state, bdf, dev->driver, dev->driver_override);
+        if (r < 0)
+                return r;
+        w->journaled = r > 0;
+        (void) state_set_pending(d->state, bdf, true);
+        r = state_save(d->state);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write %s: %m", d->state->path);
+                if (w->journaled)
+                        (void) state_forget_device(d->state, bdf);
+                else
+                        (void) state_set_pending(d->state, bdf, false);
+                w->journaled = false;
+                return r;
+        }
+        return 0;
+}
+
+/* The change is over (done, refused, or rolled back): unmark it; a record
+ * made for a change that did not happen goes. A write still pending in the
+ * kernel keeps it marked until the lane's intent finishes. */
+static void journal_end(Daemon *d, Job *j) {
+        BindWork *w = j->payload;
+        char bdf[PCI_ADDR_STRLEN];
+        bool changed;
+
+        if (!job_changes_binding(j) || j->held)
+                return;
+        pci_addr_format(&j->addr, bdf);
+        if (w->journaled && (j->r <= 0 || job_restores(j)))
+                changed = state_forget_device(d->state, bdf) > 0;
+        else
+                changed = state_set_pending(d->state, bdf, false) > 0;
+        if (changed)
+                save_state(d);
+}
+
+/* A bind or unbind that changed the binding: remember the very first
+ * binding sriovd changed, and the group peers bound along (restored with it). */
+static void record_bound(Daemon *d, Job *j, const char *bdf) {
+        BindWork *w = j->payload;
+        bool bind = j->type == &bind_job_type;
+
+        if (state_record_prior(d->state, bdf, w->found_driver, w->found_override) > 0)
+                save_state(d);
+        for (size_t i = 0; i < w->n_peers; i++) {
+                char peer[PCI_ADDR_STRLEN];
+
+                pci_addr_format(&w->peers[i].addr, peer);
+                if (state_record_prior(d->state, peer, w->peers[i].prior_driver, w->peers[i].prior_override) > 0)
+                        (void) state_set_bound_with(d->state, peer, bdf);
+                log_info("Bound %s to %s along with %s (same IOMMU group)", peer, w->driver, bdf);
+        }
+        if (w->n_peers > 0)
+                save_state(d);
+        log_info("%s %s%s%s", bind ? "Bound" : "Unbound", bdf, bind ? " to " : "", bind ? w->driver : "");
+}
+
+static void record_restored(Daemon *d, Job *j, const char *bdf) {
+        BindWork *w = j->payload;
+        bool changed = state_forget_device(d->state, bdf) > 0;
+
+        for (size_t i = 0; i < w->n_peers; i++) {
+                char peer[PCI_ADDR_STRLEN];
+
+                changed = state_forget_device(d->state, pci_addr_format(&w->peers[i].addr, peer)) > 0 || changed;
+        }
+        if (changed)
+                save_state(d);
+        log_info("Restored the driver of %s%s", bdf, w->n_peers ? " and its group peers" : "");
+}
+
+static void binding_complete(Job *j) {
+        Daemon *d = j->daemon;
+        char bdf[PCI_ADDR_STRLEN];
+
+        pci_addr_format(&j->addr, bdf);
+        journal_end(d, j);
+        if (j->r < 0) {
+                if (!j->done)
+                        log_warning("Finishing the pending operation on %s failed: %s", bdf,
+                                    j->error.error ? j->error.message : strerror(-j->r));
+        } else if (j->type == &numvfs_job_type) {
+                const NumVFsWork *w = j->payload;
+
+                log_info("%s: %u VFs enabled (asked for %u)", bdf, w->enabled, w->count);
+        } else if (job_restores(j))
+                record_restored(d, j, bdf);
+        else if (j->r > 0)      /* 0: nothing had to change */
+                record_bound(d, j, bdf);
+        if (j->done)
+                j->done(j);
+}
+
+int binding_start(Daemon *d, Job *j) {
+        int r;
+
+        j->complete = binding_complete;
+        r = journal_begin(d, j);
+        if (r >= 0)
+                r = lane_submit(d, j);
+        if (r < 0) {
+                j->r = r;
+                journal_end(d, j);
+                sriov_error_set(&j->error, r, r == -EINPROGRESS
+                                ? "An earlier operation on this device is still pending in the kernel"
+                                : "Cannot start the operation: %s", strerror(-r));
+        }
+        return r;
+}
