@@ -1,23 +1,55 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <systemd/sd-bus.h>
-
-#include "daemon.h"
+#include "lanes.h"
+#include "pool.h"
 #include "state.h"
 #include "vfattr.h"
 
-/* Assigning VFs to guests (docs/dbus-api.md):
- *   Assign(s guest, s pool_or_vf, a{sv} options) -> a{sv} result
- *   Release(s guest, s vf_or_empty, a{sv} options) -> as released
- *   ListAssignments() -> a(ssssa{sv})
- *   CreatePool(s name, as selectors, a{sv} settings), DeletePool(s name),
- *   ListPools() -> a(sasa{sv})
- * Exactly one guest holds a VF: the choice is made on the event loop and
- * recorded (RESERVED) before any work starts. Everything needed to undo an
- * assignment is recorded (PREPARED) before anything changes on the host, so
- * a restart after a crash rolls back what was not finished and finishes
- * releases (assign_recover()). */
+/* Assigning VFs to guests (docs/assignment.md). Exactly one guest holds a
+ * VF: the choice is made on the event loop and recorded (RESERVED) before
+ * any work starts. Everything needed to undo an assignment is recorded
+ * (PREPARED) before anything changes on the host, so a restart after a
+ * crash rolls back what was not finished and finishes releases
+ * (recovery.c). The kernel work runs on the VF's lane (assign-work.c). */
+
+/* What Assign asks for. */
+typedef struct AssignRequest {
+        char guest[GUEST_NAME_MAX + 1];
+        char *target;                   /* a pool, or a VF (address or interface) */
+        char *token;                    /* the caller's idempotency token, NULL if none */
+        sriov_vf_config want;           /* settings (on top of the pool's) */
+        bool set_owner;
+        uint32_t uid, gid;
+        int numa;                       /* -1: none named */
+        NumaPolicy numa_policy;
+        char *driver;                   /* NULL: the pool's, else vfio-pci */
+        bool force;
+} AssignRequest;
+
+AssignRequest *assign_request_free(AssignRequest *q);
+DEFINE_TRIVIAL_CLEANUP_FUNC(AssignRequest *, assign_request_free);
+
+/* r >= 0: a is the guest's assignment (done); r < 0: why not (message may be NULL). */
+typedef void (*assign_done_t)(Daemon *d, int r, const char *message, const StateAssignment *a, void *userdata);
+/* Assign a VF to q->guest (takes q); done is called exactly once, maybe before returning. */
+void assignment_assign(Daemon *d, AssignRequest *q, assign_done_t done, void *userdata);
+
+/* released: the VFs given back; r < 0: the first failure (message). */
+typedef void (*release_done_t)(Daemon *d, int r, const char *message, char **released, void *userdata);
+/* Release the guest's VFs (vf: only that one; NULL or "": all); done is
+ * called exactly once, maybe before returning. */
+void assignment_release(Daemon *d, const char *guest, const char *vf, bool force, release_done_t done,
+                        void *userdata);
+
+/* Put back what the assignment a changed (a RELEASING record, at start:
+ * recovery.c); done(r) once it is over. */
+int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon *d, int r, void *userdata),
+                              void *userdata);
+
+bool guest_name_is_valid(const char *s);
+
+/* ---- the worker side (assign-work.c) ---- */
 
 /* The work a job carries; the worker fills in priors and results. */
 typedef struct AssignWork {
@@ -40,21 +72,20 @@ typedef struct AssignWork {
 } AssignWork;
 
 void assign_work_free(AssignWork *w);
+/* prepare: read what the assignment will change (nothing changes);
+ * apply: VF settings, binding, node ownership; release: put them back. */
+extern const JobType assign_prepare_job_type, assign_apply_job_type, assign_release_job_type;
 
-/* The worker side (lanes.c calls these). */
-int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err);
-int assign_execute_apply(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err);
-int assign_execute_release(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err);
+/* ---- what a VMM needs (assign-vmm.c) ---- */
 
-int assign_method_assign(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int assign_method_release(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int assign_method_list(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int assign_method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int assign_method_delete_pool(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int assign_method_list_pools(sd_bus_message *m, void *userdata, sd_bus_error *error);
+typedef struct AssignmentVmm {
+        const sriov_device *vf;
+        char *libvirt_hostdev;          /* <hostdev> */
+        char *libvirt_interface;        /* <interface type='hostdev'> with the MAC and VLAN */
+        char **qemu_args;               /* -device vfio-pci,host=...,id=... */
+        char **device_nodes;            /* /dev/vfio/GROUP and the VFIO cdev where the kernel has one */
+} AssignmentVmm;
 
-/* At start: roll back unfinished assignments, finish releases. done is
- * called once every recovery job finished. */
-int assign_recover(Daemon *d, void (*done)(Daemon *d, void *userdata), void *userdata);
-
-bool guest_name_is_valid(const char *s);
+/* -ENODEV when the VF is not on the host (any more). */
+int assignment_vmm(Daemon *d, const StateAssignment *a, AssignmentVmm *ret);
+void assignment_vmm_done(AssignmentVmm *v);

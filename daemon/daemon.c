@@ -5,69 +5,48 @@
 #include <stdarg.h>
 #include <systemd/sd-daemon.h>
 
-#include "ops.h"
-#include "assign.h"
-#include "bus-util.h"
-#include "sriovd-api.h"
-#include "device.h"
-#include "lanes.h"
-#include "manager.h"
 #include "conffile.h"
+#include "lanes.h"
+#include "model.h"
 #include "monitor.h"
 #include "reconcile.h"
+#include "recovery.h"
 #include "state.h"
 
-int log_max_level = 6;
-
-void log_full(int level, const char *fmt, ...) {
-        static int journal = -1;
+void daemon_emit_manager_changed(Daemon *d, const char *property, ...) {
+        const char *names[16];
+        size_t n = 0;
         va_list ap;
-        int saved = errno;
 
-        if (level > log_max_level)
+        if (!d->events || !d->events->manager_changed)
                 return;
-        if (journal < 0)
-                journal = getenv("JOURNAL_STREAM") != NULL;
-        if (journal)
-                fprintf(stderr, "<%d>", level);
-        va_start(ap, fmt);
-        errno = saved;
-        vfprintf(stderr, fmt, ap);
+        va_start(ap, property);
+        for (const char *p = property; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = p;
         va_end(ap);
-        fputc('\n', stderr);
-        errno = saved;
+        names[n] = NULL;
+        d->events->manager_changed(d, (char **) names);
 }
 
-int log_errno(int level, int r, const char *fmt, ...) {
-        static int journal = -1;
-        va_list ap;
-
-        if (level > log_max_level)
-                return r;
-        if (journal < 0)
-                journal = getenv("JOURNAL_STREAM") != NULL;
-        if (journal)
-                fprintf(stderr, "<%d>", level);
-        va_start(ap, fmt);
-        errno = r < 0 ? -r : r;         /* for %m */
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return r;
+const char *daemon_state_name(const Daemon *d) {
+        return d->shutting_down ? "stopping" : d->ready_sent ? "running" : "starting";
 }
 
-static void count_sriov(const sriov_host *h, unsigned *pfs, unsigned *vfs) {
-        *pfs = *vfs = 0;
-        for (size_t i = 0; i < h->n_devices; i++) {
-                *pfs += h->devices[i]->is_pf;
-                *vfs += h->devices[i]->is_vf;
+void daemon_count_sriov(const Daemon *d, unsigned *ret_pfs, unsigned *ret_vfs) {
+        unsigned pfs = 0, vfs = 0;
+
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                pfs += d->host->devices[i]->is_pf;
+                vfs += d->host->devices[i]->is_vf;
         }
+        *ret_pfs = pfs;
+        *ret_vfs = vfs;
 }
 
 static void notify_status(Daemon *d) {
         unsigned pfs, vfs;
 
-        count_sriov(d->host, &pfs, &vfs);
+        daemon_count_sriov(d, &pfs, &vfs);
         (void) sd_notifyf(0, "STATUS=Managing %u SR-IOV PFs with %u VFs", pfs, vfs);
 }
 
@@ -75,7 +54,8 @@ static void on_model_change(sriov_host *h, sriov_change change, const sriov_devi
                             void *userdata) {
         Daemon *d = userdata;
 
-        device_emit_change(d, change, dev);
+        if (d->events && d->events->device_changed)
+                d->events->device_changed(d, change, dev);
         /* hot-plugged, or its driver (re)bound: the declared configuration comes back */
         if (dev->is_pf && ((change == SRIOV_DEVICE_ADDED && d->ready_sent) ||
                            (change == SRIOV_DEVICE_CHANGED && old && !old->driver && dev->driver)))
@@ -93,19 +73,17 @@ int daemon_merge_family(Daemon *d, sriov_family *f) {
         /* a large family read again leaves garbage behind: daemon_trim_when_idle() */
         if (f->n_vfs >= 64)
                 d->trim_due = true;
-        count_sriov(d->host, &pfs0, &vfs0);
+        daemon_count_sriov(d, &pfs0, &vfs0);
         r = sriov_host_merge(d->host, f, on_model_change, d);   /* takes f */
         if (r < 0)
                 return r;
-        count_sriov(d->host, &pfs1, &vfs1);
+        daemon_count_sriov(d, &pfs1, &vfs1);
         if (pfs0 != pfs1 || vfs0 != vfs1) {
-                if (d->bus)
-                        (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                                              "NumPFs", "NumVFs", NULL);
+                daemon_emit_manager_changed(d, "NumPFs", "NumVFs", NULL);
                 notify_status(d);
         }
         if (pfs0 != pfs1)
-                manager_update_host_facts(d);
+                model_update_host_facts(d);
         return 0;
 }
 
@@ -117,7 +95,7 @@ static void applied_quietly(Daemon *d, ApplyBatch *b, void *userdata) {
 static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
         unsigned pfs, vfs;
 
-        count_sriov(d->host, &pfs, &vfs);
+        daemon_count_sriov(d, &pfs, &vfs);
         if (apply_batch_n_failed(b) > 0)
                 log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
         else if (apply_batch_n_steps(b) > 0)
@@ -126,7 +104,7 @@ static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
                  pfs, vfs, d->iommu->present ? "present" : "absent");
         d->ready_sent = true;
         (void) sd_notify(0, "READY=1");
-        (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "State", NULL);
+        daemon_emit_manager_changed(d, "State", NULL);
         notify_status(d);
         /* the host is read: what only reading it needed can go */
         d->trim_due = true;
@@ -175,7 +153,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (si->ssi_signo == SIGHUP) {
                 log_info("SIGHUP: reloading the configuration and rescanning");
                 daemon_mark_rescan_all(d);
-                manager_update_host_facts(d);
+                model_update_host_facts(d);
                 if (daemon_load_config(d) >= 0)
                         (void) daemon_apply_all(d, false, applied_quietly, NULL);
                 return 0;
@@ -186,49 +164,42 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(d->event, 0);
 }
 
-/* Without its bus sriovd can neither be asked nor answer: exit with an
- * error, so that systemd restarts it and it finds its state again. */
-static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-
-        (void) m;
-        (void) error;
-        log_error("Lost the connection to the system bus, exiting");
-        return sd_event_exit(d->event, -ECONNRESET);
-}
-
-static int setup_bus(Daemon *d) {
+static int setup_event_loop(Daemon *d) {
+        sigset_t mask;
         int r;
 
-        r = sriovd_errors_register();
+        r = sd_event_default(&d->event);
         if (r < 0)
-                return log_error_errno(r, "Failed to register D-Bus errors: %m");
-        r = sd_bus_open_system(&d->bus);
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        if (sd_event_add_signal(d->event, NULL, SIGTERM, on_signal, d) < 0 ||
+            sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d) < 0 ||
+            sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d) < 0)
+                return log_error_errno(-EIO, "Failed to set up signal handling");
+        (void) sd_event_set_watchdog(d->event, true);
+        if (sd_event_add_post(d->event, NULL, on_post, d) < 0)
+                return log_error_errno(-ENOMEM, "Failed to set up the event loop");
+        return 0;
+}
+
+static int load_state(Daemon *d) {
+        int r;
+
+        r = state_load(d->config.state_dir, &d->state);
         if (r < 0)
-                return log_error_errno(r, "Failed to connect to the system bus: %m");
-        (void) sd_bus_set_description(d->bus, "sriovd");
-        r = manager_bus_register(d);
-        if (r >= 0)
-                r = device_bus_register(d);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register D-Bus objects: %m");
-        r = sd_bus_match_signal(d->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, d);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the bus connection: %m");
-        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-        /* Objects are in place: now take the name, so that no call finds us half-ready. */
-        r = sd_bus_request_name(d->bus, SRIOVD_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to acquire the bus name %s: %m", SRIOVD_BUS_NAME);
+                return log_error_errno(r, "Cannot load the state in %s: %m", d->config.state_dir);
+        if (d->state->corrupt_saved_as)
+                log_error("The state file was corrupt; kept as %s, starting from the host as it is",
+                          d->state->corrupt_saved_as);
         return 0;
 }
 
 int daemon_new(const DaemonConfig *config, Daemon **ret) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
-        sigset_t mask;
         int r;
 
         d = calloc(1, sizeof(*d));
@@ -247,29 +218,12 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         }
         sriov_ctx_set_timeout(d->ctx, config->op_timeout_usec);
 
-        r = state_load(config->state_dir, &d->state);
+        r = load_state(d);
         if (r < 0)
-                return log_error_errno(r, "Cannot load the state in %s: %m", config->state_dir);
-        if (d->state->corrupt_saved_as)
-                log_error("The state file was corrupt; kept as %s, starting from the host as it is",
-                          d->state->corrupt_saved_as);
-
-        r = sd_event_default(&d->event);
+                return r;
+        r = setup_event_loop(d);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate the event loop: %m");
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        if (sd_event_add_signal(d->event, NULL, SIGTERM, on_signal, d) < 0 ||
-            sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d) < 0 ||
-            sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d) < 0)
-                return log_error_errno(-EIO, "Failed to set up signal handling");
-        (void) sd_event_set_watchdog(d->event, true);
-        if (sd_event_add_post(d->event, NULL, on_post, d) < 0)
-                return log_error_errno(-ENOMEM, "Failed to set up the event loop");
-
+                return r;
         r = lanes_setup(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up workers: %m");
@@ -282,13 +236,9 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         r = sriov_host_scan(d->ctx, &d->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to scan PCI devices under %s: %m", sriov_ctx_root(d->ctx));
-        manager_update_host_facts(d);
+        model_update_host_facts(d);
         if (!d->iommu)
                 return log_error_errno(-EIO, "Cannot read the IOMMU facts");
-
-        r = setup_bus(d);
-        if (r < 0)
-                return r;
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -329,7 +279,7 @@ int daemon_run(Daemon *d) {
          * daemon: it serves the bus and reports the errors. */
         (void) sd_notify(0, "STATUS=Recovering and applying the configuration");
         (void) daemon_load_config(d);
-        r = assign_recover(d, recovered, NULL);
+        r = recovery_start(d, recovered, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot recover the recorded assignments: %m");
         r = sd_event_loop(d->event);

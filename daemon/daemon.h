@@ -34,10 +34,20 @@ typedef struct DaemonConfig {
         UeventSource uevent_source;
 } DaemonConfig;
 
+/* What the core tells the outside (the bus glue: signals and property
+ * changes); every member may be NULL, and so may the table (unit tests). */
+typedef struct DaemonEvents {
+        void (*device_changed)(Daemon *d, sriov_change change, const sriov_device *dev);
+        /* properties of the manager that changed (NULL-terminated names) */
+        void (*manager_changed)(Daemon *d, char **properties);
+} DaemonEvents;
+
 struct Daemon {
         DaemonConfig config;
         sd_event *event;
-        sd_bus *bus;
+        sd_bus *bus;                    /* the bus glue's; NULL without a bus */
+        const DaemonEvents *events;
+        struct AuthQuery *auth_queries; /* the bus glue's questions to polkit (bus-auth.c) */
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;
@@ -76,10 +86,20 @@ struct Daemon {
         unsigned long long n_uevents, n_uevents_skipped, n_refreshes;
 };
 
+/* The core, without a bus: the host read, uevents, workers, the state. */
 int daemon_new(const DaemonConfig *config, Daemon **ret);
 Daemon *daemon_free(Daemon *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Daemon *, daemon_free);
+/* Recover what a crash left half done, apply the declared configuration,
+ * then serve until SIGTERM. */
 int daemon_run(Daemon *d);
+
+/* Tell the outside that these manager properties changed (NULL-terminated). */
+void daemon_emit_manager_changed(Daemon *d, const char *property, ...) _sentinel_;
+/* "starting", "running" or "stopping". */
+const char *daemon_state_name(const Daemon *d);
+/* How many PFs and VFs the model has. */
+void daemon_count_sriov(const Daemon *d, unsigned *ret_pfs, unsigned *ret_vfs);
 
 /* Apply a fresh read of a device family to the model, emitting signals. */
 int daemon_merge_family(Daemon *d, sriov_family *f);
@@ -98,15 +118,4 @@ Job *daemon_refresh_job_new(Daemon *d, const pci_addr *a);
  * read happened and no work is running or waiting (lanes.c). */
 void daemon_trim_when_idle(Daemon *d);
 
-/* logging: stderr with a syslog priority prefix that journald understands */
-void log_full(int level, const char *fmt, ...) _printf_(2, 3);
-int log_errno(int level, int r, const char *fmt, ...) _printf_(3, 4);
-#define log_debug(...) log_full(7, __VA_ARGS__)
-#define log_info(...) log_full(6, __VA_ARGS__)
-#define log_notice(...) log_full(5, __VA_ARGS__)
-#define log_warning(...) log_full(4, __VA_ARGS__)
-#define log_error(...) log_full(3, __VA_ARGS__)
-#define log_error_errno(r, ...) log_errno(3, r, __VA_ARGS__)
-#define log_warning_errno(r, ...) log_errno(4, r, __VA_ARGS__)
-#define log_debug_errno(r, ...) log_errno(7, r, __VA_ARGS__)
-extern int log_max_level;
+#include "log.h"

@@ -1,27 +1,45 @@
-# daemon/ — sriovd
-sbin_PROGRAMS += sriovd
-sriovd_SOURCES = \
-	daemon/main.c \
+# daemon/ — sriovd: a core library (everything the daemon decides and does:
+# configuration, plans, pools, the ledger in the state, recovery, the
+# binding engine, assignment, the lanes that run kernel work), which sriovd,
+# the unit tests and the fuzzers link; and the bus glue, one file per part
+# of the D-Bus API, with main() in sriovd alone.
+noinst_LIBRARIES += daemon/libsriovd-core.a
+daemon_libsriovd_core_a_SOURCES = \
+	daemon/log.c daemon/log.h \
 	daemon/daemon.c daemon/daemon.h \
-	daemon/scan.c daemon/scan.h \
 	daemon/lanes.c daemon/lanes-pending.c daemon/lanes.h \
 	daemon/model.c daemon/model.h \
-	daemon/binding.c daemon/binding.h \
 	daemon/monitor.c daemon/monitor.h \
-	daemon/auth.c daemon/auth.h \
+	daemon/scan.c daemon/scan.h \
 	daemon/state.c daemon/state.h \
-	daemon/manager.c daemon/manager.h \
-	daemon/device.c daemon/device.h \
-	daemon/bus-util.c daemon/bus-util.h \
 	daemon/conffile.c daemon/conffile.h \
-	daemon/apply.c daemon/apply.h \
+	daemon/plan.c daemon/plan.h \
 	daemon/reconcile.c daemon/reconcile.h \
 	daemon/safety.c daemon/safety.h \
 	daemon/pool.c daemon/pool.h \
-	daemon/assign.c daemon/assign.h \
-	daemon/vfio-bus.c daemon/vfio-bus.h \
+	daemon/pools.c daemon/pools.h \
+	daemon/binding.c daemon/binding.h \
+	daemon/assign.c daemon/assign-work.c daemon/assign-vmm.c daemon/assign.h \
+	daemon/recovery.c daemon/recovery.h \
 	daemon/vfconfig.c daemon/vfconfig.h \
+	daemon/vfio-session.c daemon/vfio-session.h \
 	daemon/test-hooks.c daemon/test-hooks.h
+daemon_libsriovd_core_a_CPPFLAGS = $(DAEMON_CPPFLAGS)
+daemon_libsriovd_core_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
+LIBCORE_LIBS = daemon/libsriovd-core.a $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)
+
+sbin_PROGRAMS += sriovd
+sriovd_SOURCES = \
+	daemon/main.c \
+	daemon/bus-util.c daemon/bus-util.h \
+	daemon/bus-auth.c \
+	daemon/bus-manager.c \
+	daemon/bus-device.c daemon/bus-device.h \
+	daemon/bus-assign.c daemon/bus-assign.h \
+	daemon/bus-pools.c \
+	daemon/bus-config.c \
+	daemon/bus-vfio.c \
+	daemon/bus-vfconfig.c
 sriovd_CPPFLAGS = $(DAEMON_CPPFLAGS)
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
-sriovd_LDADD = $(LIBAPI_LIBS) $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS) $(UDEV_LIBS) $(NL_LIBS)
+sriovd_LDADD = $(LIBAPI_LIBS) $(LIBCORE_LIBS)

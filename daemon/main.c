@@ -4,7 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 
-#include "ops.h"
+#include "bus-util.h"
 #include "conffile.h"
 #include "daemon.h"
 #include "scan.h"
@@ -80,16 +80,45 @@ static int parse_ms(const char *option, const char *arg, unsigned max, uint64_t 
         return 0;
 }
 
-static int parse_level(const char *s) {
-        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+typedef enum Mode {
+        MODE_SERVE,
+        MODE_SCAN,
+        MODE_SCAN_JSON,
+        MODE_CHECK_CONFIG,
+        MODE_EXIT,                      /* --help, --version */
+} Mode;
+
+static int parse_timeout(const char *arg, uint64_t *ret_usec) {
+        char *end;
+        double t = strtod(arg, &end);
+
+        if (*end || !(t > 0 && t <= 3600)) {
+                fprintf(stderr, "Invalid --timeout \"%s\": seconds, more than 0 and at most 3600\n", arg);
+                return -EINVAL;
+        }
+        *ret_usec = (uint64_t) (t * 1e6);
+        return 0;
+}
+
+static int parse_uevent_source(const char *arg, UeventSource *ret) {
+        static const char *const names[] = {
+                [UEVENT_SOURCE_AUTO] = "auto", [UEVENT_SOURCE_UDEV] = "udev",
+                [UEVENT_SOURCE_KERNEL] = "kernel", [UEVENT_SOURCE_NONE] = "none",
+        };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (streq(s, names[i]))
-                        return (int) i;
+                if (streq(arg, names[i])) {
+                        *ret = (UeventSource) i;
+                        return 0;
+                }
+        fprintf(stderr, "Invalid --uevent-source \"%s\": auto, udev, kernel or none\n", arg);
         return -EINVAL;
 }
 
-int main(int argc, char *argv[]) {
+/* The environment first (SRIOVD_LOG_LEVEL; under systemd, StateDirectory=
+ * names the state directory, the first of a colon-separated list), the
+ * command line over it. -EINVAL: a usage error, reported. */
+static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state_env, Mode *ret_mode) {
         enum {
                 ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT,
                 ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG,
@@ -113,6 +142,92 @@ int main(int argc, char *argv[]) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
+        bool scan = false, json = false, check = false;
+        const char *env;
+        int c, r = 0;
+
+        env = getenv("SRIOVD_LOG_LEVEL");
+        if (env && log_level_from_string(env) >= 0)
+                log_max_level = log_level_from_string(env);
+        env = getenv("STATE_DIRECTORY");
+        if (env && env[0] == '/') {
+                *state_env = strndup(env, strcspn(env, ":"));
+                if (!*state_env)
+                        return -ENOMEM;
+                config->state_dir = *state_env;
+        }
+
+        while (r >= 0 && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_SCAN:
+                        scan = true;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                case ARG_SYSFS_ROOT:
+                        config->sysfs_root = optarg;
+                        break;
+                case ARG_DEV_ROOT:
+                        config->dev_root = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        config->state_dir = optarg;
+                        break;
+                case ARG_TIMEOUT:
+                        r = parse_timeout(optarg, &config->op_timeout_usec);
+                        break;
+                case ARG_COALESCE:
+                        r = parse_ms("--coalesce-ms", optarg, 10000, &config->coalesce_usec);
+                        break;
+                case ARG_RETRY:
+                        r = parse_ms("--retry-ms", optarg, 60000, &config->retry_usec);
+                        break;
+                case ARG_UEVENT_SOURCE:
+                        r = parse_uevent_source(optarg, &config->uevent_source);
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0)
+                                fprintf(stderr, "Invalid --log-level \"%s\"\n", optarg);
+                        else
+                                log_max_level = r;
+                        break;
+                case ARG_CHECK_CONFIG:
+                        check = true;
+                        break;
+                case ARG_CONFIG:
+                        config->config_file = optarg;
+                        break;
+                case ARG_CONFIG_DIR:
+                        config->config_dir = optarg;
+                        break;
+                case 'h':
+                        help();
+                        *ret_mode = MODE_EXIT;
+                        return 0;
+                case ARG_VERSION:
+                        puts(PACKAGE_STRING);
+                        *ret_mode = MODE_EXIT;
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (r < 0)
+                return r;
+        if (optind < argc) {
+                fprintf(stderr, "sriovd takes no arguments (got \"%s\")\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (json && !scan) {
+                fprintf(stderr, "--json goes with --scan\n");
+                return -EINVAL;
+        }
+        *ret_mode = scan ? (json ? MODE_SCAN_JSON : MODE_SCAN) : check ? MODE_CHECK_CONFIG : MODE_SERVE;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
         DaemonConfig config = {
                 .state_dir = DEFAULT_STATE_DIR,
                 .config_file = DEFAULT_CONFIG,
@@ -124,9 +239,8 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
         _cleanup_free_ char *state_env = NULL;
-        bool scan = false, json = false, check = false;
-        const char *env;
-        int c, r;
+        Mode mode;
+        int r;
 
         /* Memory (docs/benchmarks.md, daemon cost): one malloc arena, since
          * the lanes' workers read device families that end up in the host
@@ -137,109 +251,26 @@ int main(int argc, char *argv[]) {
         (void) mallopt(M_ARENA_MAX, 1);
         (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
-        env = getenv("SRIOVD_LOG_LEVEL");
-        if (env && parse_level(env) >= 0)
-                log_max_level = parse_level(env);
-        /* under systemd, StateDirectory= names the state directory
-         * (the first of a colon-separated list); --state-dir still wins */
-        env = getenv("STATE_DIRECTORY");
-        if (env && env[0] == '/') {
-                state_env = strndup(env, strcspn(env, ":"));
-                if (!state_env)
-                        return 1;
-                config.state_dir = state_env;
-        }
-
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SCAN:
-                        scan = true;
-                        break;
-                case ARG_JSON:
-                        json = true;
-                        break;
-                case ARG_SYSFS_ROOT:
-                        config.sysfs_root = optarg;
-                        break;
-                case ARG_DEV_ROOT:
-                        config.dev_root = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        config.state_dir = optarg;
-                        break;
-                case ARG_TIMEOUT: {
-                        char *end;
-                        double t = strtod(optarg, &end);
-
-                        if (*end || !(t > 0 && t <= 3600)) {
-                                fprintf(stderr, "Invalid --timeout \"%s\": seconds, more than 0 and at most 3600\n", optarg);
-                                return 2;
-                        }
-                        config.op_timeout_usec = (uint64_t) (t * 1e6);
-                        break;
-                }
-                case ARG_COALESCE:
-                        if (parse_ms("--coalesce-ms", optarg, 10000, &config.coalesce_usec) < 0)
-                                return 2;
-                        break;
-                case ARG_RETRY:
-                        if (parse_ms("--retry-ms", optarg, 60000, &config.retry_usec) < 0)
-                                return 2;
-                        break;
-                case ARG_UEVENT_SOURCE:
-                        if (streq(optarg, "auto"))
-                                config.uevent_source = UEVENT_SOURCE_AUTO;
-                        else if (streq(optarg, "udev"))
-                                config.uevent_source = UEVENT_SOURCE_UDEV;
-                        else if (streq(optarg, "kernel"))
-                                config.uevent_source = UEVENT_SOURCE_KERNEL;
-                        else if (streq(optarg, "none"))
-                                config.uevent_source = UEVENT_SOURCE_NONE;
-                        else {
-                                fprintf(stderr, "Invalid --uevent-source \"%s\": auto, udev, kernel or none\n", optarg);
-                                return 2;
-                        }
-                        break;
-                case ARG_LOG_LEVEL:
-                        r = parse_level(optarg);
-                        if (r < 0) {
-                                fprintf(stderr, "Invalid --log-level \"%s\"\n", optarg);
-                                return 2;
-                        }
-                        log_max_level = r;
-                        break;
-                case ARG_CHECK_CONFIG:
-                        check = true;
-                        break;
-                case ARG_CONFIG:
-                        config.config_file = optarg;
-                        break;
-                case ARG_CONFIG_DIR:
-                        config.config_dir = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case ARG_VERSION:
-                        puts(PACKAGE_STRING);
-                        return 0;
-                default:
-                        return 2;
-                }
-        if (optind < argc) {
-                fprintf(stderr, "sriovd takes no arguments (got \"%s\")\n", argv[optind]);
+        r = parse_args(argc, argv, &config, &state_env, &mode);
+        if (r == -ENOMEM)
+                return 1;
+        if (r < 0)
                 return 2;
-        }
-        if (json && !scan) {
-                fprintf(stderr, "--json goes with --scan\n");
-                return 2;
-        }
-        if (scan)
-                return run_scan(config.sysfs_root, config.dev_root, json) < 0 ? 1 : 0;
-        if (check)
+        switch (mode) {
+        case MODE_EXIT:
+                return 0;
+        case MODE_SCAN:
+        case MODE_SCAN_JSON:
+                return run_scan(config.sysfs_root, config.dev_root, mode == MODE_SCAN_JSON) < 0 ? 1 : 0;
+        case MODE_CHECK_CONFIG:
                 return check_config(config.config_file, config.config_dir, config.sysfs_root);
-
+        case MODE_SERVE:
+                break;
+        }
         r = daemon_new(&config, &d);
+        if (r < 0)
+                return 1;
+        r = bus_setup(d);
         if (r < 0)
                 return 1;
         r = daemon_run(d);

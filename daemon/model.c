@@ -91,3 +91,23 @@ Job *model_groups_job_new(Daemon *d) {
 
         return w ? job_new(d, &groups_job_type, &LANE_HOST_KEY, w) : NULL;
 }
+
+void model_update_host_facts(Daemon *d) {
+        iommu_host *n = NULL;
+        bool changed;
+        int r;
+
+        /* cheap: one readdir and a few stat()s; groups themselves are read on demand */
+        r = iommu_host_scan_facts(d->ctx, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the IOMMU facts: %m");
+                return;
+        }
+        changed = !d->iommu || n->present != d->iommu->present || n->vfio_container != d->iommu->vfio_container ||
+                n->vfio_cdev != d->iommu->vfio_cdev || n->iommufd != d->iommu->iommufd;
+        iommu_host_free(d->iommu);
+        d->iommu = n;
+        if (changed)
+                daemon_emit_manager_changed(d, "IOMMUPresent", "IOMMUHint", "VFIOContainer", "VFIOCdev", "IOMMUFD",
+                                            NULL);
+}

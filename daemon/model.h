@@ -19,3 +19,6 @@ typedef struct GroupsWork {
         iommu_host *groups;
 } GroupsWork;
 Job *model_groups_job_new(Daemon *d);
+
+/* Re-read the host facts (IOMMU presence, VFIO nodes) and tell what changed. */
+void model_update_host_facts(Daemon *d);

@@ -84,3 +84,43 @@ bool pool_contains(char * const *selectors, const sriov_device *vf) {
                 return false;
         return (!any_source || in_source) && (!any_numa || in_numa);
 }
+
+const char *pool_driver(const PoolView *p) {
+        return p && p->driver_want == DRIVER_NAMED && p->driver ? p->driver : "vfio-pci";
+}
+
+const sriov_device *pool_pick(const sriov_host *h, const PoolView *p, int numa, NumaPolicy policy,
+                              bool (*is_free)(const sriov_device *vf, void *userdata), void *userdata,
+                              size_t *ret_position, sriov_error *e) {
+        const sriov_device *best = NULL;
+        size_t members = 0, free_members = 0;
+
+        for (size_t i = 0; i < h->n_devices; i++) {
+                const sriov_device *vf = h->devices[i];
+                bool on_node;
+
+                if (!pool_contains(p->selectors, vf))
+                        continue;
+                members++;
+                if (!is_free(vf, userdata))
+                        continue;
+                free_members++;
+                on_node = numa < 0 || vf->numa_node == numa;
+                if (policy == NUMA_REQUIRED && !on_node)
+                        continue;
+                if (!best || (policy == NUMA_PREFERRED && on_node && !(numa < 0 || best->numa_node == numa))) {
+                        best = vf;
+                        *ret_position = members - 1;
+                }
+        }
+        if (best)
+                return best;
+        if (members == 0)
+                sriov_error_set(e, -ENOSPC, "Pool %s has no VFs on this host (are VFs enabled?)", p->name);
+        else if (free_members == 0)
+                sriov_error_set(e, -ENOSPC, "Pool %s is exhausted: all %zu VFs are assigned", p->name, members);
+        else
+                sriov_error_set(e, -ENOSPC, "Pool %s has %zu free VFs, none on NUMA node %d (policy: required)",
+                                p->name, free_members, numa);
+        return NULL;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "conffile.h"
 #include "host.h"
 
 /* Pool selectors, as written in the configuration and over D-Bus:
@@ -31,3 +32,32 @@ int selector_parse(const char *s, Selector *ret);
 bool selector_matches(const Selector *sel, const sriov_device *vf);
 /* selectors are pre-validated strings; invalid ones match nothing */
 bool pool_contains(char * const *selectors, const sriov_device *vf);
+
+/* A pool as assignment sees it, from the configuration or made at run time. */
+typedef struct PoolView {
+        const char *name;
+        char * const *selectors;
+        DriverWant driver_want;
+        const char *driver;
+        const sriov_vf_config *attrs;   /* the settings each VF gets (mac: a base when mac_is_base) */
+        bool mac_is_base;
+        bool runtime;
+} PoolView;
+
+/* The driver a pool's VFs are bound to: its own, else vfio-pci. */
+const char *pool_driver(const PoolView *p);
+
+typedef enum NumaPolicy {
+        NUMA_ANY,
+        NUMA_PREFERRED,
+        NUMA_REQUIRED,
+} NumaPolicy;
+
+/* The VF for a request from pool p: free (is_free says), in the pool, on
+ * NUMA node numa (-1: any) as the policy asks; on equal terms the first in
+ * the host's order (the lowest address). *ret_position: its place among the
+ * pool's members in that order (what a MAC base is offset by). NULL when
+ * none is left, with the reason in e (-ENOSPC). */
+const sriov_device *pool_pick(const sriov_host *h, const PoolView *p, int numa, NumaPolicy policy,
+                              bool (*is_free)(const sriov_device *vf, void *userdata), void *userdata,
+                              size_t *ret_position, sriov_error *e);

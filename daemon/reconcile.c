@@ -1,13 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "ops.h"
-#include "apply.h"
-#include "auth.h"
-#include "bus-util.h"
-#include "sriovd-api.h"
 #include "conffile.h"
 #include "lanes.h"
-#include "lanes.h"
+#include "plan.h"
 #include "reconcile.h"
 #include "state.h"
 
@@ -51,9 +46,7 @@ int daemon_load_config(Daemon *d) {
         STRV_FOREACH(m, d->config_errors)
                 log_error("%s", *m);
         /* ConfigErrors changes either way; ConfigFiles only with a new configuration */
-        if (d->bus)
-                (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                                      "ConfigErrors", NULL);
+        daemon_emit_manager_changed(d, "ConfigErrors", NULL);
         if (r < 0 || d->config_errors) {
                 config_free(c);
                 config_errors_done(&e);
@@ -65,9 +58,7 @@ int daemon_load_config(Daemon *d) {
         config_free(d->declared);
         d->declared = c;
         log_info("Configuration loaded: %zu PF rule(s), %zu pool(s)", c->n_pfs, c->n_pools);
-        if (d->bus)
-                (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                                      "ConfigFiles", NULL);
+        daemon_emit_manager_changed(d, "ConfigFiles", NULL);
         return 0;
 }
 
@@ -362,98 +353,4 @@ void daemon_reapply(Daemon *d, const pci_addr *addr, const char *why) {
         r = submit_apply(d, pf, rule, false, false, NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot apply the configuration to %s: %m", pf->bdf);
-}
-
-/* ---- D-Bus ---- */
-
-static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
-        int r;
-
-        if (!b) {
-                (void) sd_bus_reply_method_errno(request, ENOMEM, NULL);
-                return;
-        }
-        r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
-        for (size_t i = 0; r >= 0 && i < apply_batch_n_steps(b); i++) {
-                const PlanStep *s = apply_batch_step(b, i);
-
-                r = sd_bus_message_append(reply, "(ssss)", s->bdf, step_kind_name(s->kind), strempty(s->detail),
-                                          s->kind == STEP_ERROR ? strempty(s->detail) : strempty(s->error));
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Cannot reply to Apply: %m");
-}
-
-static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
-        int r;
-
-        r = daemon_apply_all(d, dry_run, reply_batch, sd_bus_message_ref(m));
-        if (r < 0)
-                log_warning_errno(r, "Applying the configuration could not start on every PF: %m");
-}
-
-static void apply_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
-        if (r < 0) {
-                bus_reply_errno(m, r, message);
-                return;
-        }
-        start_apply(d, m, false);
-}
-
-int reconcile_method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        int dry_run, r;
-
-        r = sd_bus_message_read(m, "b", &dry_run);
-        if (r < 0)
-                return r;
-        if (dry_run) {
-                /* reads only: open to everyone */
-                start_apply(d, m, true);
-                return 1;
-        }
-        r = auth_check(d, m, SRIOVD_ACTION_MANAGE, apply_authorized, NULL);
-        return r < 0 ? r : 1;
-}
-
-static void reload_authorized(Daemon *d, sd_bus_message *m, int r, const char *message, void *userdata) {
-        if (r < 0) {
-                bus_reply_errno(m, r, message);
-                return;
-        }
-        r = daemon_load_config(d);
-        if (r < 0) {
-                _cleanup_free_ char *all = NULL;
-                size_t len = 0;
-
-                STRV_FOREACH(e, d->config_errors)
-                        len += strlen(*e) + 1;
-                all = malloc(len + 64);
-                if (all) {
-                        all[0] = 0;
-                        STRV_FOREACH(e, d->config_errors) {
-                                strcat(all, *e);
-                                strcat(all, "\n");
-                        }
-                        if (len > 0)
-                                all[len - 1] = 0;
-                }
-                bus_reply_errno(m, r, all && all[0] ? all : "The configuration could not be loaded");
-                return;
-        }
-        start_apply(d, m, false);
-}
-
-int reconcile_method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        int r;
-
-        r = auth_check(userdata, m, SRIOVD_ACTION_MANAGE, reload_authorized, NULL);
-        return r < 0 ? r : 1;
 }

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <systemd/sd-bus.h>
-
 #include "daemon.h"
 
 /* The declared configuration at work: loading it (at start, Reload, SIGHUP),
@@ -30,6 +28,3 @@ unsigned apply_batch_n_failed(const ApplyBatch *b);
 /* Apply the configuration to one PF in the background (why: for the log). */
 void daemon_reapply(Daemon *d, const pci_addr *pf, const char *why);
 
-/* D-Bus: Apply(b dry_run) and Reload() on the manager. */
-int reconcile_method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int reconcile_method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error);

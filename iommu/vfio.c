@@ -496,3 +496,31 @@ int vfio_session_self_test(vfio_session *s, vfio_self_test *ret, sriov_error *er
         *ret = t;
         return 0;
 }
+
+/* ---- the nodes a VMM opens ---- */
+
+int vfio_device_nodes(sriov_ctx *ctx, const pci_addr *vf, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *group = NULL, *vdir = sysfs_dev_path(ctx, vf, "vfio-dev");
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        char rel[64];
+        int r;
+
+        if (sysfs_dev_link_name(ctx, vf, "iommu_group", &group) >= 0 && strlen(group) < 16) {
+                (void) snprintf(rel, sizeof(rel), "vfio/%s", group);
+                r = strv_push(&l, dev_path(ctx, rel));
+                if (r < 0)
+                        return r;
+        }
+        d = vdir ? opendir(vdir) : NULL;
+        while (d && (de = readdir(d)))
+                if (strneq(de->d_name, "vfio", 4) && strlen(de->d_name) < 32) {
+                        (void) snprintf(rel, sizeof(rel), "vfio/devices/%s", de->d_name);
+                        r = strv_push(&l, dev_path(ctx, rel));
+                        if (r < 0)
+                                return r;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
+}

@@ -88,3 +88,8 @@ typedef struct vfio_self_test {
  * mapping (a second map of the same IOVA is refused), unmap it and check
  * what the kernel reports unmapped. */
 int vfio_session_self_test(vfio_session *s, vfio_self_test *ret, sriov_error *err);
+
+/* The device nodes a VMM needs for the function: /dev/vfio/GROUP and the
+ * VFIO cdevs the kernel lists for it in sysfs (vfio-dev/vfioN; whether the
+ * node exists depends on the kernel: 6.1 lists it without a cdev). */
+int vfio_device_nodes(sriov_ctx *ctx, const pci_addr *dev, char ***ret);

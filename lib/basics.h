@@ -21,6 +21,7 @@
 #define _likely_(x) __builtin_expect(!!(x), 1)
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 #define _warn_unused_result_ __attribute__((warn_unused_result))
+#define _sentinel_ __attribute__((sentinel))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

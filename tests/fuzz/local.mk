@@ -2,8 +2,7 @@
 # and their replay in make check: every seed and every reproducer of a past
 # finding runs through the same code with any compiler.
 FUZZ_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS) $(NL_CFLAGS) -I$(top_srcdir)/tests/fuzz
-FUZZ_DAEMON_SOURCES = daemon/conffile.c daemon/pool.c daemon/state.c
-FUZZ_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS)
+FUZZ_LDADD = $(LIBCORE_LIBS)
 
 fuzz_targets = config parsers state netlink
 fuzz_replays = \
@@ -14,13 +13,13 @@ fuzz_replays = \
 check_PROGRAMS += $(fuzz_replays)
 TESTS += $(fuzz_replays)
 
-tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-config.c tests/fuzz/fuzz.h $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-config.c tests/fuzz/fuzz.h
 tests_fuzz_replay_config_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TARGET='"config"'
 tests_fuzz_replay_config_LDADD = $(FUZZ_LDADD)
-tests_fuzz_replay_parsers_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-parsers.c $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_replay_parsers_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-parsers.c
 tests_fuzz_replay_parsers_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TARGET='"parsers"'
 tests_fuzz_replay_parsers_LDADD = $(FUZZ_LDADD)
-tests_fuzz_replay_state_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-state.c $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_replay_state_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-state.c
 tests_fuzz_replay_state_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TARGET='"state"'
 tests_fuzz_replay_state_LDADD = $(FUZZ_LDADD)
 tests_fuzz_replay_netlink_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-netlink.c
@@ -36,15 +35,15 @@ fuzzers = \
 	tests/fuzz/fuzz-netlink
 noinst_PROGRAMS += $(fuzzers)
 FUZZER_FLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_config_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c
 tests_fuzz_fuzz_parsers_CFLAGS = $(FUZZ_CFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_parsers_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_parsers_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_state_SOURCES = tests/fuzz/fuzz-state.c $(FUZZ_DAEMON_SOURCES)
+tests_fuzz_fuzz_state_SOURCES = tests/fuzz/fuzz-state.c
 tests_fuzz_fuzz_state_CFLAGS = $(FUZZ_CFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_state_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_FLAGS)
 tests_fuzz_fuzz_state_LDADD = $(FUZZ_LDADD)

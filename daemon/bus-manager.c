@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "ops.h"
-#include "assign.h"
-#include "bus-util.h"
-#include "sriovd-api.h"
-#include "device.h"
-#include "lanes.h"
+/* org.sriovd.Manager1 at /org/sriovd/Manager1: the host, its devices and
+ * their bindings (the rest of the interface comes from the feature's bus
+ * files: bus-assign.c, bus-pools.c, bus-config.c, bus-vfio.c,
+ * bus-vfconfig.c); and the bus itself: connecting, the name, what the core
+ * tells (DaemonEvents). */
+
+#include "bus-device.h"
 #include "conffile.h"
-#include "manager.h"
+#include "lanes.h"
 #include "model.h"
-#include "reconcile.h"
-#include "vfio-bus.h"
-#include "vfconfig.h"
 
 /* A reply this large is built in free heap pages (large enough holes are
  * used before a fresh mapping): give them back once it is sent. */
@@ -69,10 +67,10 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
 
                 if (!kind_matches(kind, dev) || listed_under_pf(kind, dev))
                         continue;
-                r = device_describe(&w, d, dev);
+                r = bus_device_describe(&w, d, dev);
                 for (size_t k = 0; r >= 0 && dev->is_pf && k < dev->n_vfs; k++)
                         if (dev->vfs[k] && listed_under_pf(kind, dev->vfs[k]))
-                                r = device_describe(&w, d, dev->vfs[k]);
+                                r = bus_device_describe(&w, d, dev->vfs[k]);
         }
         jsonw_end_array(&w);
         jsonw_end_object(&w);
@@ -112,13 +110,13 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                 if (!kind_matches(kind, dev))
                         continue;
                 n++;
-                r = device_object_path(dev, &path);
+                r = bus_device_path(dev, &path);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'r', "soa{sv}");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "so", dev->bdf, path);
                 if (r >= 0)
-                        r = device_append_properties(reply, d, dev);
+                        r = bus_device_append_properties(reply, d, dev);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
@@ -138,22 +136,18 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
         _cleanup_free_ char *path = NULL;
         const sriov_device *dev;
         Daemon *d = userdata;
-        const char *ref;
         int r;
 
-        r = sd_bus_message_read(m, "s", &ref);
+        r = bus_read_device(d, m, &dev, error);
         if (r < 0)
                 return r;
-        r = daemon_resolve_device(d, ref, &dev, error);
-        if (r < 0)
-                return r;
-        r = device_object_path(dev, &path);
+        r = bus_device_path(dev, &path);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "o", path);
         if (r >= 0)
-                r = device_append_properties(reply, d, dev);
+                r = bus_device_append_properties(reply, d, dev);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -168,10 +162,10 @@ static int method_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(m, "su", &ref, &count);
         if (r < 0)
                 return r;
-        r = daemon_resolve_device(userdata, ref, &dev, error);
+        r = bus_resolve_device(userdata, ref, &dev, error);
         if (r < 0)
                 return r;
-        return device_start_set_numvfs(userdata, m, dev, count, error);
+        return bus_device_set_numvfs(userdata, m, dev, count, error);
 }
 
 static int method_bind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -182,38 +176,30 @@ static int method_bind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "ss", &ref, &driver);
         if (r < 0)
                 return r;
-        r = daemon_resolve_device(userdata, ref, &dev, error);
+        r = bus_resolve_device(userdata, ref, &dev, error);
         if (r < 0)
                 return r;
-        return device_start_bind(userdata, m, dev, driver, error);
+        return bus_device_bind(userdata, m, dev, driver, error);
 }
 
 static int method_unbind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const sriov_device *dev;
-        const char *ref;
         int r;
 
-        r = sd_bus_message_read(m, "s", &ref);
+        r = bus_read_device(userdata, m, &dev, error);
         if (r < 0)
                 return r;
-        r = daemon_resolve_device(userdata, ref, &dev, error);
-        if (r < 0)
-                return r;
-        return device_start_unbind(userdata, m, dev, error);
+        return bus_device_unbind(userdata, m, dev, error);
 }
 
 static int method_restore(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const sriov_device *dev;
-        const char *ref;
         int r;
 
-        r = sd_bus_message_read(m, "s", &ref);
+        r = bus_read_device(userdata, m, &dev, error);
         if (r < 0)
                 return r;
-        r = daemon_resolve_device(userdata, ref, &dev, error);
-        if (r < 0)
-                return r;
-        return device_start_restore(userdata, m, dev, error);
+        return bus_device_restore(userdata, m, dev, error);
 }
 
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -221,7 +207,7 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
         /* Coalesced like uevents; replies once the re-read is queued. */
         daemon_mark_rescan_all(d);
-        manager_update_host_facts(d);
+        model_update_host_facts(d);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -291,56 +277,73 @@ static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *e
         return 1;
 }
 
-static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        unsigned n_pf = 0, n_vf = 0;
-
-        if (streq(property, "Version"))
-                return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
-        if (streq(property, "SysfsRoot"))
-                return sd_bus_message_append(reply, "s", sriov_ctx_root(d->ctx));
-        if (streq(property, "IOMMUPresent"))
-                return sd_bus_message_append(reply, "b", d->iommu->present);
-        if (streq(property, "IOMMUHint"))
-                return sd_bus_message_append(reply, "s", d->iommu->present ? "" : IOMMU_NO_GROUPS_HINT);
-        if (streq(property, "VFIOContainer"))
-                return sd_bus_message_append(reply, "b", d->iommu->vfio_container);
-        if (streq(property, "VFIOCdev"))
-                return sd_bus_message_append(reply, "b", d->iommu->vfio_cdev);
-        if (streq(property, "IOMMUFD"))
-                return sd_bus_message_append(reply, "b", d->iommu->iommufd);
-        if (streq(property, "State"))
-                return sd_bus_message_append(reply, "s", d->shutting_down ? "stopping" : d->ready_sent ? "running" : "starting");
-        if (streq(property, "ConfigFiles"))
-                return sd_bus_message_append_strv(reply, d->declared ? d->declared->files : NULL);
-        if (streq(property, "ConfigErrors"))
-                return sd_bus_message_append_strv(reply, d->config_errors);
-        for (size_t i = 0; i < d->host->n_devices; i++) {
-                n_pf += d->host->devices[i]->is_pf;
-                n_vf += d->host->devices[i]->is_vf;
-        }
-        if (streq(property, "NumPFs"))
-                return sd_bus_message_append(reply, "u", n_pf);
-        if (streq(property, "NumVFs"))
-                return sd_bus_message_append(reply, "u", n_vf);
-        return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s", property);
+static const char *iommu_hint(const Daemon *d) {
+        return d->iommu->present ? "" : IOMMU_NO_GROUPS_HINT;
 }
+
+static unsigned count_pfs(const Daemon *d) {
+        unsigned pfs, vfs;
+
+        daemon_count_sriov(d, &pfs, &vfs);
+        return pfs;
+}
+
+static unsigned count_vfs(const Daemon *d) {
+        unsigned pfs, vfs;
+
+        daemon_count_sriov(d, &pfs, &vfs);
+        return vfs;
+}
+
+/* One getter per property, from one list: name, signature, value. */
+#define MANAGER_PROPERTY(name, sig, expr)                                                                       \
+        static int get_##name(sd_bus *bus, const char *path, const char *interface, const char *property,     \
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {                   \
+                _unused_ Daemon *d = userdata;                                                                  \
+                return sd_bus_message_append(reply, sig, expr);                                                 \
+        }
+MANAGER_PROPERTY(Version, "s", PACKAGE_VERSION)
+MANAGER_PROPERTY(SysfsRoot, "s", sriov_ctx_root(d->ctx))
+MANAGER_PROPERTY(IOMMUPresent, "b", d->iommu->present)
+MANAGER_PROPERTY(IOMMUHint, "s", iommu_hint(d))
+MANAGER_PROPERTY(VFIOContainer, "b", d->iommu->vfio_container)
+MANAGER_PROPERTY(VFIOCdev, "b", d->iommu->vfio_cdev)
+MANAGER_PROPERTY(IOMMUFD, "b", d->iommu->iommufd)
+MANAGER_PROPERTY(NumPFs, "u", count_pfs(d))
+MANAGER_PROPERTY(NumVFs, "u", count_vfs(d))
+MANAGER_PROPERTY(State, "s", daemon_state_name(d))
+
+static int get_ConfigFiles(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_message_append_strv(reply, d->declared ? d->declared->files : NULL);
+}
+
+static int get_ConfigErrors(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_message_append_strv(reply, d->config_errors);
+}
+
+#define CONST_PROPERTY(name, sig) SD_BUS_PROPERTY(#name, sig, get_##name, 0, SD_BUS_VTABLE_PROPERTY_CONST)
+#define PROPERTY(name, sig) SD_BUS_PROPERTY(#name, sig, get_##name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("SysfsRoot", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("IOMMUPresent", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IOMMUHint", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("VFIOContainer", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("VFIOCdev", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IOMMUFD", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("NumPFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("NumVFs", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("State", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ConfigFiles", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ConfigErrors", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        CONST_PROPERTY(Version, "s"),
+        CONST_PROPERTY(SysfsRoot, "s"),
+        PROPERTY(IOMMUPresent, "b"),
+        PROPERTY(IOMMUHint, "s"),
+        PROPERTY(VFIOContainer, "b"),
+        PROPERTY(VFIOCdev, "b"),
+        PROPERTY(IOMMUFD, "b"),
+        PROPERTY(NumPFs, "u"),
+        PROPERTY(NumVFs, "u"),
+        PROPERTY(State, "s"),
+        PROPERTY(ConfigFiles, "as"),
+        PROPERTY(ConfigErrors, "as"),
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_ARGS("s", kind), SD_BUS_RESULT("a(soa{sv})", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DescribeDevices", SD_BUS_ARGS("s", kind), SD_BUS_RESULT("s", json),
@@ -359,67 +362,82 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("RestoreDriver", SD_BUS_ARGS("s", device), SD_BUS_RESULT("s", driver),
                                 method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", NULL, NULL, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("OpenDevice", SD_BUS_ARGS("s", device, "a{sv}", options),
-                                SD_BUS_RESULT("a{sh}", fds, "a{sv}", info), vfio_method_open_device,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DmaCheck", SD_BUS_ARGS("s", device, "a{sv}", options), SD_BUS_RESULT("a{sv}", report),
-                                vfio_method_dma_check, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetDeviceOwner", SD_BUS_ARGS("s", device, "u", uid, "u", gid),
-                                SD_BUS_RESULT("as", nodes), vfio_method_set_owner, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ResetDeviceOwner", SD_BUS_ARGS("s", device), SD_BUS_RESULT("as", nodes),
-                                vfio_method_reset_owner, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetVFConfig", SD_BUS_ARGS("s", vf), SD_BUS_RESULT("a{sv}", config),
-                                vfconfig_method_get, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetVFConfig", SD_BUS_ARGS("s", vf, "a{sv}", settings, "a{sv}", options),
-                                SD_BUS_RESULT("a{sv}", after), vfconfig_method_set, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Assign", SD_BUS_ARGS("s", guest, "s", pool_or_vf, "a{sv}", options),
-                                SD_BUS_RESULT("a{sv}", assignment), assign_method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_ARGS("s", guest, "s", vf, "a{sv}", options),
-                                SD_BUS_RESULT("as", released), assign_method_release, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListAssignments", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssa{sv})", assignments),
-                                assign_method_list, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CreatePool", SD_BUS_ARGS("s", name, "as", selectors, "a{sv}", settings),
-                                SD_BUS_NO_RESULT, assign_method_create_pool, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DeletePool", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, assign_method_delete_pool,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListPools", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasa{sv})", pools),
-                                assign_method_list_pools, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Apply", SD_BUS_ARGS("b", dry_run), SD_BUS_RESULT("a(ssss)", steps),
-                                reconcile_method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssss)", steps),
-                                reconcile_method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("s", address, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("s", address, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceChanged", SD_BUS_ARGS("s", address, "o", path), 0),
         SD_BUS_VTABLE_END
 };
 
-int manager_bus_register(Daemon *d) {
+int bus_manager_register(Daemon *d) {
         int r;
 
         r = sd_bus_add_object_vtable(d->bus, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, manager_vtable, d);
-        if (r >= 0)
-                r = sd_bus_add_object_manager(d->bus, NULL, SRIOVD_MANAGER_PATH);
-        return r;
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(d->bus, NULL, SRIOVD_MANAGER_PATH);
 }
 
-void manager_update_host_facts(Daemon *d) {
-        iommu_host *n = NULL;
-        bool changed;
+/* ---- what the core tells, as signals ---- */
+
+static void on_manager_changed(Daemon *d, char **properties) {
+        if (d->bus)
+                (void) sd_bus_emit_properties_changed_strv(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
+                                                           properties);
+}
+
+static const DaemonEvents bus_events = {
+        .device_changed = bus_device_emit_change,
+        .manager_changed = on_manager_changed,
+};
+
+/* Without its bus sriovd can neither be asked nor answer: exit with an
+ * error, so that systemd restarts it and it finds its state again. */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        log_error("Lost the connection to the system bus, exiting");
+        return sd_event_exit(d->event, -ECONNRESET);
+}
+
+static int register_objects(Daemon *d) {
+        int (*const parts[])(Daemon *d) = {
+                bus_manager_register, bus_device_register, bus_assign_register, bus_pools_register,
+                bus_config_register, bus_vfio_register, bus_vfconfig_register,
+        };
         int r;
 
-        /* cheap: one readdir and a few stat()s; groups themselves are read on demand */
-        r = iommu_host_scan_facts(d->ctx, &n);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot read the IOMMU facts: %m");
-                return;
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                r = parts[i](d);
+                if (r < 0)
+                        return r;
         }
-        changed = !d->iommu || n->present != d->iommu->present || n->vfio_container != d->iommu->vfio_container ||
-                n->vfio_cdev != d->iommu->vfio_cdev || n->iommufd != d->iommu->iommufd;
-        iommu_host_free(d->iommu);
-        d->iommu = n;
-        if (changed && d->bus)
-                (void) sd_bus_emit_properties_changed(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
-                                                      "IOMMUPresent", "IOMMUHint", "VFIOContainer", "VFIOCdev",
-                                                      "IOMMUFD", NULL);
+        return 0;
+}
+
+int bus_setup(Daemon *d) {
+        int r;
+
+        r = sriovd_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus errors: %m");
+        r = sd_bus_open_system(&d->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        (void) sd_bus_set_description(d->bus, "sriovd");
+        r = register_objects(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = sd_bus_match_signal(d->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the bus connection: %m");
+        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        d->events = &bus_events;
+        /* Objects are in place: now take the name, so that no call finds us half-ready. */
+        r = sd_bus_request_name(d->bus, SRIOVD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the bus name %s: %m", SRIOVD_BUS_NAME);
+        return 0;
 }

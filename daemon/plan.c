@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "apply.h"
+#include "plan.h"
 #include "passthrough.h"
 #include "safety.h"
 #include "util.h"

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The declared configuration on org.sriovd.Manager1 (docs/dbus-api.md):
+ *   Apply(b dry_run) -> a(ssss) steps      (a dry run is open to everyone)
+ *   Reload() -> a(ssss) steps */
+
+#include "bus-util.h"
+#include "plan.h"
+#include "reconcile.h"
+
+static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        int r;
+
+        if (!b) {
+                (void) sd_bus_reply_method_errno(request, ENOMEM, NULL);
+                return;
+        }
+        r = sd_bus_message_new_method_return(request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < apply_batch_n_steps(b); i++) {
+                const PlanStep *s = apply_batch_step(b, i);
+
+                r = sd_bus_message_append(reply, "(ssss)", s->bdf, step_kind_name(s->kind), strempty(s->detail),
+                                          s->kind == STEP_ERROR ? strempty(s->detail) : strempty(s->error));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to Apply: %m");
+}
+
+static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
+        int r;
+
+        r = daemon_apply_all(d, dry_run, reply_batch, sd_bus_message_ref(m));
+        if (r < 0)
+                log_warning_errno(r, "Applying the configuration could not start on every PF: %m");
+}
+
+static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        int dry_run, r;
+
+        r = sd_bus_message_read(m, "b", &dry_run);
+        if (r < 0)
+                return r;
+        /* a dry run reads only: open to everyone */
+        if (!dry_run) {
+                r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        start_apply(d, m, dry_run);
+        return 1;
+}
+
+/* The configuration's errors, one per line. */
+static char *config_errors_text(Daemon *d) {
+        _cleanup_free_ char *all = NULL;
+        size_t len = 0;
+
+        STRV_FOREACH(e, d->config_errors)
+                len += strlen(*e) + 1;
+        if (len == 0)
+                return NULL;
+        all = malloc(len);
+        if (!all)
+                return NULL;
+        all[0] = 0;
+        STRV_FOREACH(e, d->config_errors) {
+                strcat(all, *e);
+                strcat(all, "\n");
+        }
+        all[len - 1] = 0;
+        return TAKE_PTR(all);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        int r;
+
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = daemon_load_config(d);
+        if (r < 0) {
+                _cleanup_free_ char *all = config_errors_text(d);
+
+                return bus_error_from_errno(error, r, all ?: "The configuration could not be loaded");
+        }
+        start_apply(d, m, false);
+        return 1;
+}
+
+static const sd_bus_vtable config_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Apply", SD_BUS_ARGS("b", dry_run), SD_BUS_RESULT("a(ssss)", steps), method_apply,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssss)", steps), method_reload,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int bus_config_register(Daemon *d) {
+        return sd_bus_add_object_vtable(d->bus, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, config_vtable, d);
+}

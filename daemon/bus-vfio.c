@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The VFIO side of org.sriovd.Manager1 (docs/dbus-api.md):
+ *   OpenDevice(s device, a{sv} options) -> (a{sh} fds, a{sv} info)
+ *       DMA remapping set up (VFIO container with type1v2, or iommufd IOAS)
+ *       and the fds passed to the caller: "device", and "group" + "container"
+ *       or "iommufd". Polkit action org.sriovd.open-device.
+ *   DmaCheck(s device, a{sv} options) -> a{sv} report
+ *       map a buffer, see that the kernel has it, unmap; the IOMMU's facts.
+ *   SetDeviceOwner(s device, u uid, u gid) -> as nodes
+ *   ResetDeviceOwner(s device) -> as nodes
+ *       hand /dev/vfio/GROUP (and the device's cdev) to a VMM's user, and back. */
+
+#include "bus-util.h"
+#include "ops.h"
+#include "vfio-session.h"
+
+static const char *backend_name(vfio_backend b) {
+        return b == VFIO_BACKEND_IOMMUFD ? "iommufd" : "container";
+}
+
+static int append_kv_u64(sd_bus_message *m, const char *key, uint64_t v) {
+        return sd_bus_message_append(m, "{sv}", key, "t", v);
+}
+
+static int append_ranges(sd_bus_message *m, const char *key, const vfio_range *r, size_t n) {
+        int k;
+
+        k = sd_bus_message_open_container(m, 'e', "sv");
+        if (k >= 0)
+                k = sd_bus_message_append(m, "s", key);
+        if (k >= 0)
+                k = sd_bus_message_open_container(m, 'v', "a(tts)");
+        if (k >= 0)
+                k = sd_bus_message_open_container(m, 'a', "(tts)");
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                k = sd_bus_message_append(m, "(tts)", r[i].start, r[i].last, r[i].type);
+        if (k >= 0)
+                k = sd_bus_message_close_container(m);
+        if (k >= 0)
+                k = sd_bus_message_close_container(m);
+        if (k >= 0)
+                k = sd_bus_message_close_container(m);
+        return k;
+}
+
+static void open_done(Job *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        vfio_session *s = ((VfioWork *) j->payload)->session;
+        int r;
+
+        if (j->r < 0) {
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
+                return;
+        }
+        r = sd_bus_message_new_method_return(j->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sh}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sh}", "device", s->device_fd);
+        if (r >= 0 && s->backend == VFIO_BACKEND_CONTAINER)
+                r = sd_bus_message_append(reply, "{sh}{sh}", "group", s->group_fd, "container", s->iommu_fd);
+        if (r >= 0 && s->backend == VFIO_BACKEND_IOMMUFD)
+                r = sd_bus_message_append(reply, "{sh}", "iommufd", s->iommu_fd);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}", "backend", "s", backend_name(s->backend), "group", "i", s->group);
+        if (r >= 0)
+                r = append_kv_u64(reply, "page_sizes", s->page_sizes);
+        if (r >= 0 && s->backend == VFIO_BACKEND_IOMMUFD)
+                r = sd_bus_message_append(reply, "{sv}{sv}", "ioas_id", "u", s->ioas_id, "devid", "u", s->devid);
+        if (r >= 0)
+                r = append_ranges(reply, "iova_ranges", s->valid, s->n_valid);
+        if (r >= 0)
+                r = append_ranges(reply, "reserved_regions", s->reserved, s->n_reserved);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        /* the message holds duplicates of the fds; ours close with the job */
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot hand the VFIO fds over: %m");
+        else {
+                char bdf[PCI_ADDR_STRLEN];
+
+                log_info("Handed the VFIO fds of %s (%s) to %s", pci_addr_format(&j->addr, bdf),
+                         backend_name(s->backend), strna(sd_bus_message_get_sender(j->request)));
+        }
+}
+
+static void dma_check_done(Job *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const VfioWork *w = j->payload;
+        const vfio_self_test *t = &w->self_test;
+        int r;
+
+        if (j->r < 0) {
+                bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
+                return;
+        }
+        r = sd_bus_message_new_method_return(j->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "backend", "s", backend_name(t->backend), "group", "i",
+                                          t->group, "remap_refused", "b", t->remap_refused);
+        if (r >= 0)
+                r = append_kv_u64(reply, "page_sizes", t->page_sizes);
+        if (r >= 0)
+                r = append_kv_u64(reply, "iova", t->iova);
+        if (r >= 0)
+                r = append_kv_u64(reply, "size", t->size);
+        if (r >= 0)
+                r = append_kv_u64(reply, "unmapped", t->unmapped);
+        if (r >= 0 && t->dma_avail != UINT32_MAX)
+                r = sd_bus_message_append(reply, "{sv}", "dma_avail", "u", t->dma_avail);
+        if (r >= 0)
+                r = append_ranges(reply, "iova_ranges", w->valid, w->n_valid);
+        if (r >= 0)
+                r = append_ranges(reply, "reserved_regions", w->reserved, w->n_reserved);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to DmaCheck: %m");
+}
+
+static int start_vfio_job(sd_bus_message *m, Daemon *d, const JobType *type, const char *action, sd_bus_error *error) {
+        const sriov_device *dev;
+        const char *backend = NULL;
+        const BusOption opts[] = {
+                { "backend", 's', &backend },
+                {}
+        };
+        VfioWork *w;
+        Job *j;
+        int r;
+
+        r = bus_read_device(d, m, &dev, error);
+        if (r < 0)
+                return r;
+        r = bus_read_options(m, opts, error);
+        if (r < 0)
+                return r;
+        if (backend && !streq(backend, "auto") && !streq(backend, "container") && !streq(backend, "iommufd"))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT,
+                                         "Unknown backend \"%.32s\": \"auto\", \"container\" or \"iommufd\"", backend);
+        if (!driver_is_vfio(dev->driver))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_VFIO, "%s is bound to %s, not to vfio-pci", dev->bdf,
+                                         dev->driver ?: "no driver");
+        r = bus_verify_polkit(d, m, action, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        w = calloc(1, sizeof(*w));
+        j = w ? job_new(d, type, &dev->addr, w) : NULL;
+        if (!j)
+                return -ENOMEM;
+        w->flags = !backend || streq(backend, "auto") ? VFIO_OPEN_PREFER_IOMMUFD
+                        : streq(backend, "iommufd") ? VFIO_OPEN_REQUIRE_IOMMUFD : VFIO_OPEN_REQUIRE_CONTAINER;
+        j->request = sd_bus_message_ref(m);
+        j->complete = type == &open_device_job_type ? open_done : dma_check_done;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                job_free(j);
+                return bus_error_from_errno(error, r, r == -EINPROGRESS
+                                            ? "An earlier operation on this device is still pending in the kernel" : NULL);
+        }
+        return 1;
+}
+
+static int method_open_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_vfio_job(m, userdata, &open_device_job_type, SRIOVD_ACTION_OPEN_DEVICE, error);
+}
+
+static int method_dma_check(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_vfio_job(m, userdata, &dma_check_job_type, SRIOVD_ACTION_MANAGE, error);
+}
+
+/* ---- ownership of the VFIO nodes ---- */
+
+static int start_owner(sd_bus_message *m, Daemon *d, bool reset, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **changed = NULL;
+        const sriov_device *dev;
+        const char *ref, *message = NULL;
+        uint32_t uid = 0, gid = 0;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &ref);
+        if (r >= 0 && !reset)
+                r = sd_bus_message_read(m, "uu", &uid, &gid);
+        if (r < 0)
+                return r;
+        r = bus_resolve_device(d, ref, &dev, error);
+        if (r < 0)
+                return r;
+        if (!reset && (uid == UINT32_MAX || gid == UINT32_MAX))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid uid or gid");
+        if (!reset && !driver_is_vfio(dev->driver))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_VFIO, "%s is bound to %s, not to vfio-pci", dev->bdf,
+                                         dev->driver ?: "no driver");
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = vfio_nodes_owner(d, dev, reset, uid, gid, &changed, &message);
+        if (r < 0)
+                return bus_error_from_errno(error, r, message);
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(reply, changed);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_set_owner(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_owner(m, userdata, false, error);
+}
+
+static int method_reset_owner(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return start_owner(m, userdata, true, error);
+}
+
+static const sd_bus_vtable vfio_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("OpenDevice", SD_BUS_ARGS("s", device, "a{sv}", options),
+                                SD_BUS_RESULT("a{sh}", fds, "a{sv}", info), method_open_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DmaCheck", SD_BUS_ARGS("s", device, "a{sv}", options), SD_BUS_RESULT("a{sv}", report),
+                                method_dma_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetDeviceOwner", SD_BUS_ARGS("s", device, "u", uid, "u", gid),
+                                SD_BUS_RESULT("as", nodes), method_set_owner, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResetDeviceOwner", SD_BUS_ARGS("s", device), SD_BUS_RESULT("as", nodes),
+                                method_reset_owner, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int bus_vfio_register(Daemon *d) {
+        return sd_bus_add_object_vtable(d->bus, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, vfio_vtable, d);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "basics.h"
+
+/* Logging: stderr with a syslog priority prefix that journald understands
+ * (when it reads our stderr: $JOURNAL_STREAM). Log where you decide. */
+void log_full(int level, const char *fmt, ...) _printf_(2, 3);
+/* Returns r, so that "return log_error_errno(r, ...)" works; %m is r's text. */
+int log_errno(int level, int r, const char *fmt, ...) _printf_(3, 4);
+#define log_debug(...) log_full(7, __VA_ARGS__)
+#define log_info(...) log_full(6, __VA_ARGS__)
+#define log_notice(...) log_full(5, __VA_ARGS__)
+#define log_warning(...) log_full(4, __VA_ARGS__)
+#define log_error(...) log_full(3, __VA_ARGS__)
+#define log_error_errno(r, ...) log_errno(3, r, __VA_ARGS__)
+#define log_warning_errno(r, ...) log_errno(4, r, __VA_ARGS__)
+#define log_debug_errno(r, ...) log_errno(7, r, __VA_ARGS__)
+extern int log_max_level;
+/* "err", "warning", ... as a level, or -EINVAL. */
+int log_level_from_string(const char *s);

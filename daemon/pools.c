@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+
+#include "conffile.h"
+#include "pools.h"
+
+static PoolView view_of_config(const ConfigPool *p) {
+        return (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, false };
+}
+
+static PoolView view_of_state(const StatePool *p) {
+        return (PoolView) { p->name, p->selectors, p->driver ? DRIVER_NAMED : DRIVER_UNSET, p->driver, &p->attrs,
+                            p->mac_is_base, true };
+}
+
+bool pools_find(Daemon *d, const char *name, PoolView *ret) {
+        const StatePool *sp;
+
+        for (size_t i = 0; d->declared && i < d->declared->n_pools; i++)
+                if (d->declared->pools[i].name && streq(d->declared->pools[i].name, name)) {
+                        *ret = view_of_config(&d->declared->pools[i]);
+                        return true;
+                }
+        sp = state_find_pool(d->state, name);
+        if (!sp)
+                return false;
+        *ret = view_of_state(sp);
+        return true;
+}
+
+size_t pools_count(Daemon *d) {
+        return (d->declared ? d->declared->n_pools : 0) + d->state->n_pools;
+}
+
+bool pools_get(Daemon *d, size_t i, PoolView *ret) {
+        size_t n_declared = d->declared ? d->declared->n_pools : 0;
+
+        if (i < n_declared) {
+                *ret = view_of_config(&d->declared->pools[i]);
+                return true;
+        }
+        if (i - n_declared >= d->state->n_pools)
+                return false;
+        *ret = view_of_state(&d->state->pools[i - n_declared]);
+        return true;
+}
+
+void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned) {
+        unsigned size = 0, used = 0;
+
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                const sriov_device *vf = d->host->devices[i];
+
+                if (!pool_contains(p->selectors, vf))
+                        continue;
+                size++;
+                used += state_find_assignment_by_vf(d->state, vf->bdf) != NULL;
+        }
+        *ret_size = size;
+        *ret_assigned = used;
+}
+
+bool pool_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("-_.", *c))
+                        return false;
+        /* a pool name must not look like a VF */
+        return !strchr(s, ':');
+}
+
+static void state_pool_free(StatePool *p) {
+        free(p->name);
+        strv_free(p->selectors);
+        free(p->driver);
+        free(p);
+}
+
+static void save(Daemon *d) {
+        int r = state_save(d->state);
+
+        if (r < 0)
+                log_error_errno(r, "Failed to write %s: %m", d->state->path);
+}
+
+int pools_create(Daemon *d, StatePool *p, const char **ret_message) {
+        PoolView existing;
+        StatePool *n;
+
+        if (pools_find(d, p->name, &existing)) {
+                *ret_message = existing.runtime ? "A pool of that name exists"
+                                                : "A pool of that name is in the configuration files";
+                state_pool_free(p);
+                return -EEXIST;
+        }
+        n = state_add_pool(d->state);
+        if (!n) {
+                state_pool_free(p);
+                return -ENOMEM;
+        }
+        *n = *p;
+        free(p);
+        log_info("Created pool %s", n->name);
+        save(d);
+        return 0;
+}
+
+int pools_delete(Daemon *d, const char *name, const char **ret_message) {
+        StatePool *p = state_find_pool(d->state, name);
+        PoolView existing;
+
+        if (!p) {
+                bool declared = pools_find(d, name, &existing);
+
+                *ret_message = declared ? "The pool comes from the configuration files; change them instead"
+                                        : "No such pool";
+                return declared ? -EROFS : -ESRCH;
+        }
+        for (size_t i = 0; i < d->state->n_assignments; i++)
+                if (d->state->assignments[i].pool && streq(d->state->assignments[i].pool, p->name)) {
+                        *ret_message = "VFs of the pool are assigned; release them first";
+                        return -EBUSY;
+                }
+        log_info("Deleted pool %s", p->name);
+        state_remove_pool(d->state, p);
+        save(d);
+        return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "daemon.h"
+#include "pool.h"
+#include "state.h"
+
+/* The pools a host has: those of the declared configuration, then those
+ * made at run time (CreatePool; kept in the state). */
+
+/* The pool of that name. */
+bool pools_find(Daemon *d, const char *name, PoolView *ret);
+/* Every pool, configuration first, in order. */
+size_t pools_count(Daemon *d);
+bool pools_get(Daemon *d, size_t i, PoolView *ret);
+/* How many VFs of the host the pool holds, and how many are assigned. */
+void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned);
+
+/* 1-64 letters, digits, '-', '_' or '.', and nothing that looks like a VF. */
+bool pool_name_is_valid(const char *s);
+
+/* A pool made at run time; takes p (also on failure). -EEXIST: a pool of
+ * that name exists (*ret_message says where). */
+int pools_create(Daemon *d, StatePool *p, const char **ret_message);
+/* -ESRCH: no such pool; -EROFS: it is the configuration's; -EBUSY: VFs of it are assigned. */
+int pools_delete(Daemon *d, const char *name, const char **ret_message);
