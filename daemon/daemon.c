@@ -187,14 +187,16 @@ static int setup_event_loop(Daemon *d) {
 }
 
 static int load_state(Daemon *d) {
+        _cleanup_free_ char *reason = NULL;
         int r;
 
-        r = state_load(d->config.state_dir, &d->state);
+        r = state_load(d->config.state_dir, &d->state, &reason);
         if (r < 0)
-                return log_error_errno(r, "Cannot load the state in %s: %m", d->config.state_dir);
+                return log_error_errno(r, "Cannot use %s as the state directory: %s", d->config.state_dir,
+                                       strna(reason));
         if (d->state->corrupt_saved_as)
-                log_error("The state file was corrupt; kept as %s, starting from the host as it is",
-                          d->state->corrupt_saved_as);
+                log_error("The state file could not be used (%s); kept as %s, starting from the host as it is",
+                          strna(d->state->corrupt_reason), d->state->corrupt_saved_as);
         return 0;
 }
 

@@ -4,6 +4,7 @@ lib_libsriov_a_SOURCES = \
 	lib/basics.h \
 	lib/ctx-internal.h \
 	lib/util.c lib/util.h \
+	lib/fileio.c lib/fileio.h \
 	lib/bdf.c lib/bdf.h \
 	lib/sysfs.c lib/sysfs.h \
 	lib/json-util.c lib/json-util.h \

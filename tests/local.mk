@@ -6,10 +6,11 @@ unit_tests = \
 	tests/unit/test-bdf \
 	tests/unit/test-util \
 	tests/unit/test-jsonw \
-	tests/unit/test-vfio
+	tests/unit/test-vfio \
+	tests/unit/test-state
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
-EXTRA_DIST += tests/unit/tests.h
+EXTRA_DIST += tests/unit/tests.h tests/unit/data
 
 tests_unit_test_bdf_SOURCES = tests/unit/test-bdf.c
 tests_unit_test_bdf_CFLAGS = $(UNIT_CFLAGS)
@@ -45,3 +46,9 @@ tests_vfio_client_LDADD = $(LIBIOMMU_LIBS) $(LIBSRIOV_LIBS) $(SYSTEMD_LIBS)
 # the include graph between the layers
 TESTS += tests/layering.sh
 EXTRA_DIST += tests/layering.sh
+
+# the daemon's core, without a bus
+CORE_UNIT_LDADD = $(LIBCORE_LIBS)
+tests_unit_test_state_SOURCES = tests/unit/test-state.c
+tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_state_LDADD = $(CORE_UNIT_LDADD)

@@ -83,8 +83,8 @@ for f in os.listdir(statedir):
     if f != "state.json":
         bad.append("left in the state directory: " + f)
 path = os.path.join(statedir, "state.json")
-st = json.load(open(path)) if os.path.exists(path) else {"version": 1, "devices": {}, "assignments": []}
-if st.get("version") != 1:
+st = json.load(open(path)) if os.path.exists(path) else {"version": 2, "devices": {}, "assignments": []}
+if st.get("version") != 2:
     bad.append("state version %r" % st.get("version"))
 host = {d["bdf"]: d for d in json.load(open(simstate))["devices"]}
 base = json.load(open(baseline))
