@@ -207,12 +207,18 @@ int bus_new_manager_callv(Ctl *c, const char *member, bool changes, sd_bus_messa
 
         r = sd_bus_message_new_method_call(c->bus, &m, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE,
                                            member);
-        if (r >= 0 && types)
-                r = sd_bus_message_appendv(m, types, ap);
-        if (r >= 0 && changes)
-                r = sd_bus_message_set_allow_interactive_authorization(m, c->ask_password);
         if (r < 0)
                 return r;
+        if (types) {
+                r = sd_bus_message_appendv(m, types, ap);
+                if (r < 0)
+                        return r;
+        }
+        if (changes) {
+                r = sd_bus_message_set_allow_interactive_authorization(m, c->ask_password);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -268,6 +274,33 @@ static int read_field(sd_bus_message *m, const BusField *f, void *base) {
         }
 }
 
+/* The sv of one entry at m: into its field, or skipped when no field has
+ * that name and signature */
+static int read_entry(sd_bus_message *m, const BusField *fields, size_t n_fields, void *base) {
+        const BusField *f = NULL;
+        const char *name, *contents;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_fields && !f; i++)
+                if (streq(fields[i].name, name) && streq(fields[i].signature, contents))
+                        f = &fields[i];
+        if (!f)
+                return sd_bus_message_skip(m, "v");
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+        r = read_field(m, f, base);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 int bus_read_fields(sd_bus_message *m, const BusField *fields, size_t n_fields, void *base) {
         int r;
 
@@ -275,28 +308,10 @@ int bus_read_fields(sd_bus_message *m, const BusField *fields, size_t n_fields, 
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const BusField *f = NULL;
-                const char *name, *contents;
-
-                r = sd_bus_message_read_basic(m, 's', &name);
+                r = read_entry(m, fields, n_fields, base);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_peek_type(m, NULL, &contents);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < n_fields && !f; i++)
-                        if (streq(fields[i].name, name) && streq(fields[i].signature, contents))
-                                f = &fields[i];
-                if (f) {
-                        r = sd_bus_message_enter_container(m, 'v', contents);
-                        if (r >= 0)
-                                r = read_field(m, f, base);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(m);
-                } else
-                        r = sd_bus_message_skip(m, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;
         }
@@ -311,15 +326,23 @@ int bus_read_array(sd_bus_message *m, const char *row, bus_row_fn fn, void *user
 
         (void) snprintf(array, sizeof(array), "(%s)", row);
         r = sd_bus_message_enter_container(m, 'a', array);
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', row)) > 0) {
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', row)) > 0) {
                 r = fn(m, userdata);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
                 n++;
         }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r < 0 ? r : n;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return n;
 }
 
 int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, void *base, sd_bus_error *error,
@@ -329,10 +352,12 @@ int bus_get_manager_properties(Ctl *c, const BusField *fields, size_t n_fields, 
 
         r = sd_bus_message_new_method_call(c->bus, &m, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH,
                                            "org.freedesktop.DBus.Properties", "GetAll");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", SRIOVD_MANAGER_IFACE);
-        if (r >= 0)
-                r = bus_call(c, m, error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", SRIOVD_MANAGER_IFACE);
+        if (r < 0)
+                return r;
+        r = bus_call(c, m, error, &reply);
         if (r < 0)
                 return r;
         r = bus_read_fields(reply, fields, n_fields, base);

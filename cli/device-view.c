@@ -50,8 +50,9 @@ int device_read(sd_bus_message *m, Device *ret) {
         int r;
 
         r = sd_bus_message_read_basic(m, 'o', &d.path);
-        if (r >= 0)
-                r = bus_read_fields(m, device_fields, ELEMENTSOF(device_fields), &d);
+        if (r < 0)
+                return r;
+        r = bus_read_fields(m, device_fields, ELEMENTSOF(device_fields), &d);
         if (r < 0) {
                 device_done(&d);
                 return r;
@@ -85,8 +86,9 @@ int device_list_read(sd_bus_message *reply, DeviceList *ret) {
                         n_alloc = n;
                 }
                 r = sd_bus_message_read_basic(reply, 's', &address);
-                if (r >= 0)
-                        r = device_read(reply, &l.devices[l.n]);
+                if (r < 0)
+                        return r;
+                r = device_read(reply, &l.devices[l.n]);
                 if (r < 0)
                         return r;
                 l.n++;

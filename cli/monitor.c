@@ -71,8 +71,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(sd_event_source_get_event(s), EXIT_OK);
 }
 
-int verb_monitor(Ctl *c, char **args, size_t n_args) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+/* The event loop, ended by SIGINT or SIGTERM */
+static int event_new(sd_event **ret) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         sigset_t mask;
         int r;
@@ -81,27 +81,51 @@ int verb_monitor(Ctl *c, char **args, size_t n_args) {
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         r = -sigprocmask(SIG_BLOCK, &mask, NULL);
-        if (r >= 0)
-                r = sd_event_default(&event);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, on_signal, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, NULL);
+        if (r < 0)
+                return r;
+        r = sd_event_default(&event);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(event, NULL, SIGINT, on_signal, NULL);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(event);
+        return 0;
+}
+
+/* The signals of sriovd, its leaving and coming back, and the loss of the bus */
+static int subscribe(Ctl *c, sd_event *event) {
+        int r;
+
+        r = sd_bus_match_signal(c->bus, NULL, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, NULL,
+                                on_device_signal, event);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_match(c->bus, NULL,
+                             "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                             "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                             "arg0='" SRIOVD_BUS_NAME "'",
+                             on_owner_changed, event);
+        if (r < 0)
+                return r;
+        return sd_bus_match_signal(c->bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                   "Disconnected", on_disconnected, event);
+}
+
+int verb_monitor(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        int r;
+
+        r = event_new(&event);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot set up the event loop: %s", strerror(-r));
 
         /* subscribe first, then check that sriovd is there: no event is lost in between */
-        r = sd_bus_match_signal(c->bus, NULL, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, NULL,
-                                on_device_signal, event);
-        if (r >= 0)
-                r = sd_bus_add_match(c->bus, NULL,
-                                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                     "arg0='" SRIOVD_BUS_NAME "'",
-                                     on_owner_changed, event);
-        if (r >= 0)
-                r = sd_bus_match_signal(c->bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
-                                        "Disconnected", on_disconnected, event);
+        r = subscribe(c, event);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot subscribe to the signals of sriovd: %s", strerror(-r));
         r = sd_bus_call_method(c->bus, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping",

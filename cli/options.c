@@ -301,39 +301,39 @@ void options_help(FILE *f, const Verb *verbs, size_t n_verbs) {
         }
 }
 
+static int append_option(sd_bus_message *m, const Option *o, const OptValue *v) {
+        switch (o->type) {
+        case OPT_TYPE_FLAG:
+        case OPT_TYPE_NEGATABLE:
+        case OPT_TYPE_BOOL:
+                return sd_bus_message_append(m, "{sv}", o->key, "b", (int) v->b);
+        case OPT_TYPE_UINT:
+        case OPT_TYPE_UID:
+        case OPT_TYPE_GID:
+                return sd_bus_message_append(m, "{sv}", o->key, "u", v->u);
+        case OPT_TYPE_INT:
+                return sd_bus_message_append(m, "{sv}", o->key, "i", v->i);
+        case OPT_TYPE_CHOICE:
+        case OPT_TYPE_STRING:
+                return sd_bus_message_append(m, "{sv}", o->key, "s", v->s);
+        }
+        return 0;
+}
+
 int bus_append_options(sd_bus_message *m, const Ctl *c, uint64_t mask) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
-        for (size_t i = 0; r >= 0 && i < _OPT_MAX; i++) {
-                const Option *o = &options[i];
-                const OptValue *v = &c->opt[i];
-
-                if (!(c->given & mask & OPT(i)) || !o->key)
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _OPT_MAX; i++) {
+                if (!(c->given & mask & OPT(i)) || !options[i].key)
                         continue;
-                switch (o->type) {
-                case OPT_TYPE_FLAG:
-                case OPT_TYPE_NEGATABLE:
-                case OPT_TYPE_BOOL:
-                        r = sd_bus_message_append(m, "{sv}", o->key, "b", (int) v->b);
-                        break;
-                case OPT_TYPE_UINT:
-                case OPT_TYPE_UID:
-                case OPT_TYPE_GID:
-                        r = sd_bus_message_append(m, "{sv}", o->key, "u", v->u);
-                        break;
-                case OPT_TYPE_INT:
-                        r = sd_bus_message_append(m, "{sv}", o->key, "i", v->i);
-                        break;
-                case OPT_TYPE_CHOICE:
-                case OPT_TYPE_STRING:
-                        r = sd_bus_message_append(m, "{sv}", o->key, "s", v->s);
-                        break;
-                }
+                r = append_option(m, &options[i], &c->opt[i]);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
+        return sd_bus_message_close_container(m);
 }
 
 int bus_call_with_options(Ctl *c, const char *member, sd_bus_error *error, sd_bus_message **ret_reply,
@@ -345,8 +345,9 @@ int bus_call_with_options(Ctl *c, const char *member, sd_bus_error *error, sd_bu
         va_start(ap, types);
         r = bus_new_manager_callv(c, member, true, &m, types, ap);
         va_end(ap);
-        if (r >= 0)
-                r = bus_append_options(m, c, UINT64_MAX);
+        if (r < 0)
+                return r;
+        r = bus_append_options(m, c, UINT64_MAX);
         if (r < 0)
                 return r;
         return bus_call(c, m, error, ret_reply);

@@ -211,8 +211,9 @@ static int print_assignment_row(sd_bus_message *m, void *userdata) {
         int r;
 
         r = sd_bus_message_read(m, "ssss", &guest, &vf, &pool, &state);
-        if (r >= 0)
-                r = assignment_read(m, &a);
+        if (r < 0)
+                return r;
+        r = assignment_read(m, &a);
         if (r < 0)
                 return r;
         a.guest = guest;
@@ -301,10 +302,12 @@ static int print_pool(sd_bus_message *m, void *userdata) {
         int r;
 
         r = sd_bus_message_read(m, "s", &name);
-        if (r >= 0)
-                r = sd_bus_message_read_strv(m, &selectors);
-        if (r >= 0)
-                r = bus_read_fields(m, pool_fields, ELEMENTSOF(pool_fields), &p);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(m, &selectors);
+        if (r < 0)
+                return r;
+        r = bus_read_fields(m, pool_fields, ELEMENTSOF(pool_fields), &p);
         if (r < 0)
                 return r;
         out_row_begin();
@@ -329,19 +332,29 @@ int verb_pools(Ctl *c, char **args, size_t n_args) {
         });
 }
 
-int verb_pool_create(Ctl *c, char **args, size_t n_args) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+/* CreatePool NAME SELECTOR...: the selectors are the rest of argv, which
+ * ends with NULL */
+static int call_create_pool(Ctl *c, char **args, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        /* the selectors are the rest of argv, which ends with NULL */
         r = bus_new_manager_call(c, "CreatePool", true, &m, "s", args[0]);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, args + 1);
-        if (r >= 0)
-                r = bus_append_options(m, c, UINT64_MAX);
-        if (r >= 0)
-                r = bus_call(c, m, &error, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, args + 1);
+        if (r < 0)
+                return r;
+        r = bus_append_options(m, c, UINT64_MAX);
+        if (r < 0)
+                return r;
+        return bus_call(c, m, error, NULL);
+}
+
+int verb_pool_create(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = call_create_pool(c, args, &error);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot create pool %s", args[0]);
 

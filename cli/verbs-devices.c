@@ -151,8 +151,9 @@ static int list_json(Ctl *c, const char *kind) {
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot list the devices");
         r = sd_bus_message_read(reply, "s", &json);
-        if (r >= 0)
-                r = out_json_document(json);
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the list of devices: %s", strerror(-r));
+        r = out_json_document(json);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot read the list of devices: %s", strerror(-r));
         return EXIT_OK;
@@ -178,11 +179,11 @@ int verb_list(Ctl *c, char **args, size_t n_args) {
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot list the devices");
         r = device_list_read(reply, &l);
-        if (r >= 0) {
-                /* sorted already by the daemon; list_has() relies on it, so make sure */
-                qsort(l.devices, l.n, sizeof(Device), cmp_address);
-                r = vf_index_build(&l, &vfs);
-        }
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the list of devices: %s", strerror(-r));
+        /* sorted already by the daemon; list_has() relies on it, so make sure */
+        qsort(l.devices, l.n, sizeof(Device), cmp_address);
+        r = vf_index_build(&l, &vfs);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot read the list of devices: %s", strerror(-r));
 
@@ -221,6 +222,16 @@ static void print_physfn(Ctl *c, const Device *vf) {
         print_strv(PRINT_ANY, "physfn_netdevs", NULL, pf.netdevs, ",");
 }
 
+/* GetVFConfig: the settings in *ret point into *ret_reply */
+static int get_vf_config(Ctl *c, const char *vf, sd_bus_error *error, sd_bus_message **ret_reply, VFConfig *ret) {
+        int r;
+
+        r = bus_call_manager(c, "GetVFConfig", false, error, ret_reply, "s", vf);
+        if (r < 0)
+                return r;
+        return vf_config_read(*ret_reply, ret);
+}
+
 /* The settings of a VF as the kernel reports them, and those its PF's
  * driver does not report (set cannot be checked for them, assign refuses
  * them); "-" (null) and why when they cannot be read, for example when the
@@ -232,9 +243,7 @@ static void print_vf_settings(Ctl *c, const Device *vf) {
         const char *missing[VF_SETTINGS_NAMES_MAX + 1];
         int r;
 
-        r = bus_call_manager(c, "GetVFConfig", false, &error, &reply, "s", vf->address);
-        if (r >= 0)
-                r = vf_config_read(reply, &cfg);
+        r = get_vf_config(c, vf->address, &error, &reply, &cfg);
         if (r < 0) {
                 vf_settings_print(NULL, true);
                 print_string(PRINT_JSON, "settings_not_reported", NULL, NULL);
@@ -261,8 +270,9 @@ static int print_vfs(Ctl *c, const Device *pf) {
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot list the VFs of %s", pf->address);
         r = device_list_read(reply, &l);
-        if (r >= 0)
-                r = vf_index_build(&l, &vfs);
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the VFs of %s: %s", pf->address, strerror(-r));
+        r = vf_index_build(&l, &vfs);
         if (r < 0)
                 return error_exit(EXIT_FAIL, "Cannot read the VFs of %s: %s", pf->address, strerror(-r));
         out_table_begin("vfs", "VFs", OUT_ROWS, vf_columns, ELEMENTSOF(vf_columns));

@@ -107,10 +107,12 @@ static int print_group(sd_bus_message *m, void *userdata) {
         int viable, r;
 
         r = sd_bus_message_read(m, "is", &id, &type);
-        if (r >= 0)
-                r = sd_bus_message_read_strv(m, &members);
-        if (r >= 0)
-                r = sd_bus_message_read(m, "bs", &viable, &reason);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(m, &members);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "bs", &viable, &reason);
         if (r < 0)
                 return r;
         out_row_begin();
@@ -135,7 +137,9 @@ static int print_regions_of(sd_bus_message *m, void *userdata) {
         if (id != *(int32_t *) userdata)
                 return sd_bus_message_skip(m, "sasbsa(tts)");
         r = sd_bus_message_skip(m, "sasbs");
-        return r < 0 ? r : print_ranges(m, "reserved_regions");
+        if (r < 0)
+                return r;
+        return print_ranges(m, "reserved_regions");
 }
 
 void print_group_regions(Ctl *c, int32_t group) {
@@ -202,17 +206,25 @@ static const OutColumn pending_columns[] = {
         { "pending", "PENDING OPERATION" },
 };
 
+/* Apply as a dry run: what it would do now */
+static int get_drift(Ctl *c, sd_bus_error *error, ApplySteps *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_manager(c, "Apply", false, error, &reply, "b", true);
+        if (r < 0)
+                return r;
+        return steps_read(reply, true, ret);
+}
+
 /* What Apply would do now: the drift of the host from the declared
  * configuration, VFs changed by hand among it. A dry run only reads, and
  * anyone may ask for it; when it cannot be had, status says why and goes on. */
 static void print_drift_count(Ctl *c, ApplySteps *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = bus_call_manager(c, "Apply", false, &error, &reply, "b", true);
-        if (r >= 0)
-                r = steps_read(reply, true, ret);
+        r = get_drift(c, &error, ret);
         if (r < 0) {
                 print_string(PRINT_JSON, "drift", NULL, NULL);
                 print_string(PRINT_TEXT, "drift_count", "unknown: %s",

@@ -70,15 +70,25 @@ typedef enum DriverOp {
         OP_RESTORE,
 } DriverOp;
 
-static int call_driver_op(Ctl *c, DriverOp op, char **args, sd_bus_error *error, sd_bus_message **reply) {
+/* The call, and the driver name of its reply (*ret_driver points into *reply) */
+static int call_driver_op(Ctl *c, DriverOp op, char **args, sd_bus_error *error, sd_bus_message **reply,
+                          const char **ret_driver) {
+        int r;
+
         switch (op) {
         case OP_BIND:
-                return bus_call_with_options(c, "Bind", error, reply, "ss", args[0], args[1]);
+                r = bus_call_with_options(c, "Bind", error, reply, "ss", args[0], args[1]);
+                break;
         case OP_UNBIND:
-                return bus_call_with_options(c, "Unbind", error, reply, "s", args[0]);
+                r = bus_call_with_options(c, "Unbind", error, reply, "s", args[0]);
+                break;
         default:
-                return bus_call_manager(c, "RestoreDriver", true, error, reply, "s", args[0]);
+                r = bus_call_manager(c, "RestoreDriver", true, error, reply, "s", args[0]);
+                break;
         }
+        if (r < 0)
+                return r;
+        return sd_bus_message_read(*reply, "s", ret_driver);
 }
 
 static int driver_op(Ctl *c, DriverOp op, char **args) {
@@ -87,9 +97,7 @@ static int driver_op(Ctl *c, DriverOp op, char **args) {
         const char *driver;     /* Bind, Unbind: the prior driver; RestoreDriver: the driver now */
         int r;
 
-        r = call_driver_op(c, op, args, &error, &reply);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &driver);
+        r = call_driver_op(c, op, args, &error, &reply, &driver);
         if (r < 0)
                 return op == OP_BIND ? bus_error_exit(&error, r, "Cannot bind %s to %s", args[0], args[1])
                         : op == OP_UNBIND ? bus_error_exit(&error, r, "Cannot unbind %s", args[0])
@@ -138,20 +146,30 @@ int verb_set_check(const Ctl *c, char **args, size_t n_args) {
         return 0;
 }
 
+/* SetVFConfig VF: the settings, then the options of the call */
+static int call_set_vf_config(Ctl *c, const char *vf, sd_bus_error *error, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = bus_new_manager_call(c, "SetVFConfig", true, &m, "s", vf);
+        if (r < 0)
+                return r;
+        r = bus_append_options(m, c, OPTS_VF_ATTRS);
+        if (r < 0)
+                return r;
+        r = bus_append_options(m, c, ~OPTS_VF_ATTRS);
+        if (r < 0)
+                return r;
+        return bus_call(c, m, error, ret_reply);
+}
+
 int verb_set(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(vf_config_done) VFConfig after = {};
         int r;
 
-        /* the settings, then the options of the call */
-        r = bus_new_manager_call(c, "SetVFConfig", true, &m, "s", args[0]);
-        if (r >= 0)
-                r = bus_append_options(m, c, OPTS_VF_ATTRS);
-        if (r >= 0)
-                r = bus_append_options(m, c, ~OPTS_VF_ATTRS);
-        if (r >= 0)
-                r = bus_call(c, m, &error, &reply);
+        r = call_set_vf_config(c, args[0], &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot change the settings of %s", args[0]);
         r = vf_config_read(reply, &after);

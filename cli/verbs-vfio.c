@@ -107,31 +107,70 @@ static void dma_report_print(const char *dev, const DmaReport *d) {
         print_string(PRINT_TEXT, "unmapped", NULL, unmapped);
 }
 
+/* One sv entry of the report: printed if it is key's a(tts) (1), skipped
+ * otherwise (0) */
+static int print_report_entry(sd_bus_message *reply, const char *key) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read_basic(reply, 's', &name);
+        if (r < 0)
+                return r;
+        if (!streq(name, key) || sd_bus_message_enter_container(reply, 'v', "a(tts)") <= 0) {
+                r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                return 0;
+        }
+        r = print_ranges(reply, key);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 /* The report's a(tts) entry named key, printed; 0 if the report has none
  * (a daemon before 0.1 said only the group). */
 static int print_report_ranges(sd_bus_message *reply, const char *key) {
         int found = 0, r;
 
         r = sd_bus_message_rewind(reply, true);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read_basic(reply, 's', &name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = print_report_entry(reply, key);
                 if (r < 0)
-                        break;
-                if (streq(name, key) && sd_bus_message_enter_container(reply, 'v', "a(tts)") > 0) {
-                        r = print_ranges(reply, key);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
+                        return r;
+                if (r > 0)
                         found = 1;
-                } else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
         }
-        return r < 0 ? r : found;
+        if (r < 0)
+                return r;
+        return found;
+}
+
+/* The ranges the IOMMU maps, and those it keeps for itself, as the session
+ * saw them; from an older daemon, the group's from sysfs */
+static int print_report_regions(Ctl *c, sd_bus_message *reply, int32_t group) {
+        int r;
+
+        r = print_report_ranges(reply, "iova_ranges");
+        if (r < 0)
+                return r;
+        r = print_report_ranges(reply, "reserved_regions");
+        if (r < 0)
+                return r;
+        if (r == 0 && group >= 0)
+                print_group_regions(c, group);
+        return 0;
 }
 
 int verb_dma_check(Ctl *c, char **args, size_t n_args) {
@@ -151,13 +190,7 @@ int verb_dma_check(Ctl *c, char **args, size_t n_args) {
         out_table_begin(NULL, NULL, OUT_RECORD, dma_columns, ELEMENTSOF(dma_columns));
         out_row_begin();
         dma_report_print(args[0], &d);
-        /* the ranges the IOMMU maps, and those it keeps for itself, as the
-         * session saw them; from an older daemon, the group's from sysfs */
-        r = print_report_ranges(reply, "iova_ranges");
-        if (r >= 0)
-                r = print_report_ranges(reply, "reserved_regions");
-        if (r == 0 && d.group >= 0)
-                print_group_regions(c, d.group);
+        r = print_report_regions(c, reply, d.group);
         if (r < 0) {
                 out_table_end();
                 out_close();
@@ -186,20 +219,29 @@ int verb_owner_check(const Ctl *c, char **args, size_t n_args) {
         return 0;
 }
 
+/* SetDeviceOwner, or ResetDeviceOwner: the nodes handed over or given back */
+static int call_owner(Ctl *c, const char *dev, bool reset, uint32_t uid, uint32_t gid, sd_bus_error *error,
+                      char ***ret_nodes) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (reset)
+                r = bus_call_manager(c, "ResetDeviceOwner", true, error, &reply, "s", dev);
+        else
+                r = bus_call_manager(c, "SetDeviceOwner", true, error, &reply, "suu", dev, uid, gid);
+        if (r < 0)
+                return r;
+        return sd_bus_message_read_strv(reply, ret_nodes);
+}
+
 int verb_owner(Ctl *c, char **args, size_t n_args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **nodes = NULL;
         bool reset = ctl_has(c, OPT_RESET);
         uint32_t uid = c->opt[OPT_UID].u, gid = c->opt[OPT_GID].u;      /* both given: verb_owner_check() */
         int r;
 
-        if (reset)
-                r = bus_call_manager(c, "ResetDeviceOwner", true, &error, &reply, "s", args[0]);
-        else
-                r = bus_call_manager(c, "SetDeviceOwner", true, &error, &reply, "suu", args[0], uid, gid);
-        if (r >= 0)
-                r = sd_bus_message_read_strv(reply, &nodes);
+        r = call_owner(c, args[0], reset, uid, gid, &error, &nodes);
         if (r < 0)
                 return reset ? bus_error_exit(&error, r, "Cannot give the VFIO nodes of %s back", args[0])
                              : bus_error_exit(&error, r, "Cannot hand the VFIO nodes of %s to %u:%u", args[0], uid,

@@ -543,10 +543,94 @@ char *config_match_describe(const ConfigMatch *m) {
         return NULL;
 }
 
+/* A PF rule joins the configuration (which takes p): a rule with the same
+ * match earlier in this file is an error; one from an earlier file is
+ * replaced. */
+static int config_add_pf(Walk *w, Config *c, ConfigPF *p) {
+        ConfigPF *np;
+
+        for (size_t k = 0; k < c->n_pfs; k++) {
+                if (!match_equal(&c->pfs[k].match, &p->match))
+                        continue;
+                if (streq(c->pfs[k].file, w->file)) {
+                        werr(w, p->pos, "a PF rule with the same match is at line %u", c->pfs[k].pos.line);
+                        break;
+                }
+                pf_done(&c->pfs[k]);
+                c->pfs[k] = *p;
+                return 0;
+        }
+        np = realloc(c->pfs, (c->n_pfs + 1) * sizeof(*np));
+        if (!np) {
+                pf_done(p);
+                return -ENOMEM;
+        }
+        c->pfs = np;
+        c->pfs[c->n_pfs++] = *p;
+        return 0;
+}
+
+/* A pool joins the configuration (which takes p), as config_add_pf(): by name. */
+static int config_add_pool(Walk *w, Config *c, ConfigPool *p) {
+        ConfigPool *np;
+
+        for (size_t k = 0; p->name && k < c->n_pools; k++) {
+                if (!c->pools[k].name || !streq(c->pools[k].name, p->name))
+                        continue;
+                if (streq(c->pools[k].file, w->file)) {
+                        werr(w, p->pos, "pool \"%s\" is defined twice", p->name);
+                        break;
+                }
+                pool_done(&c->pools[k]);
+                c->pools[k] = *p;
+                return 0;
+        }
+        np = realloc(c->pools, (c->n_pools + 1) * sizeof(*np));
+        if (!np) {
+                pool_done(p);
+                return -ENOMEM;
+        }
+        c->pools = np;
+        c->pools[c->n_pools++] = *p;
+        return 0;
+}
+
+static int parse_pfs(Walk *w, json_object *v, const json_node *n, Config *c) {
+        int r;
+
+        if (!want_type(w, v, n, json_type_array, "pfs"))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                ConfigPF p = { .file = strdup(w->file) };
+
+                parse_pf(w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
+                r = config_add_pf(w, c, &p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_pools(Walk *w, json_object *v, const json_node *n, Config *c) {
+        int r;
+
+        if (!want_type(w, v, n, json_type_array, "pools"))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                ConfigPool p = { .file = strdup(w->file) };
+
+                parse_pool(w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
+                r = config_add_pool(w, c, &p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int config_parse_text(const char *file, const char *text, size_t len, Config *c, ConfigErrors *errors) {
         static const char *const keys[] = { "pfs", "pools", NULL };
+        _cleanup_(json_doc_done) json_doc doc = {};
         Walk w = { .file = file, .errors = errors };
-        json_doc doc = {};
         json_pos pos = {};
         char msg[160] = "";
         json_object *v;
@@ -559,81 +643,20 @@ int config_parse_text(const char *file, const char *text, size_t len, Config *c,
         }
         if (r < 0)
                 return r;
-        if (!want_type(&w, doc.root, doc.index, json_type_object, "the document")) {
-                json_doc_done(&doc);
+        if (!want_type(&w, doc.root, doc.index, json_type_object, "the document"))
                 return -EINVAL;
-        }
         check_keys(&w, doc.root, doc.index, "the top level", keys);
 
         if (json_object_object_get_ex(doc.root, "pfs", &v)) {
-                const json_node *n = json_node_member(doc.index, "pfs");
-
-                if (want_type(&w, v, n, json_type_array, "pfs"))
-                        for (size_t i = 0; i < json_object_array_length(v); i++) {
-                                ConfigPF p = { .file = strdup(file) };
-                                ConfigPF *np;
-                                bool replaced = false;
-
-                                parse_pf(&w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
-                                /* same match in this file: an error; from an earlier file: replaced */
-                                for (size_t k = 0; k < c->n_pfs; k++)
-                                        if (match_equal(&c->pfs[k].match, &p.match)) {
-                                                if (streq(c->pfs[k].file, file))
-                                                        werr(&w, p.pos, "a PF rule with the same match is at line %u",
-                                                             c->pfs[k].pos.line);
-                                                else {
-                                                        pf_done(&c->pfs[k]);
-                                                        c->pfs[k] = p;
-                                                        replaced = true;
-                                                }
-                                                break;
-                                        }
-                                if (replaced)
-                                        continue;
-                                np = realloc(c->pfs, (c->n_pfs + 1) * sizeof(*np));
-                                if (!np) {
-                                        pf_done(&p);
-                                        json_doc_done(&doc);
-                                        return -ENOMEM;
-                                }
-                                c->pfs = np;
-                                c->pfs[c->n_pfs++] = p;
-                        }
+                r = parse_pfs(&w, v, json_node_member(doc.index, "pfs"), c);
+                if (r < 0)
+                        return r;
         }
         if (json_object_object_get_ex(doc.root, "pools", &v)) {
-                const json_node *n = json_node_member(doc.index, "pools");
-
-                if (want_type(&w, v, n, json_type_array, "pools"))
-                        for (size_t i = 0; i < json_object_array_length(v); i++) {
-                                ConfigPool p = { .file = strdup(file) };
-                                ConfigPool *np;
-                                bool replaced = false;
-
-                                parse_pool(&w, json_object_array_get_idx(v, i), json_node_element(n, i), &p);
-                                for (size_t k = 0; p.name && k < c->n_pools; k++)
-                                        if (c->pools[k].name && streq(c->pools[k].name, p.name)) {
-                                                if (streq(c->pools[k].file, file))
-                                                        werr(&w, p.pos, "pool \"%s\" is defined twice", p.name);
-                                                else {
-                                                        pool_done(&c->pools[k]);
-                                                        c->pools[k] = p;
-                                                        replaced = true;
-                                                }
-                                                break;
-                                        }
-                                if (replaced)
-                                        continue;
-                                np = realloc(c->pools, (c->n_pools + 1) * sizeof(*np));
-                                if (!np) {
-                                        pool_done(&p);
-                                        json_doc_done(&doc);
-                                        return -ENOMEM;
-                                }
-                                c->pools = np;
-                                c->pools[c->n_pools++] = p;
-                        }
+                r = parse_pools(&w, v, json_node_member(doc.index, "pools"), c);
+                if (r < 0)
+                        return r;
         }
-        json_doc_done(&doc);
         return w.n_errors > 0 ? -EINVAL : 0;
 }
 

@@ -290,60 +290,108 @@ const iommu_group *iommu_host_find_group(const iommu_host *h, int id) {
         return NULL;
 }
 
+static int region_to_json(const iommu_region *reg, json_object **ret) {
+        _cleanup_json_ json_object *x = json_object_new_object();
+        char buf[32];
+        int r;
+
+        if (!x)
+                return -ENOMEM;
+        (void) snprintf(buf, sizeof(buf), "0x%016" PRIx64, reg->start);
+        r = json_add_string(x, "start", buf);
+        if (r < 0)
+                return r;
+        (void) snprintf(buf, sizeof(buf), "0x%016" PRIx64, reg->end);
+        r = json_add_string(x, "end", buf);
+        if (r < 0)
+                return r;
+        r = json_add_string(x, "type", reg->type);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
 int iommu_group_to_json(const iommu_group *g, json_object **ret) {
         _cleanup_json_ json_object *o = json_object_new_object(), *regions = json_object_new_array();
-        int r = 0;
+        int r;
 
         if (!o || !regions)
                 return -ENOMEM;
-        for (size_t i = 0; i < g->n_regions && r >= 0; i++) {
-                json_object *x = json_object_new_object();
-                char buf[32];
+        for (size_t i = 0; i < g->n_regions; i++) {
+                json_object *x = NULL;
 
-                if (!x)
-                        return -ENOMEM;
-                (void) snprintf(buf, sizeof(buf), "0x%016" PRIx64, g->regions[i].start);
-                r = json_add_string(x, "start", buf);
-                (void) snprintf(buf, sizeof(buf), "0x%016" PRIx64, g->regions[i].end);
-                r = r < 0 ? r : json_add_string(x, "end", buf);
-                r = r < 0 ? r : json_add_string(x, "type", g->regions[i].type);
-                if (r < 0) {
-                        json_object_put(x);
+                r = region_to_json(&g->regions[i], &x);
+                if (r < 0)
                         return r;
-                }
                 r = json_append(regions, x);
+                if (r < 0)
+                        return r;
         }
-        r = r < 0 ? r : json_add_int(o, "id", g->id);
-        r = r < 0 ? r : json_add_string(o, "type", g->type);
-        r = r < 0 ? r : json_add_strv(o, "devices", g->members);
-        r = r < 0 ? r : json_add(o, "reserved_regions", TAKE_PTR(regions));
-        r = r < 0 ? r : json_add_bool(o, "viable", g->viable);
-        r = r < 0 ? r : json_add_string(o, "reason", g->reason);
+        r = json_add_int(o, "id", g->id);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "type", g->type);
+        if (r < 0)
+                return r;
+        r = json_add_strv(o, "devices", g->members);
+        if (r < 0)
+                return r;
+        r = json_add(o, "reserved_regions", TAKE_PTR(regions));
+        if (r < 0)
+                return r;
+        r = json_add_bool(o, "viable", g->viable);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "reason", g->reason);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
 }
 
+/* What the host offers for passthrough: an IOMMU, and the VFIO interfaces */
+static int add_host_facts(json_object *o, const iommu_host *h) {
+        int r;
+
+        r = json_add_bool(o, "present", h->present);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "hint", h->present ? NULL : IOMMU_NO_GROUPS_HINT);
+        if (r < 0)
+                return r;
+        r = json_add_bool(o, "vfio_container", h->vfio_container);
+        if (r < 0)
+                return r;
+        r = json_add_bool(o, "vfio_cdev", h->vfio_cdev);
+        if (r < 0)
+                return r;
+        r = json_add_bool(o, "iommufd", h->iommufd);
+        if (r < 0)
+                return r;
+        return json_add_bool(o, "unsafe_noiommu_mode", h->noiommu_mode);
+}
+
 int iommu_host_to_json(const iommu_host *h, json_object **ret) {
         _cleanup_json_ json_object *o = json_object_new_object(), *groups = json_object_new_array();
-        int r = 0;
+        int r;
 
         if (!o || !groups)
                 return -ENOMEM;
-        for (size_t i = 0; i < h->n_groups && r >= 0; i++) {
+        for (size_t i = 0; i < h->n_groups; i++) {
                 json_object *g = NULL;
 
                 r = iommu_group_to_json(&h->groups[i], &g);
-                r = r < 0 ? r : json_append(groups, g);
+                if (r < 0)
+                        return r;
+                r = json_append(groups, g);
+                if (r < 0)
+                        return r;
         }
-        r = r < 0 ? r : json_add_bool(o, "present", h->present);
-        r = r < 0 ? r : json_add_string(o, "hint", h->present ? NULL : IOMMU_NO_GROUPS_HINT);
-        r = r < 0 ? r : json_add_bool(o, "vfio_container", h->vfio_container);
-        r = r < 0 ? r : json_add_bool(o, "vfio_cdev", h->vfio_cdev);
-        r = r < 0 ? r : json_add_bool(o, "iommufd", h->iommufd);
-        r = r < 0 ? r : json_add_bool(o, "unsafe_noiommu_mode", h->noiommu_mode);
-        r = r < 0 ? r : json_add(o, "groups", TAKE_PTR(groups));
+        r = add_host_facts(o, h);
+        if (r < 0)
+                return r;
+        r = json_add(o, "groups", TAKE_PTR(groups));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -33,6 +33,41 @@ static bool is_bridge(sriov_ctx *ctx, const pci_addr *a) {
         return sysfs_dev_read_uint(ctx, a, "class", 0, &class) >= 0 && (class >> 8) == 0x0604;
 }
 
+/* A member of the IOMMU group of bdf (not the device, not a bridge): 0 when
+ * it is not in the way (no driver, or one that leaves DMA to VFIO), 1 when
+ * it is a peer to pass through along (PASSTHROUGH_WHOLE_GROUP), or why the
+ * group is not viable. */
+static int check_group_member(sriov_ctx *ctx, const pci_addr *a, const char *name, const char *bdf, int gid,
+                              unsigned flags, sriov_error *err) {
+        _cleanup_free_ char *drv = NULL;
+        unsigned numvfs = 0;
+        int r;
+
+        r = sysfs_dev_link_name(ctx, a, "driver", &drv);
+        if (r == -ENOENT || (r >= 0 && driver_is_dma_managed(drv)))
+                return 0;
+        if (r < 0)
+                return sriov_error_set(err, r, "Cannot read the driver of %s: %s", name, strerror(-r));
+        /* A PF cannot leave its driver without taking its VFs along: with
+         * them in its group (no ACS), the group cannot be handed over while
+         * VFs exist. */
+        if (sysfs_dev_read_uint(ctx, a, "sriov_numvfs", 10, &numvfs) >= 0 && numvfs > 0)
+                return sriov_error_set(err, -EXDEV,
+                                       "IOMMU group %d of %s is not viable: it holds %s, an SR-IOV PF with %u VFs on %s; "
+                                       "taking the PF from its driver would remove its VFs (PF and VFs are not isolated by ACS), "
+                                       "so this group cannot be passed through while VFs exist",
+                                       gid, bdf, name, numvfs, drv);
+        if (!(flags & PASSTHROUGH_WHOLE_GROUP))
+                return sriov_error_set(err, -EXDEV,
+                                       "IOMMU group %d of %s is not viable: %s shares it and is bound to %s, a host driver; "
+                                       "unbind it, bind it to vfio-pci too, or pass the whole group",
+                                       gid, bdf, name, drv);
+        r = host_use_check(ctx, a, flags & PASSTHROUGH_FORCE, err);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_addr **ret_peers, size_t *ret_n_peers,
                       int *ret_group, sriov_error *err) {
         _cleanup_free_ char *group = NULL, *gdir = NULL;
@@ -75,8 +110,7 @@ int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_a
         if (!d)
                 return sriov_error_set(err, negative_errno(), "Cannot list IOMMU group %d: %m", gid);
         while ((de = readdir(d))) {
-                _cleanup_free_ char *drv = NULL;
-                pci_addr a;
+                pci_addr a, *np;
 
                 if (de->d_name[0] == '.')
                         continue;
@@ -86,40 +120,16 @@ int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_a
                                                gid, bdf, de->d_name);
                 if (pci_addr_equal(&a, dev) || is_bridge(ctx, &a))
                         continue;
-                r = sysfs_dev_link_name(ctx, &a, "driver", &drv);
-                if (r == -ENOENT || (r >= 0 && driver_is_dma_managed(drv)))
-                        continue;
-                if (r < 0)
-                        return sriov_error_set(err, r, "Cannot read the driver of %s: %s", de->d_name, strerror(-r));
-                {
-                        unsigned numvfs = 0;
-
-                        /* A PF cannot leave its driver without taking its VFs
-                         * along: with them in its group (no ACS), the group
-                         * cannot be handed over while VFs exist. */
-                        if (sysfs_dev_read_uint(ctx, &a, "sriov_numvfs", 10, &numvfs) >= 0 && numvfs > 0)
-                                return sriov_error_set(err, -EXDEV,
-                                                       "IOMMU group %d of %s is not viable: it holds %s, an SR-IOV PF with %u VFs on %s; "
-                                                       "taking the PF from its driver would remove its VFs (PF and VFs are not isolated by ACS), "
-                                                       "so this group cannot be passed through while VFs exist",
-                                                       gid, bdf, de->d_name, numvfs, drv);
-                }
-                if (!(flags & PASSTHROUGH_WHOLE_GROUP))
-                        return sriov_error_set(err, -EXDEV,
-                                               "IOMMU group %d of %s is not viable: %s shares it and is bound to %s, a host driver; "
-                                               "unbind it, bind it to vfio-pci too, or pass the whole group",
-                                               gid, bdf, de->d_name, drv);
-                r = host_use_check(ctx, &a, flags & PASSTHROUGH_FORCE, err);
+                r = check_group_member(ctx, &a, de->d_name, bdf, gid, flags, err);
                 if (r < 0)
                         return r;
-                {
-                        pci_addr *np = realloc(peers, (n + 1) * sizeof(*np));
-
-                        if (!np)
-                                return -ENOMEM;
-                        peers = np;
-                        peers[n++] = a;
-                }
+                if (r == 0)
+                        continue;
+                np = realloc(peers, (n + 1) * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                peers = np;
+                peers[n++] = a;
         }
         *ret_peers = TAKE_PTR(peers);
         *ret_n_peers = n;

@@ -97,8 +97,11 @@ static int load_reserved(sriov_ctx *ctx, vfio_session *s) {
         r = iommu_parse_reserved_regions(text, &regions, &n);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n && r >= 0; i++)
+        for (size_t i = 0; i < n; i++) {
                 r = add_range(&s->reserved, &s->n_reserved, regions[i].start, regions[i].end, regions[i].type);
+                if (r < 0)
+                        break;  /* and free the regions */
+        }
         for (size_t i = 0; i < n; i++)
                 free(regions[i].type);
         free(regions);

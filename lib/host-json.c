@@ -22,80 +22,206 @@ static int add_nullable_int(json_object *o, const char *key, int v) {
         return json_add_int(o, key, v);
 }
 
-static int sriov_to_json(const sriov_device *d, json_object **ret) {
-        _cleanup_json_ json_object *o = json_object_new_object(), *cs = json_object_new_object();
-        const sriov_pf_info *s = &d->sriov;
-        int r = 0;
+/* The SR-IOV capability as config space has it, and whether sysfs agrees */
+static int sriov_cap_to_json(const sriov_pf_info *s, json_object **ret) {
+        _cleanup_json_ json_object *cs = json_object_new_object();
+        int r;
 
-        if (!o || !cs)
+        if (!cs)
                 return -ENOMEM;
-        r = r < 0 ? r : json_add_int(o, "total_vfs", s->total_vfs);
-        r = r < 0 ? r : json_add_int(o, "num_vfs", s->num_vfs);
-        r = r < 0 ? r : json_add_int(o, "offset", s->offset);
-        r = r < 0 ? r : json_add_int(o, "stride", s->stride);
-        r = r < 0 ? r : json_add_hex(o, "vf_device_id", s->vf_device, 4);
-        if (r >= 0) {
-                if (s->autoprobe < 0)
-                        r = json_object_object_add(o, "drivers_autoprobe", NULL) < 0 ? -ENOMEM : 0;
-                else
-                        r = json_add_bool(o, "drivers_autoprobe", s->autoprobe);
+        r = json_add_bool(cs, "readable", s->cap_read);
+        if (r < 0)
+                return r;
+        r = json_add_bool(cs, "capability", s->cap_present);
+        if (r < 0)
+                return r;
+        r = json_add_bool(cs, "consistent", s->cap_read && s->cap_present && !s->cap_mismatch);
+        if (r < 0)
+                return r;
+        r = json_add_string(cs, "mismatch", s->cap_mismatch);
+        if (r < 0)
+                return r;
+        if (s->cap_present) {
+                r = json_add_int(cs, "total_vfs", s->cap_total_vfs);
+                if (r < 0)
+                        return r;
+                r = json_add_int(cs, "num_vfs", s->cap_num_vfs);
+                if (r < 0)
+                        return r;
+                r = json_add_int(cs, "offset", s->cap_offset);
+                if (r < 0)
+                        return r;
+                r = json_add_int(cs, "stride", s->cap_stride);
+                if (r < 0)
+                        return r;
+                r = json_add_hex(cs, "vf_device_id", s->cap_vf_device, 4);
+                if (r < 0)
+                        return r;
+                r = json_add_bool(cs, "vf_enable", s->cap_vf_enable);
+                if (r < 0)
+                        return r;
         }
-        r = r < 0 ? r : json_add_bool(cs, "readable", s->cap_read);
-        r = r < 0 ? r : json_add_bool(cs, "capability", s->cap_present);
-        r = r < 0 ? r : json_add_bool(cs, "consistent", s->cap_read && s->cap_present && !s->cap_mismatch);
-        r = r < 0 ? r : json_add_string(cs, "mismatch", s->cap_mismatch);
-        if (r >= 0 && s->cap_present) {
-                r = r < 0 ? r : json_add_int(cs, "total_vfs", s->cap_total_vfs);
-                r = r < 0 ? r : json_add_int(cs, "num_vfs", s->cap_num_vfs);
-                r = r < 0 ? r : json_add_int(cs, "offset", s->cap_offset);
-                r = r < 0 ? r : json_add_int(cs, "stride", s->cap_stride);
-                r = r < 0 ? r : json_add_hex(cs, "vf_device_id", s->cap_vf_device, 4);
-                r = r < 0 ? r : json_add_bool(cs, "vf_enable", s->cap_vf_enable);
-        }
-        r = r < 0 ? r : json_add(o, "config_space", TAKE_PTR(cs));
+        *ret = TAKE_PTR(cs);
+        return 0;
+}
+
+static int sriov_to_json(const sriov_device *d, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *cs = NULL;
+        const sriov_pf_info *s = &d->sriov;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = json_add_int(o, "total_vfs", s->total_vfs);
+        if (r < 0)
+                return r;
+        r = json_add_int(o, "num_vfs", s->num_vfs);
+        if (r < 0)
+                return r;
+        r = json_add_int(o, "offset", s->offset);
+        if (r < 0)
+                return r;
+        r = json_add_int(o, "stride", s->stride);
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "vf_device_id", s->vf_device, 4);
+        if (r < 0)
+                return r;
+        if (s->autoprobe < 0)
+                r = json_object_object_add(o, "drivers_autoprobe", NULL) < 0 ? -ENOMEM : 0;
+        else
+                r = json_add_bool(o, "drivers_autoprobe", s->autoprobe);
+        if (r < 0)
+                return r;
+        r = sriov_cap_to_json(s, &cs);
+        if (r < 0)
+                return r;
+        r = json_add(o, "config_space", TAKE_PTR(cs));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
 }
 
+/* What the function is: address, kind, ids, and their names from pci.ids */
+static int add_identity(json_object *o, const sriov_device *d) {
+        int r;
+
+        r = json_add_string(o, "bdf", d->bdf);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "kind", device_kind(d));
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "vendor_id", d->vendor, 4);
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "device_id", d->device, 4);
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "subsystem_vendor_id", d->subsystem_vendor, 4);
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "subsystem_device_id", d->subsystem_device, 4);
+        if (r < 0)
+                return r;
+        r = json_add_hex(o, "class", d->class, 6);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "vendor", d->vendor_name);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "device", d->device_name);
+        if (r < 0)
+                return r;
+        return json_add_string(o, "class_name", d->class_name);
+}
+
+/* Who has the function, and where it sits */
+static int add_placement(json_object *o, const sriov_device *d) {
+        int r;
+
+        r = json_add_string(o, "driver", d->driver);
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "driver_override", d->driver_override);
+        if (r < 0)
+                return r;
+        r = add_nullable_int(o, "numa_node", d->numa_node);
+        if (r < 0)
+                return r;
+        r = add_nullable_int(o, "iommu_group", d->iommu_group);
+        if (r < 0)
+                return r;
+        r = json_add_strv(o, "netdevs", d->netdevs);
+        if (r < 0)
+                return r;
+        return json_add_string(o, "parent", d->parent);
+}
+
 int sriov_device_to_json(const sriov_device *d, json_object **ret) {
         _cleanup_json_ json_object *o = json_object_new_object();
-        int r = 0;
+        int r;
 
         if (!o)
                 return -ENOMEM;
-        r = r < 0 ? r : json_add_string(o, "bdf", d->bdf);
-        r = r < 0 ? r : json_add_string(o, "kind", device_kind(d));
-        r = r < 0 ? r : json_add_hex(o, "vendor_id", d->vendor, 4);
-        r = r < 0 ? r : json_add_hex(o, "device_id", d->device, 4);
-        r = r < 0 ? r : json_add_hex(o, "subsystem_vendor_id", d->subsystem_vendor, 4);
-        r = r < 0 ? r : json_add_hex(o, "subsystem_device_id", d->subsystem_device, 4);
-        r = r < 0 ? r : json_add_hex(o, "class", d->class, 6);
-        r = r < 0 ? r : json_add_string(o, "vendor", d->vendor_name);
-        r = r < 0 ? r : json_add_string(o, "device", d->device_name);
-        r = r < 0 ? r : json_add_string(o, "class_name", d->class_name);
-        r = r < 0 ? r : json_add_string(o, "driver", d->driver);
-        r = r < 0 ? r : json_add_string(o, "driver_override", d->driver_override);
-        r = r < 0 ? r : add_nullable_int(o, "numa_node", d->numa_node);
-        r = r < 0 ? r : add_nullable_int(o, "iommu_group", d->iommu_group);
-        r = r < 0 ? r : json_add_strv(o, "netdevs", d->netdevs);
-        r = r < 0 ? r : json_add_string(o, "parent", d->parent);
-        if (r >= 0 && d->is_vf) {
+        r = add_identity(o, d);
+        if (r < 0)
+                return r;
+        r = add_placement(o, d);
+        if (r < 0)
+                return r;
+        if (d->is_vf) {
                 char bdf[PCI_ADDR_STRLEN];
 
                 r = json_add_string(o, "physfn", pci_addr_format(&d->physfn, bdf));
-                r = r < 0 ? r : add_nullable_int(o, "vf_index", d->vf_index);
+                if (r < 0)
+                        return r;
+                r = add_nullable_int(o, "vf_index", d->vf_index);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0 && d->is_pf) {
+        if (d->is_pf) {
                 json_object *s = NULL;
 
                 r = sriov_to_json(d, &s);
-                r = r < 0 ? r : json_add(o, "sriov", s);
+                if (r < 0)
+                        return r;
+                r = json_add(o, "sriov", s);
+                if (r < 0)
+                        return r;
         }
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* A PF, with its VFs under "vfs" */
+static int pf_to_json(const sriov_device *d, json_object **ret) {
+        _cleanup_json_ json_object *j = NULL, *vfs = NULL;
+        int r;
+
+        r = sriov_device_to_json(d, &j);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(o);
+        vfs = json_object_new_array();
+        if (!vfs)
+                return -ENOMEM;
+        for (size_t k = 0; k < d->n_vfs; k++) {
+                json_object *v = NULL;
+
+                if (!d->vfs[k])
+                        continue;
+                r = sriov_device_to_json(d->vfs[k], &v);
+                if (r < 0)
+                        return r;
+                r = json_append(vfs, v);
+                if (r < 0)
+                        return r;
+        }
+        r = json_add(j, "vfs", TAKE_PTR(vfs));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(j);
         return 0;
 }
 
@@ -113,40 +239,23 @@ int sriov_host_to_json(const sriov_host *h, json_object **ret) {
 
                 if (d->is_vf && d->pf)
                         continue;       /* listed under its PF */
-                r = sriov_device_to_json(d, &j);
+                r = d->is_pf ? pf_to_json(d, &j) : sriov_device_to_json(d, &j);
                 if (r < 0)
                         return r;
-                if (d->is_pf) {
-                        json_object *vfs = json_object_new_array();
-
-                        if (!vfs) {
-                                json_object_put(j);
-                                return -ENOMEM;
-                        }
-                        for (size_t k = 0; k < d->n_vfs; k++) {
-                                json_object *v = NULL;
-
-                                if (!d->vfs[k])
-                                        continue;
-                                r = sriov_device_to_json(d->vfs[k], &v);
-                                r = r < 0 ? r : json_append(vfs, v);
-                                if (r < 0) {
-                                        json_object_put(vfs);
-                                        json_object_put(j);
-                                        return r;
-                                }
-                        }
-                        r = json_add(j, "vfs", vfs);
-                        r = r < 0 ? r : json_append(pfs, j);
-                } else
-                        r = json_append(other, j);
+                r = json_append(d->is_pf ? pfs : other, j);
                 if (r < 0)
                         return r;
         }
         r = json_add_int(o, "format_version", 1);
-        r = r < 0 ? r : json_add_string(o, "sysfs_root", sriov_ctx_root(h->ctx));
-        r = r < 0 ? r : json_add(o, "pfs", TAKE_PTR(pfs));
-        r = r < 0 ? r : json_add(o, "functions", TAKE_PTR(other));
+        if (r < 0)
+                return r;
+        r = json_add_string(o, "sysfs_root", sriov_ctx_root(h->ctx));
+        if (r < 0)
+                return r;
+        r = json_add(o, "pfs", TAKE_PTR(pfs));
+        if (r < 0)
+                return r;
+        r = json_add(o, "functions", TAKE_PTR(other));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -290,8 +290,7 @@ static int device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
         }
         s = mfree(s);
 
-        r = sysfs_dev_link_name(ctx, a, "physfn", &s);
-        if (r >= 0 && pci_addr_parse(s, &d->physfn) >= 0)
+        if (sysfs_dev_link_name(ctx, a, "physfn", &s) >= 0 && pci_addr_parse(s, &d->physfn) >= 0)
                 d->is_vf = true;
         s = mfree(s);
 
@@ -607,90 +606,109 @@ static int host_put(sriov_host *h, sriov_device *d, sriov_device **ret_old) {
         return changed ? (int) what + 1 : 0;
 }
 
+/* The function at addr is gone: remove it, and with a PF its VFs. */
+static void host_remove_function(sriov_host *h, const pci_addr *addr, sriov_change_cb cb, void *userdata) {
+        size_t i = host_lower_bound(h, addr);
+        bool was_pf;
+
+        if (i >= h->n_devices || !pci_addr_equal(&h->devices[i]->addr, addr))
+                return;
+        was_pf = h->devices[i]->is_pf;
+        host_remove_where(h, i, cb, userdata);
+        if (was_pf)
+                for (size_t k = 0; k < h->n_devices;) {
+                        sriov_device *v = h->devices[k];
+                        if (v->is_vf && pci_addr_equal(&v->physfn, addr))
+                                host_remove_where(h, k, cb, userdata);
+                        else
+                                k++;
+                }
+}
+
+/* Remove the VFs of the PF of f that f no longer has. */
+static void host_remove_stale_vfs(sriov_host *h, const sriov_family *f, sriov_change_cb cb, void *userdata) {
+        for (size_t k = 0; k < h->n_devices;) {
+                sriov_device *v = h->devices[k];
+                bool keep = !v->is_vf || !pci_addr_equal(&v->physfn, &f->addr);
+
+                for (size_t j = 0; !keep && j < f->n_vfs; j++)
+                        keep = pci_addr_equal(&f->vfs[j]->addr, &v->addr);
+                if (keep)
+                        k++;
+                else
+                        host_remove_where(h, k, cb, userdata);
+        }
+}
+
+/* What a merge put into the model, for the change callbacks after relinking:
+ * the address, host_put()'s answer and the replaced snapshot of each. */
+typedef struct merge_log {
+        pci_addr *touched;
+        int *what;
+        sriov_device **olds;
+        size_t n;
+} merge_log;
+
+static void merge_log_done(merge_log *m) {
+        for (size_t i = 0; m->olds && i < m->n; i++)
+                sriov_device_free(m->olds[i]);
+        free(m->olds);
+        free(m->touched);
+        free(m->what);
+}
+
+static int merge_put(sriov_host *h, merge_log *m, sriov_device *d) {
+        int r;
+
+        m->touched[m->n] = d->addr;
+        r = host_put(h, d, &m->olds[m->n]);
+        if (r < 0)
+                return r;
+        m->what[m->n++] = r;
+        return 0;
+}
+
 int sriov_host_merge(sriov_host *h, sriov_family *f, sriov_change_cb cb, void *userdata) {
         _cleanup_(sriov_family_freep) _unused_ sriov_family *family = f; /* frees what the merge did not take */
-        pci_addr *touched = NULL;
-        sriov_device **olds = NULL;
-        int *what = NULL;
-        size_t n_touched = 0;
-        int r = 0;
+        _cleanup_(merge_log_done) merge_log m = {};
+        int r;
 
         /* Changes are reported after relinking, so that callbacks see the
          * PF <-> VF links of the new model; removals are reported at once. */
-        touched = calloc(f->n_vfs + 1, sizeof(*touched));
-        what = calloc(f->n_vfs + 1, sizeof(*what));
-        olds = calloc(f->n_vfs + 1, sizeof(*olds));
-        if (!touched || !what || !olds) {
-                r = -ENOMEM;
-                goto finish;
-        }
+        m.touched = calloc(f->n_vfs + 1, sizeof(*m.touched));
+        m.what = calloc(f->n_vfs + 1, sizeof(*m.what));
+        m.olds = calloc(f->n_vfs + 1, sizeof(*m.olds));
+        if (!m.touched || !m.what || !m.olds)
+                return -ENOMEM;
 
-        if (!f->dev) {
-                size_t i = host_lower_bound(h, &f->addr);
-
-                if (i < h->n_devices && pci_addr_equal(&h->devices[i]->addr, &f->addr)) {
-                        bool was_pf = h->devices[i]->is_pf;
-
-                        host_remove_where(h, i, cb, userdata);
-                        if (was_pf)
-                                for (size_t k = 0; k < h->n_devices;) {
-                                        sriov_device *v = h->devices[k];
-                                        if (v->is_vf && pci_addr_equal(&v->physfn, &f->addr))
-                                                host_remove_where(h, k, cb, userdata);
-                                        else
-                                                k++;
-                                }
-                }
-        } else {
-                bool is_pf = f->dev->is_pf;
-
-                if (is_pf)
-                        for (size_t k = 0; k < h->n_devices;) {
-                                sriov_device *v = h->devices[k];
-                                bool keep = !v->is_vf || !pci_addr_equal(&v->physfn, &f->addr);
-
-                                for (size_t j = 0; !keep && j < f->n_vfs; j++)
-                                        keep = pci_addr_equal(&f->vfs[j]->addr, &v->addr);
-                                if (keep)
-                                        k++;
-                                else
-                                        host_remove_where(h, k, cb, userdata);
-                        }
-
-                touched[n_touched] = f->dev->addr;
-                r = host_put(h, TAKE_PTR(f->dev), &olds[n_touched]);
+        if (!f->dev)
+                host_remove_function(h, &f->addr, cb, userdata);
+        else {
+                if (f->dev->is_pf)
+                        host_remove_stale_vfs(h, f, cb, userdata);
+                r = merge_put(h, &m, TAKE_PTR(f->dev));
                 if (r < 0)
-                        goto finish;
-                what[n_touched++] = r;
+                        return r;
                 for (size_t j = 0; j < f->n_vfs; j++) {
-                        touched[n_touched] = f->vfs[j]->addr;
-                        r = host_put(h, TAKE_PTR(f->vfs[j]), &olds[n_touched]);
+                        r = merge_put(h, &m, TAKE_PTR(f->vfs[j]));
                         if (r < 0)
-                                goto finish;
-                        what[n_touched++] = r;
+                                return r;
                 }
         }
 
         r = host_link(h);
         if (r < 0)
-                goto finish;
-        for (size_t i = 0; i < n_touched; i++) {
+                return r;
+        for (size_t i = 0; i < m.n; i++) {
                 sriov_device *d;
 
-                if (what[i] == 0 || !cb)
+                if (m.what[i] == 0 || !cb)
                         continue;
-                d = sriov_host_find(h, &touched[i]);
+                d = sriov_host_find(h, &m.touched[i]);
                 if (d)
-                        cb(h, (sriov_change) (what[i] - 1), d, olds[i], userdata);
+                        cb(h, (sriov_change) (m.what[i] - 1), d, m.olds[i], userdata);
         }
-        r = 0;
-finish:
-        for (size_t i = 0; olds && i < n_touched; i++)
-                sriov_device_free(olds[i]);
-        free(olds);
-        free(touched);
-        free(what);
-        return r;
+        return 0;
 }
 
 static void note_change(sriov_host *h, sriov_change change, const sriov_device *d, const sriov_device *old,

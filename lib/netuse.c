@@ -193,81 +193,114 @@ static int find_block(const char *dir, unsigned depth, char ***reasons) {
         return 0;
 }
 
-int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, char ***ret_reasons, sriov_error *err) {
-        _cleanup_strv_free_ char **reasons = NULL;
-        _cleanup_free_ char *netdir = sysfs_dev_path(ctx, dev, "net"), *devdir = sysfs_dev_path(ctx, dev, NULL);
-        _cleanup_closedir_ DIR *d = NULL;
-        usage_scan u = {};
-        struct dirent *de;
-        char bdf[PCI_ADDR_STRLEN];
-        int r = 0;
+static void usage_scan_done(usage_scan *u) {
+        u->ifs = mfree(u->ifs);
+        u->n_ifs = 0;
+}
 
-        if (!netdir || !devdir)
-                return -ENOMEM;
-        pci_addr_format(dev, bdf);
-        d = opendir(netdir);
+/* flags and ifindex of an interface; 0 when unreadable */
+static void read_interface(sriov_ctx *ctx, const char *name, unsigned *ret_flags, unsigned *ret_ifindex) {
+        _cleanup_free_ char *fp = sysfs_net_path(ctx, name, "flags");
+        _cleanup_free_ char *ip = sysfs_net_path(ctx, name, "ifindex");
+        _cleanup_free_ char *s = NULL;
+
+        *ret_flags = *ret_ifindex = 0;
+        if (fp && read_one_line_file(fp, &s) >= 0)
+                (void) safe_atou(strstrip(s), 16, ret_flags);
+        s = mfree(s);
+        if (ip && read_one_line_file(ip, &s) >= 0)
+                (void) safe_atou(strstrip(s), 10, ret_ifindex);
+}
+
+/* The interfaces of the function into u; one that is up is a reason */
+static int scan_interfaces(sriov_ctx *ctx, const char *netdir, usage_scan *u, char ***reasons) {
+        _cleanup_closedir_ DIR *d = opendir(netdir);
+        struct dirent *de;
+        int r;
+
         while (d && (de = readdir(d))) {
-                _cleanup_free_ char *s = NULL;
-                unsigned flags = 0, idx = 0;
+                unsigned flags, idx;
                 ifinfo *n;
 
                 if (de->d_name[0] == '.' || !ifname_is_valid(de->d_name))
                         continue;
-                n = realloc(u.ifs, (u.n_ifs + 1) * sizeof(*n));
-                if (!n) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                u.ifs = n;
-                n = &u.ifs[u.n_ifs++];
+                n = realloc(u->ifs, (u->n_ifs + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                u->ifs = n;
+                n = &u->ifs[u->n_ifs++];
                 *n = (ifinfo) {};
                 memcpy(n->name, de->d_name, strnlen(de->d_name, IFNAMSIZ - 1)); /* valid: at most 15 */
-                {
-                        _cleanup_free_ char *fp = sysfs_net_path(ctx, de->d_name, "flags");
-                        _cleanup_free_ char *ip = sysfs_net_path(ctx, de->d_name, "ifindex");
-
-                        if (fp && read_one_line_file(fp, &s) >= 0)
-                                (void) safe_atou(strstrip(s), 16, &flags);
-                        s = mfree(s);
-                        if (ip && read_one_line_file(ip, &s) >= 0)
-                                (void) safe_atou(strstrip(s), 10, &idx);
-                }
+                read_interface(ctx, de->d_name, &flags, &idx);
                 n->ifindex = (int) idx;
                 if (flags & IFF_UP) {
-                        r = add_reason(&reasons, "its interface %s is up", n->name);
+                        r = add_reason(reasons, "its interface %s is up", n->name);
                         if (r < 0)
-                                goto out;
+                                return r;
                 }
         }
-        if (u.n_ifs > 0) {
-                r = dump(RTM_GETADDR, AF_UNSPEC, &u, on_addr);
-                if (r >= 0)
-                        r = dump(RTM_GETROUTE, AF_UNSPEC, &u, on_route);
-                if (r < 0) {
-                        r = sriov_error_set(err, r, "Cannot read the addresses and routes of %s's interfaces: %s", bdf,
-                                            strerror(-r));
-                        goto out;
-                }
-                for (size_t i = 0; i < u.n_ifs; i++) {
-                        if (u.ifs[i].n_addresses)
-                                r = add_reason(&reasons, "its interface %s has the address %s%s", u.ifs[i].name,
-                                               u.ifs[i].first_address, u.ifs[i].n_addresses > 1 ? " (and more)" : "");
-                        if (r >= 0 && u.ifs[i].n_routes)
-                                r = add_reason(&reasons, "the route %s goes through its interface %s",
-                                               u.ifs[i].first_route, u.ifs[i].name);
+        return 0;
+}
+
+static int dump_addresses_and_routes(usage_scan *u) {
+        int r;
+
+        r = dump(RTM_GETADDR, AF_UNSPEC, u, on_addr);
+        if (r < 0)
+                return r;
+        return dump(RTM_GETROUTE, AF_UNSPEC, u, on_route);
+}
+
+/* An address on an interface, or a route through it, is a reason */
+static int add_address_reasons(const usage_scan *u, char ***reasons) {
+        int r;
+
+        for (size_t i = 0; i < u->n_ifs; i++) {
+                const ifinfo *f = &u->ifs[i];
+
+                if (f->n_addresses) {
+                        r = add_reason(reasons, "its interface %s has the address %s%s", f->name, f->first_address,
+                                       f->n_addresses > 1 ? " (and more)" : "");
                         if (r < 0)
-                                goto out;
+                                return r;
                 }
+                if (f->n_routes) {
+                        r = add_reason(reasons, "the route %s goes through its interface %s", f->first_route, f->name);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, char ***ret_reasons, sriov_error *err) {
+        _cleanup_strv_free_ char **reasons = NULL;
+        _cleanup_free_ char *netdir = sysfs_dev_path(ctx, dev, "net"), *devdir = sysfs_dev_path(ctx, dev, NULL);
+        _cleanup_(usage_scan_done) usage_scan u = {};
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
+
+        if (!netdir || !devdir)
+                return -ENOMEM;
+        pci_addr_format(dev, bdf);
+        r = scan_interfaces(ctx, netdir, &u, &reasons);
+        if (r < 0)
+                return r;
+        if (u.n_ifs > 0) {
+                r = dump_addresses_and_routes(&u);
+                if (r < 0)
+                        return sriov_error_set(err, r, "Cannot read the addresses and routes of %s's interfaces: %s",
+                                               bdf, strerror(-r));
+                r = add_address_reasons(&u, &reasons);
+                if (r < 0)
+                        return r;
         }
         r = find_block(devdir, 0, &reasons);
         if (r < 0)
-                goto out;
+                return r;
         if (ret_reasons)
                 *ret_reasons = TAKE_PTR(reasons);
-        r = 0;
-out:
-        free(u.ifs);
-        return r;
+        return 0;
 }
 
 int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, size_t *ret_n) {

@@ -357,8 +357,7 @@ int sriov_unbind(sriov_ctx *ctx, const pci_addr *dev, char **ret_prior_driver, s
         r = unbind_from(ctx, dev, cur, err);
         if (r < 0)
                 return r;
-        r = read_driver(ctx, dev, &now);
-        if (r >= 0 && now)
+        if (read_driver(ctx, dev, &now) >= 0 && now)
                 return sriov_error_set(err, -EBUSY, "%s is still bound to %s after unbinding", bdf, now);
         if (ret_prior_driver)
                 *ret_prior_driver = TAKE_PTR(cur);

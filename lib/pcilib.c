@@ -69,12 +69,15 @@ typedef struct pci_name_entry {
 /* A host with more distinct ids than this looks the rest up in libpci each time. */
 #define PCI_NAMES_MAX 512
 
+static void pci_name_entry_done(pci_name_entry *e) {
+        free(e->vendor_name);
+        free(e->device_name);
+        free(e->class_name);
+}
+
 static void pci_names_free(sriov_ctx *c) {
-        for (size_t i = 0; i < c->n_names; i++) {
-                free(c->names[i].vendor_name);
-                free(c->names[i].device_name);
-                free(c->names[i].class_name);
-        }
+        for (size_t i = 0; i < c->n_names; i++)
+                pci_name_entry_done(&c->names[i]);
         c->names = mfree(c->names);
         c->n_names = 0;
 }
@@ -109,7 +112,7 @@ static const pci_name_entry *names_find(const sriov_ctx *c, uint16_t vendor, uin
         return NULL;
 }
 
-/* libpci's answers for the ids, remembered (best effort: not when full or out of memory) */
+/* libpci's answers for the ids */
 static int names_lookup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
                                pci_name_entry *ret) {
         _cleanup_free_ char *v = NULL, *d = NULL, *k = NULL;
@@ -122,53 +125,63 @@ static int names_lookup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, u
                 return c->pacc_error;
         s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, vendor);
         r = dup_name(s, &v);
-        if (r >= 0) {
-                s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
-                r = dup_name(s, &d);
-        }
-        if (r >= 0) {
-                s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class);
-                r = dup_name(s, &k);
-        }
+        if (r < 0)
+                return r;
+        s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+        r = dup_name(s, &d);
+        if (r < 0)
+                return r;
+        s = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, class);
+        r = dup_name(s, &k);
         if (r < 0)
                 return r;
         *ret = (pci_name_entry) { vendor, device, class, TAKE_PTR(v), TAKE_PTR(d), TAKE_PTR(k) };
         return 0;
 }
 
-int pci_names_lookup(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
-                     char **ret_vendor, char **ret_device, char **ret_class) {
-        _cleanup_free_ char *v = NULL, *d = NULL, *k = NULL;
-        const pci_name_entry *e;
-        pci_name_entry fresh = {};
-        int r = 0;
+/* Remembers *e, best effort: not when the cache is full or out of memory.
+ * Returns the cache's entry (which took the names of *e), or e. */
+static const pci_name_entry *names_remember_locked(sriov_ctx *c, pci_name_entry *e) {
+        pci_name_entry *n = c->n_names < PCI_NAMES_MAX ? realloc(c->names, (c->n_names + 1) * sizeof(*n)) : NULL;
 
-        class >>= 8;
-        pthread_mutex_lock(&c->pci_lock);
+        if (!n)
+                return e;
+        c->names = n;
+        n[c->n_names] = *e;
+        *e = (pci_name_entry) {};       /* the cache has it */
+        return &n[c->n_names++];
+}
+
+/* Copies of the names of the ids (NULL where there is none), from the cache
+ * or from libpci; on failure the caller frees what was copied. */
+static int names_dup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
+                            char **vendor_name, char **device_name, char **class_name) {
+        _cleanup_(pci_name_entry_done) pci_name_entry fresh = {};
+        const pci_name_entry *e;
+        int r;
+
         e = names_find(c, vendor, device, class);
         if (!e) {
                 r = names_lookup_locked(c, vendor, device, class, &fresh);
-                if (r >= 0) {
-                        pci_name_entry *n = c->n_names < PCI_NAMES_MAX ?
-                                realloc(c->names, (c->n_names + 1) * sizeof(*n)) : NULL;
-
-                        e = &fresh;
-                        if (n) {
-                                c->names = n;
-                                n[c->n_names] = fresh;
-                                e = &n[c->n_names++];
-                                fresh = (pci_name_entry) {};    /* the cache has it */
-                        }
-                }
+                if (r < 0)
+                        return r;
+                e = names_remember_locked(c, &fresh);
         }
-        if (r >= 0 && ((e->vendor_name && !(v = strdup(e->vendor_name))) ||
-                       (e->device_name && !(d = strdup(e->device_name))) ||
-                       (e->class_name && !(k = strdup(e->class_name)))))
-                r = -ENOMEM;
+        if ((e->vendor_name && !(*vendor_name = strdup(e->vendor_name))) ||
+            (e->device_name && !(*device_name = strdup(e->device_name))) ||
+            (e->class_name && !(*class_name = strdup(e->class_name))))
+                return -ENOMEM;
+        return 0;
+}
+
+int pci_names_lookup(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
+                     char **ret_vendor, char **ret_device, char **ret_class) {
+        _cleanup_free_ char *v = NULL, *d = NULL, *k = NULL;
+        int r;
+
+        pthread_mutex_lock(&c->pci_lock);
+        r = names_dup_locked(c, vendor, device, class >> 8, &v, &d, &k);
         pthread_mutex_unlock(&c->pci_lock);
-        free(fresh.vendor_name);
-        free(fresh.device_name);
-        free(fresh.class_name);
         if (r < 0)
                 return r;
         if (ret_vendor)

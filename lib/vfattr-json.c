@@ -7,34 +7,70 @@
 #include "util.h"
 #include "vfattr.h"
 
+/* VLAN id, priority and protocol: one setting of the VF */
+static int add_vlan(json_object *o, const sriov_vf_config *c) {
+        int r;
+
+        r = json_add_int(o, "vlan", c->vlan);
+        if (r < 0)
+                return r;
+        r = json_add_int(o, "qos", c->qos);
+        if (r < 0)
+                return r;
+        return json_add_string(o, "vlan_proto", vf_vlan_proto_name(c->vlan_proto ?: VF_VLAN_PROTO_8021Q));
+}
+
+static int add_rate(json_object *o, const sriov_vf_config *c) {
+        int r;
+
+        r = json_add_int(o, "min_tx_rate", c->min_tx_rate);
+        if (r < 0)
+                return r;
+        return json_add_int(o, "max_tx_rate", c->max_tx_rate);
+}
+
 int vf_config_to_json(const sriov_vf_config *c, json_object **ret) {
         _cleanup_json_ json_object *o = json_object_new_object();
         char mac[18];
-        int r = 0;
+        int r;
 
         if (!o)
                 return -ENOMEM;
-        if (c->mask & VF_ATTR_MAC)
+        if (c->mask & VF_ATTR_MAC) {
                 r = json_add_string(o, "mac", vf_mac_format(c->mac, mac));
-        if (r >= 0 && (c->mask & VF_ATTR_VLAN)) {
-                r = json_add_int(o, "vlan", c->vlan);
-                r = r < 0 ? r : json_add_int(o, "qos", c->qos);
-                r = r < 0 ? r : json_add_string(o, "vlan_proto", vf_vlan_proto_name(c->vlan_proto ?: VF_VLAN_PROTO_8021Q));
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0 && (c->mask & VF_ATTR_RATE)) {
-                r = json_add_int(o, "min_tx_rate", c->min_tx_rate);
-                r = r < 0 ? r : json_add_int(o, "max_tx_rate", c->max_tx_rate);
+        if (c->mask & VF_ATTR_VLAN) {
+                r = add_vlan(o, c);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0 && (c->mask & VF_ATTR_SPOOFCHK))
+        if (c->mask & VF_ATTR_RATE) {
+                r = add_rate(o, c);
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_SPOOFCHK) {
                 r = json_add_bool(o, "spoofchk", c->spoofchk);
-        if (r >= 0 && (c->mask & VF_ATTR_TRUST))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_TRUST) {
                 r = json_add_bool(o, "trust", c->trust);
-        if (r >= 0 && (c->mask & VF_ATTR_LINK_STATE))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_LINK_STATE) {
                 r = json_add_string(o, "link_state", vf_link_state_name(c->link_state));
-        if (r >= 0 && (c->mask & VF_ATTR_QUERY_RSS))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_QUERY_RSS) {
                 r = json_add_bool(o, "query_rss", c->query_rss);
-        if (r < 0)
-                return r;
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(o);
         return 0;
 }

@@ -205,6 +205,159 @@ int attr_next(attr_iter *it, uint16_t *ret_type, const uint8_t **ret_data, size_
                 _ok;                                    \
         })
 
+/* One parser per IFLA_VF_* attribute: each checks the length (and the
+ * ranges), fills in what the kernel reports and returns 1 when the
+ * attribute named the VF. */
+
+static int parse_vf_mac(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_mac x;
+
+        if (!GET_STRUCT(struct ifla_vf_mac, d, l, x))
+                return -EBADMSG;
+        c->vf = x.vf;
+        memcpy(c->mac, x.mac, 6);
+        c->mask |= VF_ATTR_MAC;
+        return 1;
+}
+
+static int parse_vf_vlan(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_vlan x;
+
+        if (!GET_STRUCT(struct ifla_vf_vlan, d, l, x) || x.vlan > 4095 || x.qos > 7)
+                return -EBADMSG;
+        /* IFLA_VF_VLAN_LIST, when it came first, has the protocol too */
+        if (!(c->mask & VF_ATTR_VLAN) || c->vlan_proto == 0) {
+                c->vlan = (uint16_t) x.vlan;
+                c->qos = (uint8_t) x.qos;
+                c->vlan_proto = VF_VLAN_PROTO_8021Q;
+                c->mask |= VF_ATTR_VLAN;
+        }
+        c->vf = x.vf;
+        return 1;
+}
+
+static int parse_vf_vlan_list(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        attr_iter li = { d, l };
+        uint16_t t2;
+        const uint8_t *d2;
+        size_t l2;
+        int r;
+
+        while ((r = attr_next(&li, &t2, &d2, &l2)) > 0) {
+                struct ifla_vf_vlan_info x;
+
+                if (t2 != IFLA_VF_VLAN_INFO)
+                        continue;
+                if (!GET_STRUCT(struct ifla_vf_vlan_info, d2, l2, x) || x.vlan > 4095 || x.qos > 7)
+                        return -EBADMSG;
+                /* the kernel reports at most one (MAX_VLAN_LIST_LEN) */
+                c->vlan = (uint16_t) x.vlan;
+                c->qos = (uint8_t) x.qos;
+                c->vlan_proto = ntohs(x.vlan_proto) ?: VF_VLAN_PROTO_8021Q;
+                c->mask |= VF_ATTR_VLAN;
+                c->vf = x.vf;
+                return 1;
+        }
+        return r;       /* < 0: malformed; 0: no VLAN in the list */
+}
+
+static int parse_vf_rate(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_rate x;
+
+        if (!GET_STRUCT(struct ifla_vf_rate, d, l, x))
+                return -EBADMSG;
+        c->min_tx_rate = x.min_tx_rate;
+        c->max_tx_rate = x.max_tx_rate;
+        c->mask |= VF_ATTR_RATE;
+        c->vf = x.vf;
+        return 1;
+}
+
+/* the older attribute: a maximum only, when IFLA_VF_RATE did not come first */
+static int parse_vf_tx_rate(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_tx_rate x;
+
+        if (!GET_STRUCT(struct ifla_vf_tx_rate, d, l, x))
+                return -EBADMSG;
+        if (!(c->mask & VF_ATTR_RATE)) {
+                c->max_tx_rate = x.rate;
+                c->mask |= VF_ATTR_RATE;
+        }
+        c->vf = x.vf;
+        return 1;
+}
+
+/* spoofchk, trust and query_rss: { vf, setting }, where (u32)-1 says the
+ * driver does not report it */
+static int vf_setting(uint32_t vf, uint32_t setting, unsigned attr, bool *field, sriov_vf_config *c) {
+        if (setting != UINT32_MAX) {
+                *field = setting != 0;
+                c->mask |= attr;
+        }
+        c->vf = vf;
+        return 1;
+}
+
+static int parse_vf_spoofchk(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_spoofchk x;
+
+        if (!GET_STRUCT(struct ifla_vf_spoofchk, d, l, x))
+                return -EBADMSG;
+        return vf_setting(x.vf, x.setting, VF_ATTR_SPOOFCHK, &c->spoofchk, c);
+}
+
+static int parse_vf_trust(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_trust x;
+
+        if (!GET_STRUCT(struct ifla_vf_trust, d, l, x))
+                return -EBADMSG;
+        return vf_setting(x.vf, x.setting, VF_ATTR_TRUST, &c->trust, c);
+}
+
+static int parse_vf_rss_query(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_rss_query_en x;
+
+        if (!GET_STRUCT(struct ifla_vf_rss_query_en, d, l, x))
+                return -EBADMSG;
+        return vf_setting(x.vf, x.setting, VF_ATTR_QUERY_RSS, &c->query_rss, c);
+}
+
+static int parse_vf_link_state(const uint8_t *d, size_t l, sriov_vf_config *c) {
+        struct ifla_vf_link_state x;
+
+        if (!GET_STRUCT(struct ifla_vf_link_state, d, l, x) || x.link_state > VF_LINK_STATE_DISABLE)
+                return -EBADMSG;
+        c->link_state = (uint8_t) x.link_state;
+        c->mask |= VF_ATTR_LINK_STATE;
+        c->vf = x.vf;
+        return 1;
+}
+
+static int parse_vf_attr(uint16_t type, const uint8_t *d, size_t l, sriov_vf_config *c) {
+        switch (type) {
+        case IFLA_VF_MAC:
+                return parse_vf_mac(d, l, c);
+        case IFLA_VF_VLAN:
+                return parse_vf_vlan(d, l, c);
+        case IFLA_VF_VLAN_LIST:
+                return parse_vf_vlan_list(d, l, c);
+        case IFLA_VF_RATE:
+                return parse_vf_rate(d, l, c);
+        case IFLA_VF_TX_RATE:
+                return parse_vf_tx_rate(d, l, c);
+        case IFLA_VF_SPOOFCHK:
+                return parse_vf_spoofchk(d, l, c);
+        case IFLA_VF_TRUST:
+                return parse_vf_trust(d, l, c);
+        case IFLA_VF_LINK_STATE:
+                return parse_vf_link_state(d, l, c);
+        case IFLA_VF_RSS_QUERY_EN:
+                return parse_vf_rss_query(d, l, c);
+        default:
+                return 0;       /* stats, GUIDs, broadcast: not ours */
+        }
+}
+
 static int parse_vf_info(const uint8_t *data, size_t len, sriov_vf_config *c) {
         attr_iter it = { data, len };
         bool have_vf = false;
@@ -215,130 +368,11 @@ static int parse_vf_info(const uint8_t *data, size_t len, sriov_vf_config *c) {
 
         *c = (sriov_vf_config) {};
         while ((r = attr_next(&it, &type, &d, &l)) > 0) {
-                switch (type) {
-                case IFLA_VF_MAC: {
-                        struct ifla_vf_mac x;
-                        if (!GET_STRUCT(struct ifla_vf_mac, d, l, x))
-                                return -EBADMSG;
-                        c->vf = x.vf;
+                r = parse_vf_attr(type, d, l, c);
+                if (r < 0)
+                        return r;
+                if (r > 0)
                         have_vf = true;
-                        memcpy(c->mac, x.mac, 6);
-                        c->mask |= VF_ATTR_MAC;
-                        break;
-                }
-                case IFLA_VF_VLAN: {
-                        struct ifla_vf_vlan x;
-                        if (!GET_STRUCT(struct ifla_vf_vlan, d, l, x) || x.vlan > 4095 || x.qos > 7)
-                                return -EBADMSG;
-                        if (!(c->mask & VF_ATTR_VLAN) || c->vlan_proto == 0) {
-                                c->vlan = (uint16_t) x.vlan;
-                                c->qos = (uint8_t) x.qos;
-                                c->vlan_proto = VF_VLAN_PROTO_8021Q;
-                                c->mask |= VF_ATTR_VLAN;
-                        }
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_VLAN_LIST: {
-                        attr_iter li = { d, l };
-                        uint16_t t2;
-                        const uint8_t *d2;
-                        size_t l2;
-
-                        while ((r = attr_next(&li, &t2, &d2, &l2)) > 0) {
-                                struct ifla_vf_vlan_info x;
-
-                                if (t2 != IFLA_VF_VLAN_INFO)
-                                        continue;
-                                if (!GET_STRUCT(struct ifla_vf_vlan_info, d2, l2, x) || x.vlan > 4095 || x.qos > 7)
-                                        return -EBADMSG;
-                                /* the kernel reports at most one (MAX_VLAN_LIST_LEN) */
-                                c->vlan = (uint16_t) x.vlan;
-                                c->qos = (uint8_t) x.qos;
-                                c->vlan_proto = ntohs(x.vlan_proto) ?: VF_VLAN_PROTO_8021Q;
-                                c->mask |= VF_ATTR_VLAN;
-                                c->vf = x.vf;
-                                have_vf = true;
-                                break;
-                        }
-                        if (r < 0)
-                                return r;
-                        break;
-                }
-                case IFLA_VF_RATE: {
-                        struct ifla_vf_rate x;
-                        if (!GET_STRUCT(struct ifla_vf_rate, d, l, x))
-                                return -EBADMSG;
-                        c->min_tx_rate = x.min_tx_rate;
-                        c->max_tx_rate = x.max_tx_rate;
-                        c->mask |= VF_ATTR_RATE;
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_TX_RATE: {
-                        struct ifla_vf_tx_rate x;
-                        if (!GET_STRUCT(struct ifla_vf_tx_rate, d, l, x))
-                                return -EBADMSG;
-                        if (!(c->mask & VF_ATTR_RATE)) {
-                                c->max_tx_rate = x.rate;
-                                c->mask |= VF_ATTR_RATE;
-                        }
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_SPOOFCHK: {
-                        struct ifla_vf_spoofchk x;
-                        if (!GET_STRUCT(struct ifla_vf_spoofchk, d, l, x))
-                                return -EBADMSG;
-                        /* (u32)-1: the driver does not report it */
-                        if (x.setting != UINT32_MAX) {
-                                c->spoofchk = x.setting != 0;
-                                c->mask |= VF_ATTR_SPOOFCHK;
-                        }
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_TRUST: {
-                        struct ifla_vf_trust x;
-                        if (!GET_STRUCT(struct ifla_vf_trust, d, l, x))
-                                return -EBADMSG;
-                        if (x.setting != UINT32_MAX) {
-                                c->trust = x.setting != 0;
-                                c->mask |= VF_ATTR_TRUST;
-                        }
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_LINK_STATE: {
-                        struct ifla_vf_link_state x;
-                        if (!GET_STRUCT(struct ifla_vf_link_state, d, l, x) || x.link_state > VF_LINK_STATE_DISABLE)
-                                return -EBADMSG;
-                        c->link_state = (uint8_t) x.link_state;
-                        c->mask |= VF_ATTR_LINK_STATE;
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                case IFLA_VF_RSS_QUERY_EN: {
-                        struct ifla_vf_rss_query_en x;
-                        if (!GET_STRUCT(struct ifla_vf_rss_query_en, d, l, x))
-                                return -EBADMSG;
-                        if (x.setting != UINT32_MAX) {
-                                c->query_rss = x.setting != 0;
-                                c->mask |= VF_ATTR_QUERY_RSS;
-                        }
-                        c->vf = x.vf;
-                        have_vf = true;
-                        break;
-                }
-                default:
-                        break;  /* stats, GUIDs, broadcast: not ours */
-                }
         }
         if (r < 0)
                 return r;
@@ -684,6 +718,62 @@ static const unsigned set_order[] = {
         VF_ATTR_VLAN, VF_ATTR_RATE, VF_ATTR_SPOOFCHK, VF_ATTR_TRUST, VF_ATTR_LINK_STATE, VF_ATTR_QUERY_RSS,
 };
 
+/* Put back the attributes of done that come before set_order[i], newest first. */
+static int put_back(int ifindex, const sriov_vf_config *old, unsigned done, size_t i) {
+        int r;
+
+        for (size_t k = i; k-- > 0;) {
+                if (!(done & set_order[k]))
+                        continue;
+                r = set_one(ifindex, old, set_order[k], NULL, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* One RTM_SETLINK per attribute of todo, MAC first; on a failure, put back
+ * (to old) the attributes already changed. *w ends as what was set: a zero
+ * MAC the driver refused becomes 02:00:00:00:00:00 (*zero_fallback). */
+static int set_attrs(const char *pf_ifname, int ifindex, sriov_vf_config *w, const sriov_vf_config *old,
+                     unsigned todo, unsigned *ret_done, bool *zero_fallback, sriov_error *err) {
+        unsigned done = 0;
+        char msg[256] = "";
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(set_order); i++) {
+                unsigned a = set_order[i];
+
+                if (!(todo & a))
+                        continue;
+                r = set_one(ifindex, w, a, msg, sizeof(msg));
+                if (r == -EINVAL && a == VF_ATTR_MAC && vf_mac_is_zero(w->mac)) {
+                        /* clearing: drivers that refuse 00:00:00:00:00:00 take
+                         * the locally administered all-but-zero address */
+                        static const uint8_t cleared[6] = { 0x02, 0, 0, 0, 0, 0 };
+
+                        memcpy(w->mac, cleared, 6);
+                        r = set_one(ifindex, w, a, msg, sizeof(msg));
+                        *zero_fallback = r >= 0;
+                }
+                if (r < 0) {
+                        /* put back what this call changed */
+                        int rb = put_back(ifindex, old, done, i);
+
+                        /* the driver has no such VF operation: not supported,
+                         * not "not SR-IOV" */
+                        if (r == -EOPNOTSUPP)
+                                r = -EPROTONOSUPPORT;
+                        return sriov_error_set(err, r, "Cannot set %s of VF %u on %s: %s%s", vf_attr_name(a), w->vf,
+                                               pf_ifname, msg,
+                                               rb < 0 ? " (and putting back the earlier attributes failed too)" : "");
+                }
+                done |= a;
+        }
+        *ret_done = done;
+        return 0;
+}
+
 /* Order: read the PF (up? the VF's current values) → bring the PF up if
  * allowed → one RTM_SETLINK per changed attribute, MAC first → on a failure,
  * put back the attributes already changed, newest first → read back and
@@ -691,79 +781,43 @@ static const unsigned set_order[] = {
 int sriov_vf_set(const char *pf_ifname, const sriov_vf_config *want, unsigned flags,
                  sriov_vf_config *ret_after, unsigned *ret_ignored, bool *ret_zero_mac_fallback,
                  sriov_error *err) {
-        sriov_link before = {}, after = {};
+        _cleanup_(sriov_link_done) sriov_link before = {}, after = {};
         const sriov_vf_config *cur, *now;
         sriov_vf_config old, w = *want;
         unsigned todo, done = 0, ignored;
         bool zero_fallback = false;
-        char msg[256] = "";
         int r;
 
         r = sriov_link_get(pf_ifname, &before, err);
         if (r < 0)
                 return r;
         cur = find_vf(&before, want->vf);
-        if (!cur) {
-                r = sriov_error_set(err, -ERANGE, "%s has no VF %u (the kernel reports %u VFs)", pf_ifname, want->vf,
-                                    before.num_vf);
-                goto out;
-        }
+        if (!cur)
+                return sriov_error_set(err, -ERANGE, "%s has no VF %u (the kernel reports %u VFs)", pf_ifname,
+                                       want->vf, before.num_vf);
         old = *cur;
         todo = vf_config_diff(want, cur);
         if (todo && !(before.flags & IFF_UP)) {
-                if (!(flags & SRIOV_VF_BRING_PF_UP)) {
-                        r = sriov_error_set(err, -ENETDOWN,
-                                            "%s is down; VF attributes need the PF up (many drivers refuse them otherwise)",
-                                            pf_ifname);
-                        goto out;
-                }
+                if (!(flags & SRIOV_VF_BRING_PF_UP))
+                        return sriov_error_set(err, -ENETDOWN,
+                                               "%s is down; VF attributes need the PF up (many drivers refuse them otherwise)",
+                                               pf_ifname);
                 r = sriov_link_set_up(pf_ifname, err);
                 if (r < 0)
-                        goto out;
+                        return r;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(set_order); i++) {
-                unsigned a = set_order[i];
-
-                if (!(todo & a))
-                        continue;
-                r = set_one(before.ifindex, &w, a, msg, sizeof(msg));
-                if (r == -EINVAL && a == VF_ATTR_MAC && vf_mac_is_zero(w.mac)) {
-                        /* clearing: drivers that refuse 00:00:00:00:00:00 take
-                         * the locally administered all-but-zero address */
-                        static const uint8_t cleared[6] = { 0x02, 0, 0, 0, 0, 0 };
-
-                        memcpy(w.mac, cleared, 6);
-                        r = set_one(before.ifindex, &w, a, msg, sizeof(msg));
-                        zero_fallback = r >= 0;
-                }
-                if (r < 0) {
-                        int rb = 0;
-
-                        /* put back what this call changed, newest first */
-                        for (size_t k = i; k-- > 0;)
-                                if (done & set_order[k])
-                                        rb = rb < 0 ? rb : set_one(before.ifindex, &old, set_order[k], NULL, 0);
-                        /* the driver has no such VF operation: not supported,
-                         * not "not SR-IOV" */
-                        if (r == -EOPNOTSUPP)
-                                r = -EPROTONOSUPPORT;
-                        r = sriov_error_set(err, r, "Cannot set %s of VF %u on %s: %s%s", vf_attr_name(a), want->vf,
-                                            pf_ifname, msg,
-                                            rb < 0 ? " (and putting back the earlier attributes failed too)" : "");
-                        goto out;
-                }
-                done |= a;
-        }
+        r = set_attrs(pf_ifname, before.ifindex, &w, &old, todo, &done, &zero_fallback, err);
+        if (r < 0)
+                return r;
 
         r = sriov_link_get(pf_ifname, &after, err);
         if (r < 0)
-                goto out;
+                return r;
         now = find_vf(&after, want->vf);
-        if (!now) {
-                r = sriov_error_set(err, -ENODEV, "VF %u of %s vanished while it was configured", want->vf, pf_ifname);
-                goto out;
-        }
+        if (!now)
+                return sriov_error_set(err, -ENODEV, "VF %u of %s vanished while it was configured", want->vf,
+                                       pf_ifname);
         ignored = vf_config_diff(&w, now) & done;
         if (ret_after)
                 *ret_after = *now;
@@ -771,9 +825,5 @@ int sriov_vf_set(const char *pf_ifname, const sriov_vf_config *want, unsigned fl
                 *ret_ignored = ignored;
         if (ret_zero_mac_fallback)
                 *ret_zero_mac_fallback = zero_fallback;
-        r = 0;
-out:
-        sriov_link_done(&before);
-        sriov_link_done(&after);
-        return r;
+        return 0;
 }
