@@ -19,6 +19,7 @@
 
 #define SRIOVD_ACTION_MANAGE    "org.sriovd.manage"
 #define SRIOVD_ACTION_OPEN_DEVICE "org.sriovd.open-device"
+#define SRIOVD_ACTION_ASSIGN    "org.sriovd.assign"     /* Assign, Release, Reconcile, ListAssignments' details */
 
 /* Exit status of sriovctl; documented in sriovctl(8), keep them stable. */
 enum {
@@ -33,6 +34,8 @@ enum {
         EXIT_PARTIAL = 8,       /* done in part: fewer VFs than asked, failed steps, ignored settings */
         EXIT_EXHAUSTED = 9,     /* no free VF: the pool is used up, or has none on the NUMA node */
         EXIT_NOT_SUPPORTED = 10, /* the device, driver or kernel cannot do it */
+        EXIT_STATE = 11,        /* sriovd cannot record the change (its state directory is full or read-only): none was made */
+        EXIT_DIFFERS = 12,      /* verify: the ledger and the host differ */
 };
 
 /* sriovd's errors. Each is named after the errno of the failure (one errno
@@ -59,6 +62,7 @@ enum {
 #define SRIOVD_ERROR_READ_ONLY          "org.sriovd.Error.ReadOnly"
 #define SRIOVD_ERROR_POOL_EXHAUSTED     "org.sriovd.Error.PoolExhausted"
 #define SRIOVD_ERROR_NOT_SUPPORTED      "org.sriovd.Error.NotSupported"
+#define SRIOVD_ERROR_STATE_UNAVAILABLE  "org.sriovd.Error.StateUnavailable"
 #define SRIOVD_ERROR_FAILED             "org.sriovd.Error.Failed"
 
 typedef struct SriovdError {

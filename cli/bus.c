@@ -98,6 +98,8 @@ static const BusErrorInfo bus_errors[] = {
           "\"sriovctl pools\" shows how many VFs each pool has free; release one, enable more VFs, "
           "or ask another pool" },
         { SRIOVD_ERROR_NOT_SUPPORTED, NULL, BY_CONTRACT, NULL, false, NULL },
+        { SRIOVD_ERROR_STATE_UNAVAILABLE, NULL, BY_CONTRACT, NULL, false,
+          "free space in sriovd's state directory, or make it writable (journalctl -u sriovd says which); nothing was changed" },
         { SRIOVD_ERROR_FAILED, NULL, BY_CONTRACT, NULL, false, NULL },
         { SD_BUS_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, "permission denied by the D-Bus policy", false, HINT_AUTH },
         { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, NULL, EXIT_DENIED, "authentication is required", false,

@@ -47,6 +47,15 @@ static bool token_ok(const char *s) {
         return !isempty(s) && string_is_printable(s, 128);
 }
 
+static bool owner_ok(const char *s) {
+        if (isempty(s) || strlen(s) > 64 || !isalnum((unsigned char) s[0]))
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("_.:-", *c))
+                        return false;
+        return true;
+}
+
 static bool driver_ok(const char *s) {
         return !isempty(s) && !strchr(s, '/') && string_is_printable(s, 64);
 }
@@ -98,6 +107,10 @@ static const Option options[_OPT_MAX] = {
                          "everything, or only the libvirt XML or QEMU arguments" },
         [OPT_BACKEND] = { "backend", OPT_TYPE_CHOICE, "auto|container|iommufd", "backend", "the VFIO interface" },
         [OPT_RESET] = { "reset", OPT_TYPE_FLAG, NULL, NULL, "give the nodes back to their prior owner" },
+        [OPT_OWNER] = { "owner", OPT_TYPE_STRING, "OWNER", "owner", "the lease holder: local, kubernetes, ...",
+                        .check = owner_ok, .expect = "1 to 64 letters, digits, '_', '.', ':' or '-'" },
+        [OPT_VF_RESET] = { "vf-reset", OPT_TYPE_CHOICE, "auto|always|never", "reset",
+                           "reset a VF between guests: when it can, always (else quarantine), never" },
 };
 
 size_t options_longopts(struct option *ret) {

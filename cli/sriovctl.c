@@ -19,9 +19,9 @@
 
 #define OPTS_ASSIGN                                                                                        \
         (OPTS_VF_ATTRS | OPT(OPT_UID) | OPT(OPT_GID) | OPT(OPT_NUMA_NODE) | OPT(OPT_NUMA_POLICY) |          \
-         OPT(OPT_TOKEN) | OPT(OPT_DRIVER) | OPT(OPT_FORCE) | OPT(OPT_FORMAT))
+         OPT(OPT_TOKEN) | OPT(OPT_DRIVER) | OPT(OPT_FORCE) | OPT(OPT_FORMAT) | OPT(OPT_OWNER))
 /* a pool's settings: those of a VF, with a MAC base for the pool's VFs */
-#define OPTS_POOL ((OPTS_VF_ATTRS & ~OPT(OPT_MAC)) | OPT(OPT_MAC_BASE) | OPT(OPT_DRIVER))
+#define OPTS_POOL ((OPTS_VF_ATTRS & ~OPT(OPT_MAC)) | OPT(OPT_MAC_BASE) | OPT(OPT_DRIVER) | OPT(OPT_VF_RESET))
 #define OPTS_BIND (OPT(OPT_KEEP_OVERRIDE) | OPT(OPT_WHOLE_GROUP) | OPT(OPT_ALLOW_NOIOMMU) | OPT(OPT_FORCE))
 
 /* The verbs: { name, args, min_args, max_args, options, changes, fn, check, help }.
@@ -48,8 +48,14 @@ static const Verb verbs[] = {
           "Give a VF of a pool, or the VF named, to a guest" },
         { "release", "GUEST [VF]", 1, 2, OPT(OPT_FORCE), true, verb_release, verb_release_check,
           "Take the VFs of a guest (or one of them) back" },
-        { "assignments", "", 0, 0, 0, false, verb_assignments, NULL,
-          "List the VFs assigned to guests" },
+        { "assignments", "", 0, 0, OPT(OPT_OWNER), false, verb_assignments, NULL,
+          "List the VFs assigned to guests (of one lease holder)" },
+        { "reconcile", "OWNER [GUEST...]", 1, UINT32_MAX, OPT(OPT_DRY_RUN), true, verb_reconcile, verb_reconcile_check,
+          "Release OWNER's VFs held by guests that are not among GUEST..." },
+        { "verify", "", 0, 0, 0, false, verb_verify, NULL,
+          "Compare the ledger of assignments with the host" },
+        { "unquarantine", "VF", 1, 1, 0, true, verb_unquarantine, NULL,
+          "Let a quarantined VF (its reset failed) go to guests again" },
         { "pools", "", 0, 0, 0, false, verb_pools, NULL,
           "List the pools of VFs" },
         { "pool-create", "NAME SELECTOR...", 2, UINT32_MAX, OPTS_POOL, true, verb_pool_create, NULL,

@@ -40,6 +40,8 @@ typedef enum OptId {
         OPT_FORMAT,
         OPT_BACKEND,
         OPT_RESET,
+        OPT_OWNER,
+        OPT_VF_RESET,
         _OPT_MAX,
 } OptId;
 
@@ -115,6 +117,10 @@ int verb_assignments(Ctl *c, char **args, size_t n_args);
 int verb_pools(Ctl *c, char **args, size_t n_args);
 int verb_pool_create(Ctl *c, char **args, size_t n_args);
 int verb_pool_delete(Ctl *c, char **args, size_t n_args);
+int verb_reconcile(Ctl *c, char **args, size_t n_args);
+int verb_reconcile_check(const Ctl *c, char **args, size_t n_args);
+int verb_verify(Ctl *c, char **args, size_t n_args);
+int verb_unquarantine(Ctl *c, char **args, size_t n_args);
 int verb_dma_check(Ctl *c, char **args, size_t n_args);
 int verb_owner(Ctl *c, char **args, size_t n_args);
 int verb_owner_check(const Ctl *c, char **args, size_t n_args);

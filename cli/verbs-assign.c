@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* assign, release, assignments, pools, pool-create, pool-delete: VFs for
- * guests, taken from pools or named, with what a VMM needs to use them. */
+/* assign, release, assignments, reconcile, verify, unquarantine, pools,
+ * pool-create, pool-delete: VFs for guests, taken from pools or named,
+ * with what a VMM needs to use them; the ledger of who holds which. */
 
 #include <stdio.h>
 
@@ -15,7 +16,7 @@
 /* An assignment as Assign and ListAssignments answer it. Strings point into
  * the reply. */
 typedef struct Assignment {
-        const char *guest, *vf, *pf, *pool, *driver, *state, *hostdev, *interface;
+        const char *guest, *owner, *vf, *pf, *pool, *driver, *state, *reason, *reset, *hostdev, *interface;
         int32_t vf_index, iommu_group, numa_node;       /* -1: unknown */
         char **device_nodes, **qemu_args;
         uint32_t uid, gid;                              /* VF_SETTING_NONE: the nodes were not handed over */
@@ -26,6 +27,9 @@ typedef struct Assignment {
 #define FIELD(name, sig, member) BUS_FIELD(Assignment, name, sig, member)
 static const BusField assignment_fields[] = {
         FIELD("guest", "s", guest),
+        FIELD("owner", "s", owner),
+        FIELD("reason", "s", reason),
+        FIELD("reset", "s", reset),
         FIELD("vf", "s", vf),
         FIELD("pf", "s", pf),
         FIELD("pool", "s", pool),
@@ -64,11 +68,14 @@ static int assignment_read(sd_bus_message *m, Assignment *ret) {
 static void assignment_print(const Assignment *a) {
         print_string(PRINT_ANY, "guest", NULL, a->guest);
         print_string(PRINT_ANY, "vf", NULL, a->vf);
+        print_string(PRINT_ANY, "owner", NULL, a->owner);
         print_string(PRINT_ANY, "pf", NULL, a->pf);
         print_int_or_null(PRINT_ANY, "vf_index", NULL, a->vf_index);
         print_string(PRINT_ANY, "pool", NULL, a->pool);
         print_string(PRINT_ANY, "driver", NULL, a->driver);
         print_string(PRINT_ANY, "state", NULL, a->state);
+        print_string(PRINT_ANY, "reason", NULL, isempty(a->reason) ? NULL : a->reason);
+        print_string(PRINT_ANY, "reset", NULL, a->reset);
         print_bool(PRINT_JSON, "missing", NULL, a->missing);
         if (a->missing)
                 print_string(PRINT_TEXT, "note", NULL, "the VF is not on the host (any more)");
@@ -78,7 +85,7 @@ static void assignment_print(const Assignment *a) {
         if (a->uid != VF_SETTING_NONE) {
                 print_uint(PRINT_JSON, "uid", NULL, a->uid);
                 print_uint(PRINT_JSON, "gid", NULL, a->gid);
-                print_text_take("owner", strdup_printf("%u:%u", a->uid, a->gid));
+                print_text_take("node_owner", strdup_printf("%u:%u", a->uid, a->gid));
         } else {
                 print_string(PRINT_JSON, "uid", NULL, NULL);
                 print_string(PRINT_JSON, "gid", NULL, NULL);
@@ -93,16 +100,19 @@ static void assignment_print(const Assignment *a) {
 
 static const OutColumn assign_columns[] = {
         { "guest", "Guest" },
+        { "owner", "Lease holder" },
         { "vf", "VF" },
         { "pf", "PF" },
         { "vf_index", "VF index" },
         { "pool", "Pool" },
         { "driver", "Driver" },
         { "state", "State" },
+        { "reason", "Reason" },
+        { "reset", "Reset between guests" },
         { "iommu_group", "IOMMU group" },
         { "numa_node", "NUMA node" },
         { "device_nodes", "Device nodes" },
-        { "owner", "Owner" },
+        { "node_owner", "Node owner" },
         VF_SETTINGS_COLUMNS,
         { "libvirt_hostdev", "libvirt hostdev" },
         { "libvirt_interface", "libvirt interface" },
@@ -194,6 +204,7 @@ int verb_release(Ctl *c, char **args, size_t n_args) {
 
 static const OutColumn assignments_columns[] = {
         { "guest", "GUEST" },
+        { "owner", "OWNER" },
         { "vf", "VF" },
         { "pf", "PF" },
         { "pool", "POOL" },
@@ -201,6 +212,7 @@ static const OutColumn assignments_columns[] = {
         { "driver", "DRIVER" },
         { "iommu_group", "GROUP", OUT_COLUMN_RIGHT },
         { "numa_node", "NUMA", OUT_COLUMN_RIGHT },
+        { "reason", "reason", OUT_COLUMN_BELOW },
         { "note", "note", OUT_COLUMN_BELOW },
 };
 
@@ -230,6 +242,7 @@ static int print_assignment_row(sd_bus_message *m, void *userdata) {
  * sentence none when there are none. */
 typedef struct ListTable {
         const char *member, *what, *key;
+        const char *arg;                /* the method's one string argument, NULL: none */
         const OutColumn *columns;
         size_t n_columns;
         const char *row;
@@ -242,7 +255,8 @@ static int list_table(Ctl *c, const ListTable *t) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = bus_call_manager(c, t->member, false, &error, &reply, NULL);
+        r = t->arg ? bus_call_manager(c, t->member, false, &error, &reply, "s", t->arg)
+                   : bus_call_manager(c, t->member, false, &error, &reply, NULL);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot list the %s", t->what);
         out_open_object(NULL);
@@ -260,6 +274,7 @@ static int list_table(Ctl *c, const ListTable *t) {
 int verb_assignments(Ctl *c, char **args, size_t n_args) {
         return list_table(c, &(const ListTable) {
                 .member = "ListAssignments", .what = "assignments", .key = "assignments",
+                .arg = ctl_string(c, OPT_OWNER, ""),
                 .columns = assignments_columns, .n_columns = ELEMENTSOF(assignments_columns),
                 .row = "ssssa{sv}", .print_row = print_assignment_row,
                 .none = "No VFs are assigned to guests.",
@@ -269,8 +284,8 @@ int verb_assignments(Ctl *c, char **args, size_t n_args) {
 /* ---- pools ---- */
 
 typedef struct Pool {
-        const char *source, *driver;
-        uint32_t size, assigned;
+        const char *source, *driver, *reset;
+        uint32_t size, assigned, quarantined;
         VFSettings settings;
 } Pool;
 
@@ -279,6 +294,8 @@ static const BusField pool_fields[] = {
         BUS_FIELD(Pool, "driver", "s", driver),
         BUS_FIELD(Pool, "size", "u", size),
         BUS_FIELD(Pool, "assigned", "u", assigned),
+        BUS_FIELD(Pool, "quarantined", "u", quarantined),
+        BUS_FIELD(Pool, "reset", "s", reset),
         VF_SETTINGS_FIELDS(Pool, settings),
         /* a pool's MAC is the base of its VFs' MACs: sriovd names it
          * "mac_base" (older releases "mac"); listed as the pool's "mac" */
@@ -290,6 +307,8 @@ static const OutColumn pool_columns[] = {
         { "source", "SOURCE" },
         { "driver", "DRIVER" },
         { "used", "USED", OUT_COLUMN_RIGHT },
+        { "quarantined", "QUARANTINED", OUT_COLUMN_RIGHT },
+        { "reset", "RESET" },
         { "selectors", "SELECTORS" },
         { "settings", "SETTINGS" },
 };
@@ -318,6 +337,8 @@ static int print_pool(sd_bus_message *m, void *userdata) {
         print_uint(PRINT_JSON, "size", NULL, p.size);
         print_uint(PRINT_JSON, "assigned", NULL, p.assigned);
         print_text_take("used", strdup_printf("%u/%u", p.assigned, p.size));
+        print_uint(PRINT_ANY, "quarantined", NULL, p.quarantined);
+        print_string(PRINT_ANY, "reset", NULL, p.reset);
         vf_settings_print(&p.settings, false);
         out_row_end();
         return 0;
@@ -375,6 +396,125 @@ int verb_pool_delete(Ctl *c, char **args, size_t n_args) {
 
         out_open_object(NULL);
         print_string(PRINT_ANY, "pool", "%s: pool deleted\n", args[0]);
+        out_close();
+        return EXIT_OK;
+}
+
+/* ---- the ledger: leases, verification, quarantine ---- */
+
+int verb_reconcile_check(const Ctl *c, char **args, size_t n_args) {
+        STRV_FOREACH(g, args + 1)
+                if (!guest_name_ok(*g))
+                        return usage_error("reconcile: invalid guest name \"%s\".", *g);
+        return 0;
+}
+
+/* a(ss): guest, VF */
+static int print_released_pair(sd_bus_message *m, void *userdata) {
+        const bool *dry_run = userdata;
+        const char *guest, *vf;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &guest, &vf);
+        if (r < 0)
+                return r;
+        out_row_begin();
+        print_string(PRINT_ANY, "guest", NULL, guest);
+        print_string(PRINT_ANY, "vf", NULL, vf);
+        print_string(PRINT_TEXT, "action", NULL, *dry_run ? "would be released" : "released");
+        out_row_end();
+        return 0;
+}
+
+static const OutColumn reconcile_columns[] = {
+        { "guest", "GUEST" },
+        { "vf", "VF" },
+        { "action", "" },
+};
+
+int verb_reconcile(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        bool dry_run = ctl_has(c, OPT_DRY_RUN);
+        int r;
+
+        r = bus_new_manager_call(c, "Reconcile", !dry_run, &m, "s", args[0]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, args + 1);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 1, "dry_run", "b", dry_run);
+        if (r >= 0)
+                r = bus_call(c, m, &error, &reply);
+        if (r < 0)
+                return bus_error_exit(&error, r, "Cannot reconcile the assignments of %s", args[0]);
+        out_open_object(NULL);
+        print_string(PRINT_JSON, "owner", NULL, args[0]);
+        print_bool(PRINT_JSON, "dry_run", NULL, dry_run);
+        out_table_begin("released", NULL, OUT_ROWS, reconcile_columns, ELEMENTSOF(reconcile_columns));
+        r = bus_read_array(reply, "ss", print_released_pair, &dry_run);
+        out_table_end();
+        out_close();
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the reply of sriovd: %s", strerror(-r));
+        if (r == 0)
+                print_string(PRINT_TEXT, NULL, "%s\n", "Every VF of the lease holder is held by a live guest.");
+        return EXIT_OK;
+}
+
+/* (ssss): subject, guest, kind, sentence */
+static int print_difference(sd_bus_message *m, void *userdata) {
+        const char *subject, *guest, *kind, *sentence;
+        int r;
+
+        r = sd_bus_message_read(m, "ssss", &subject, &guest, &kind, &sentence);
+        if (r < 0)
+                return r;
+        out_row_begin();
+        print_string(PRINT_JSON, "subject", NULL, subject);
+        print_string(PRINT_JSON, "guest", NULL, isempty(guest) ? NULL : guest);
+        print_string(PRINT_ANY, "kind", NULL, kind);
+        print_string(PRINT_ANY, "difference", NULL, sentence);
+        out_row_end();
+        return 0;
+}
+
+static const OutColumn verify_columns[] = {
+        { "kind", "KIND" },
+        { "difference", "DIFFERENCE" },
+};
+
+int verb_verify(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_manager(c, "Verify", false, &error, &reply, NULL);
+        if (r < 0)
+                return bus_error_exit(&error, r, "Cannot verify the ledger");
+        out_open_object(NULL);
+        out_table_begin("differences", NULL, OUT_ROWS, verify_columns, ELEMENTSOF(verify_columns));
+        r = bus_read_array(reply, "ssss", print_difference, NULL);
+        out_table_end();
+        print_bool(PRINT_JSON, "clean", NULL, r == 0);
+        out_close();
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the reply of sriovd: %s", strerror(-r));
+        if (r == 0) {
+                print_string(PRINT_TEXT, NULL, "%s\n", "The ledger and the host agree.");
+                return EXIT_OK;
+        }
+        return EXIT_DIFFERS;
+}
+
+int verb_unquarantine(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_call_manager(c, "ClearQuarantine", true, &error, NULL, "s", args[0]);
+        if (r < 0)
+                return bus_error_exit(&error, r, "Cannot take %s out of quarantine", args[0]);
+        out_open_object(NULL);
+        print_string(PRINT_ANY, "vf", "%s: out of quarantine; it goes to guests again\n", args[0]);
         out_close();
         return EXIT_OK;
 }

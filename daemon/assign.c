@@ -6,19 +6,33 @@
 #include <time.h>
 
 #include "assign.h"
+#include "conffile.h"
+#include "ledger.h"
 #include "pools.h"
 #include "test-hooks.h"
 
-bool guest_name_is_valid(const char *s) {
+static bool name_is_valid(const char *s, size_t max) {
         size_t n = s ? strlen(s) : 0;
 
-        /* libvirt domain names and UUIDs, nothing that could be a path */
-        if (n == 0 || n > GUEST_NAME_MAX || !isalnum((unsigned char) s[0]))
+        /* libvirt domain names, UUIDs, pod device ids: nothing that could be a path */
+        if (n == 0 || n > max || !isalnum((unsigned char) s[0]))
                 return false;
         for (const char *c = s; *c; c++)
                 if (!isalnum((unsigned char) *c) && !strchr("_.:-", *c))
                         return false;
         return true;
+}
+
+bool guest_name_is_valid(const char *s) {
+        return name_is_valid(s, GUEST_NAME_MAX);
+}
+
+bool owner_name_is_valid(const char *s) {
+        return name_is_valid(s, OWNER_NAME_MAX);
+}
+
+const char *assignment_state(const StateAssignment *a) {
+        return a->phase == ASSIGN_DONE ? readiness_name(a->readiness) : assign_phase_name(a->phase);
 }
 
 AssignRequest *assign_request_free(AssignRequest *q) {
@@ -28,13 +42,6 @@ AssignRequest *assign_request_free(AssignRequest *q) {
         free(q->token);
         free(q->driver);
         return mfree(q);
-}
-
-static void save(Daemon *d) {
-        int r = state_save(d->state);
-
-        if (r < 0)
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
 }
 
 /* The caller of Assign, carried from job to job until the answer is known. */
@@ -66,7 +73,10 @@ static AssignWork *work_from(const StateAssignment *a, bool force) {
         w->uid = a->uid;
         w->gid = a->gid;
         w->force = force;
+        w->reset = a->reset;
         w->prior = a->prior;
+        w->pf_link_was_down = a->pf_link_was_down;
+        w->vf_index = a->vf_index;
         if ((a->prior_driver && !(w->prior_driver = strdup(a->prior_driver))) ||
             (a->prior_override && !(w->prior_override = strdup(a->prior_override))) ||
             (a->pf_ifname && !(w->pf_ifname = strdup(a->pf_ifname)))) {
@@ -140,7 +150,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, AssignCall *call, int 
         int r;
 
         a->phase = ASSIGN_RELEASING;
-        save(d);
+        ledger_save(d);
         if (!w) {
                 call_finish(d, call, -ENOMEM, NULL, NULL);
                 return;
@@ -171,7 +181,7 @@ static void rollback_done(Job *j) {
         } else if (a) {
                 log_info("Rolled back the assignment of %s to %s", bdf, a->guest);
                 state_remove_assignment(d->state, a);
-                save(d);
+                ledger_save(d);
         }
         if (w)
                 call_finish(d, TAKE_PTR(j->userdata), w->failure ?: -EIO,
@@ -180,8 +190,10 @@ static void rollback_done(Job *j) {
 
 static void apply_done(Job *j) {
         AssignCall *call = TAKE_PTR(j->userdata);
+        const AssignWork *w = j->payload;
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
+        sriov_error e = {};
         StateAssignment *a;
 
         pci_addr_format(&j->addr, bdf);
@@ -195,7 +207,7 @@ static void apply_done(Job *j) {
                 log_warning("Assigning %s to %s did not finish in time: %s; rolling back once the kernel is done",
                             bdf, a->guest, j->error.message);
                 a->phase = ASSIGN_RELEASING;
-                save(d);
+                ledger_save(d);
                 release_when_kernel_done(d, j, true);
                 call_finish(d, call, j->r, job_message(j), NULL);
                 return;
@@ -203,18 +215,33 @@ static void apply_done(Job *j) {
         if (j->r < 0) {
                 log_warning("Assigning %s to %s failed: %s; rolling back", bdf, a->guest,
                             job_message(j) ?: strerror(-j->r));
+                if (w && w->reset_failed && ledger_quarantine(d, bdf, w->reset_error) > 0)
+                        a = state_find_assignment_by_vf(d->state, bdf);
                 start_rollback(d, a, call, j->r, job_message(j));
                 return;
         }
         a->phase = ASSIGN_DONE;
-        save(d);
+        (void) state_assignment_set_readiness(a, READY, NULL);
+        if (ledger_commit(d, &e) < 0) {
+                /* the disk says PREPARED: it must not be done only in memory */
+                a = state_find_assignment_by_vf(d->state, bdf);
+                if (a)
+                        start_rollback(d, a, call, e.error, e.message);
+                else
+                        call_finish(d, call, e.error, e.message, NULL);
+                return;
+        }
         crash_point("assign-done");
-        log_info("Assigned %s to %s%s%s", bdf, a->guest, a->pool ? " from pool " : "", strempty(a->pool));
+        log_info("Assigned %s to %s%s%s (owner %s)%s%s", bdf, a->guest, a->pool ? " from pool " : "",
+                 strempty(a->pool), a->owner, w && w->reset_done ? ", reset with " : "",
+                 w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+        ledger_emit_assignment(d, a);
         call_finish(d, call, 0, NULL, a);
 }
 
-/* Everything needed to undo the assignment goes on disk before anything changes. */
-static void record_prior(StateAssignment *a, const AssignWork *w) {
+/* Everything needed to undo the assignment goes on disk before anything
+ * changes: what the VF had, and who it is. */
+static void record_prior(Daemon *d, StateAssignment *a, const AssignWork *w) {
         a->prior = w->prior;
         free(a->prior_driver);
         free(a->prior_override);
@@ -222,13 +249,27 @@ static void record_prior(StateAssignment *a, const AssignWork *w) {
         a->prior_driver = w->prior_driver ? strdup(w->prior_driver) : NULL;
         a->prior_override = w->prior_override ? strdup(w->prior_override) : NULL;
         a->pf_ifname = w->pf_ifname ? strdup(w->pf_ifname) : NULL;
+        a->pf_link_was_down = w->pf_link_was_down;
+        a->vf_index = w->vf_index;
+        a->generation = state_pf_generation(d->state, a->pf);
+        a->pf_numvfs = w->pf_numvfs;
         a->phase = ASSIGN_PREPARED;
+}
+
+/* A reservation that comes to nothing. */
+static void drop_reservation(Daemon *d, const char *vf) {
+        StateAssignment *a = state_find_assignment_by_vf(d->state, vf);
+
+        if (a)
+                state_remove_assignment(d->state, a);
+        ledger_save(d);
 }
 
 static void prepare_done(Job *j) {
         AssignCall *call = TAKE_PTR(j->userdata);
         Daemon *d = j->daemon;
         char bdf[PCI_ADDR_STRLEN];
+        sriov_error e = {};
         StateAssignment *a;
         int r;
 
@@ -241,18 +282,21 @@ static void prepare_done(Job *j) {
         if (j->r < 0) {
                 /* nothing was changed: just let the VF go */
                 log_info("Not assigning %s to %s: %s", bdf, a->guest, job_message(j) ?: strerror(-j->r));
-                state_remove_assignment(d->state, a);
-                save(d);
+                drop_reservation(d, bdf);
                 call_finish(d, call, j->r, job_message(j), NULL);
                 return;
         }
-        record_prior(a, j->payload);
-        save(d);
+        record_prior(d, a, j->payload);
+        r = ledger_commit(d, &e);
+        if (r < 0) {
+                drop_reservation(d, bdf);
+                call_finish(d, call, r, e.message, NULL);
+                return;
+        }
         crash_point("assign-prepared");
-
         r = submit(d, &assign_apply_job_type, bdf, TAKE_PTR(j->payload), apply_done, call);
         if (r < 0)
-                start_rollback(d, a, call, r, "Cannot start the assignment");
+                start_rollback(d, state_find_assignment_by_vf(d->state, bdf), call, r, "Cannot start the assignment");
 }
 
 /* ---- Assign ---- */
@@ -261,7 +305,7 @@ static bool vf_is_free(const sriov_device *vf, void *userdata) {
         Daemon *d = userdata;
         Lane *l;
 
-        if (state_find_assignment_by_vf(d->state, vf->bdf))
+        if (state_find_assignment_by_vf(d->state, vf->bdf) || state_find_quarantine(d->state, vf->bdf))
                 return false;
         l = daemon_lane_for(d, &vf->addr);
         return !l || !lane_is_pending(d, l);
@@ -272,8 +316,9 @@ static bool settings_equal(const sriov_vf_config *a, const sriov_vf_config *b) {
 }
 
 /* The request with its pool's defaults (settings under the request's own,
- * driver) and the driver it binds to. */
-static int apply_pool_defaults(AssignRequest *q, const PoolView *pool) {
+ * driver, reset policy). */
+static int apply_pool_defaults(AssignRequest *q, const PoolView *pool, ResetPolicy *ret_reset) {
+        *ret_reset = RESET_AUTO;
         if (pool) {
                 sriov_vf_config want = *pool->attrs;
 
@@ -281,6 +326,7 @@ static int apply_pool_defaults(AssignRequest *q, const PoolView *pool) {
                 q->want = want;
                 if (!q->driver && !(q->driver = strdup(pool_driver(pool))))
                         return -ENOMEM;
+                *ret_reset = (ResetPolicy) pool->reset;
         }
         if (!q->driver && !(q->driver = strdup("vfio-pci")))
                 return -ENOMEM;
@@ -288,8 +334,9 @@ static int apply_pool_defaults(AssignRequest *q, const PoolView *pool) {
 }
 
 /* Idempotency: the same guest asking again for what it holds. Returns 1 and
- * the assignment (or an error: held with other settings, not done yet) when
- * the request is one the guest made before; 0 otherwise. */
+ * the assignment (or an error: held with other settings or by another
+ * owner, not done yet) when the request is one the guest made before; 0
+ * otherwise. */
 static int find_same(Daemon *d, const AssignRequest *q, bool by_pool, bool derived_mac, StateAssignment **ret,
                      const char **ret_message) {
         for (size_t i = 0; i < d->state->n_assignments; i++) {
@@ -306,6 +353,10 @@ static int find_same(Daemon *d, const AssignRequest *q, bool by_pool, bool deriv
                         same = sriov_host_resolve(d->host, q->target, &dev, NULL) >= 0 && streq(dev->bdf, x->vf);
                 if (!same)
                         continue;
+                if (!streq(x->owner, q->owner)) {
+                        *ret_message = "The guest's VF is held under another owner's lease";
+                        return -EBUSY;
+                }
                 if (x->phase != ASSIGN_DONE) {
                         *ret_message = "This assignment is still being made or undone";
                         return -EINPROGRESS;
@@ -326,6 +377,7 @@ static int find_same(Daemon *d, const AssignRequest *q, bool by_pool, bool deriv
 /* The VF a request names by address (or interface), if it can be had. */
 static int pick_named(Daemon *d, const AssignRequest *q, const sriov_device **ret, char **ret_message) {
         const StateAssignment *a;
+        const StateQuarantine *qr;
         sriov_device *dev;
         sriov_error e = {};
         int r;
@@ -348,6 +400,11 @@ static int pick_named(Daemon *d, const AssignRequest *q, const sriov_device **re
                 *ret_message = strdup_printf("%s is assigned to guest %s", dev->bdf, a->guest);
                 return -EBUSY;
         }
+        qr = state_find_quarantine(d->state, dev->bdf);
+        if (qr) {
+                *ret_message = strdup_printf("%s is quarantined (%s); an administrator clears it", dev->bdf, qr->reason);
+                return -EBUSY;
+        }
         if (q->numa_policy == NUMA_REQUIRED && q->numa >= 0 && dev->numa_node != q->numa) {
                 *ret_message = strdup("The VF is not on the required NUMA node");
                 return -ENOSPC;
@@ -368,26 +425,36 @@ static void offset_mac(uint8_t mac[6], size_t position) {
         }
 }
 
-/* Reserve the VF: from now on no one else gets it. */
-static StateAssignment *reserve(Daemon *d, const AssignRequest *q, const sriov_device *vf, const char *pool) {
-        StateAssignment *a = state_add_assignment(d->state);
+static uint64_t realtime_usec(void) {
         struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+/* Reserve the VF: from now on no one else gets it. */
+static StateAssignment *reserve(Daemon *d, const AssignRequest *q, const sriov_device *vf, const char *pool,
+                                ResetPolicy reset) {
+        StateAssignment *a = state_add_assignment(d->state);
 
         if (!a)
                 return NULL;
         memcpy(a->guest, q->guest, sizeof(a->guest));
+        memcpy(a->owner, q->owner, sizeof(a->owner));
         (void) snprintf(a->vf, sizeof(a->vf), "%s", vf->bdf);
         pci_addr_format(&vf->physfn, a->pf);
+        a->vf_index = vf->vf_index;
+        a->generation = state_pf_generation(d->state, a->pf);
         a->pool = pool ? strdup(pool) : NULL;
         a->token = q->token ? strdup(q->token) : NULL;
         a->driver = strdup(q->driver);
         a->want = q->want;
+        a->reset = reset;
         a->set_owner = q->set_owner;
         a->uid = q->uid;
         a->gid = q->gid;
         a->phase = ASSIGN_RESERVED;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        a->since = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        a->since = realtime_usec();
         return a;
 }
 
@@ -401,20 +468,35 @@ static void start_prepare(Daemon *d, StateAssignment *a, bool force, AssignCall 
         w = work_from(a, force);
         r = w ? submit(d, &assign_prepare_job_type, a->vf, w, prepare_done, call) : -ENOMEM;
         if (r < 0) {
-                state_remove_assignment(d->state, state_find_assignment_by_vf(d->state, vf));
-                save(d);
+                drop_reservation(d, vf);
                 call_finish(d, call, r, r == -EINPROGRESS
                             ? "An earlier operation on this VF's PF is still pending in the kernel" : NULL, NULL);
         }
+}
+
+/* The VF for the request: from its pool (*ret_position: its place there),
+ * or the one it names. */
+static int pick(Daemon *d, AssignRequest *q, const PoolView *pool, const sriov_device **ret, size_t *ret_position,
+                char **ret_message) {
+        sriov_error e = {};
+
+        if (!pool)
+                return pick_named(d, q, ret, ret_message);
+        *ret = pool_pick(d->host, pool, q->numa, q->numa_policy, vf_is_free, d, ret_position, &e);
+        if (*ret)
+                return 0;
+        *ret_message = strdup(e.message);
+        return e.error;
 }
 
 void assignment_assign(Daemon *d, AssignRequest *q, assign_done_t done, void *userdata) {
         _cleanup_(assign_request_freep) AssignRequest *req = q;
         _cleanup_free_ char *msg = NULL;
         const char *message = NULL;
-        const sriov_device *pick = NULL;
+        const sriov_device *vf = NULL;
         StateAssignment *a = NULL;
         PoolView pool = {};
+        ResetPolicy reset;
         AssignCall *call;
         size_t position = 0;
         sriov_error e = {};
@@ -430,35 +512,32 @@ void assignment_assign(Daemon *d, AssignRequest *q, assign_done_t done, void *us
         by_pool = pools_find(d, q->target, &pool);
         /* the pool's MAC base gives the MAC unless the request names one */
         derived_mac = by_pool && pool.mac_is_base && (pool.attrs->mask & VF_ATTR_MAC) && !(q->want.mask & VF_ATTR_MAC);
-        r = apply_pool_defaults(q, by_pool ? &pool : NULL);
+        r = apply_pool_defaults(q, by_pool ? &pool : NULL, &reset);
         if (r >= 0)
                 r = find_same(d, q, by_pool, derived_mac, &a, &message);
         if (r != 0) {
                 call_finish(d, call, r < 0 ? r : 0, message, a);
                 return;
         }
-        if (by_pool) {
-                pick = pool_pick(d->host, &pool, q->numa, q->numa_policy, vf_is_free, d, &position, &e);
-                r = pick ? 0 : e.error;
-                message = e.message;
-        } else {
-                r = pick_named(d, q, &pick, &msg);
-                message = msg;
-        }
+        r = pick(d, q, by_pool ? &pool : NULL, &vf, &position, &msg);
         if (r < 0) {
-                call_finish(d, call, r, message, NULL);
+                call_finish(d, call, r, msg, NULL);
                 return;
         }
         if (derived_mac)
                 offset_mac(q->want.mac, position);
-        a = reserve(d, q, pick, by_pool ? pool.name : NULL);
+        a = reserve(d, q, vf, by_pool ? pool.name : NULL, reset);
         if (!a) {
                 call_finish(d, call, -ENOMEM, NULL, NULL);
                 return;
         }
-        save(d);
+        r = ledger_commit(d, &e);
+        if (r < 0) {
+                call_finish(d, call, r, e.message, NULL);
+                return;
+        }
         crash_point("assign-reserved");
-        start_prepare(d, a, q->force, call);
+        start_prepare(d, state_find_assignment_by_vf(d->state, vf->bdf), q->force, call);
 }
 
 /* ---- Release ---- */
@@ -492,7 +571,38 @@ static void release_batch_maybe_done(Daemon *d, ReleaseBatch *b) {
         free(b);
 }
 
+/* A release refused before it changed anything: the assignment is as it was. */
+static void release_refused(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
+        if (a && a->phase == ASSIGN_RELEASING) {
+                a->phase = ASSIGN_DONE;
+                ledger_save(d);
+        }
+        log_notice("Not releasing %s from %s: %s; nothing was changed", bdf, a ? a->guest : "its guest",
+                   job_message(j) ?: strerror(-j->r));
+        release_batch_fail(b, j->r, "%s: %.440s; nothing was changed", bdf, job_message(j) ?: strerror(-j->r));
+}
+
+static void release_succeeded(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
+        const AssignWork *w = j->payload;
+
+        if (w && w->reset_failed)
+                (void) ledger_quarantine(d, bdf, w->reset_error);
+        if (w && w->pf_link_note[0])
+                log_info("%s", w->pf_link_note);
+        if (a) {
+                log_info("Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
+                         w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+                ledger_emit_released(d, a);
+                state_remove_assignment(d->state, a);
+        }
+        ledger_save(d);
+        crash_point("release-done");
+        if (b)
+                (void) strv_extend(&b->released, bdf);
+}
+
 static void release_done(Job *j) {
+        const AssignWork *w = j->payload;
         Daemon *d = j->daemon;
         ReleaseBatch *b = j->userdata;
         char bdf[PCI_ADDR_STRLEN];
@@ -500,74 +610,156 @@ static void release_done(Job *j) {
 
         pci_addr_format(&j->addr, bdf);
         a = state_find_assignment_by_vf(d->state, bdf);
-        if (j->r < 0) {
+        if (j->r < 0 && w && w->unchanged)
+                release_refused(d, j, a, b, bdf);
+        else if (j->r < 0) {
                 /* stays RELEASING: the next Release (or a restart) finishes it */
                 log_warning("Releasing %s failed: %s", bdf, job_message(j) ?: strerror(-j->r));
                 if (j->held)
                         release_when_kernel_done(d, j, false);
                 release_batch_fail(b, j->r, "%s: %.480s", bdf, job_message(j) ?: strerror(-j->r));
-        } else {
-                if (a) {
-                        log_info("Released %s from %s", bdf, a->guest);
-                        state_remove_assignment(d->state, a);
-                        save(d);
-                }
-                crash_point("release-done");
-                if (b)
-                        (void) strv_extend(&b->released, bdf);
-        }
+        } else
+                release_succeeded(d, j, a, b, bdf);
         if (b) {
                 b->outstanding--;
                 release_batch_maybe_done(d, b);
         }
 }
 
-static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata) {
-        AssignWork *w;
+/* Whether Release may take the PF's link down again (when Assign brought it
+ * up): no other assignment or declared VF settings on the PF need it up. */
+static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
+        const sriov_device *pf;
+        pci_addr addr;
 
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                const StateAssignment *o = &d->state->assignments[i];
+
+                if (o != a && streq(o->pf, a->pf) && o->want.mask)
+                        return false;
+        }
+        if (pci_addr_parse(a->pf, &addr) < 0 || !(pf = sriov_host_find(d->host, &addr)))
+                return false;
+        return !(d->declared && config_rule_for(d->declared, d->host, pf));
+}
+
+static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata,
+                         sriov_error *e) {
+        char vf[PCI_ADDR_STRLEN];
+        AssignWork *w;
+        int r;
+
+        memcpy(vf, a->vf, sizeof(vf));
         a->phase = ASSIGN_RELEASING;
-        save(d);
+        r = ledger_commit(d, e);
+        if (r < 0)
+                return r;
         crash_point("release-marked");
+        a = state_find_assignment_by_vf(d->state, vf);
         w = work_from(a, force);
         if (!w)
                 return -ENOMEM;
-        return submit(d, &assign_release_job_type, a->vf, w, complete, userdata);
+        w->pf_link_down_ok = pf_link_down_ok(d, a);
+        ledger_emit_assignment(d, a);
+        return submit(d, &assign_release_job_type, vf, w, complete, userdata);
 }
 
-void assignment_release(Daemon *d, const char *guest, const char *vf, bool force, release_done_t done,
-                        void *userdata) {
+/* Release the VFs the guests hold (vf: only that one), one batch. */
+static void release_matching(Daemon *d, char * const *guests, const char *vf, bool force, release_done_t done,
+                             void *userdata) {
+        _cleanup_strv_free_ char **vfs = NULL;
         ReleaseBatch *b = calloc(1, sizeof(*b));
-        bool any = false;
 
         if (!b) {
                 done(d, -ENOMEM, NULL, NULL, userdata);
                 return;
         }
         *b = (ReleaseBatch) { .done = done, .userdata = userdata, .outstanding = 1 /* until every release is queued */ };
+        /* the VFs first: a commit that fails rolls the state back under the loop */
         for (size_t i = 0; i < d->state->n_assignments; i++) {
-                StateAssignment *a = &d->state->assignments[i];
+                const StateAssignment *a = &d->state->assignments[i];
+
+                if (strv_contains(guests, a->guest) && (isempty(vf) || streq(a->vf, vf)) && strv_extend(&vfs, a->vf) < 0)
+                        release_batch_fail(b, -ENOMEM, "Out of memory");
+        }
+        STRV_FOREACH(v, vfs) {
+                StateAssignment *a = state_find_assignment_by_vf(d->state, *v);
+                sriov_error e = {};
                 int r;
 
-                if (!streq(a->guest, guest) || (!isempty(vf) && !streq(a->vf, vf)))
+                if (!a)
                         continue;
-                any = true;
                 if (a->phase == ASSIGN_RESERVED || a->phase == ASSIGN_PREPARED) {
                         release_batch_fail(b, -EINPROGRESS,
-                                           "%s is still being assigned; release it once Assign has answered", a->vf);
+                                           "%s is still being assigned; release it once Assign has answered", *v);
                         continue;
                 }
-                r = start_release(d, a, force, release_done, b);
+                r = start_release(d, a, force, release_done, b, &e);
                 if (r >= 0)
                         b->outstanding++;
                 else
-                        release_batch_fail(b, r, "%s: %s", a->vf, r == -EINPROGRESS
+                        release_batch_fail(b, r, "%s: %s", *v, e.error ? e.message : r == -EINPROGRESS
                                            ? "an earlier operation on its PF is still pending in the kernel"
                                            : strerror(-r));
         }
-        if (!any)
-                release_batch_fail(b, -ESRCH, "Guest %s holds %s", guest, isempty(vf) ? "no VFs" : "no such VF");
+        if (!vfs)
+                release_batch_fail(b, -ESRCH, "Guest %s holds %s", guests[0], isempty(vf) ? "no VFs" : "no such VF");
         b->outstanding--;
         release_batch_maybe_done(d, b);
+}
+
+void assignment_release(Daemon *d, const char *guest, const char *vf, bool force, release_done_t done,
+                        void *userdata) {
+        char *guests[] = { (char *) guest, NULL };
+
+        release_matching(d, guests, vf, force, done, userdata);
+}
+
+/* ---- leases: what an owner's guests no longer need ---- */
+
+typedef struct ReconcileCall {
+        reconcile_done_t done;
+        void *userdata;
+        char **pairs;
+} ReconcileCall;
+
+static void reconcile_released(Daemon *d, int r, const char *message, char **released, void *userdata) {
+        ReconcileCall *c = userdata;
+
+        c->done(d, r, message, c->pairs, c->userdata);
+        strv_free(c->pairs);
+        free(c);
+}
+
+void assignment_reconcile(Daemon *d, const char *owner, char **live, bool dry_run, reconcile_done_t done,
+                          void *userdata) {
+        _cleanup_strv_free_ char **guests = NULL;
+        ReconcileCall *c = calloc(1, sizeof(*c));
+
+        if (!c) {
+                done(d, -ENOMEM, NULL, NULL, userdata);
+                return;
+        }
+        *c = (ReconcileCall) { done, userdata, NULL };
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                const StateAssignment *a = &d->state->assignments[i];
+
+                if (!streq(a->owner, owner) || strv_contains(live, a->guest) || a->phase == ASSIGN_RESERVED ||
+                    a->phase == ASSIGN_PREPARED)
+                        continue;
+                if (strv_extend(&c->pairs, a->guest) < 0 || strv_extend(&c->pairs, a->vf) < 0 ||
+                    (!strv_contains(guests, a->guest) && strv_extend(&guests, a->guest) < 0)) {
+                        reconcile_released(d, -ENOMEM, NULL, NULL, c);
+                        return;
+                }
+        }
+        if (dry_run || !guests) {
+                reconcile_released(d, 0, NULL, NULL, c);
+                return;
+        }
+        log_info("Reconciling owner %s: %zu guest(s) no longer live", owner, strv_length(guests));
+        /* one release of all their VFs: the answer comes when every one is back */
+        release_matching(d, guests, NULL, false, reconcile_released, c);
 }
 
 /* ---- a release left over from before a restart ---- */
@@ -596,6 +788,8 @@ int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon
         *c = (FinishCall) { done, userdata };
         a->phase = ASSIGN_RELEASING;
         w = work_from(a, false);
+        if (w)
+                w->pf_link_down_ok = pf_link_down_ok(d, a);
         r = w ? submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
         if (r < 0)
                 free(c);

@@ -16,6 +16,7 @@
 /* What Assign asks for. */
 typedef struct AssignRequest {
         char guest[GUEST_NAME_MAX + 1];
+        char owner[OWNER_NAME_MAX + 1]; /* the lease holder ("local" unless named) */
         char *target;                   /* a pool, or a VF (address or interface) */
         char *token;                    /* the caller's idempotency token, NULL if none */
         sriov_vf_config want;           /* settings (on top of the pool's) */
@@ -26,6 +27,16 @@ typedef struct AssignRequest {
         char *driver;                   /* NULL: the pool's, else vfio-pci */
         bool force;
 } AssignRequest;
+
+/* The guest's assignments, or every one of owner's whose guest is not in
+ * live_guests (the lease holder's guests that exist): Reconcile. */
+typedef void (*reconcile_done_t)(Daemon *d, int r, const char *message, char **released_pairs, void *userdata);
+/* Release owner's assignments whose guest is not in live (released_pairs:
+ * guest, VF, guest, VF, ...); with dry_run only say which. */
+void assignment_reconcile(Daemon *d, const char *owner, char **live, bool dry_run, reconcile_done_t done,
+                          void *userdata);
+/* 1-64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit. */
+bool owner_name_is_valid(const char *s);
 
 AssignRequest *assign_request_free(AssignRequest *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AssignRequest *, assign_request_free);
@@ -49,6 +60,9 @@ int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon
 
 bool guest_name_is_valid(const char *s);
 
+/* reserved, prepared, ready, not-ready, broken or releasing */
+const char *assignment_state(const StateAssignment *a);
+
 /* ---- the worker side (assign-work.c) ---- */
 
 /* The work a job carries; the worker fills in priors and results. */
@@ -60,13 +74,26 @@ typedef struct AssignWork {
         uid_t uid;
         gid_t gid;
         bool force;
+        ResetPolicy reset;
         /* prepare: found */
         char *prior_driver;
         char *prior_override;
         sriov_vf_config prior;
         char *pf_ifname;
+        bool pf_link_was_down;          /* and release: Assign brought it up */
+        int vf_index;
+        unsigned pf_numvfs;
+        bool will_reset;                /* the VF is reset before the guest gets it */
+        char *reset_method;             /* the kernel's first reset method, NULL if it does not say */
+        /* apply, release: */
+        bool reset_done;
+        bool reset_failed;              /* the VF must not go to another tenant */
+        char reset_error[512];
         /* release: what to put back */
         bool rollback;                  /* of a failed or interrupted assignment */
+        bool pf_link_down_ok;           /* no other user of the PF's link that sriovd knows */
+        char pf_link_note[600];         /* what became of the PF's link */
+        bool unchanged;                 /* refused before the first change */
         int failure;                    /* rollback after a failure: the error to answer with */
         char failure_message[512];
 } AssignWork;

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "passthrough.h"
 #include "safety.h"
+#include "ledger.h"
 #include "state.h"
 
 static void peers_free(GroupPeer *peers, size_t n) {
@@ -17,6 +18,7 @@ static void peers_free(GroupPeer *peers, size_t n) {
 static void bind_work_free(void *p) {
         BindWork *w = p;
 
+        free(w->expected_peers);
         free(w->driver);
         free(w->prior_driver);
         free(w->prior_override);
@@ -92,7 +94,15 @@ static void adopt_before(Job *j) {
         j->r = 1;       /* the binding did change, in two runs */
 }
 
-/* The group peers bound along with the device: all, or (one failed) none. */
+static bool peer_expected(const BindWork *w, const pci_addr *a) {
+        for (size_t i = 0; i < w->n_expected_peers; i++)
+                if (pci_addr_equal(&w->expected_peers[i], a))
+                        return true;
+        return false;
+}
+
+/* The group peers bound along with the device: all, or (one failed) none;
+ * only those journaled before (binding.c's journal_peers()). */
 static int bind_peers(Job *j, const pci_addr *peers, size_t n_peers) {
         sriov_ctx *ctx = j->daemon->ctx;
         BindWork *w = j->payload;
@@ -142,6 +152,14 @@ static int execute_bind(Job *j) {
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; i < n_peers; i++)
+                if (!peer_expected(w, &peers[i])) {
+                        char bdf[PCI_ADDR_STRLEN];
+
+                        return sriov_error_set(&j->error, -EAGAIN,
+                                               "The IOMMU group of %s changed since the call: %s joined it; nothing was changed, call again",
+                                               pci_addr_format(&j->addr, bdf), pci_addr_format(&peers[i], bdf));
+                }
         r = sriov_bind(ctx, &j->addr, w->driver, w->bind_flags, &w->found_driver, &w->found_override, &j->error);
         if (r < 0 || n_peers == 0)
                 return r;
@@ -252,6 +270,7 @@ static Job *numvfs_clone_intent(const Job *j) {
 
         if (!k)
                 return NULL;
+        ((NumVFsWork *) k->payload)->journaled = w->journaled;
         k->retry = true;
         k->complete = j->complete;
         return k;
@@ -346,13 +365,6 @@ Job *binding_numvfs_job_new(Daemon *d, const pci_addr *a, unsigned count, int au
 
 /* ---- the journal ---- */
 
-static void save_state(Daemon *d) {
-        int r = state_save(d->state);
-
-        if (r < 0)
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
-}
-
 static bool job_changes_binding(const Job *j) {
         return j->type == &bind_job_type || j->type == &unbind_job_type || j->type == &restore_job_type ||
                 j->type == &reprobe_job_type;
@@ -362,73 +374,164 @@ static bool job_restores(const Job *j) {
         return j->type == &restore_job_type || j->type == &reprobe_job_type;
 }
 
-/* Before the first kernel write of a binding change: what the device has
- * now (unless an earlier change recorded it), marked as under way, so that
- * a restart after a crash puts it back (recovery.c). */
-static int journal_begin(Daemon *d, Job *j) {
-        const sriov_device *dev = sriov_host_find(d->host, &j->addr);
-        BindWork *w = j->payload;
-        char bdf[PCI_ADDR_STRLEN];
+/* A record of what dev has now (unless an earlier change recorded it),
+ * with the VF's identity, marked as under way. Returns 1 if made. */
+static int record_device(Daemon *d, const sriov_device *dev, StateOrigin origin, const char *bound_with) {
+        StateDevice *rec;
         int r;
 
-        if (!job_changes_binding(j) || !dev)
+        r = state_record_prior(d->state, dev->bdf, dev->driver, dev->driver_override);
+        if (r < 0)
+                return r;
+        rec = state_find_device(d->state, dev->bdf);
+        if (r > 0) {
+                rec->origin = origin;
+                (void) ledger_identity(d, dev, rec->pf, &rec->vf_index, &rec->generation);
+                if (bound_with)
+                        (void) snprintf(rec->bound_with, sizeof(rec->bound_with), "%s", bound_with);
+        }
+        rec->pending = true;
+        return r;
+}
+
+/* The functions a whole-group bind takes along, as the model has them: its
+ * IOMMU group's other members on a host driver (bridges stay). */
+static int journal_peers(Daemon *d, const sriov_device *dev, BindWork *w) {
+        if (!(w->pt_flags & PASSTHROUGH_WHOLE_GROUP) || !driver_is_dma_managed(w->driver) || dev->iommu_group < 0)
                 return 0;
-        pci_addr_format(&j->addr, bdf);
-        r = state_record_prior(d->state, bdf, dev->driver, dev->driver_override);
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                const sriov_device *p = d->host->devices[i];
+                pci_addr *n;
+                int r;
+
+                if (p == dev || p->iommu_group != dev->iommu_group || p->is_bridge || !p->driver ||
+                    driver_is_dma_managed(p->driver))
+                        continue;
+                r = ledger_check_assigned(d, p, false, NULL, &(sriov_error) {});
+                if (r < 0)
+                        return r;
+                r = record_device(d, p, ORIGIN_PEER, dev->bdf);
+                if (r < 0)
+                        return r;
+                n = realloc(w->expected_peers, (w->n_expected_peers + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                w->expected_peers = n;
+                n[w->n_expected_peers++] = p->addr;
+        }
+        return 0;
+}
+
+/* Before the first kernel write of a binding change: a VF a guest holds is
+ * refused (or, forced, its assignment marked broken); then what the device
+ * (and each group peer bound along) has now, marked as under way, on disk —
+ * so that a restart after a crash puts it back (recovery.c). */
+static int journal_binding(Daemon *d, Job *j) {
+        const sriov_device *dev = sriov_host_find(d->host, &j->addr);
+        BindWork *w = j->payload;
+        int r;
+
+        if (!dev)
+                return 0;
+        r = ledger_check_assigned(d, dev, w->force, "its binding was changed by a forced Bind, Unbind or RestoreDriver",
+                                  &j->error);
+        if (r < 0)
+                return r;
+        r = record_device(d, dev, ORIGIN_API, NULL);
         if (r < 0)
                 return r;
         w->journaled = r > 0;
-        (void) state_set_pending(d->state, bdf, true);
-        r = state_save(d->state);
-        if (r < 0) {
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
-                if (w->journaled)
-                        (void) state_forget_device(d->state, bdf);
-                else
-                        (void) state_set_pending(d->state, bdf, false);
-                w->journaled = false;
+        r = journal_peers(d, dev, w);
+        if (r < 0)
                 return r;
+        return ledger_commit(d, &j->error);
+}
+
+/* Before a VF count change: the PF's assigned VFs (refused unless forced),
+ * and the count and autoprobe it has, marked as under way: a restart puts
+ * them back. */
+static int journal_numvfs(Daemon *d, Job *j) {
+        const sriov_device *pf = sriov_host_find(d->host, &j->addr);
+        NumVFsWork *w = j->payload;
+        StatePF *rec;
+        int r;
+
+        if (!pf || !pf->is_pf)
+                return 0;
+        if (w->count != pf->sriov.num_vfs) {
+                r = ledger_check_pf_assigned(d, pf, w->force, "its VF was destroyed by a forced SetNumVFs", &j->error);
+                if (r < 0)
+                        return r;
         }
-        return 0;
+        rec = state_find_pf(d->state, pf->bdf, true);
+        if (!rec)
+                return -ENOMEM;
+        *rec = (StatePF) { .generation = rec->generation, .numvfs_pending = true, .prior_numvfs = pf->sriov.num_vfs,
+                           .prior_autoprobe = pf->sriov.autoprobe, .target_numvfs = w->count };
+        (void) snprintf(rec->bdf, sizeof(rec->bdf), "%s", pf->bdf);
+        w->journaled = true;
+        return ledger_commit(d, &j->error);
 }
 
 /* The change is over (done, refused, or rolled back): unmark it; a record
  * made for a change that did not happen goes. A write still pending in the
  * kernel keeps it marked until the lane's intent finishes. */
 static void journal_end(Daemon *d, Job *j) {
-        BindWork *w = j->payload;
         char bdf[PCI_ADDR_STRLEN];
-        bool changed;
+        bool changed = false;
 
-        if (!job_changes_binding(j) || j->held)
+        if (j->held)
                 return;
         pci_addr_format(&j->addr, bdf);
-        if (w->journaled && (j->r <= 0 || job_restores(j)))
-                changed = state_forget_device(d->state, bdf) > 0;
-        else
-                changed = state_set_pending(d->state, bdf, false) > 0;
+        if (j->type == &numvfs_job_type) {
+                NumVFsWork *w = j->payload;
+                StatePF *rec = w->journaled ? state_find_pf(d->state, bdf, false) : NULL;
+
+                if (rec && rec->numvfs_pending) {
+                        rec->numvfs_pending = false;
+                        changed = true;
+                }
+                /* a PF sriovd has nothing else to remember of */
+                if (rec && rec->generation == 0)
+                        (void) state_forget_pf(d->state, bdf);
+        } else if (job_changes_binding(j)) {
+                BindWork *w = j->payload;
+                bool undone = j->r <= 0 || job_restores(j);
+
+                if (w->journaled && undone)
+                        changed = state_forget_device(d->state, bdf) > 0;
+                else
+                        changed = state_set_pending(d->state, bdf, false) > 0;
+                /* peers journaled for a bind that did not bind them */
+                for (size_t i = 0; i < w->n_expected_peers; i++) {
+                        char peer[PCI_ADDR_STRLEN];
+
+                        pci_addr_format(&w->expected_peers[i], peer);
+                        if (j->r <= 0)
+                                changed = state_forget_device(d->state, peer) > 0 || changed;
+                        else
+                                changed = state_set_pending(d->state, peer, false) > 0 || changed;
+                }
+        }
         if (changed)
-                save_state(d);
+                ledger_save(d);
 }
 
-/* A bind or unbind that changed the binding: remember the very first
- * binding sriovd changed, and the group peers bound along (restored with it). */
+/* A bind or unbind that changed the binding: the very first binding sriovd
+ * changed stays recorded (journaled before, or found by the worker when the
+ * binding changed in two runs). */
 static void record_bound(Daemon *d, Job *j, const char *bdf) {
         BindWork *w = j->payload;
         bool bind = j->type == &bind_job_type;
 
         if (state_record_prior(d->state, bdf, w->found_driver, w->found_override) > 0)
-                save_state(d);
+                ledger_save(d);
         for (size_t i = 0; i < w->n_peers; i++) {
                 char peer[PCI_ADDR_STRLEN];
 
-                pci_addr_format(&w->peers[i].addr, peer);
-                if (state_record_prior(d->state, peer, w->peers[i].prior_driver, w->peers[i].prior_override) > 0)
-                        (void) state_set_bound_with(d->state, peer, bdf);
-                log_info("Bound %s to %s along with %s (same IOMMU group)", peer, w->driver, bdf);
+                log_info("Bound %s to %s along with %s (same IOMMU group)", pci_addr_format(&w->peers[i].addr, peer),
+                         w->driver, bdf);
         }
-        if (w->n_peers > 0)
-                save_state(d);
         log_info("%s %s%s%s", bind ? "Bound" : "Unbound", bdf, bind ? " to " : "", bind ? w->driver : "");
 }
 
@@ -442,7 +545,7 @@ static void record_restored(Daemon *d, Job *j, const char *bdf) {
                 changed = state_forget_device(d->state, pci_addr_format(&w->peers[i].addr, peer)) > 0 || changed;
         }
         if (changed)
-                save_state(d);
+                ledger_save(d);
         log_info("Restored the driver of %s%s", bdf, w->n_peers ? " and its group peers" : "");
 }
 
@@ -472,15 +575,18 @@ int binding_start(Daemon *d, Job *j) {
         int r;
 
         j->complete = binding_complete;
-        r = journal_begin(d, j);
+        r = j->type == &numvfs_job_type ? journal_numvfs(d, j) : journal_binding(d, j);
         if (r >= 0)
                 r = lane_submit(d, j);
         if (r < 0) {
                 j->r = r;
-                journal_end(d, j);
-                sriov_error_set(&j->error, r, r == -EINPROGRESS
-                                ? "An earlier operation on this device is still pending in the kernel"
-                                : "Cannot start the operation: %s", strerror(-r));
+                /* a refusal from the journal has its sentence; the rest get one */
+                if (r == -EINPROGRESS)
+                        sriov_error_set(&j->error, r, "An earlier operation on this device is still pending in the kernel");
+                else if (!j->error.error)
+                        sriov_error_set(&j->error, r, "Cannot start the operation: %s", strerror(-r));
+                if (r != -EDQUOT)
+                        journal_end(d, j);
         }
         return r;
 }

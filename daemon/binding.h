@@ -28,6 +28,8 @@ typedef struct BindWork {
                                          * restore: the peers to restore with it */
         size_t n_peers;
         bool journaled;                 /* the state record was made for this job */
+        pci_addr *expected_peers;       /* bind whole group: the peers journaled before (nothing else is bound) */
+        size_t n_expected_peers;
         /* results */
         char *found_driver;             /* what sriov_bind()/sriov_unbind() found before */
         char *found_override;
@@ -37,6 +39,7 @@ typedef struct NumVFsWork {
         unsigned count;
         int autoprobe;                  /* -1: leave it */
         bool force;
+        bool journaled;                 /* the PF's record says the change is under way */
         unsigned enabled;               /* result */
 } NumVFsWork;
 

@@ -7,56 +7,33 @@
 
 #include "assign.h"
 #include "bus-assign.h"
+#include "ledger.h"
+#include "verify.h"
 
-int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *ret_mac_is_base, sd_bus_error *error) {
-        const char *numa_policy = NULL, *driver = NULL, *token = NULL;
-        uint32_t uid = 0, gid = 0;
-        int32_t numa = -1;
-        int force = 0;
-        bool have_uid = false, have_gid = false;
-        VFSettingsArgs a = {};
-        const BusOption opts[] = {
-                VF_SETTINGS_OPTIONS(&a, pool ? "mac_base" : "mac"), { "driver", 's', &driver },
-                /* per request only (for pools the NULL name ends the table: these keys are refused) */
-                { pool ? NULL : "uid", 'u', &uid, &have_uid }, { "gid", 'u', &gid, &have_gid },
-                { "numa_node", 'i', &numa }, { "numa_policy", 's', &numa_policy },
-                { "token", 's', &token }, { "force", 'b', &force },
-                {}
-        };
-        int r;
-
-        r = bus_read_options(m, opts, error);
-        if (r < 0)
-                return r;
-        if (ret_mac_is_base)
-                *ret_mac_is_base = pool && a.mac;
-        r = vf_settings_args_finish(&a, false, &q->want, error);
-        if (r < 0)
-                return r;
 #define BAD(...) sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, __VA_ARGS__)
-        if (have_uid != have_gid)
-                return BAD("uid and gid go together");
-        if (have_uid && (uid == UINT32_MAX || gid == UINT32_MAX))
-                return BAD("Invalid uid or gid");
-        q->set_owner = have_uid;
-        q->uid = uid;
-        q->gid = gid;
+
+static int finish_numa(AssignRequest *q, int32_t numa, const char *policy, sd_bus_error *error) {
+        static const char *const names[] = { [NUMA_ANY] = "any", [NUMA_PREFERRED] = "preferred",
+                                             [NUMA_REQUIRED] = "required" };
+
         if (numa < -1 || numa > 1023)
                 return BAD("Invalid NUMA node %d", numa);
         q->numa = numa;
         q->numa_policy = numa >= 0 ? NUMA_PREFERRED : NUMA_ANY;
-        if (numa_policy) {
-                if (streq(numa_policy, "required"))
-                        q->numa_policy = NUMA_REQUIRED;
-                else if (streq(numa_policy, "preferred"))
-                        q->numa_policy = NUMA_PREFERRED;
-                else if (streq(numa_policy, "any"))
-                        q->numa_policy = NUMA_ANY;
-                else
-                        return BAD("Invalid NUMA policy \"%.16s\": required, preferred or any", numa_policy);
-                if (q->numa_policy != NUMA_ANY && numa < 0)
-                        return BAD("A NUMA policy needs numa_node");
-        }
+        if (!policy)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(policy, names[i]))
+                        q->numa_policy = (NumaPolicy) i;
+        if (!streq(policy, names[q->numa_policy]))
+                return BAD("Invalid NUMA policy \"%.16s\": required, preferred or any", policy);
+        if (q->numa_policy != NUMA_ANY && numa < 0)
+                return BAD("A NUMA policy needs numa_node");
+        return 0;
+}
+
+static int finish_names(AssignRequest *q, const char *driver, const char *token, const char *owner,
+                        sd_bus_error *error) {
         if (driver) {
                 if (!driver_name_is_valid(driver))
                         return BAD("Invalid driver name \"%.64s\"", driver);
@@ -71,49 +48,118 @@ int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *re
                 if (!q->token)
                         return -ENOMEM;
         }
-        q->force = force;
-#undef BAD
+        if (!owner_name_is_valid(owner ?: "local"))
+                return BAD("Invalid owner \"%.64s\": 1-%d letters, digits, '_', '.', ':' or '-'", owner,
+                           OWNER_NAME_MAX);
+        (void) snprintf(q->owner, sizeof(q->owner), "%s", owner ?: "local");
         return 0;
 }
 
-/* What a VMM needs: address, group, nodes, libvirt XML, QEMU arguments. */
-static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a) {
-        _cleanup_(assignment_vmm_done) AssignmentVmm v = {};
+int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *ret_mac_is_base, ResetPolicy *ret_reset,
+                        sd_bus_error *error) {
+        const char *numa_policy = NULL, *driver = NULL, *token = NULL, *owner = NULL, *reset = NULL;
+        uint32_t uid = 0, gid = 0;
+        int32_t numa = -1;
+        int force = 0, r;
+        bool have_uid = false, have_gid = false;
+        VFSettingsArgs a = {};
+        const BusOption opts[] = {
+                VF_SETTINGS_OPTIONS(&a, pool ? "mac_base" : "mac"), { "driver", 's', &driver },
+                /* a pool's, or a request's */
+                { pool ? "reset" : "owner", 's', pool ? &reset : &owner },
+                /* per request only (for pools the NULL name ends the table: these keys are refused) */
+                { pool ? NULL : "uid", 'u', &uid, &have_uid }, { "gid", 'u', &gid, &have_gid },
+                { "numa_node", 'i', &numa }, { "numa_policy", 's', &numa_policy },
+                { "token", 's', &token }, { "force", 'b', &force },
+                {}
+        };
+
+        r = bus_read_options(m, opts, error);
+        if (r < 0)
+                return r;
+        if (ret_mac_is_base)
+                *ret_mac_is_base = pool && a.mac;
+        r = vf_settings_args_finish(&a, false, &q->want, error);
+        if (r < 0)
+                return r;
+        if (have_uid != have_gid)
+                return BAD("uid and gid go together");
+        if (have_uid && (uid == UINT32_MAX || gid == UINT32_MAX))
+                return BAD("Invalid uid or gid");
+        q->set_owner = have_uid;
+        q->uid = uid;
+        q->gid = gid;
+        q->force = force;
+        if (ret_reset) {
+                *ret_reset = RESET_AUTO;
+                if (reset && reset_policy_from_string(reset, ret_reset) < 0)
+                        return BAD("Invalid reset policy \"%.16s\": auto, always or never", reset);
+        }
+        r = finish_numa(q, numa, numa_policy, error);
+        if (r < 0)
+                return r;
+        return finish_names(q, driver, token, owner, error);
+}
+
+#undef BAD
+
+/* What every answer about an assignment says, also when its VF is gone. */
+static int append_ledger(sd_bus_message *m, const StateAssignment *a) {
         int r;
 
-        r = assignment_vmm(d, a, &v);
+        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}{sv}", "guest", "s", a->guest, "owner", "s", a->owner, "vf", "s",
+                                  a->vf, "pf", "s", a->pf, "pool", "s", strempty(a->pool));
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}", "guest", "s", a->guest, "vf", "s", a->vf, "pf", "s", a->pf,
-                                  "pool", "s", strempty(a->pool));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}{sv}", "vf_index", "i", v.vf->vf_index, "iommu_group", "i",
-                                  v.vf->iommu_group, "numa_node", "i", v.vf->numa_node, "driver", "s",
-                                  strempty(a->driver), "state", "s", assign_phase_name(a->phase));
-        if (r < 0)
-                return r;
-        r = bus_append_kv_strv(m, "device_nodes", v.device_nodes);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "{sv}{sv}", "libvirt_hostdev", "s", v.libvirt_hostdev, "libvirt_interface", "s",
-                                  v.libvirt_interface);
-        if (r < 0)
-                return r;
-        r = bus_append_kv_strv(m, "qemu_args", v.qemu_args);
+        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}", "driver", "s", strempty(a->driver), "state", "s",
+                                  assignment_state(a), "reason", "s", strempty(a->reason), "reset", "s",
+                                  reset_policy_name(a->reset));
         if (r < 0)
                 return r;
         r = bus_append_vf_config(m, &a->want);
         if (r < 0)
                 return r;
-        if (a->set_owner) {
-                r = sd_bus_message_append(m, "{sv}{sv}", "uid", "u", (uint32_t) a->uid, "gid", "u", (uint32_t) a->gid);
-                if (r < 0)
-                        return r;
-        }
+        if (!a->set_owner)
+                return 0;
+        return sd_bus_message_append(m, "{sv}{sv}", "uid", "u", (uint32_t) a->uid, "gid", "u", (uint32_t) a->gid);
+}
+
+/* What a VMM needs: address, group, nodes, libvirt XML, QEMU arguments. */
+static int append_vmm(sd_bus_message *m, const AssignmentVmm *v) {
+        int r;
+
+        r = sd_bus_message_append(m, "{sv}{sv}{sv}", "vf_index", "i", v->vf->vf_index, "iommu_group", "i",
+                                  v->vf->iommu_group, "numa_node", "i", v->vf->numa_node);
+        if (r < 0)
+                return r;
+        r = bus_append_kv_strv(m, "device_nodes", v->device_nodes);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "{sv}{sv}", "libvirt_hostdev", "s", v->libvirt_hostdev, "libvirt_interface", "s",
+                                  v->libvirt_interface);
+        if (r < 0)
+                return r;
+        return bus_append_kv_strv(m, "qemu_args", v->qemu_args);
+}
+
+/* The assignment as a{sv}: the ledger's facts, and what a VMM needs while
+ * the VF is there (else "missing": true). */
+static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a) {
+        _cleanup_(assignment_vmm_done) AssignmentVmm v = {};
+        int r, k;
+
+        k = assignment_vmm(d, a, &v);
+        if (k < 0 && k != -ENODEV)
+                return k;
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = append_ledger(m, a);
+        if (r < 0)
+                return r;
+        r = k >= 0 ? append_vmm(m, &v) : sd_bus_message_append(m, "{sv}", "missing", "b", 1);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(m);
 }
 
@@ -157,10 +203,10 @@ static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *error)
         q->target = strdup(target);
         if (!q->target)
                 return -ENOMEM;
-        r = bus_read_vf_options(m, false, q, NULL, error);
+        r = bus_read_vf_options(m, false, q, NULL, NULL, error);
         if (r < 0)
                 return r;
-        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         assignment_assign(d, TAKE_PTR(q), reply_assigned, sd_bus_message_ref(m));
@@ -206,31 +252,24 @@ static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *error
                 if (r < 0)
                         return r;
         }
-        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         assignment_release(d, guest, dev ? dev->bdf : NULL, force, reply_released, sd_bus_message_ref(m));
         return 1;
 }
 
-/* An assignment whose VF is gone: what is known. */
-static int append_missing(sd_bus_message *m, const StateAssignment *a) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "{sv}{sv}", "pf", "s", a->pf, "missing", "b", 1);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
-}
-
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Daemon *d = userdata;
+        const char *owner;
         int r;
 
+        r = sd_bus_message_read(m, "s", &owner);
+        if (r < 0)
+                return r;
+        if (!isempty(owner) && !owner_name_is_valid(owner))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid owner \"%.64s\"", owner);
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
@@ -240,14 +279,15 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         for (size_t i = 0; i < d->state->n_assignments; i++) {
                 const StateAssignment *a = &d->state->assignments[i];
 
+                if (!isempty(owner) && !streq(a->owner, owner))
+                        continue;
                 r = sd_bus_message_open_container(reply, 'r', "ssssa{sv}");
                 if (r < 0)
                         return r;
-                r = sd_bus_message_append(reply, "ssss", a->guest, a->vf, strempty(a->pool), assign_phase_name(a->phase));
+                r = sd_bus_message_append(reply, "ssss", a->guest, a->vf, strempty(a->pool), assignment_state(a));
                 if (r < 0)
                         return r;
-                if (append_result(d, reply, a) < 0)
-                        r = append_missing(reply, a);
+                r = append_result(d, reply, a);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_close_container(reply);
@@ -260,17 +300,155 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static void reply_reconciled(Daemon *d, int r, const char *message, char **pairs, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+
+        if (r < 0) {
+                bus_reply_errno(request, r, message);
+                return;
+        }
+        r = sd_bus_message_new_method_return(request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (char **p = pairs; r >= 0 && p && p[0] && p[1]; p += 2)
+                r = sd_bus_message_append(reply, "(ss)", p[0], p[1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to Reconcile: %m");
+}
+
+static int method_reconcile(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **live = NULL;
+        Daemon *d = userdata;
+        const char *owner;
+        int dry_run = 0, r;
+        const BusOption opts[] = {
+                { "dry_run", 'b', &dry_run },
+                {}
+        };
+
+        r = sd_bus_message_read(m, "s", &owner);
+        if (r < 0)
+                return r;
+        if (!owner_name_is_valid(owner))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid owner \"%.64s\"", owner);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        /* the list after authorization: it may be long */
+        r = sd_bus_message_read_strv(m, &live);
+        if (r < 0)
+                return r;
+        r = bus_read_options(m, opts, error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(g, live)
+                if (!guest_name_is_valid(*g))
+                        return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid guest name \"%.64s\"", *g);
+        assignment_reconcile(d, owner, live, dry_run, reply_reconciled, sd_bus_message_ref(m));
+        return 1;
+}
+
+static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const sriov_device *dev;
+        Daemon *d = userdata;
+        sriov_error e = {};
+        int r;
+
+        r = bus_read_device(d, m, &dev, error);
+        if (r < 0)
+                return r;
+        if (!state_find_quarantine(d->state, dev->bdf))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_FOUND, "%s is not quarantined", dev->bdf);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        (void) state_remove_quarantine(d->state, dev->bdf);
+        r = ledger_commit(d, &e);
+        if (r < 0)
+                return bus_error_from_errno(error, r, e.message);
+        log_info("%s left quarantine (cleared by %s)", dev->bdf, strna(sd_bus_message_get_sender(m)));
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static void reply_verified(Job *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const Difference *diff;
+        size_t n;
+        int r;
+
+        diff = verify_differences(j, &n);
+        r = sd_bus_message_new_method_return(j->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(ssss)", diff[i].subject, diff[i].guest, diff[i].kind,
+                                          diff[i].sentence);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                bus_reply_errno(j->request, r, NULL);
+}
+
+/* Reads only, but the kernel's, fresh: on the host lane. */
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        Job *j = verify_job_new(d);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->request = sd_bus_message_ref(m);
+        j->complete = reply_verified;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        return 1;
+}
+
 static const sd_bus_vtable assign_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Assign", SD_BUS_ARGS("s", guest, "s", pool_or_vf, "a{sv}", options),
                                 SD_BUS_RESULT("a{sv}", assignment), method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Release", SD_BUS_ARGS("s", guest, "s", vf, "a{sv}", options),
                                 SD_BUS_RESULT("as", released), method_release, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListAssignments", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssa{sv})", assignments),
+        SD_BUS_METHOD_WITH_ARGS("ListAssignments", SD_BUS_ARGS("s", owner), SD_BUS_RESULT("a(ssssa{sv})", assignments),
                                 method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reconcile", SD_BUS_ARGS("s", owner, "as", live_guests, "a{sv}", options),
+                                SD_BUS_RESULT("a(ss)", released), method_reconcile, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssss)", differences), method_verify,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClearQuarantine", SD_BUS_ARGS("s", vf), SD_BUS_NO_RESULT, method_clear_quarantine,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("AssignmentChanged",
+                                SD_BUS_ARGS("s", guest, "s", vf, "s", state, "a{sv}", assignment), 0),
         SD_BUS_VTABLE_END
 };
 
 int bus_assign_register(Daemon *d) {
         return sd_bus_add_object_vtable(d->bus, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, assign_vtable, d);
+}
+
+void bus_assign_emit_change(Daemon *d, const StateAssignment *a, bool gone) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!d->bus)
+                return;
+        r = sd_bus_message_new_signal(d->bus, &m, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "AssignmentChanged");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sss", a->guest, a->vf, gone ? "released" : assignment_state(a));
+        if (r >= 0)
+                r = append_result(d, m, a);
+        if (r >= 0)
+                r = sd_bus_send(d->bus, m, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce the change of %s: %m", a->vf);
 }

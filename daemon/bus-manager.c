@@ -6,6 +6,7 @@
  * bus-vfconfig.c); and the bus itself: connecting, the name, what the core
  * tells (DaemonEvents). */
 
+#include "bus-assign.h"
 #include "bus-device.h"
 #include "conffile.h"
 #include "lanes.h"
@@ -388,6 +389,7 @@ static void on_manager_changed(Daemon *d, char **properties) {
 static const DaemonEvents bus_events = {
         .device_changed = bus_device_emit_change,
         .manager_changed = on_manager_changed,
+        .assignment_changed = bus_assign_emit_change,
 };
 
 /* Without its bus sriovd can neither be asked nor answer: exit with an

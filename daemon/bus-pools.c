@@ -13,6 +13,7 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         Daemon *d = userdata;
         const char *name, *message = NULL;
         StatePool *p;
+        ResetPolicy reset;
         bool mac_is_base = false;
         int r;
 
@@ -35,7 +36,7 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
                                                  "Invalid selector \"%.64s\": IFNAME#N-M, DDDD:BB:DD.F#N-M, vvvv:dddd or numa:N",
                                                  *sel);
         }
-        r = bus_read_vf_options(m, true, &tmp, &mac_is_base, error);
+        r = bus_read_vf_options(m, true, &tmp, &mac_is_base, &reset, error);
         if (r < 0) {
                 free(tmp.driver);
                 return r;
@@ -55,6 +56,7 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         p->driver = TAKE_PTR(tmp.driver);
         p->attrs = tmp.want;
         p->mac_is_base = mac_is_base;
+        p->reset = reset;
         r = pools_create(d, p, &message);
         if (r < 0)
                 return bus_error_from_errno(error, r, message);
@@ -96,10 +98,10 @@ static int append_settings(sd_bus_message *reply, const PoolView *p) {
 }
 
 static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
-        unsigned size, used;
+        unsigned size, used, quarantined;
         int r;
 
-        pools_usage(d, p, &size, &used);
+        pools_usage(d, p, &size, &used, &quarantined);
         r = sd_bus_message_open_container(reply, 'r', "sasa{sv}");
         if (r < 0)
                 return r;
@@ -112,8 +114,10 @@ static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "source", "s", p->runtime ? "runtime" : "configuration",
-                                  "driver", "s", pool_driver(p), "size", "u", size, "assigned", "u", used);
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}", "source", "s",
+                                  p->runtime ? "runtime" : "configuration", "driver", "s", pool_driver(p), "size", "u",
+                                  size, "assigned", "u", used, "quarantined", "u", quarantined, "reset", "s",
+                                  reset_policy_name((ResetPolicy) p->reset));
         if (r < 0)
                 return r;
         r = append_settings(reply, p);

@@ -7,10 +7,12 @@
 
 #include "conffile.h"
 #include "lanes.h"
+#include "ledger.h"
 #include "model.h"
 #include "monitor.h"
 #include "reconcile.h"
 #include "recovery.h"
+#include "reestablish.h"
 #include "state.h"
 
 void daemon_emit_manager_changed(Daemon *d, const char *property, ...) {
@@ -66,8 +68,50 @@ static void on_model_change(sriov_host *h, sriov_change change, const sriov_devi
                 daemon_mark_dirty(d, &dev->physfn, 0);
 }
 
+/* What a PF was before a read, to tell whether its VFs are new after it. */
+typedef struct PFBefore {
+        bool was_pf;
+        unsigned num_vfs;
+        char bdf[PCI_ADDR_STRLEN];
+} PFBefore;
+
+static PFBefore pf_before(Daemon *d, const pci_addr *a) {
+        const sriov_device *dev = sriov_host_find(d->host, a);
+        PFBefore b = { .was_pf = dev && dev->is_pf };
+
+        pci_addr_format(a, b.bdf);
+        if (b.was_pf)
+                b.num_vfs = dev->sriov.num_vfs;
+        return b;
+}
+
+/* The PF's VFs were re-created (its VF count changed, it went away): the
+ * ledger's records of the old ones never act on the new ones, and the
+ * assignments on it are set up again. */
+static void pf_after(Daemon *d, const PFBefore *b) {
+        const sriov_device *pf;
+        char why[96];
+        pci_addr a;
+
+        if (!b->was_pf)
+                return;
+        (void) pci_addr_parse(b->bdf, &a);
+        pf = sriov_host_find(d->host, &a);
+        if (pf && pf->is_pf && pf->sriov.num_vfs == b->num_vfs)
+                return;
+        if (pf && pf->is_pf)
+                (void) snprintf(why, sizeof(why), "its VF count went from %u to %u", b->num_vfs, pf->sriov.num_vfs);
+        else
+                (void) snprintf(why, sizeof(why), "it is gone from the host");
+        if (ledger_new_generation(d, b->bdf, why))
+                ledger_save(d);
+        if (d->ready_sent && pf && pf->sriov.num_vfs > 0)
+                reestablish_pf(d, b->bdf);
+}
+
 int daemon_merge_family(Daemon *d, sriov_family *f) {
         unsigned pfs0, vfs0, pfs1, vfs1;
+        PFBefore before = pf_before(d, &f->addr);
         int r;
 
         /* a large family read again leaves garbage behind: daemon_trim_when_idle() */
@@ -77,6 +121,7 @@ int daemon_merge_family(Daemon *d, sriov_family *f) {
         r = sriov_host_merge(d->host, f, on_model_change, d);   /* takes f */
         if (r < 0)
                 return r;
+        pf_after(d, &before);
         daemon_count_sriov(d, &pfs1, &vfs1);
         if (pfs0 != pfs1 || vfs0 != vfs1) {
                 daemon_emit_manager_changed(d, "NumPFs", "NumVFs", NULL);
@@ -92,14 +137,11 @@ static void applied_quietly(Daemon *d, ApplyBatch *b, void *userdata) {
                 log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
 }
 
-static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
+/* At start, the last of it: every assignment was tried; ready. */
+static void reestablished(Daemon *d, void *userdata) {
         unsigned pfs, vfs;
 
         daemon_count_sriov(d, &pfs, &vfs);
-        if (apply_batch_n_failed(b) > 0)
-                log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
-        else if (apply_batch_n_steps(b) > 0)
-                log_info("The configuration was applied: %zu change(s)", apply_batch_n_steps(b));
         log_info("sriovd %s ready on %s: %u SR-IOV PFs, %u VFs, IOMMU %s", PACKAGE_VERSION, sriov_ctx_root(d->ctx),
                  pfs, vfs, d->iommu->present ? "present" : "absent");
         d->ready_sent = true;
@@ -108,6 +150,21 @@ static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
         notify_status(d);
         /* the host is read: what only reading it needed can go */
         d->trim_due = true;
+}
+
+static void initial_apply_done(Daemon *d, ApplyBatch *b, void *userdata) {
+        int r;
+
+        if (apply_batch_n_failed(b) > 0)
+                log_warning("The configuration was applied with %u failed step(s)", apply_batch_n_failed(b));
+        else if (apply_batch_n_steps(b) > 0)
+                log_info("The configuration was applied: %zu change(s)", apply_batch_n_steps(b));
+        /* the VFs the configuration makes are there: the assignments on them come back */
+        r = reestablish_all(d, reestablished, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set the assignments up again: %m");
+                reestablished(d, NULL);
+        }
 }
 
 static void recovered(Daemon *d, void *userdata) {
@@ -197,7 +254,7 @@ static int load_state(Daemon *d) {
         if (d->state->corrupt_saved_as)
                 log_error("The state file could not be used (%s); kept as %s, starting from the host as it is",
                           strna(d->state->corrupt_reason), d->state->corrupt_saved_as);
-        return 0;
+        return state_format(d->state, &d->state_saved);
 }
 
 int daemon_new(const DaemonConfig *config, Daemon **ret) {
@@ -263,6 +320,8 @@ Daemon *daemon_free(Daemon *d) {
         sriov_host_free(d->host);
         iommu_host_free(d->iommu);
         state_free(d->state);
+        free(d->state_saved);
+        strv_free(d->reestablishing);
         config_free(d->declared);
         strv_free(d->config_errors);
         strv_free(d->config_warnings);

@@ -14,6 +14,7 @@ typedef struct Lane Lane;
 typedef struct Job Job;
 typedef struct State State;
 typedef struct Config Config;
+typedef struct StateAssignment StateAssignment;
 
 typedef enum UeventSource {
         UEVENT_SOURCE_AUTO,
@@ -40,6 +41,8 @@ typedef struct DaemonEvents {
         void (*device_changed)(Daemon *d, sriov_change change, const sriov_device *dev);
         /* properties of the manager that changed (NULL-terminated names) */
         void (*manager_changed)(Daemon *d, char **properties);
+        /* an assignment's state, readiness or device nodes changed; gone: it was released */
+        void (*assignment_changed)(Daemon *d, const StateAssignment *a, bool gone);
 } DaemonEvents;
 
 struct Daemon {
@@ -52,6 +55,8 @@ struct Daemon {
         sriov_host *host;
         iommu_host *iommu;
         State *state;
+        char *state_saved;              /* the state as it is on disk (ledger.c goes back to it) */
+        char **reestablishing;          /* VFs whose assignment is being set up again (reestablish.c) */
 
         /* uevents */
         struct udev *udev;

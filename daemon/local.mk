@@ -12,6 +12,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/monitor.c daemon/monitor.h \
 	daemon/scan.c daemon/scan.h \
 	daemon/state.c daemon/state.h \
+	daemon/ledger.c daemon/ledger.h \
 	daemon/conffile.c daemon/conffile.h \
 	daemon/plan.c daemon/plan.h \
 	daemon/reconcile.c daemon/reconcile.h \
@@ -21,6 +22,8 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/binding.c daemon/binding.h \
 	daemon/assign.c daemon/assign-work.c daemon/assign-vmm.c daemon/assign.h \
 	daemon/recovery.c daemon/recovery.h \
+	daemon/reestablish.c daemon/reestablish.h \
+	daemon/verify.c daemon/verify.h \
 	daemon/vfconfig.c daemon/vfconfig.h \
 	daemon/vfio-session.c daemon/vfio-session.h \
 	daemon/test-hooks.c daemon/test-hooks.h

@@ -104,8 +104,18 @@ static const char *assigned_to(char *const *assigned, const char *vf) {
         return NULL;
 }
 
-static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device *pf, bool apply, char *const *assigned,
+/* The first VF of the family that a guest holds (it exists now: a guest
+ * whose VF is gone is set up again on the VFs the change makes). */
+static const sriov_device *first_assigned(const sriov_family *f, char *const *assigned) {
+        for (size_t i = 0; i < f->n_vfs; i++)
+                if (f->vfs[i] && assigned_to(assigned, f->vfs[i]->bdf))
+                        return f->vfs[i];
+        return NULL;
+}
+
+static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_family *f, bool apply, char *const *assigned,
                        Plan *p, bool *ret_changed) {
+        const sriov_device *pf = f->dev, *held = first_assigned(f, assigned);
         unsigned want = config_wanted_vfs(rule, pf);
         bool count = want != pf->sriov.num_vfs;
         bool ap = rule->autoprobe >= 0 && pf->sriov.autoprobe >= 0 && (rule->autoprobe != 0) != (pf->sriov.autoprobe != 0);
@@ -125,12 +135,12 @@ static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_device 
                 return -ENOMEM;
         s->count = want;
         s->autoprobe = rule->autoprobe;
-        if (count && assigned && assigned[0]) {
+        if (count && held) {
                 /* in a dry run too: this step cannot be carried out */
                 step_failed(p, s, -EPERM, &(sriov_error) { -EPERM, "" });
                 free(s->error);
                 if (asprintf(&s->error, "VF %s is assigned to guest %s, and changing the VF count would destroy it: "
-                             "release the PF's VFs first", assigned[0], assigned[1]) < 0)
+                             "release the PF's VFs first", held->bdf, assigned_to(assigned, held->bdf)) < 0)
                         s->error = NULL;
                 return s->error ? 0 : -ENOMEM;
         }
@@ -233,7 +243,7 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool app
                 return 0;
         }
 
-        r = plan_numvfs(ctx, rule, f->dev, apply, assigned, &p, &changed);
+        r = plan_numvfs(ctx, rule, f, apply, assigned, &p, &changed);
         if (r < 0)
                 goto nomem;
         if (changed && apply) {

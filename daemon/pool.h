@@ -41,6 +41,7 @@ typedef struct PoolView {
         const char *driver;
         const sriov_vf_config *attrs;   /* the settings each VF gets (mac: a base when mac_is_base) */
         bool mac_is_base;
+        int reset;                      /* ResetPolicy */
         bool runtime;
 } PoolView;
 

@@ -6,12 +6,13 @@
 #include "pools.h"
 
 static PoolView view_of_config(const ConfigPool *p) {
-        return (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, false };
+        return (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, RESET_AUTO,
+                            false };
 }
 
 static PoolView view_of_state(const StatePool *p) {
         return (PoolView) { p->name, p->selectors, p->driver ? DRIVER_NAMED : DRIVER_UNSET, p->driver, &p->attrs,
-                            p->mac_is_base, true };
+                            p->mac_is_base, p->reset, true };
 }
 
 bool pools_find(Daemon *d, const char *name, PoolView *ret) {
@@ -46,8 +47,8 @@ bool pools_get(Daemon *d, size_t i, PoolView *ret) {
         return true;
 }
 
-void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned) {
-        unsigned size = 0, used = 0;
+void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned, unsigned *ret_quarantined) {
+        unsigned size = 0, used = 0, quarantined = 0;
 
         for (size_t i = 0; i < d->host->n_devices; i++) {
                 const sriov_device *vf = d->host->devices[i];
@@ -56,9 +57,11 @@ void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret
                         continue;
                 size++;
                 used += state_find_assignment_by_vf(d->state, vf->bdf) != NULL;
+                quarantined += state_find_quarantine(d->state, vf->bdf) != NULL;
         }
         *ret_size = size;
         *ret_assigned = used;
+        *ret_quarantined = quarantined;
 }
 
 bool pool_name_is_valid(const char *s) {

@@ -13,8 +13,8 @@ bool pools_find(Daemon *d, const char *name, PoolView *ret);
 /* Every pool, configuration first, in order. */
 size_t pools_count(Daemon *d);
 bool pools_get(Daemon *d, size_t i, PoolView *ret);
-/* How many VFs of the host the pool holds, and how many are assigned. */
-void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned);
+/* How many VFs of the host the pool holds, how many are assigned and quarantined. */
+void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret_assigned, unsigned *ret_quarantined);
 
 /* 1-64 letters, digits, '-', '_' or '.', and nothing that looks like a VF. */
 bool pool_name_is_valid(const char *s);

@@ -4,6 +4,7 @@
 #include "lanes.h"
 #include "plan.h"
 #include "reconcile.h"
+#include "reestablish.h"
 #include "state.h"
 
 struct ApplyBatch {
@@ -249,6 +250,12 @@ static void apply_job_done(Job *j) {
                 log_error_errno(j->r, "Applying the configuration to %s failed: %s", "a PF", j->error.message);
         if (!w->dry_run)
                 schedule_retry(d, j);
+        /* the VFs the configuration made: assignments on them come back */
+        if (!w->dry_run && d->ready_sent) {
+                char bdf[PCI_ADDR_STRLEN];
+
+                reestablish_pf(d, pci_addr_format(&j->addr, bdf));
+        }
 
         if (!b)
                 return;

@@ -438,7 +438,7 @@ static int parse_assignment_strings(json_object *o, StateAssignment *a) {
 
 static int parse_assignment(State *s, json_object *o) {
         StateAssignment *a;
-        int phase = -1, readiness = READY, reset = RESET_NEVER, r;
+        int phase = -1, readiness = READY, reset = RESET_AUTO, r;
         int64_t numvfs = 0;
         char pf[PCI_ADDR_STRLEN];
 
@@ -487,7 +487,7 @@ static int parse_assignment(State *s, json_object *o) {
 static int parse_pool(State *s, json_object *o) {
         StatePool *p;
         json_object *v;
-        int reset = RESET_NEVER, r;
+        int reset = RESET_AUTO, r;
 
         if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
@@ -1104,6 +1104,15 @@ StatePF *state_find_pf(State *s, const char *bdf, bool create) {
                 p->prior_autoprobe = -1;
         }
         return p;
+}
+
+int state_forget_pf(State *s, const char *bdf) {
+        StatePF *p = state_find_pf(s, bdf, false);
+
+        if (!p)
+                return 0;
+        shrink(s->pfs, &s->n_pfs, sizeof(*p), (size_t) (p - s->pfs));
+        return 1;
 }
 
 uint64_t state_pf_generation(const State *s, const char *bdf) {

@@ -196,6 +196,7 @@ int state_forget_node(State *s, const char *path);
 
 /* The PF's record, made when asked (create). */
 StatePF *state_find_pf(State *s, const char *bdf, bool create);
+int state_forget_pf(State *s, const char *bdf);
 uint64_t state_pf_generation(const State *s, const char *bdf);
 
 StateAssignment *state_find_assignment_by_vf(State *s, const char *vf);

@@ -5,6 +5,8 @@ lib_libsriov_a_SOURCES = \
 	lib/ctx-internal.h \
 	lib/util.c lib/util.h \
 	lib/fileio.c lib/fileio.h \
+	lib/linkstate.c lib/linkstate.h \
+	lib/reset.c lib/reset.h \
 	lib/bdf.c lib/bdf.h \
 	lib/sysfs.c lib/sysfs.h \
 	lib/json-util.c lib/json-util.h \

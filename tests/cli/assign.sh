@@ -24,8 +24,8 @@ ipvf() { with_sim_rtnl "$IP" link show dev ens1f0 | grep "vf $1 "; }
 NOBODY=$(id -u nobody)
 NOGROUP=$(getent group nogroup | cut -d: -f3)
 [ -n "$NOGROUP" ] || skip "no group nogroup"
-ASSIGN_KEYS="device_nodes driver gid guest iommu_group libvirt_hostdev libvirt_interface missing numa_node pf pool
-qemu_args settings state uid vf vf_index"
+ASSIGN_KEYS="device_nodes driver gid guest iommu_group libvirt_hostdev libvirt_interface missing numa_node owner pf pool
+qemu_args reason reset settings state uid vf vf_index"
 sorted() { tr ' ' '\n' <<<"$*" | grep . | sort | tr '\n' ' '; }
 keys_are() {
         local expr=$1; shift
@@ -34,11 +34,11 @@ keys_are() {
 
 note "pools"
 expect_ok pools
-assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "POOL SOURCE DRIVER USED SELECTORS SETTINGS" "pools: header"
-assert_eq "$(row vms | tr -s ' ')" "vms configuration vfio-pci 0/2 ens1f0#0-1 -" "pools: the pool"
+assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "POOL SOURCE DRIVER USED QUARANTINED RESET SELECTORS SETTINGS" "pools: header"
+assert_eq "$(row vms | tr -s ' ')" "vms configuration vfio-pci 0/2 0 auto ens1f0#0-1 -" "pools: the pool"
 expect_ok --json pools
 assert_eq "$(jq_out d)" "{'pools': [{'name': 'vms', 'selectors': ['ens1f0#0-1'], 'source': 'configuration', \
-'driver': 'vfio-pci', 'size': 2, 'assigned': 0, 'settings': {}}]}" "pools --json"
+'driver': 'vfio-pci', 'size': 2, 'assigned': 0, 'quarantined': 0, 'reset': 'auto', 'settings': {}}]}" "pools --json"
 
 note "assign from a pool, with settings and the VFIO node for a user"
 g0=$(group_of "$VF0")
@@ -50,16 +50,18 @@ while IFS='|' read -r label value; do
         assert_eq "$(field "$label" | head -n1)" "$value" "assign: $label"
 done <<EOF
 Guest|vm1
+Lease holder|local
 VF|$VF0
 PF|$PF
 VF index|0
 Pool|vms
 Driver|vfio-pci
-State|done
+State|ready
+Reset between guests|auto
 IOMMU group|$g0
 NUMA node|0
 Device nodes|$T/dev/vfio/$g0
-Owner|$NOBODY:$NOGROUP
+Node owner|$NOBODY:$NOGROUP
 MAC|02:00:00:00:00:42
 VLAN|42, QoS 3, 802.1Q
 QEMU arguments|-device vfio-pci,host=$VF0,id=sriovd-0000-3b-02.0
@@ -106,14 +108,14 @@ assert_eq "$(jq_out "d['vf'], d['pool'], d['qemu_args'], d['uid'], d['settings']
 
 note "assignments"
 expect_ok assignments
-assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "GUEST VF PF POOL STATE DRIVER GROUP NUMA" "assignments: header"
-assert_eq "$(row vm1 | tr -s ' ')" "vm1 $VF0 $PF vms done vfio-pci $g0 0" "assignments: vm1"
-assert_eq "$(row vm2 | awk '{print $2, $5}')" "$VF1 done" "assignments: vm2"
+assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "GUEST OWNER VF PF POOL STATE DRIVER GROUP NUMA" "assignments: header"
+assert_eq "$(row vm1 | tr -s ' ')" "vm1 local $VF0 $PF vms ready vfio-pci $g0 0" "assignments: vm1"
+assert_eq "$(row vm2 | awk '{print $3, $6}')" "$VF1 ready" "assignments: vm2"
 expect_ok --json assignments
 assert_eq "$(jq_out "len(d['assignments'])")" 2 "assignments --json"
 keys_are "d['assignments'][0]" $ASSIGN_KEYS
 assert_eq "$(jq_out "[(a['guest'], a['vf'], a['state'], a['missing']) for a in d['assignments']]")" \
-        "[('vm1', '$VF0', 'done', False), ('vm2', '$VF1', 'done', False)]" "assignments --json: values"
+        "[('vm1', '$VF0', 'ready', False), ('vm2', '$VF1', 'ready', False)]" "assignments --json: values"
 expect_ok pools
 assert_eq "$(row vms | awk '{print $4}')" 2/2 "pools: both VFs in use"
 
@@ -192,7 +194,7 @@ assert_eq "$(jq_out "[(p['name'], p['source'], p['size'], p['settings']) for p i
         "('spare', 'runtime', 2, {'mac': '02:aa:00:00:00:00', 'vlan': 7, 'qos': 0, 'vlan_proto': '802.1Q'})" \
         "pools --json: the run-time pool"
 expect_ok pools
-assert_eq "$(row spare | tr -s ' ')" "spare runtime vfio-pci 0/2 ens1f0#2-3 mac 02:aa:00:00:00:00, vlan 7/0/802.1Q" \
+assert_eq "$(row spare | tr -s ' ')" "spare runtime vfio-pci 0/2 0 auto ens1f0#2-3 mac 02:aa:00:00:00:00, vlan 7/0/802.1Q" \
         "pools: the run-time pool"
 expect_ok assign vm3 spare
 assert_eq "$(field VF)" "$VF2" "the VF of the run-time pool"

@@ -31,7 +31,7 @@ assert_eq "$(json_get "$T/state/state.json" "[a['phase'] for a in d['assignments
 
 note "the libvirt XML validates with virt-xml-validate"
 if command -v virt-xml-validate >/dev/null; then
-        hostdev=$(busctl --system --json=short call $DEST $MGR $IFACE ListAssignments | python3 -c '
+        hostdev=$(busctl --system --json=short call $DEST $MGR $IFACE ListAssignments s "" | python3 -c '
 import json,sys
 d=json.load(sys.stdin)["data"][0][0]
 print(d[4]["libvirt_hostdev"]["data"]); print(d[4]["libvirt_interface"]["data"])')
@@ -66,7 +66,7 @@ ga guest3 vms '{}' >/dev/null || fail "third"
 ga guest4 vms '{}' >/dev/null || fail "fourth"
 expect_error "Pool vms is exhausted: all 4 VFs are assigned" ga guest5 vms '{}'
 expect_error org.sriovd.Error.PoolExhausted ga guest5 vms '{}'
-n=$(mgr ListAssignments | awk '{print $2}')
+n=$(mgr ListAssignments s "" | awk '{print $2}')
 assert_eq "$n" 4 "assignments listed"
 
 note "release puts the driver back, and the VF returns to the pool"
@@ -79,10 +79,10 @@ assert_eq "$(field "$out" vf)" "$VF0" "the released VF is assigned again"
 expect_error org.sriovd.Error.NotFound gmgr Release guest1 "" '{}'
 
 note "assignments survive a restart"
-before=$(mgr ListAssignments)
+before=$(mgr ListAssignments s "")
 daemon_stop
 daemon_start --uevent-source none
-assert_eq "$(mgr ListAssignments)" "$before" "assignments after the restart"
+assert_eq "$(mgr ListAssignments s "")" "$before" "assignments after the restart"
 
 note "run-time pools"
 gmgr CreatePool spare "['ens1f0#4-5']" "{'driver': <'vfio-pci'>}" >/dev/null || fail "CreatePool failed"

@@ -74,7 +74,9 @@ ASSIGN_OPTS="{'mac': <'02:00:00:00:00:42'>, 'vlan': <uint32 42>, 'qos': <uint32 
 snap() {
         jq -S 'del(.devices[].netdevs[].ifindex) | del(.devices[].vf_config.mac_admin)' "$SIM_ROOT/.sim/state"
         if [ -e "$T/state/state.json" ]; then
-                jq -S 'del(.version) | del(.assignments[]?.since) | with_entries(select(.value != {} and .value != [] and .value != null))' \
+                # generations count how often VFs were re-created: bookkeeping, not the host
+                jq -S 'del(.version) | del(.assignments[]?.since) | del(.pfs[]?.generation) | del(.devices[]?.generation) |
+                        del(.assignments[]?.generation) | with_entries(select(.value != {} and .value != [] and .value != null))' \
                         "$T/state/state.json"
         else
                 echo '{}'
@@ -99,6 +101,9 @@ pending() {
                         "$T/state/state.json"
 }
 no_pending() { [ -z "$(pending)" ]; }
+# a snapshot without its quarantine records; whether a VF is quarantined, with a reason
+unquarantined() { jq -S 'del(.quarantine)' <<<"$1" 2>/dev/null || echo "$1"; }
+quarantined() { jq -e --arg vf "$1" '[.quarantine[]? | select(.vf == $vf and (.reason | length) > 0)] | length == 1' "$T/state/state.json" >/dev/null; }
 no_pending_writes() { [ -z "$(pending_writes)" ]; }
 blocked() { sed -n 's/^blocked //p' "$SIM_ROOT/.sim/faults"; }
 rules() { grep -v '^blocked \|^killed ' "$SIM_ROOT/.sim/faults"; }
@@ -262,11 +267,23 @@ $(snap_diff "${BEFORE[$w]}" "$before")"
                         fail "$what: a held write should answer Timeout, got $name"
         fi
         after=$(snap)
-        if [ "$outcome" = retried ]; then
+        if [ "$outcome" = retried ] && [ "$op" = reset ] && [ "$after" != "${CLEAN_AFTER[$w]}" ]; then
+                # released, but its reset failed: the VF goes to no guest (recorded, with why)
+                [ "$(unquarantined "$after")" = "${CLEAN_AFTER[$w]}" ] && quarantined "$target" ||
+                        fail "$what: the release succeeded, the reset did not, and the VF is not quarantined:
+$(snap_diff "${CLEAN_AFTER[$w]}" "$after")"
+                outcome=done,quarantined
+                mgr ClearQuarantine s "$target" >/dev/null || fail "$what: the quarantine cannot be cleared"
+        elif [ "$outcome" = retried ]; then
                 [ "$after" = "${CLEAN_AFTER[$w]}" ] || fail "$what: the call succeeded but the host is not as after a clean run:
 $(snap_diff "${CLEAN_AFTER[$w]}" "$after")"
         elif [ "$after" = "$before" ] && [ "$kind" != block ] && no_pending; then
                 outcome=rolled-back
+        elif [ "$op" = reset ] && [ "$(unquarantined "$after")" = "$before" ] && quarantined "$target" && no_pending; then
+                # a VF whose reset between tenants failed goes to no guest: recorded, with why
+                outcome=rolled-back,quarantined
+                mgr ClearQuarantine s "$target" >/dev/null || fail "$what: the quarantine cannot be cleared"
+                [ "$(snap)" = "$before" ] || fail "$what: clearing the quarantine left the host changed"
         else
                 # something is left: it must be recorded, and finished once the fault is gone
                 if [ "$w" != configure ] && no_pending; then

@@ -25,7 +25,7 @@ mgr DescribeDevices s "" >/dev/null
 mgr ListGroups >/dev/null
 gmgr Assign g1 p "{'token': <'t'>}" >/dev/null || fail "assign"
 gmgr Assign g2 p '{}' >/dev/null || fail "assign 2"
-mgr ListAssignments >/dev/null
+mgr ListAssignments s "" >/dev/null
 mgr Release 'ssa{sv}' g1 "" 0 >/dev/null || fail "release"
 gmgr Bind "$(vf_bdf $PF 3)" vfio-pci '{}' >/dev/null 2>&1 || true
 mgr RestoreDriver s "$(vf_bdf $PF 3)" >/dev/null 2>&1 || true

@@ -80,8 +80,8 @@ cat "$STATE/qemu.out.err" >&2
 expect qemu.realized "$(qmp_pci_id "$STATE/qemu.out" "$QID")" "$(pci_id "$VF0")"
 expect qemu.quit "$(grep -c '"event": "SHUTDOWN"' "$STATE/qemu.out")" 1
 expect qemu.group_free "$(try_open group "$VF0")" held
-r=$(mgr ListAssignments)
-expect_glob listed "$r" "*('vm1', '$VF0', 'guests', 'done', *"
+r=$(mgr ListAssignments "''")
+expect_glob listed "$r" "*('vm1', '$VF0', 'guests', 'ready', *"
 
 # ---- Release: prior driver, attributes and nodes back.
 expect release.reply "$(mgr Release vm1 '' '{}')" "(['$VF0'],)"
@@ -96,7 +96,7 @@ expect_ne release.mac_not_assigned "$(vf_line 0 | awk '{ print $2 }')" 02:00:00:
 while read -r n; do
         expect "release.node.${n##*/}" "$([ -e "$n" ] && stat -c '%u:%g %a' "$n" || echo gone)" gone
 done <"$STATE/nodes"
-expect release.assignments "$(mgr ListAssignments)" "(@a(ssssa{sv}) [],)"
+expect release.assignments "$(mgr ListAssignments "''")" "(@a(ssssa{sv}) [],)"
 r=$(mgr Apply true)
 expect release.dry_run "$r" "(@a(ssss) [],)"
 

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "ledger.h"
+
+/* What is on disk, to go back to when a commit fails. */
+static int remember_saved(Daemon *d) {
+        char *text = NULL;
+        int r;
+
+        r = state_format(d->state, &text);
+        if (r < 0)
+                return r;
+        free(d->state_saved);
+        d->state_saved = text;
+        return 0;
+}
+
+/* The memory as the disk has it: the last state written (or loaded). */
+static void roll_back(Daemon *d) {
+        _cleanup_(state_freep) State *old = state_new_empty();
+        State tmp;
+
+        if (!old || (d->state_saved && state_parse_text(old, d->state_saved) < 0)) {
+                log_error("Cannot go back to the state on disk; keeping the one in memory");
+                return;
+        }
+        /* swap the records, keep the paths */
+        tmp = *d->state;
+        *d->state = *old;
+        d->state->dir = tmp.dir;
+        d->state->path = tmp.path;
+        d->state->corrupt_saved_as = tmp.corrupt_saved_as;
+        d->state->corrupt_reason = tmp.corrupt_reason;
+        tmp.dir = tmp.path = tmp.corrupt_saved_as = tmp.corrupt_reason = NULL;
+        *old = tmp;
+}
+
+static int save(Daemon *d) {
+        int r;
+
+        r = state_save(d->state);
+        if (r < 0)
+                return r;
+        (void) remember_saved(d);
+        return 0;
+}
+
+int ledger_commit(Daemon *d, sriov_error *e) {
+        int r;
+
+        r = save(d);
+        if (r >= 0)
+                return 0;
+        log_error_errno(r, "Cannot record the change in %s: %m; refusing it", d->state->path);
+        roll_back(d);
+        return sriov_error_set(e, -EDQUOT, "sriovd cannot record the change in %s (%s), so it made none",
+                               d->state->path, r == -EFBIG ? "the state would be too large" : strerror(-r));
+}
+
+void ledger_save(Daemon *d) {
+        int r = save(d);
+
+        if (r < 0)
+                log_error_errno(r, "Failed to write %s: %m (a restart finds the step under way)", d->state->path);
+}
+
+StateAssignment *ledger_assignment_of(Daemon *d, const char *bdf) {
+        return state_find_assignment_by_vf(d->state, bdf);
+}
+
+static void mark_broken(Daemon *d, StateAssignment *a, const char *why) {
+        if (a->phase == ASSIGN_DONE && state_assignment_set_readiness(a, BROKEN, why)) {
+                log_warning("The assignment of %s to %s is broken: %s", a->vf, a->guest, why);
+                ledger_emit_assignment(d, a);
+        }
+}
+
+int ledger_check_assigned(Daemon *d, const sriov_device *dev, bool force, const char *why, sriov_error *e) {
+        StateAssignment *a = ledger_assignment_of(d, dev->bdf);
+
+        if (!a)
+                return 0;
+        if (!force)
+                return sriov_error_set(e, -EPERM, "%s is assigned to guest %s (owner %s): release it first, or force it",
+                                       dev->bdf, a->guest, a->owner);
+        if (a->phase != ASSIGN_DONE)
+                return sriov_error_set(e, -EINPROGRESS, "%s is being assigned to or released from guest %s", dev->bdf,
+                                       a->guest);
+        mark_broken(d, a, why);
+        return 1;
+}
+
+int ledger_check_pf_assigned(Daemon *d, const sriov_device *pf, bool force, const char *why, sriov_error *e) {
+        int changed = 0;
+
+        for (size_t i = 0; i < pf->n_vfs; i++) {
+                int r;
+
+                if (!pf->vfs[i])
+                        continue;
+                r = ledger_check_assigned(d, pf->vfs[i], force, why, e);
+                if (r < 0) {
+                        size_t n = strlen(e ? e->message : "");
+
+                        if (e)
+                                (void) snprintf(e->message + n, sizeof(e->message) - n,
+                                                " — changing the VF count of %s destroys it", pf->bdf);
+                        return r;
+                }
+                changed |= r;
+        }
+        return changed;
+}
+
+bool ledger_identity(Daemon *d, const sriov_device *dev, char pf[static PCI_ADDR_STRLEN], int *ret_index,
+                     uint64_t *ret_generation) {
+        if (!dev->is_vf)
+                return false;
+        pci_addr_format(&dev->physfn, pf);
+        *ret_index = dev->vf_index;
+        *ret_generation = state_pf_generation(d->state, pf);
+        return true;
+}
+
+bool ledger_new_generation(Daemon *d, const char *pf, const char *why) {
+        StatePF *p = state_find_pf(d->state, pf, true);
+        bool changed = p != NULL;
+
+        if (!p)
+                return false;
+        p->generation++;
+        log_info("%s: its VFs are new (generation %llu): %s", pf, (unsigned long long) p->generation, why);
+        /* binding records of the old VFs: nothing to put back on the new ones */
+        for (size_t i = 0; i < d->state->n_devices;) {
+                const StateDevice *r = &d->state->devices[i];
+
+                if (streq(r->pf, pf) && r->generation < p->generation) {
+                        log_info("Forgetting the recorded binding of %s: that VF is gone", r->bdf);
+                        (void) state_forget_device(d->state, r->bdf);
+                        continue;
+                }
+                i++;
+        }
+        for (size_t i = 0; i < d->state->n_quarantine;) {
+                const StateQuarantine *q = &d->state->quarantine[i];
+
+                if (streq(q->pf, pf) && q->generation < p->generation) {
+                        log_info("%s leaves quarantine: that VF is gone, the new one is reset", q->vf);
+                        (void) state_remove_quarantine(d->state, q->vf);
+                        continue;
+                }
+                i++;
+        }
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                StateAssignment *a = &d->state->assignments[i];
+
+                if (!streq(a->pf, pf) || a->phase != ASSIGN_DONE || a->readiness == BROKEN)
+                        continue;
+                if (state_assignment_set_readiness(a, NOT_READY, why))
+                        ledger_emit_assignment(d, a);
+        }
+        return changed;
+}
+
+void ledger_emit_assignment(Daemon *d, const StateAssignment *a) {
+        if (d->events && d->events->assignment_changed)
+                d->events->assignment_changed(d, a, false);
+}
+
+void ledger_emit_released(Daemon *d, const StateAssignment *a) {
+        if (d->events && d->events->assignment_changed)
+                d->events->assignment_changed(d, a, true);
+}
+
+int ledger_quarantine(Daemon *d, const char *vf, const char *reason) {
+        char pf[PCI_ADDR_STRLEN] = "";
+        const sriov_device *dev;
+        uint64_t generation = 0;
+        int index = -1, r;
+        pci_addr a;
+
+        dev = pci_addr_parse(vf, &a) >= 0 ? sriov_host_find(d->host, &a) : NULL;
+        if (dev)
+                (void) ledger_identity(d, dev, pf, &index, &generation);
+        r = state_add_quarantine(d->state, vf, pf, index, generation, reason);
+        if (r > 0)
+                log_warning("%s is quarantined, it goes to no guest until an administrator clears it: %s", vf, reason);
+        return r;
+}
