@@ -61,7 +61,7 @@ static const char *job_message(const Job *j) {
         return j->error.error ? j->error.message : NULL;
 }
 
-static AssignWork *work_from(const StateAssignment *a, bool force) {
+AssignWork *assign_work_from(const StateAssignment *a, bool force) {
         AssignWork *w = calloc(1, sizeof(*w));
 
         if (!w)
@@ -86,13 +86,14 @@ static AssignWork *work_from(const StateAssignment *a, bool force) {
         return w;
 }
 
-/* Queue the work w (taken) on the VF's lane. */
-static int submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w, void (*complete)(Job *),
+int assign_submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w, void (*complete)(Job *),
                   void *userdata) {
         Job *j;
         pci_addr a;
         int r;
 
+        if (!w)
+                return -ENOMEM;
         if (pci_addr_parse(vf, &a) < 0) {
                 assign_work_free(w);
                 return -EINVAL;
@@ -127,7 +128,7 @@ static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
         a = state_find_assignment_by_vf(d->state, pci_addr_format(&j->addr, bdf));
         if (!a)
                 return;
-        w = work_from(a, j->payload && ((AssignWork *) j->payload)->force);
+        w = assign_work_from(a, j->payload && ((AssignWork *) j->payload)->force);
         if (w)
                 w->rollback = rollback;
         k = w ? job_new(d, &assign_release_job_type, &j->addr, w) : NULL;
@@ -146,7 +147,7 @@ static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
 /* A failed or interrupted assignment: put back what it may have changed,
  * then answer the caller with the original failure. */
 static void start_rollback(Daemon *d, StateAssignment *a, AssignCall *call, int error, const char *message) {
-        AssignWork *w = work_from(a, false);
+        AssignWork *w = assign_work_from(a, false);
         int r;
 
         a->phase = ASSIGN_RELEASING;
@@ -158,7 +159,7 @@ static void start_rollback(Daemon *d, StateAssignment *a, AssignCall *call, int 
         w->rollback = true;
         w->failure = error;
         (void) snprintf(w->failure_message, sizeof(w->failure_message), "%s", strempty(message));
-        r = submit(d, &assign_release_job_type, a->vf, w, rollback_done, call);
+        r = assign_submit(d, &assign_release_job_type, a->vf, w, rollback_done, call);
         if (r < 0) {
                 log_error_errno(r, "Cannot roll back the assignment of %s now (Release retries): %m", a->vf);
                 call_finish(d, call, error, message, NULL);
@@ -294,7 +295,7 @@ static void prepare_done(Job *j) {
                 return;
         }
         crash_point("assign-prepared");
-        r = submit(d, &assign_apply_job_type, bdf, TAKE_PTR(j->payload), apply_done, call);
+        r = assign_submit(d, &assign_apply_job_type, bdf, TAKE_PTR(j->payload), apply_done, call);
         if (r < 0)
                 start_rollback(d, state_find_assignment_by_vf(d->state, bdf), call, r, "Cannot start the assignment");
 }
@@ -465,8 +466,8 @@ static void start_prepare(Daemon *d, StateAssignment *a, bool force, AssignCall 
         int r;
 
         memcpy(vf, a->vf, sizeof(vf));
-        w = work_from(a, force);
-        r = w ? submit(d, &assign_prepare_job_type, a->vf, w, prepare_done, call) : -ENOMEM;
+        w = assign_work_from(a, force);
+        r = w ? assign_submit(d, &assign_prepare_job_type, a->vf, w, prepare_done, call) : -ENOMEM;
         if (r < 0) {
                 drop_reservation(d, vf);
                 call_finish(d, call, r, r == -EINPROGRESS
@@ -656,12 +657,12 @@ static int start_release(Daemon *d, StateAssignment *a, bool force, void (*compl
                 return r;
         crash_point("release-marked");
         a = state_find_assignment_by_vf(d->state, vf);
-        w = work_from(a, force);
+        w = assign_work_from(a, force);
         if (!w)
                 return -ENOMEM;
         w->pf_link_down_ok = pf_link_down_ok(d, a);
         ledger_emit_assignment(d, a);
-        return submit(d, &assign_release_job_type, vf, w, complete, userdata);
+        return assign_submit(d, &assign_release_job_type, vf, w, complete, userdata);
 }
 
 /* Release the VFs the guests hold (vf: only that one), one batch. */
@@ -787,10 +788,10 @@ int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon
                 return -ENOMEM;
         *c = (FinishCall) { done, userdata };
         a->phase = ASSIGN_RELEASING;
-        w = work_from(a, false);
+        w = assign_work_from(a, false);
         if (w)
                 w->pf_link_down_ok = pf_link_down_ok(d, a);
-        r = w ? submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
+        r = w ? assign_submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
         if (r < 0)
                 free(c);
         return r;

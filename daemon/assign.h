@@ -99,6 +99,11 @@ typedef struct AssignWork {
 } AssignWork;
 
 void assign_work_free(AssignWork *w);
+/* The work of the assignment a: what it wants, what to put back. */
+AssignWork *assign_work_from(const StateAssignment *a, bool force);
+/* Queue the work w (taken) on the VF's lane; complete gets j->userdata. */
+int assign_submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w, void (*complete)(Job *),
+                  void *userdata);
 /* prepare: read what the assignment will change (nothing changes);
  * apply: VF settings, binding, node ownership; release: put them back. */
 extern const JobType assign_prepare_job_type, assign_apply_job_type, assign_release_job_type;

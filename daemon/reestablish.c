@@ -64,43 +64,9 @@ static StateAssignment *still_not_ready(Daemon *d, const char *vf) {
 
 static void step(Daemon *d, Try *t);
 
+/* The guest's wishes; what to put back comes from a new prepare, or stays. */
 static AssignWork *work_for(const StateAssignment *a) {
-        AssignWork *w = calloc(1, sizeof(*w));
-
-        if (!w)
-                return NULL;
-        memcpy(w->guest, a->guest, sizeof(w->guest));
-        (void) snprintf(w->driver, sizeof(w->driver), "%s", a->driver ?: "vfio-pci");
-        w->want = a->want;
-        w->set_owner = a->set_owner;
-        w->uid = a->uid;
-        w->gid = a->gid;
-        w->reset = a->reset;
-        return w;
-}
-
-static int submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w, void (*complete)(Job *j), Try *t) {
-        pci_addr addr;
-        Job *j;
-        int r;
-
-        if (!w)
-                return -ENOMEM;
-        if (pci_addr_parse(vf, &addr) < 0) {
-                assign_work_free(w);
-                return -EINVAL;
-        }
-        j = job_new(d, type, &addr, w);
-        if (!j)
-                return -ENOMEM;
-        j->complete = complete;
-        j->userdata = t;
-        r = lane_submit(d, j);
-        if (r < 0) {
-                j->userdata = NULL;
-                job_free(j);
-        }
-        return r;
+        return assign_work_from(a, false);
 }
 
 static void apply_done(Job *j) {
@@ -165,7 +131,7 @@ static void prepare_done(Job *j) {
         r = ledger_commit(d, &e);
         a = still_not_ready(d, t->vf);
         if (r >= 0 && a)
-                r = submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t);
+                r = assign_submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t);
         if (r < 0) {
                 if (a)
                         (void) state_assignment_set_readiness(a, NOT_READY, e.error ? e.message : strerror(-r));
@@ -236,8 +202,8 @@ static void step(Daemon *d, Try *t) {
                 bool intact = vf->driver && a->driver && streq(vf->driver, a->driver);
 
                 /* a VF still on the guest's driver keeps what to put back */
-                r = intact ? submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t)
-                           : submit(d, &assign_prepare_job_type, t->vf, work_for(a), prepare_done, t);
+                r = intact ? assign_submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t)
+                           : assign_submit(d, &assign_prepare_job_type, t->vf, work_for(a), prepare_done, t);
         } else if (pf->sriov.num_vfs == 0 && !(d->declared && config_rule_for(d->declared, d->host, pf)))
                 r = create_vfs(d, t, a, pf);
         else if (pf->sriov.num_vfs == 0) {

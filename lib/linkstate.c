@@ -7,8 +7,8 @@
 #include "rtnl-internal.h"
 #include "util.h"
 
-/* RTM_NEWLINK on the interface with IFF_UP cleared (administratively down). */
-int sriov_link_set_down(const char *ifname, sriov_error *err) {
+/* RTM_NEWLINK on the interface with IFF_UP set or cleared (administratively up or down). */
+static int link_set_up(const char *ifname, bool up, sriov_error *err) {
         _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
         _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         rtnl_call call = {};
@@ -26,12 +26,20 @@ int sriov_link_set_down(const char *ifname, sriov_error *err) {
         m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_ACK);
         if (!m)
                 return -ENOMEM;
-        r = rtnl_append_ifinfo(m, (int) idx, 0, IFF_UP);
+        r = rtnl_append_ifinfo(m, (int) idx, up ? IFF_UP : 0, IFF_UP);
         if (r < 0)
                 return r;
         r = rtnl_transact(s, m, &call);
         if (r < 0)
-                return sriov_error_set(err, r, "Cannot set %s down: %s", ifname,
+                return sriov_error_set(err, r, "Cannot set %s %s: %s", ifname, up ? "up" : "down",
                                        call.message[0] ? call.message : strerror(-r));
         return 0;
+}
+
+int sriov_link_set_up(const char *ifname, sriov_error *err) {
+        return link_set_up(ifname, true, err);
+}
+
+int sriov_link_set_down(const char *ifname, sriov_error *err) {
+        return link_set_up(ifname, false, err);
 }

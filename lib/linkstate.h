@@ -3,6 +3,7 @@
 
 #include "sysfs.h"
 
-/* Take an interface administratively down (what sriov_link_set_up() undoes
- * the other way: the PF whose link an assignment brought up). */
+/* An interface administratively up (a PF whose driver wants it up for VF
+ * settings), or down again (the PF whose link an assignment brought up). */
+int sriov_link_set_up(const char *ifname, sriov_error *err);
 int sriov_link_set_down(const char *ifname, sriov_error *err);

@@ -11,6 +11,7 @@
 #include <netlink/socket.h>
 #include <stdio.h>
 
+#include "linkstate.h"
 #include "rtnl-internal.h"
 #include "util.h"
 #include "vfattr.h"
@@ -596,29 +597,6 @@ int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
         return 0;
 }
 
-int sriov_link_set_up(const char *ifname, sriov_error *err) {
-        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
-        rtnl_call call = {};
-        unsigned idx;
-        int r;
-
-        if (!ifname_is_valid(ifname))
-                return sriov_error_set(err, -EINVAL, "Invalid interface name \"%.32s\"", strempty(ifname));
-        idx = if_nametoindex(ifname);
-        if (idx == 0)
-                return sriov_error_set(err, -ENODEV, "No interface %s", ifname);
-        r = rtnl_open(&s, &call);
-        if (r < 0)
-                return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
-        m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_ACK);
-        if (!m || rtnl_append_ifinfo(m, (int) idx, IFF_UP, IFF_UP) < 0)
-                return -ENOMEM;
-        r = rtnl_transact(s, m, &call);
-        if (r < 0)
-                return sriov_error_set(err, r, "Cannot set %s up: %s", ifname, call.message[0] ? call.message : strerror(-r));
-        return 0;
-}
 
 /* One IFLA_VF_INFO carrying exactly one attribute of c. */
 static int put_one(struct nl_msg *m, const sriov_vf_config *c, unsigned attr) {

@@ -87,7 +87,6 @@ void sriov_link_done(sriov_link *l);
 
 /* The kernel. */
 int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err);
-int sriov_link_set_up(const char *ifname, sriov_error *err);
 
 enum {
         SRIOV_VF_BRING_PF_UP = 1 << 0,  /* set the PF up when it is down, instead of failing */
