@@ -377,20 +377,11 @@ static bool job_restores(const Job *j) {
 /* A record of what dev has now (unless an earlier change recorded it),
  * with the VF's identity, marked as under way. Returns 1 if made. */
 static int record_device(Daemon *d, const sriov_device *dev, StateOrigin origin, const char *bound_with) {
-        StateDevice *rec;
         int r;
 
-        r = state_record_prior(d->state, dev->bdf, dev->driver, dev->driver_override);
-        if (r < 0)
-                return r;
-        rec = state_find_device(d->state, dev->bdf);
-        if (r > 0) {
-                rec->origin = origin;
-                (void) ledger_identity(d, dev, rec->pf, &rec->vf_index, &rec->generation);
-                if (bound_with)
-                        (void) snprintf(rec->bound_with, sizeof(rec->bound_with), "%s", bound_with);
-        }
-        rec->pending = true;
+        r = ledger_record_binding(d, &dev->addr, dev->driver, dev->driver_override, origin);
+        if (r > 0 && bound_with)
+                (void) state_set_bound_with(d->state, dev->bdf, bound_with);
         return r;
 }
 

@@ -112,6 +112,26 @@ int ledger_check_pf_assigned(Daemon *d, const sriov_device *pf, bool force, cons
         return changed;
 }
 
+int ledger_record_binding(Daemon *d, const pci_addr *addr, const char *driver, const char *override,
+                          StateOrigin origin) {
+        const sriov_device *dev = sriov_host_find(d->host, addr);
+        char bdf[PCI_ADDR_STRLEN];
+        StateDevice *rec;
+        int r;
+
+        r = state_record_prior(d->state, pci_addr_format(addr, bdf), driver, override);
+        if (r < 0)
+                return r;
+        rec = state_find_device(d->state, bdf);
+        if (r > 0) {
+                rec->origin = origin;
+                if (dev)
+                        (void) ledger_identity(d, dev, rec->pf, &rec->vf_index, &rec->generation);
+        }
+        rec->pending = true;
+        return r;
+}
+
 bool ledger_identity(Daemon *d, const sriov_device *dev, char pf[static PCI_ADDR_STRLEN], int *ret_index,
                      uint64_t *ret_generation) {
         if (!dev->is_vf)

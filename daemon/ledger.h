@@ -36,6 +36,12 @@ int ledger_check_pf_assigned(Daemon *d, const sriov_device *pf, bool force, cons
  * Returns whether the state changed (the caller saves). */
 bool ledger_new_generation(Daemon *d, const char *pf, const char *why);
 
+/* Before a binding change: what the device has (driver, override) unless
+ * an earlier change recorded it, with who made it and the VF's identity,
+ * marked as under way. Returns 1 if the record was made now. */
+int ledger_record_binding(Daemon *d, const pci_addr *addr, const char *driver, const char *override,
+                          StateOrigin origin);
+
 /* A VF's identity as the model has it now: its PF, index and the PF's
  * generation. false if dev is not a VF. */
 bool ledger_identity(Daemon *d, const sriov_device *dev, char pf[static PCI_ADDR_STRLEN], int *ret_index,

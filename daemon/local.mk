@@ -15,6 +15,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/ledger.c daemon/ledger.h \
 	daemon/conffile.c daemon/conffile.h \
 	daemon/plan.c daemon/plan.h \
+	daemon/apply.c daemon/apply.h \
 	daemon/reconcile.c daemon/reconcile.h \
 	daemon/safety.c daemon/safety.h \
 	daemon/pool.c daemon/pool.h \

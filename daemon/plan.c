@@ -113,15 +113,15 @@ static const sriov_device *first_assigned(const sriov_family *f, char *const *as
         return NULL;
 }
 
-static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_family *f, bool apply, char *const *assigned,
-                       Plan *p, bool *ret_changed) {
+/* ---- planning: reads only ---- */
+
+static int plan_numvfs(const ConfigPF *rule, const sriov_family *f, char *const *assigned, Plan *p) {
         const sriov_device *pf = f->dev, *held = first_assigned(f, assigned);
         unsigned want = config_wanted_vfs(rule, pf);
         bool count = want != pf->sriov.num_vfs;
         bool ap = rule->autoprobe >= 0 && pf->sriov.autoprobe >= 0 && (rule->autoprobe != 0) != (pf->sriov.autoprobe != 0);
         PlanStep *s;
 
-        *ret_changed = false;
         if (!count && !ap)
                 return 0;
         if (count)
@@ -133,6 +133,8 @@ static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_family 
                              rule->autoprobe ? "on" : "off");
         if (!s)
                 return -ENOMEM;
+        s->addr = pf->addr;
+        s->has_addr = true;
         s->count = want;
         s->autoprobe = rule->autoprobe;
         if (count && held) {
@@ -144,36 +146,11 @@ static int plan_numvfs(sriov_ctx *ctx, const ConfigPF *rule, const sriov_family 
                         s->error = NULL;
                 return s->error ? 0 : -ENOMEM;
         }
-        if (!apply)
-                return 0;
-        if (count) {
-                sriov_error e = {};
-                unsigned enabled = 0;
-                int r = safety_before_numvfs(ctx, &pf->addr, want, false, &e);
-
-                if (r >= 0)
-                        r = sriov_set_numvfs(ctx, &pf->addr, want, rule->autoprobe, &enabled, &e);
-
-                if (r >= 0 && enabled < want)
-                        r = sriov_error_set(&e, -EIO, "the driver enabled only %u of %u VFs", enabled, want);
-                if (r < 0)
-                        step_failed(p, s, r, &e);
-        } else {
-                int r = sysfs_dev_write(ctx, &pf->addr, "sriov_drivers_autoprobe", rule->autoprobe ? "1" : "0");
-                if (r < 0)
-                        step_failed(p, s, r, NULL);
-        }
-        *ret_changed = true;
         return 0;
 }
 
-static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, const char *driver, bool apply,
-                       Plan *p) {
-        /* the checks and the bind read and write a dozen of the VF's files */
-        _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
+static int plan_driver(const sriov_device *vf, DriverWant want, const char *driver, Plan *p) {
         PlanStep *s;
-        sriov_error e = {};
-        int r;
 
         if (driver_satisfies(want, driver, vf))
                 return 0;
@@ -181,187 +158,273 @@ static int plan_driver(sriov_ctx *ctx, const sriov_device *vf, DriverWant want, 
                      want == DRIVER_HOST ? "the host driver" : driver);
         if (!s)
                 return -ENOMEM;
+        s->addr = vf->addr;
+        s->has_addr = true;
         s->want = want;
-        if (driver && !(s->driver = strdup(driver)))
+        /* what it has now: what RestoreDriver puts back (journaled before the bind) */
+        if ((driver && !(s->driver = strdup(driver))) || (vf->driver && !(s->prior_driver = strdup(vf->driver))) ||
+            (vf->driver_override && !(s->prior_override = strdup(vf->driver_override))))
                 return -ENOMEM;
-        if (!apply)
-                return 0;
-        sysfs_dev_scope_begin(ctx, &vf->addr, &scope);
-        /* the same checks as an interactive bind: a guest holding the VF,
-         * host use, and for vfio-pci the IOMMU group */
-        r = safety_before_unbind(ctx, &vf->addr, false, &e);
-        if (r >= 0 && want == DRIVER_NAMED && driver_is_dma_managed(driver)) {
-                pci_addr *peers = NULL;
-                size_t n_peers = 0;
-                int group;
-
-                r = passthrough_check(ctx, &vf->addr, 0, &peers, &n_peers, &group, &e);
-                free(peers);
-        }
-        if (r < 0)
-                ;
-        else if (want == DRIVER_HOST)
-                r = sriov_reprobe(ctx, &vf->addr, NULL, &e);
-        else
-                r = sriov_bind(ctx, &vf->addr, driver, driver_is_dma_managed(driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0,
-                               &s->prior_driver, &s->prior_override, &e);
-        if (r == -ETIMEDOUT && want == DRIVER_NAMED) {
-                /* the kernel finishes the bind later: what the VF had before
-                 * is what RestoreDriver must put back, not the half way */
-                if ((vf->driver && !(s->prior_driver = strdup(vf->driver))) ||
-                    (vf->driver_override && !(s->prior_override = strdup(vf->driver_override))))
-                        return -ENOMEM;
-        }
-        if (r < 0)
-                step_failed(p, s, r, &e);
-        else if (want == DRIVER_HOST) {
-                _cleanup_(sriov_device_freep) sriov_device *now = NULL;
-
-                /* the kernel may find no driver for it at all */
-                if (sriov_device_load(ctx, &vf->addr, &now) >= 0 && !now->driver)
-                        step_failed(p, s, -ENXIO, &(sriov_error) { -ENXIO, "no host driver took the VF" });
-        }
         return 0;
 }
 
-int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, bool apply, char *const *assigned, Plan *ret) {
-        _cleanup_(sriov_family_freep) sriov_family *f = NULL;
-        sriov_link link = {};
-        const char *ifname = NULL;
-        bool changed = false, need_attrs = false;
-        char bdf[PCI_ADDR_STRLEN];
-        Plan p = {};
-        int r;
+static int plan_attrs(const sriov_device *vf, unsigned n, const sriov_vf_config *attrs, const sriov_link *link,
+                      const char *ifname, Plan *p) {
+        _cleanup_free_ char *d = NULL;
+        const sriov_vf_config *have = NULL;
+        unsigned diff;
+        PlanStep *s;
 
-        pci_addr_format(addr, bdf);
-        r = sriov_family_load(ctx, addr, &f);
-        if (r < 0 || !f->dev || !f->dev->is_pf) {
-                if (!add_step(&p, STEP_ERROR, bdf, "%s", r < 0 ? strerror(-r) : "not an SR-IOV PF (any more)"))
-                        goto nomem;
-                p.n_failed++;
-                *ret = p;
+        for (size_t k = 0; k < link->n_vfs; k++)
+                if (link->vfs[k].vf == n)
+                        have = &link->vfs[k];
+        if (!have) {
+                s = add_step(p, STEP_ERROR, vf->bdf, "%s does not report VF %u", ifname, n);
+                if (!s)
+                        return -ENOMEM;
+                p->n_failed++;
                 return 0;
         }
+        diff = vf_config_diff(attrs, have);
+        if (!diff)
+                return 0;
+        d = attrs_describe(attrs, have, diff);
+        s = add_step(p, STEP_VF_ATTRS, vf->bdf, "%s", strna(d));
+        if (!s)
+                return -ENOMEM;
+        s->addr = vf->addr;
+        s->has_addr = true;
+        s->attrs = *attrs;
+        s->attrs.vf = n;
+        s->attrs.mask = diff;
+        s->pf_ifname = strdup(ifname);
+        return s->pf_ifname ? 0 : -ENOMEM;
+}
 
-        r = plan_numvfs(ctx, rule, f, apply, assigned, &p, &changed);
-        if (r < 0)
-                goto nomem;
-        if (changed && apply) {
-                sriov_family *g = NULL;
+/* The PF's link, when VF attributes are declared: its interface and the VFs it reports. */
+static int read_link(const ConfigPF *rule, const sriov_family *f, const char *bdf, sriov_link *link,
+                     const char **ret_ifname, Plan *p) {
+        bool need_attrs = false;
+        sriov_error e = {};
 
-                if (p.n_failed > 0) {
-                        *ret = p;
-                        return 0;
-                }
-                r = sriov_family_load(ctx, addr, &g);
-                if (r < 0 || !g->dev) {
-                        sriov_family_free(g);
-                        if (!add_step(&p, STEP_ERROR, bdf, "the PF vanished"))
-                                goto nomem;
-                        p.n_failed++;
-                        *ret = p;
-                        return 0;
-                }
-                sriov_family_free(f);
-                f = g;
-        }
-
+        *ret_ifname = NULL;
         for (size_t i = 0; i < rule->n_ranges; i++)
                 need_attrs = need_attrs || rule->ranges[i].attrs.mask;
-        if (need_attrs) {
-                sriov_error e = {};
+        if (!need_attrs)
+                return 0;
+        *ret_ifname = f->dev->netdevs ? f->dev->netdevs[0] : NULL;
+        if (!*ret_ifname) {
+                if (!add_step(p, STEP_ERROR, bdf, "VF attributes are declared, but %s has no network interface", bdf))
+                        return -ENOMEM;
+        } else if (sriov_link_get(*ret_ifname, link, &e) < 0) {
+                *ret_ifname = NULL;
+                if (!add_step(p, STEP_ERROR, bdf, "%s", e.message))
+                        return -ENOMEM;
+        } else
+                return 0;
+        p->n_failed++;
+        return 0;
+}
 
-                ifname = f->dev->netdevs ? f->dev->netdevs[0] : NULL;
-                if (!ifname) {
-                        if (!add_step(&p, STEP_ERROR, bdf, "VF attributes are declared, but %s has no network interface", bdf))
-                                goto nomem;
-                        p.n_failed++;
-                        need_attrs = false;
-                } else if (sriov_link_get(ifname, &link, &e) < 0) {
-                        if (!add_step(&p, STEP_ERROR, bdf, "%s", e.message))
-                                goto nomem;
-                        p.n_failed++;
-                        need_attrs = false;
-                }
-        }
+/* A declared VF that does not exist yet: its steps come once it does. */
+static int plan_missing_vf(const ConfigPF *rule, unsigned n, const char *bdf, Plan *p) {
+        char what[sizeof(p->steps->bdf)];
+        DriverWant want = DRIVER_UNSET;
+        const char *driver = NULL;
+        sriov_vf_config attrs;
 
-        /* when VFs would be created, the dry run cannot see them: each
-         * declared VF then needs its driver and attributes */
+        if (!config_vf_settings(rule, n, &want, &driver, &attrs))
+                return 0;
+        (void) snprintf(what, sizeof(what), "VF %u of %s", n, bdf);
+        if (want != DRIVER_UNSET &&
+            !add_step(p, STEP_DRIVER, what, "driver -> %s", want == DRIVER_HOST ? "the host driver" : driver))
+                return -ENOMEM;
+        if (attrs.mask && !add_step(p, STEP_VF_ATTRS, what, "attributes as declared"))
+                return -ENOMEM;
+        return 0;
+}
+
+static int plan_vfs(const ConfigPF *rule, const sriov_family *f, char *const *assigned, const sriov_link *link,
+                    const char *ifname, const char *bdf, Plan *p) {
+        int r;
+
+        /* when VFs would be created, they cannot be seen yet: each declared
+         * VF then needs its driver and attributes */
         for (unsigned n = 0; n < config_wanted_vfs(rule, f->dev); n++) {
                 const sriov_device *vf = n < f->n_vfs ? f->vfs[n] : NULL;
                 const char *driver = NULL;
                 DriverWant want = DRIVER_UNSET;
                 sriov_vf_config attrs;
 
+                if (!vf) {
+                        r = plan_missing_vf(rule, n, bdf, p);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!config_vf_settings(rule, n, &want, &driver, &attrs))
                         continue;
-                if (vf && assigned_to(assigned, vf->bdf))
+                if (assigned_to(assigned, vf->bdf))
                         continue;       /* the guest's settings are in force */
-                if (!vf) {
-                        char what[sizeof(p.steps->bdf)];
-
-                        (void) snprintf(what, sizeof(what), "VF %u of %s", n, bdf);
-                        if (want != DRIVER_UNSET &&
-                            !add_step(&p, STEP_DRIVER, what, "driver -> %s", want == DRIVER_HOST ? "the host driver" : driver))
-                                goto nomem;
-                        if (attrs.mask && !add_step(&p, STEP_VF_ATTRS, what, "attributes as declared"))
-                                goto nomem;
-                        continue;
-                }
-                r = plan_driver(ctx, vf, want, driver, apply, &p);
+                r = plan_driver(vf, want, driver, p);
+                if (r >= 0 && attrs.mask && ifname)
+                        r = plan_attrs(vf, n, &attrs, link, ifname, p);
                 if (r < 0)
-                        goto nomem;
-                if (attrs.mask && need_attrs) {
-                        const sriov_vf_config *have = NULL;
-                        unsigned diff;
-                        PlanStep *s;
+                        return r;
+        }
+        return 0;
+}
 
-                        for (size_t k = 0; k < link.n_vfs; k++)
-                                if (link.vfs[k].vf == n)
-                                        have = &link.vfs[k];
-                        if (!have) {
-                                if (!add_step(&p, STEP_ERROR, vf->bdf, "%s does not report VF %u", ifname, n))
-                                        goto nomem;
-                                p.n_failed++;
-                                continue;
-                        }
-                        diff = vf_config_diff(&attrs, have);
-                        if (!diff)
-                                continue;
-                        {
-                                _cleanup_free_ char *d = attrs_describe(&attrs, have, diff);
-                                s = add_step(&p, STEP_VF_ATTRS, vf->bdf, "%s", strna(d));
-                        }
-                        if (!s)
-                                goto nomem;
-                        s->attrs = attrs;
-                        s->attrs.mask = diff;
-                        s->pf_ifname = strdup(ifname);
-                        if (apply) {
-                                sriov_error e = {};
-                                unsigned ignored = 0;
+int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *const *assigned, Plan *ret) {
+        _cleanup_(sriov_family_freep) sriov_family *f = NULL;
+        _cleanup_(sriov_link_done) sriov_link link = {};
+        _cleanup_(plan_done) Plan p = {};
+        const char *ifname = NULL;
+        char bdf[PCI_ADDR_STRLEN];
+        int r;
 
-                                r = sriov_vf_set(ifname, &s->attrs, SRIOV_VF_BRING_PF_UP, NULL, &ignored, NULL, &e);
-                                if (r >= 0 && ignored) {
-                                        char names[128] = "";
+        pci_addr_format(addr, bdf);
+        r = sriov_family_load(ctx, addr, &f);
+        if (r < 0 || !f->dev || !f->dev->is_pf) {
+                if (!add_step(&p, STEP_ERROR, bdf, "%s", r < 0 ? strerror(-r) : "not an SR-IOV PF (any more)"))
+                        return -ENOMEM;
+                p.n_failed++;
+                *ret = p;
+                p = (Plan) {};
+                return 0;
+        }
+        r = plan_numvfs(rule, f, assigned, &p);
+        if (r >= 0)
+                r = read_link(rule, f, bdf, &link, &ifname, &p);
+        /* VFs the count change destroys get no steps of their own */
+        if (r >= 0 && !(p.n_steps > 0 && p.steps[0].kind == STEP_NUMVFS && p.steps[0].count != f->dev->sriov.num_vfs))
+                r = plan_vfs(rule, f, assigned, &link, ifname, bdf, &p);
+        else if (r >= 0)
+                for (unsigned n = 0; r >= 0 && n < config_wanted_vfs(rule, f->dev); n++)
+                        r = plan_missing_vf(rule, n, bdf, &p);
+        if (r < 0)
+                return r;
+        *ret = p;
+        p = (Plan) {};
+        return 0;
+}
 
-                                        for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
-                                                if (ignored & b)
-                                                        (void) snprintf(names + strlen(names), sizeof(names) - strlen(names),
-                                                                        "%s%s", names[0] ? ", " : "", vf_attr_name(b));
-                                        r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
-                                }
-                                if (r < 0)
-                                        step_failed(&p, s, r, &e);
-                        }
+/* ---- executing ---- */
+
+static void execute_numvfs(sriov_ctx *ctx, Plan *p, PlanStep *s, bool *replan) {
+        sriov_error e = {};
+        unsigned enabled = 0, now = 0;
+        int r;
+
+        (void) sysfs_dev_read_uint(ctx, &s->addr, "sriov_numvfs", 10, &now);
+        if (now == s->count) {
+                r = sysfs_dev_write(ctx, &s->addr, "sriov_drivers_autoprobe", s->autoprobe ? "1" : "0");
+                if (r < 0)
+                        step_failed(p, s, r, NULL);
+                return;
+        }
+        r = safety_before_numvfs(ctx, &s->addr, s->count, false, &e);
+        if (r >= 0)
+                r = sriov_set_numvfs(ctx, &s->addr, s->count, s->autoprobe, &enabled, &e);
+        if (r >= 0 && enabled < s->count)
+                r = sriov_error_set(&e, -EIO, "the driver enabled only %u of %u VFs", enabled, s->count);
+        if (r < 0)
+                step_failed(p, s, r, &e);
+        *replan = true;
+}
+
+/* The device as planned: on the driver the plan found, or the step is not run. */
+static int check_unchanged(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
+        _cleanup_free_ char *drv = NULL;
+
+        (void) sysfs_dev_link_name(ctx, &s->addr, "driver", &drv);
+        if ((drv && s->prior_driver && streq(drv, s->prior_driver)) || (!drv && !s->prior_driver))
+                return 0;
+        return sriov_error_set(e, -ESTALE, "%s changed since the plan (now on %s): not done; applying again plans anew",
+                               s->bdf, drv ?: "no driver");
+}
+
+static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
+        /* the checks and the bind read and write a dozen of the VF's files */
+        _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
+        sriov_error e = {};
+        int r;
+
+        sysfs_dev_scope_begin(ctx, &s->addr, &scope);
+        r = check_unchanged(ctx, s, &e);
+        /* the same checks as an interactive bind: a guest holding the VF,
+         * host use, and for vfio-pci the IOMMU group */
+        if (r >= 0)
+                r = safety_before_unbind(ctx, &s->addr, false, &e);
+        if (r >= 0 && s->want == DRIVER_NAMED && driver_is_dma_managed(s->driver)) {
+                _cleanup_free_ pci_addr *peers = NULL;
+                size_t n_peers = 0;
+                int group;
+
+                r = passthrough_check(ctx, &s->addr, 0, &peers, &n_peers, &group, &e);
+        }
+        if (r >= 0 && s->want == DRIVER_HOST)
+                r = sriov_reprobe(ctx, &s->addr, NULL, &e);
+        else if (r >= 0)
+                r = sriov_bind(ctx, &s->addr, s->driver,
+                               driver_is_dma_managed(s->driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0, NULL, NULL, &e);
+        if (r < 0) {
+                step_failed(p, s, r, &e);
+                return;
+        }
+        if (s->want == DRIVER_HOST) {
+                _cleanup_(sriov_device_freep) sriov_device *now = NULL;
+
+                /* the kernel may find no driver for it at all */
+                if (sriov_device_load(ctx, &s->addr, &now) >= 0 && !now->driver)
+                        step_failed(p, s, -ENXIO, &(sriov_error) { -ENXIO, "no host driver took the VF" });
+        }
+}
+
+static void execute_attrs(Plan *p, PlanStep *s) {
+        sriov_error e = {};
+        unsigned ignored = 0;
+        int r;
+
+        r = sriov_vf_set(s->pf_ifname, &s->attrs, SRIOV_VF_BRING_PF_UP, NULL, &ignored, NULL, &e);
+        if (r >= 0 && ignored) {
+                char names[128] = "";
+
+                for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
+                        if (ignored & b)
+                                (void) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                                names[0] ? ", " : "", vf_attr_name(b));
+                r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
+        }
+        if (r < 0)
+                step_failed(p, s, r, &e);
+}
+
+void plan_execute(sriov_ctx *ctx, Plan *p, bool *ret_replan) {
+        bool replan = false;
+
+        for (size_t i = 0; i < p->n_steps && !replan; i++) {
+                PlanStep *s = &p->steps[i];
+
+                if (s->kind == STEP_ERROR || s->result < 0 || !s->has_addr)
+                        continue;
+                s->executed = true;
+                switch (s->kind) {
+                case STEP_NUMVFS:
+                        execute_numvfs(ctx, p, s, &replan);
+                        /* a failed count change leaves the VFs' steps undone */
+                        if (s->result < 0)
+                                return;
+                        break;
+                case STEP_DRIVER:
+                        execute_driver(ctx, p, s);
+                        break;
+                case STEP_VF_ATTRS:
+                        execute_attrs(p, s);
+                        break;
+                default:
+                        break;
                 }
         }
-        sriov_link_done(&link);
-        *ret = p;
-        return 0;
-
-nomem:
-        sriov_link_done(&link);
-        plan_done(&p);
-        return -ENOMEM;
+        *ret_replan = replan;
 }

@@ -4,12 +4,17 @@
 #include "conffile.h"
 #include "ops.h"
 
-/* Converging a PF on its declared configuration. Planning reads the PF and
- * its VFs fresh from sysfs and rtnetlink (never the daemon's model, so it
- * runs on the PF's worker), compares with the rule and lists the steps;
- * applying runs them in order: VF count (through 0 when changing a non-zero
- * count), then per VF the driver binding, then the VF attributes. Every step
- * is idempotent, so applying twice changes nothing the second time. */
+/* Converging a PF on its declared configuration, in two phases on the PF's
+ * worker with the journal between them on the event loop: planning reads
+ * the PF and its VFs fresh from sysfs and rtnetlink (never the daemon's
+ * model), compares with the rule and lists the steps, with what each
+ * device has now; the event loop records that (the ledger's rule: no
+ * kernel write before its intent is on disk); executing then runs exactly
+ * those steps in order: VF count (through 0 when changing a non-zero
+ * count), then per VF the driver binding, then the VF attributes. A step
+ * whose device changed since the plan is not run. A VF count change ends
+ * the execution: the VFs it made get a plan of their own. Every step is
+ * idempotent, so applying twice changes nothing the second time. */
 
 typedef enum StepKind {
         STEP_NUMVFS,
@@ -21,6 +26,8 @@ typedef enum StepKind {
 typedef struct PlanStep {
         StepKind kind;
         char bdf[64];                   /* the device changed, or "VF n of PF" before it exists */
+        pci_addr addr;                  /* the device (has_addr: it exists now) */
+        bool has_addr;
         unsigned count;                 /* STEP_NUMVFS */
         int autoprobe;
         DriverWant want;                /* STEP_DRIVER */
@@ -30,8 +37,9 @@ typedef struct PlanStep {
         char *detail;                   /* for people: what changes, from what to what */
         int result;                     /* after applying: 0 or negative errno */
         char *error;
-        char *prior_driver;             /* STEP_DRIVER applied: what the device had */
+        char *prior_driver;             /* STEP_DRIVER: what the device has when planned (what RestoreDriver puts back) */
         char *prior_override;
+        bool executed;                  /* the execution got to it (result says how it went) */
 } PlanStep;
 
 typedef struct Plan {
@@ -42,11 +50,17 @@ typedef struct Plan {
 
 void plan_done(Plan *p);
 
-/* Plan (and with apply, carry out) the rule for the PF. Returns <0 only on
- * allocation failure; failed steps are recorded in the plan. assigned lists
- * the VFs that guests hold, as pairs (VF address, guest): the configuration
- * leaves their driver and settings alone (the guest's are in force until
- * Release), and a VF count change, which would destroy them, is refused. */
-int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *pf, bool apply, char *const *assigned, Plan *ret);
+/* Plan the rule for the PF. Returns <0 only on allocation failure; steps
+ * that cannot be carried out are recorded in the plan as failed. assigned
+ * lists the VFs that guests hold, as pairs (VF address, guest): the
+ * configuration leaves their driver and settings alone (the guest's are in
+ * force until Release), and a VF count change, which would destroy them,
+ * is refused. */
+int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *pf, char *const *assigned, Plan *ret);
+
+/* Carry out the plan's steps in order (not those failed already, nor those
+ * of VFs that do not exist yet). *ret_replan: a VF count changed, the rest
+ * needs a new plan. */
+void plan_execute(sriov_ctx *ctx, Plan *p, bool *ret_replan);
 
 const char *step_kind_name(StepKind k);

@@ -2,6 +2,7 @@
 
 #include "conffile.h"
 #include "lanes.h"
+#include "apply.h"
 #include "plan.h"
 #include "reconcile.h"
 #include "reestablish.h"
@@ -85,70 +86,6 @@ static void log_step(const PlanStep *s, bool dry_run) {
 static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
                         ApplyBatch *b);
 
-/* A PF's plan, made (and with apply carried out) on its lane. */
-typedef struct ApplyWork {
-        Config *config;                 /* a reference: the rule lives in it */
-        const ConfigPF *rule;
-        bool dry_run;
-        bool retry;                     /* a retry of failed steps (keeps the lane's retry count) */
-        char **assigned;                /* the PF's VFs that guests hold, (VF, guest) pairs */
-        Plan plan;                      /* result */
-} ApplyWork;
-
-static void apply_work_free(void *p) {
-        ApplyWork *w = p;
-
-        plan_done(&w->plan);
-        config_free(w->config);
-        strv_free(w->assigned);
-        free(w);
-}
-
-static void apply_execute(Job *j) {
-        ApplyWork *w = j->payload;
-
-        j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, !w->dry_run, w->assigned, &w->plan);
-        j->no_read_back = w->dry_run;
-}
-
-static void apply_job_done(Job *j);
-
-/* A held write's re-run: the same plan, applied again. */
-static Job *apply_clone_intent(const Job *j);
-
-static const JobType apply_job_type = {
-        .name = "apply", .execute = apply_execute, .free = apply_work_free, .clone_intent = apply_clone_intent,
-        .read_back = true,
-};
-
-static Job *apply_job_new(Daemon *d, const pci_addr *pf, Config *config, const ConfigPF *rule, bool dry_run,
-                          bool retry, char **assigned) {
-        ApplyWork *w = calloc(1, sizeof(*w));
-
-        if (!w) {
-                strv_free(assigned);
-                return NULL;
-        }
-        *w = (ApplyWork) { .config = config_ref(config), .rule = rule, .dry_run = dry_run, .retry = retry,
-                           .assigned = assigned };
-        return job_new(d, &apply_job_type, pf, w);
-}
-
-static Job *apply_clone_intent(const Job *j) {
-        const ApplyWork *w = j->payload;
-        char **assigned = strv_copy(w->assigned);
-        Job *k;
-
-        if (w->assigned && !assigned)
-                return NULL;
-        k = apply_job_new(j->daemon, &j->addr, w->config, w->rule, w->dry_run, false, assigned);
-        if (!k)
-                return NULL;
-        k->retry = true;
-        k->complete = j->complete;
-        return k;
-}
-
 /* Failed steps of a PF's apply are tried again, after config.retry_usec, then
  * twice, four times ... as long (RETRY_MAX tries, each delay at most
  * RETRY_DELAY_MAX): some refusals pass on their own (igb refuses a tx rate
@@ -186,9 +123,8 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void schedule_retry(Daemon *d, const Job *j) {
-        const ApplyWork *w = j->payload;
-        Lane *l = daemon_lane_for(d, &j->addr);
+static void schedule_retry(Daemon *d, const ApplyResult *res) {
+        Lane *l = daemon_lane_for(d, &res->pf);
         char bdf[PCI_ADDR_STRLEN];
         uint64_t delay;
         unsigned n = 0;
@@ -196,17 +132,17 @@ static void schedule_retry(Daemon *d, const Job *j) {
 
         if (!l)
                 return;
-        (void) pci_addr_format(&j->addr, bdf);
-        for (size_t i = 0; i < w->plan.n_steps; i++)
-                n += step_may_pass(&w->plan.steps[i]);
-        if (!w->retry)
+        (void) pci_addr_format(&res->pf, bdf);
+        for (size_t i = 0; i < res->steps.n_steps; i++)
+                n += step_may_pass(&res->steps.steps[i]);
+        if (!res->retry)
                 l->retry_attempt = 0;
         if (n == 0 || d->config.retry_usec == 0 || d->shutting_down || l->retry_attempt >= RETRY_MAX) {
                 if (n > 0 && l->retry_attempt >= RETRY_MAX)
                         log_warning("%s: %u step(s) of the declared configuration still fail after %u tries; "
                                     "the next apply, reload, hot-plug or driver bind tries again",
                                     bdf, n, l->retry_attempt);
-                else if (n == 0 && w->retry)
+                else if (n == 0 && res->retry)
                         log_info("%s: the declared configuration is in place (after %u %s)", bdf,
                                  l->retry_attempt, l->retry_attempt == 1 ? "try" : "tries");
                 (void) sd_event_source_set_enabled(l->retry_source, SD_EVENT_OFF);
@@ -227,79 +163,51 @@ static void schedule_retry(Daemon *d, const Job *j) {
         log_info("%s: %u step(s) failed; trying again in %.1f s", bdf, n, (double) delay / 1e6);
 }
 
-/* Main loop: a PF's plan came back. */
-static void apply_job_done(Job *j) {
-        ApplyBatch *b = j->userdata;
-        ApplyWork *w = j->payload;
-        Daemon *d = j->daemon;
-        bool save = false;
+/* Main loop: a PF's steps came back. */
+static void apply_done(Daemon *d, ApplyResult *res, void *userdata) {
+        ApplyBatch *b = userdata;
 
-        for (size_t i = 0; i < w->plan.n_steps; i++) {
-                PlanStep *s = &w->plan.steps[i];
-
-                log_step(s, w->dry_run);
-                /* bindings changed by the configuration can be restored too */
-                if (!w->dry_run && s->kind == STEP_DRIVER && (s->result >= 0 || s->result == -ETIMEDOUT) &&
-                    s->want == DRIVER_NAMED &&
-                    state_record_prior(d->state, s->bdf, s->prior_driver, s->prior_override) > 0)
-                        save = true;
-        }
-        if (save && state_save(d->state) < 0)
-                log_error("Failed to write the state file");
-        if (j->r < 0)
-                log_error_errno(j->r, "Applying the configuration to %s failed: %s", "a PF", j->error.message);
-        if (!w->dry_run)
-                schedule_retry(d, j);
+        for (size_t i = 0; i < res->steps.n_steps; i++)
+                log_step(&res->steps.steps[i], res->dry_run);
+        if (!res->dry_run && !res->held)
+                schedule_retry(d, res);
         /* the VFs the configuration made: assignments on them come back */
-        if (!w->dry_run && d->ready_sent) {
+        if (!res->dry_run && d->ready_sent) {
                 char bdf[PCI_ADDR_STRLEN];
 
-                reestablish_pf(d, pci_addr_format(&j->addr, bdf));
+                reestablish_pf(d, pci_addr_format(&res->pf, bdf));
         }
-
-        if (!b)
+        if (!b) {
+                plan_done(&res->steps);
                 return;
+        }
         /* move the steps into the batch */
-        if (w->plan.n_steps > 0) {
-                PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + w->plan.n_steps) * sizeof(*n));
+        if (res->steps.n_steps > 0) {
+                PlanStep *n = realloc(b->plan.steps, (b->plan.n_steps + res->steps.n_steps) * sizeof(*n));
 
                 if (n) {
                         b->plan.steps = n;
-                        memcpy(n + b->plan.n_steps, w->plan.steps, w->plan.n_steps * sizeof(*n));
-                        b->plan.n_steps += w->plan.n_steps;
-                        b->plan.n_failed += w->plan.n_failed;
-                        free(w->plan.steps);
-                        w->plan = (Plan) {};
+                        memcpy(n + b->plan.n_steps, res->steps.steps, res->steps.n_steps * sizeof(*n));
+                        b->plan.n_steps += res->steps.n_steps;
+                        b->plan.n_failed += res->steps.n_failed;
+                        free(res->steps.steps);
+                        res->steps = (Plan) {};
                 } else
                         b->plan.n_failed++;
         }
+        b->plan.n_failed += res->steps.n_failed;
+        plan_done(&res->steps);
         b->outstanding--;
         batch_maybe_done(b);
 }
 
 static int submit_apply(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry,
                         ApplyBatch *b) {
-        _cleanup_strv_free_ char **assigned = NULL;
-        Job *j;
         int r;
 
-        for (size_t i = 0; i < d->state->n_assignments; i++) {
-                const StateAssignment *a = &d->state->assignments[i];
-
-                if (streq(a->pf, pf->bdf) &&
-                    (strv_push(&assigned, strdup(a->vf)) < 0 || strv_push(&assigned, strdup(a->guest)) < 0))
-                        return -ENOMEM;
-        }
-        j = apply_job_new(d, &pf->addr, d->declared, rule, dry_run, retry, TAKE_PTR(assigned));
-        if (!j)
-                return -ENOMEM;
-        j->complete = apply_job_done;
-        j->userdata = b;
-        r = lane_submit(d, j);
-        if (r < 0) {
-                job_free(j);
+        r = apply_pf(d, pf, rule, dry_run, retry, apply_done, b);
+        if (r < 0)
                 return r;
-        }
         if (b)
                 b->outstanding++;
         return 0;

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "apply.h"
+#include "ledger.h"
+#include "state.h"
+
+/* at most this many plan and execute rounds (each VF count change makes one more) */
+#define ROUNDS_MAX 3U
+
+typedef enum ApplyPhase {
+        PHASE_PLAN,
+        PHASE_EXECUTE,
+} ApplyPhase;
+
+typedef struct ApplyWork {
+        Config *config;                 /* a reference: the rule lives in it */
+        const ConfigPF *rule;
+        bool dry_run;
+        bool retry;
+        char **assigned;                /* the PF's VFs that guests hold, (VF, guest) pairs */
+        ApplyPhase phase;
+        unsigned round;
+        Plan plan;                      /* this round's */
+        bool *journaled;                /* per step of plan: its record was made for it */
+        bool replan;                    /* execute: a VF count changed */
+        Plan all;                       /* the steps of the rounds before */
+        apply_pf_done_t done;
+        void *userdata;
+} ApplyWork;
+
+static void apply_work_free(void *p) {
+        ApplyWork *w = p;
+
+        plan_done(&w->plan);
+        plan_done(&w->all);
+        free(w->journaled);
+        config_free(w->config);
+        strv_free(w->assigned);
+        free(w);
+}
+
+static void apply_execute(Job *j) {
+        ApplyWork *w = j->payload;
+
+        if (w->phase == PHASE_PLAN) {
+                j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->plan);
+                j->no_read_back = true;
+                return;
+        }
+        plan_execute(j->daemon->ctx, &w->plan, &w->replan);
+        /* a write the kernel still holds makes the lane pending (lanes.c) */
+        j->r = 0;
+        for (size_t i = 0; i < w->plan.n_steps; i++)
+                if (w->plan.steps[i].result == -ETIMEDOUT)
+                        j->r = -ETIMEDOUT;
+}
+
+static void apply_complete(Job *j);
+static Job *apply_clone_intent(const Job *j);
+
+static const JobType apply_job_type = {
+        .name = "apply", .execute = apply_execute, .free = apply_work_free, .clone_intent = apply_clone_intent,
+        .read_back = true,
+};
+
+static int submit(Daemon *d, const pci_addr *pf, ApplyWork *w) {
+        Job *j = job_new(d, &apply_job_type, pf, w);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->complete = apply_complete;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                j->payload = NULL;      /* the caller keeps it */
+                job_free(j);
+        }
+        return r;
+}
+
+/* A held write's re-run, once the kernel is done: the configuration applied anew. */
+static Job *apply_clone_intent(const Job *j) {
+        const ApplyWork *w = j->payload;
+        ApplyWork *c = calloc(1, sizeof(*c));
+        Job *k;
+
+        if (!c)
+                return NULL;
+        *c = (ApplyWork) { .config = config_ref(w->config), .rule = w->rule, .assigned = strv_copy(w->assigned) };
+        k = job_new(j->daemon, &apply_job_type, &j->addr, c);
+        if (!k)
+                return NULL;
+        k->retry = true;
+        k->complete = apply_complete;
+        return k;
+}
+
+/* The steps of this round join those of the rounds before. */
+static void collect(ApplyWork *w) {
+        PlanStep *n;
+
+        free(w->journaled);
+        w->journaled = NULL;
+        if (w->plan.n_steps == 0)
+                return;
+        n = realloc(w->all.steps, (w->all.n_steps + w->plan.n_steps) * sizeof(*n));
+        if (!n) {
+                w->all.n_failed++;
+                plan_done(&w->plan);
+                return;
+        }
+        w->all.steps = n;
+        memcpy(n + w->all.n_steps, w->plan.steps, w->plan.n_steps * sizeof(*n));
+        w->all.n_steps += w->plan.n_steps;
+        w->all.n_failed += w->plan.n_failed;
+        free(w->plan.steps);
+        w->plan = (Plan) {};
+}
+
+static void finish(Daemon *d, const pci_addr *pf, ApplyWork *w, bool held) {
+        ApplyResult res = { .pf = *pf, .dry_run = w->dry_run, .retry = w->retry, .held = held };
+
+        collect(w);
+        res.steps = w->all;
+        w->all = (Plan) {};
+        if (w->done)
+                w->done(d, &res, w->userdata);
+        else
+                plan_done(&res.steps);
+        apply_work_free(w);
+}
+
+static bool executable(const PlanStep *s) {
+        return s->kind != STEP_ERROR && s->result >= 0 && s->has_addr;
+}
+
+/* What the PF has before its VF count changes: a restart puts it back. */
+static int journal_numvfs(Daemon *d, const PlanStep *s) {
+        const sriov_device *pf = sriov_host_find(d->host, &s->addr);
+        StatePF *rec;
+
+        if (!pf || pf->sriov.num_vfs == s->count)
+                return 0;       /* only the autoprobe setting: a config step a new apply repeats */
+        rec = state_find_pf(d->state, pf->bdf, true);
+        if (!rec)
+                return -ENOMEM;
+        rec->numvfs_pending = true;
+        rec->prior_numvfs = pf->sriov.num_vfs;
+        rec->prior_autoprobe = pf->sriov.autoprobe;
+        rec->target_numvfs = s->count;
+        return 0;
+}
+
+/* Before the first kernel write of the round: what every step changes. */
+static int journal_plan(Daemon *d, ApplyWork *w, sriov_error *e) {
+        w->journaled = calloc(w->plan.n_steps + 1, sizeof(bool));
+        if (!w->journaled)
+                return -ENOMEM;
+        for (size_t i = 0; i < w->plan.n_steps; i++) {
+                const PlanStep *s = &w->plan.steps[i];
+                int r = 0;
+
+                if (!executable(s))
+                        continue;
+                if (s->kind == STEP_NUMVFS)
+                        r = journal_numvfs(d, s);
+                else if (s->kind == STEP_DRIVER) {
+                        r = ledger_record_binding(d, &s->addr, s->prior_driver, s->prior_override, ORIGIN_CONFIG);
+                        w->journaled[i] = r > 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return ledger_commit(d, e);
+}
+
+/* The round is over: its records are settled (a change that did not happen
+ * leaves no record it made; one the kernel still holds stays under way),
+ * and so are those an earlier round left under way (the configuration is
+ * in force now as far as it goes), the PF's count no longer under way. */
+static void settle(Daemon *d, ApplyWork *w, const pci_addr *pf) {
+        char bdf[PCI_ADDR_STRLEN];
+        bool changed = false;
+        StatePF *rec;
+
+        pci_addr_format(pf, bdf);
+        for (size_t i = 0; i < d->state->n_devices; i++) {
+                StateDevice *r = &d->state->devices[i];
+
+                if (r->origin == ORIGIN_CONFIG && streq(r->pf, bdf) && r->pending) {
+                        r->pending = false;
+                        changed = true;
+                }
+        }
+        for (size_t i = 0; i < w->plan.n_steps; i++) {
+                const PlanStep *s = &w->plan.steps[i];
+
+                if (s->kind != STEP_DRIVER || !s->has_addr)
+                        continue;
+                if (s->executed && s->result == -ETIMEDOUT)
+                        changed = state_set_pending(d->state, s->bdf, true) > 0 || changed;
+                else if (w->journaled && w->journaled[i] && (!s->executed || s->result < 0))
+                        changed = state_forget_device(d->state, s->bdf) > 0 || changed;
+                else
+                        changed = state_set_pending(d->state, s->bdf, false) > 0 || changed;
+        }
+        rec = state_find_pf(d->state, bdf, false);
+        if (rec && rec->numvfs_pending) {
+                rec->numvfs_pending = false;
+                if (rec->generation == 0)
+                        (void) state_forget_pf(d->state, bdf);
+                changed = true;
+        }
+        if (changed)
+                ledger_save(d);
+}
+
+/* The journal could not be written: no step of the round is carried out. */
+static void refuse_round(ApplyWork *w, const sriov_error *e) {
+        for (size_t i = 0; i < w->plan.n_steps; i++) {
+                PlanStep *s = &w->plan.steps[i];
+
+                if (!executable(s))
+                        continue;
+                s->result = e->error;
+                s->error = strdup(e->message);
+                w->plan.n_failed++;
+        }
+}
+
+static bool any_executable(const Plan *p) {
+        for (size_t i = 0; i < p->n_steps; i++)
+                if (executable(&p->steps[i]))
+                        return true;
+        return false;
+}
+
+/* The next phase of w (taken) on the PF's lane, or the end. */
+static void next(Daemon *d, const pci_addr *pf, ApplyWork *w, ApplyPhase phase) {
+        int r;
+
+        w->phase = phase;
+        r = submit(d, pf, w);
+        if (r < 0) {
+                char bdf[PCI_ADDR_STRLEN];
+
+                log_warning_errno(r, "Cannot go on applying the configuration to %s: %m", pci_addr_format(pf, bdf));
+                finish(d, pf, w, false);
+        }
+}
+
+static void planned(Daemon *d, const pci_addr *pf, ApplyWork *w) {
+        sriov_error e = {};
+
+        if (w->dry_run) {
+                finish(d, pf, w, false);
+                return;
+        }
+        if (!any_executable(&w->plan)) {
+                /* in place: what an earlier round left under way is settled */
+                settle(d, w, pf);
+                finish(d, pf, w, false);
+                return;
+        }
+        if (journal_plan(d, w, &e) < 0) {
+                refuse_round(w, e.error ? &e : &(sriov_error) { -ENOMEM, "Out of memory" });
+                free(w->journaled);
+                w->journaled = NULL;
+                finish(d, pf, w, false);
+                return;
+        }
+        next(d, pf, w, PHASE_EXECUTE);
+}
+
+static void executed(Daemon *d, const pci_addr *pf, ApplyWork *w) {
+        bool again = w->replan && ++w->round < ROUNDS_MAX;
+
+        settle(d, w, pf);
+        collect(w);
+        if (again) {
+                w->replan = false;
+                next(d, pf, w, PHASE_PLAN);
+        } else
+                finish(d, pf, w, false);
+}
+
+static void apply_complete(Job *j) {
+        ApplyWork *w = TAKE_PTR(j->payload);
+        Daemon *d = j->daemon;
+
+        if (j->held) {
+                /* the kernel still holds a write: the records stay under way;
+                 * the lane's intent applies the configuration again */
+                collect(w);
+                finish(d, &j->addr, w, true);
+                return;
+        }
+        if (j->r < 0) {
+                char bdf[PCI_ADDR_STRLEN];
+
+                log_error_errno(j->r, "Applying the configuration to %s failed: %s", pci_addr_format(&j->addr, bdf),
+                                j->error.error ? j->error.message : strerror(-j->r));
+                w->all.n_failed++;
+                finish(d, &j->addr, w, false);
+                return;
+        }
+        if (w->phase == PHASE_PLAN)
+                planned(d, &j->addr, w);
+        else
+                executed(d, &j->addr, w);
+}
+
+int apply_pf(Daemon *d, const sriov_device *pf, const ConfigPF *rule, bool dry_run, bool retry, apply_pf_done_t done,
+             void *userdata) {
+        _cleanup_strv_free_ char **assigned = NULL;
+        ApplyWork *w;
+        int r;
+
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                const StateAssignment *a = &d->state->assignments[i];
+
+                if (streq(a->pf, pf->bdf) &&
+                    (strv_extend(&assigned, a->vf) < 0 || strv_extend(&assigned, a->guest) < 0))
+                        return -ENOMEM;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (ApplyWork) { .config = config_ref(d->declared), .rule = rule, .dry_run = dry_run, .retry = retry,
+                           .assigned = TAKE_PTR(assigned), .done = done, .userdata = userdata };
+        r = submit(d, &pf->addr, w);
+        if (r < 0)
+                apply_work_free(w);
+        return r;
+}
