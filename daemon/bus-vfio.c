@@ -13,6 +13,7 @@
 
 #include "bus-util.h"
 #include "ops.h"
+#include "state.h"
 #include "vfio-session.h"
 
 static const char *backend_name(vfio_backend b) {
@@ -186,8 +187,9 @@ static int start_owner(sd_bus_message *m, Daemon *d, bool reset, sd_bus_error *e
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **changed = NULL;
         const sriov_device *dev;
-        const char *ref, *message = NULL;
+        const char *ref;
         uint32_t uid = 0, gid = 0;
+        sriov_error e = {};
         int r;
 
         r = sd_bus_message_read(m, "s", &ref);
@@ -203,12 +205,17 @@ static int start_owner(sd_bus_message *m, Daemon *d, bool reset, sd_bus_error *e
         if (!reset && !driver_is_vfio(dev->driver))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_VFIO, "%s is bound to %s, not to vfio-pci", dev->bdf,
                                          dev->driver ?: "no driver");
+        /* an assigned VF's nodes are the guest's: Assign and Release hand them over and back */
+        if (state_find_assignment_by_vf(d->state, dev->bdf))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_VFS_ASSIGNED,
+                                         "%s is assigned to guest %s: its nodes go with the assignment", dev->bdf,
+                                         state_find_assignment_by_vf(d->state, dev->bdf)->guest);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = vfio_nodes_owner(d, dev, reset, uid, gid, &changed, &message);
+        r = vfio_nodes_owner(d, dev, reset, uid, gid, &changed, &e);
         if (r < 0)
-                return bus_error_from_errno(error, r, message);
+                return bus_error_from_errno(error, r, e.error ? e.message : NULL);
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;

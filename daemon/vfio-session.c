@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include "ledger.h"
 #include "state.h"
 #include "vfio-session.h"
 
@@ -49,21 +50,23 @@ static void dma_check_execute(Job *j) {
 const JobType open_device_job_type = { .name = "open-device", .execute = open_execute, .free = vfio_work_free };
 const JobType dma_check_job_type = { .name = "dma-check", .execute = dma_check_execute, .free = vfio_work_free };
 
-/* One node handed to uid:gid; the first change of it recorded (what to give back). */
-static int hand_over(Daemon *d, const sriov_device *dev, const char *node, uid_t uid, gid_t gid, bool *save) {
+/* Before a node changes hands: what it has now (the first change only). */
+static int record_node(Daemon *d, const sriov_device *dev, const char *node) {
         struct stat st;
 
         if (stat(node, &st) < 0)
                 return errno == ENOENT ? 0 : negative_errno();     /* ENOENT: e.g. no cdev */
-        if (state_record_node(d->state, node, st.st_uid, st.st_gid, st.st_mode & 07777, dev->bdf) > 0)
-                *save = true;
+        return state_record_node(d->state, node, st.st_uid, st.st_gid, st.st_mode & 07777, dev->bdf);
+}
+
+static int hand_over(const char *node, uid_t uid, gid_t gid) {
         if (chown(node, uid, gid) < 0 || chmod(node, 0660) < 0)
-                return negative_errno();
+                return errno == ENOENT ? 0 : negative_errno();
         return 1;
 }
 
 /* One node given back as recorded. */
-static int give_back(Daemon *d, const char *node, bool *save) {
+static int give_back(Daemon *d, const char *node) {
         const StateNode *sn = state_find_node(d->state, node);
 
         if (!sn)
@@ -71,38 +74,61 @@ static int give_back(Daemon *d, const char *node, bool *save) {
         if ((chown(node, sn->uid, sn->gid) < 0 || chmod(node, sn->mode & 07777) < 0) && errno != ENOENT)
                 return negative_errno();
         (void) state_forget_node(d->state, node);
-        *save = true;
         return 1;
 }
 
+/* Hand over: every node recorded (on disk) before the first changes hands. */
+static int hand_over_all(Daemon *d, const sriov_device *dev, char **nodes, uid_t uid, gid_t gid, char ***changed,
+                         sriov_error *e) {
+        int r;
+
+        STRV_FOREACH(n, nodes) {
+                r = record_node(d, dev, *n);
+                if (r < 0)
+                        return sriov_error_set(e, r, "Cannot look at %s: %s", *n, strerror(-r));
+        }
+        r = ledger_commit(d, e);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, nodes) {
+                r = hand_over(*n, uid, gid);
+                if (r > 0)
+                        r = strv_extend(changed, *n);
+                if (r < 0)
+                        return sriov_error_set(e, r, "Cannot hand %s over: %s", *n, strerror(-r));
+        }
+        return 0;
+}
+
+static int give_back_all(Daemon *d, char **nodes, char ***changed, sriov_error *e) {
+        int r = 0;
+
+        STRV_FOREACH(n, nodes) {
+                r = give_back(d, *n);
+                if (r > 0)
+                        r = strv_extend(changed, *n);
+                if (r < 0)
+                        break;
+        }
+        ledger_save(d);
+        return r < 0 ? sriov_error_set(e, r, "Cannot give the nodes back: %s", strerror(-r)) : 0;
+}
+
 int vfio_nodes_owner(Daemon *d, const sriov_device *dev, bool reset, uid_t uid, gid_t gid, char ***ret_changed,
-                     const char **ret_message) {
+                     sriov_error *e) {
         _cleanup_strv_free_ char **nodes = NULL, **changed = NULL;
-        bool save = false;
         int r;
 
         r = vfio_device_nodes(d->ctx, &dev->addr, &nodes);
         if (r < 0)
                 return r;
-        if (!nodes) {
-                *ret_message = "The device has no VFIO nodes (not bound to vfio-pci, or no IOMMU)";
-                return -EBADFD;
-        }
-        STRV_FOREACH(n, nodes) {
-                r = reset ? give_back(d, *n, &save) : hand_over(d, dev, *n, uid, gid, &save);
-                if (r > 0)
-                        r = strv_extend(&changed, *n);
-                if (r < 0)
-                        break;
-        }
-        if (save && state_save(d->state) < 0)
-                log_error("Failed to write the state file");
+        if (!nodes)
+                return sriov_error_set(e, -EBADFD, "The device has no VFIO nodes (not bound to vfio-pci, or no IOMMU)");
+        r = reset ? give_back_all(d, nodes, &changed, e) : hand_over_all(d, dev, nodes, uid, gid, &changed, e);
         if (r < 0)
                 return r;
-        if (!changed && !reset) {
-                *ret_message = "The device's VFIO nodes do not exist";
-                return -EBADFD;
-        }
+        if (!changed && !reset)
+                return sriov_error_set(e, -EBADFD, "The device's VFIO nodes do not exist");
         log_info("%s the VFIO nodes of %s%s", reset ? "Gave back" : "Handed over", dev->bdf,
                  reset ? "" : " to a VMM user");
         *ret_changed = TAKE_PTR(changed);

@@ -20,4 +20,4 @@ extern const JobType open_device_job_type, dma_check_job_type;
  * first change of each recorded in the state; with reset, give them back
  * as recorded. *ret_changed: the nodes changed. */
 int vfio_nodes_owner(Daemon *d, const sriov_device *dev, bool reset, uid_t uid, gid_t gid, char ***ret_changed,
-                     const char **ret_message);
+                     sriov_error *e);
