@@ -11,7 +11,8 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         _cleanup_strv_free_ char **selectors = NULL;
         AssignRequest tmp = { .numa = -1 };
         Daemon *d = userdata;
-        const char *name, *message = NULL;
+        const char *name;
+        sriov_error e = {};
         StatePool *p;
         ResetPolicy reset;
         bool mac_is_base = false;
@@ -57,15 +58,16 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         p->attrs = tmp.want;
         p->mac_is_base = mac_is_base;
         p->reset = reset;
-        r = pools_create(d, p, &message);
+        r = pools_create(d, p, &e);
         if (r < 0)
-                return bus_error_from_errno(error, r, message);
+                return bus_error_from_errno(error, r, e.message[0] ? e.message : NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_delete_pool(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
-        const char *name, *message = NULL;
+        sriov_error e = {};
+        const char *name;
         int r;
 
         r = sd_bus_message_read(m, "s", &name);
@@ -76,9 +78,9 @@ static int method_delete_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = pools_delete(d, name, &message);
+        r = pools_delete(d, name, &e);
         if (r < 0)
-                return bus_error_from_errno(error, r, message);
+                return bus_error_from_errno(error, r, e.message[0] ? e.message : NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -3,6 +3,7 @@
 #include <ctype.h>
 
 #include "conffile.h"
+#include "ledger.h"
 #include "pools.h"
 
 static PoolView view_of_config(const ConfigPool *p) {
@@ -83,53 +84,54 @@ static void state_pool_free(StatePool *p) {
         free(p);
 }
 
-static void save(Daemon *d) {
-        int r = state_save(d->state);
-
-        if (r < 0)
-                log_error_errno(r, "Failed to write %s: %m", d->state->path);
-}
-
-int pools_create(Daemon *d, StatePool *p, const char **ret_message) {
+int pools_create(Daemon *d, StatePool *p, sriov_error *e) {
+        _cleanup_free_ char *name = NULL;
         PoolView existing;
         StatePool *n;
+        int r;
 
         if (pools_find(d, p->name, &existing)) {
-                *ret_message = existing.runtime ? "A pool of that name exists"
-                                                : "A pool of that name is in the configuration files";
+                r = sriov_error_set(e, -EEXIST, existing.runtime ? "A pool of that name exists"
+                                                                 : "A pool of that name is in the configuration files");
                 state_pool_free(p);
-                return -EEXIST;
+                return r;
         }
+        name = strdup(p->name);
         n = state_add_pool(d->state);
-        if (!n) {
+        if (!n || !name) {
                 state_pool_free(p);
                 return -ENOMEM;
         }
         *n = *p;
         free(p);
-        log_info("Created pool %s", n->name);
-        save(d);
+        /* on disk first: a pool the daemon forgets at its next start
+         * would be one an orchestrator thinks it has */
+        r = ledger_commit(d, e);
+        if (r < 0)
+                return r;
+        log_info("Created pool %s", name);
         return 0;
 }
 
-int pools_delete(Daemon *d, const char *name, const char **ret_message) {
+int pools_delete(Daemon *d, const char *name, sriov_error *e) {
         StatePool *p = state_find_pool(d->state, name);
         PoolView existing;
+        int r;
 
         if (!p) {
                 bool declared = pools_find(d, name, &existing);
 
-                *ret_message = declared ? "The pool comes from the configuration files; change them instead"
-                                        : "No such pool";
-                return declared ? -EROFS : -ESRCH;
+                return sriov_error_set(e, declared ? -EROFS : -ESRCH, "%s",
+                                       declared ? "The pool comes from the configuration files; change them instead"
+                                                : "No such pool");
         }
         for (size_t i = 0; i < d->state->n_assignments; i++)
-                if (d->state->assignments[i].pool && streq(d->state->assignments[i].pool, p->name)) {
-                        *ret_message = "VFs of the pool are assigned; release them first";
-                        return -EBUSY;
-                }
-        log_info("Deleted pool %s", p->name);
+                if (d->state->assignments[i].pool && streq(d->state->assignments[i].pool, p->name))
+                        return sriov_error_set(e, -EBUSY, "VFs of the pool are assigned; release them first");
         state_remove_pool(d->state, p);
-        save(d);
+        r = ledger_commit(d, e);
+        if (r < 0)
+                return r;
+        log_info("Deleted pool %s", name);
         return 0;
 }

@@ -19,8 +19,10 @@ void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret
 /* 1-64 letters, digits, '-', '_' or '.', and nothing that looks like a VF. */
 bool pool_name_is_valid(const char *s);
 
-/* A pool made at run time; takes p (also on failure). -EEXIST: a pool of
- * that name exists (*ret_message says where). */
-int pools_create(Daemon *d, StatePool *p, const char **ret_message);
-/* -ESRCH: no such pool; -EROFS: it is the configuration's; -EBUSY: VFs of it are assigned. */
-int pools_delete(Daemon *d, const char *name, const char **ret_message);
+/* A pool made at run time, on disk before it is used; takes p (also on
+ * failure). -EEXIST: a pool of that name exists (e says where); -EDQUOT:
+ * it cannot be recorded, and there is none. */
+int pools_create(Daemon *d, StatePool *p, sriov_error *e);
+/* -ESRCH: no such pool; -EROFS: it is the configuration's; -EBUSY: VFs of
+ * it are assigned; -EDQUOT: its end cannot be recorded, and it stays. */
+int pools_delete(Daemon *d, const char *name, sriov_error *e);

@@ -16,6 +16,7 @@ daemon_tests = \
 	tests/daemon/crash.sh \
 	tests/daemon/crash-random.sh \
 	tests/daemon/faults.sh \
+	tests/daemon/ledger-storage.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/valgrind.sh
