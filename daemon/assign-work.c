@@ -11,6 +11,7 @@
 
 #include "assign.h"
 #include "linkstate.h"
+#include "netuse.h"
 #include "ops.h"
 #include "passthrough.h"
 #include "reset.h"
@@ -239,14 +240,28 @@ static int take_back_nodes(char **nodes, sriov_error *err) {
         return 0;
 }
 
-/* The PF's link as it was before Assign brought it up, unless the host now
- * uses the PF (then it stays up, and the log says so). */
+/* Down, unless the host took to it since sriovd brought it up (an address,
+ * a route, a bridge). */
+static int pf_link_down(sriov_ctx *ctx, const pci_addr *pf, const char *ifname, sriov_error *e) {
+        _cleanup_strv_free_ char **uses = NULL;
+        int r;
+
+        r = sriov_device_host_use(ctx, pf, SRIOV_HOST_USE_NOT_UP, &uses, e);
+        if (r < 0)
+                return r;
+        if (uses)
+                return sriov_error_set(e, -EADDRINUSE, "the host uses it: %s", uses[0]);
+        return sriov_link_set_down(ifname, e);
+}
+
+/* The PF's link as it was before Assign brought it up, unless the host uses
+ * the PF now (then it stays up, and the log says why). */
 static void put_pf_link_back(sriov_ctx *ctx, const pci_addr *pf, AssignWork *w) {
         sriov_error e = {};
 
         if (!w->pf_link_was_down || !w->pf_link_down_ok || !w->pf_ifname)
                 return;
-        if (host_use_check(ctx, pf, false, &e) < 0 || sriov_link_set_down(w->pf_ifname, &e) < 0) {
+        if (pf_link_down(ctx, pf, w->pf_ifname, &e) < 0) {
                 (void) snprintf(w->pf_link_note, sizeof(w->pf_link_note), "%s stays up: %.500s", w->pf_ifname, e.message);
                 return;
         }

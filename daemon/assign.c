@@ -574,13 +574,18 @@ static void release_batch_maybe_done(Daemon *d, ReleaseBatch *b) {
 
 /* A release refused before it changed anything: the assignment is as it was. */
 static void release_refused(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
+        const char *why = job_message(j) ?: strerror(-j->r);
+
         if (a && a->phase == ASSIGN_RELEASING) {
                 a->phase = ASSIGN_DONE;
                 ledger_save(d);
         }
-        log_notice("Not releasing %s from %s: %s; nothing was changed", bdf, a ? a->guest : "its guest",
-                   job_message(j) ?: strerror(-j->r));
-        release_batch_fail(b, j->r, "%s: %.440s; nothing was changed", bdf, job_message(j) ?: strerror(-j->r));
+        log_notice("Not releasing %s from %s: %s; nothing was changed", bdf, a ? a->guest : "its guest", why);
+        /* the VF named once */
+        if (strneq(why, bdf, strlen(bdf)))
+                release_batch_fail(b, j->r, "%.440s; nothing was changed", why);
+        else
+                release_batch_fail(b, j->r, "%s: %.440s; nothing was changed", bdf, why);
 }
 
 static void release_succeeded(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {

@@ -71,6 +71,7 @@ static void on_model_change(sriov_host *h, sriov_change change, const sriov_devi
 /* What a PF was before a read, to tell whether its VFs are new after it. */
 typedef struct PFBefore {
         bool was_pf;
+        bool had_driver;
         unsigned num_vfs;
         char bdf[PCI_ADDR_STRLEN];
 } PFBefore;
@@ -80,32 +81,39 @@ static PFBefore pf_before(Daemon *d, const pci_addr *a) {
         PFBefore b = { .was_pf = dev && dev->is_pf };
 
         pci_addr_format(a, b.bdf);
-        if (b.was_pf)
+        if (b.was_pf) {
                 b.num_vfs = dev->sriov.num_vfs;
+                b.had_driver = dev->driver;
+        }
         return b;
 }
 
 /* The PF's VFs were re-created (its VF count changed, it went away): the
- * ledger's records of the old ones never act on the new ones, and the
- * assignments on it are set up again. */
+ * ledger's records of the old ones never act on the new ones. The
+ * assignments on it are set up again once it has VFs, or a driver again
+ * (it appeared, its driver was reloaded: the VFs are made again when
+ * nothing else makes them). */
 static void pf_after(Daemon *d, const PFBefore *b) {
         const sriov_device *pf;
+        bool vfs_changed;
         char why[96];
         pci_addr a;
 
-        if (!b->was_pf)
-                return;
         (void) pci_addr_parse(b->bdf, &a);
         pf = sriov_host_find(d->host, &a);
-        if (pf && pf->is_pf && pf->sriov.num_vfs == b->num_vfs)
+        vfs_changed = b->was_pf && !(pf && pf->is_pf && pf->sriov.num_vfs == b->num_vfs);
+        if (vfs_changed) {
+                if (pf && pf->is_pf)
+                        (void) snprintf(why, sizeof(why), "its VF count went from %u to %u", b->num_vfs,
+                                        pf->sriov.num_vfs);
+                else
+                        (void) snprintf(why, sizeof(why), "it is gone from the host");
+                if (ledger_new_generation(d, b->bdf, why))
+                        ledger_save(d);
+        }
+        if (!d->ready_sent || !pf || !pf->is_pf || !pf->driver)
                 return;
-        if (pf && pf->is_pf)
-                (void) snprintf(why, sizeof(why), "its VF count went from %u to %u", b->num_vfs, pf->sriov.num_vfs);
-        else
-                (void) snprintf(why, sizeof(why), "it is gone from the host");
-        if (ledger_new_generation(d, b->bdf, why))
-                ledger_save(d);
-        if (d->ready_sent && pf && pf->sriov.num_vfs > 0)
+        if ((vfs_changed && pf->sriov.num_vfs > 0) || !b->had_driver)
                 reestablish_pf(d, b->bdf);
 }
 

@@ -197,6 +197,12 @@ static void step(Daemon *d, Try *t) {
                 try_over(d, t);
                 return;
         }
+        if (!pf->driver) {
+                /* no VFs without the PF's driver (a reload, a reset under way) */
+                set_readiness(d, a, NOT_READY, "its PF has no driver; it is set up again when the PF has one");
+                try_over(d, t);
+                return;
+        }
         if (vf && vf->is_vf && pci_addr_equal(&vf->physfn, &pf->addr) &&
             (a->vf_index < 0 || vf->vf_index == a->vf_index)) {
                 bool intact = vf->driver && a->driver && streq(vf->driver, a->driver);

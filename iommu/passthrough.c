@@ -15,7 +15,7 @@ int host_use_check(sriov_ctx *ctx, const pci_addr *dev, bool force, sriov_error 
 
         if (force)
                 return 0;
-        r = sriov_device_host_use(ctx, dev, &reasons, err);
+        r = sriov_device_host_use(ctx, dev, 0, &reasons, err);
         if (r < 0)
                 return r;
         if (!reasons)

@@ -213,13 +213,30 @@ static void read_interface(sriov_ctx *ctx, const char *name, unsigned *ret_flags
 }
 
 /* The interfaces of the function into u; one that is up is a reason */
-static int scan_interfaces(sriov_ctx *ctx, const char *netdir, usage_scan *u, char ***reasons) {
+/* A port of a bridge or bond, or the lower device of a VLAN or macvlan. */
+static int add_stacking_reasons(sriov_ctx *ctx, const char *name, char ***reasons) {
+        _cleanup_free_ char *dir = sysfs_net_path(ctx, name, NULL), *master = NULL, *link = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (!dir || !(link = strdup_printf("%s/master", dir)))
+                return -ENOMEM;
+        if (readlink_basename(link, &master) >= 0)
+                return add_reason(reasons, "its interface %s is a port of %s", name, master);
+        d = opendir(dir);
+        while (d && (de = readdir(d)))
+                if (strneq(de->d_name, "upper_", strlen("upper_")))
+                        return add_reason(reasons, "its interface %s carries %s", name, de->d_name + strlen("upper_"));
+        return 0;
+}
+
+static int scan_interfaces(sriov_ctx *ctx, const char *netdir, unsigned flags, usage_scan *u, char ***reasons) {
         _cleanup_closedir_ DIR *d = opendir(netdir);
         struct dirent *de;
         int r;
 
         while (d && (de = readdir(d))) {
-                unsigned flags, idx;
+                unsigned ifflags, idx;
                 ifinfo *n;
 
                 if (de->d_name[0] == '.' || !ifname_is_valid(de->d_name))
@@ -231,13 +248,16 @@ static int scan_interfaces(sriov_ctx *ctx, const char *netdir, usage_scan *u, ch
                 n = &u->ifs[u->n_ifs++];
                 *n = (ifinfo) {};
                 memcpy(n->name, de->d_name, strnlen(de->d_name, IFNAMSIZ - 1)); /* valid: at most 15 */
-                read_interface(ctx, de->d_name, &flags, &idx);
+                read_interface(ctx, de->d_name, &ifflags, &idx);
                 n->ifindex = (int) idx;
-                if (flags & IFF_UP) {
+                if ((ifflags & IFF_UP) && !(flags & SRIOV_HOST_USE_NOT_UP)) {
                         r = add_reason(reasons, "its interface %s is up", n->name);
                         if (r < 0)
                                 return r;
                 }
+                r = add_stacking_reasons(ctx, n->name, reasons);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -273,7 +293,8 @@ static int add_address_reasons(const usage_scan *u, char ***reasons) {
         return 0;
 }
 
-int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, char ***ret_reasons, sriov_error *err) {
+int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, char ***ret_reasons,
+                          sriov_error *err) {
         _cleanup_strv_free_ char **reasons = NULL;
         _cleanup_free_ char *netdir = sysfs_dev_path(ctx, dev, "net"), *devdir = sysfs_dev_path(ctx, dev, NULL);
         _cleanup_(usage_scan_done) usage_scan u = {};
@@ -283,7 +304,7 @@ int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, char ***ret_reaso
         if (!netdir || !devdir)
                 return -ENOMEM;
         pci_addr_format(dev, bdf);
-        r = scan_interfaces(ctx, netdir, &u, &reasons);
+        r = scan_interfaces(ctx, netdir, flags, &u, &reasons);
         if (r < 0)
                 return r;
         if (u.n_ifs > 0) {

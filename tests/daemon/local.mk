@@ -17,6 +17,8 @@ daemon_tests = \
 	tests/daemon/crash-random.sh \
 	tests/daemon/faults.sh \
 	tests/daemon/ledger-storage.sh \
+	tests/daemon/ledger-locks.sh \
+	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/valgrind.sh
