@@ -100,8 +100,16 @@ void sim_node_unref(sim_node *n) {
         free(n);
 }
 
+/* st_ino of the root; every other node gets the next one when it is
+ * attached (sim->lock held) */
+static uint64_t last_ino = 1;
+
 sim_node *sim_node_new_root(void) {
-        return node_alloc("", SIM_NODE_DIR, 0755);
+        sim_node *n = node_alloc("", SIM_NODE_DIR, 0755);
+
+        if (n)
+                n->ino = 1;
+        return n;
 }
 
 sim_node *sim_node_child(sim_node *parent, const char *name) {
@@ -134,6 +142,7 @@ static sim_node *node_attach(sim_node *parent, sim_node *n) {
         }
         parent->children[parent->n_children++] = n;
         n->parent = parent;
+        n->ino = ++last_ino;
         parent->mtime = n->mtime;
         return n;
 }

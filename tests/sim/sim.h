@@ -110,6 +110,8 @@ struct sim_node {
         const sim_attr *attr;
         void *obj;                  /* sim_kobj-headed owner, referenced */
         char *target;               /* links: relative target as readlink(2) shows it */
+        uint64_t ino;               /* st_ino: never reused */
+        uint64_t nlookup;           /* the kernel's lookup count (FUSE); > 0: it holds a reference */
 };
 
 sim_node *sim_node_ref(sim_node *n);
