@@ -3,12 +3,29 @@
  *
  * FUSE glue (the low-level API: an inode is a node of the tree, its
  * nodeid the node's address, referenced while the kernel's lookup count is
- * not zero; a node created again under the same name is a new inode).
- * Attribute opens, reads and writes behave as kernfs/sysfs files do
- * (permission checks against the attribute's show/store, a show() snapshot
- * taken when reading from offset 0, one store() per write(2), -ENODEV once
- * the attribute is gone). Caching is off throughout, because the tree
- * changes under writes. */
+ * not zero). Attribute opens, reads and writes behave as kernfs/sysfs files
+ * do (permission checks against the attribute's show/store, a show()
+ * snapshot taken when reading from offset 0, one store() per write(2),
+ * -ENODEV once the attribute is gone).
+ *
+ * What the kernel may cache, and why that is safe:
+ *   - the entry of every node it looks up, and the attributes of
+ *     directories and links, with no timeout: every change to them is
+ *     queued by sim-tree.c and told to the kernel (FUSE_NOTIFY_INVAL_ENTRY
+ *     for a removed node and the nodes below it that the kernel knows,
+ *     FUSE_NOTIFY_INVAL_INODE, attributes only, for a directory that gained
+ *     or lost a child) before sim->lock is released, so no one can act on a
+ *     change the kernel's caches have not seen; a node created again under
+ *     the same name is a new node, a new inode; chmod/chown/utimens go
+ *     through the kernel;
+ *   - symlink targets (FUSE_CAP_CACHE_SYMLINKS): a link never changes, it
+ *     is removed and created again;
+ *   - nothing that does not exist (failed lookups are not cached), no
+ *     attribute's contents (direct I/O: every read runs show()) and no
+ *     attribute's attributes (see ll_getattr()).
+ * The invalidations wait for the kernel's lookups in the directory
+ * concerned, which are answered under the tree lock alone: lookup,
+ * getattr, setattr, readlink and readdir never take sim->lock. */
 
 #define FUSE_USE_VERSION 312
 
@@ -24,6 +41,9 @@
 
 #include "sim.h"
 #include "util.h"
+
+/* no timeout: the kernel is told of every change (see above) */
+#define CACHE_TIMEOUT (365.0 * 24 * 3600)
 
 typedef struct sim_handle {
         sim_node *node;
@@ -55,11 +75,19 @@ static sim_node *ino_node(sim *s, fuse_ino_t ino) {
         return ino == FUSE_ROOT_ID ? s->root : (sim_node *) (uintptr_t) ino;
 }
 
-static fuse_ino_t node_ino(const sim *s, const sim_node *n) {
-        return n == s->root ? FUSE_ROOT_ID : (fuse_ino_t) (uintptr_t) n;
+static fuse_ino_t node_ino(const sim_tree *t, const sim_node *n) {
+        return n == t->root ? FUSE_ROOT_ID : (fuse_ino_t) (uintptr_t) n;
 }
 
-/* sim->lock held */
+static void tree_lock(sim *s) {
+        pthread_mutex_lock(&s->tree.lock);
+}
+
+static void tree_unlock(sim *s) {
+        pthread_mutex_unlock(&s->tree.lock);
+}
+
+/* tree lock held */
 static void fill_stat(const sim_node *n, struct stat *st) {
         *st = (struct stat) {
                 .st_ino = n->ino,
@@ -95,30 +123,38 @@ static void forget_node(sim *s, sim_node *n, uint64_t nlookup) {
 
         if (n == s->root)
                 return;
-        sim_lock(s);
+        tree_lock(s);
         n->nlookup -= MIN(nlookup, n->nlookup);
         last = n->nlookup == 0;
-        sim_unlock(s);
+        tree_unlock(s);
         if (last)
                 sim_node_unref(n);
 }
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         sim *s = req_sim(req);
-        struct fuse_entry_param e = {};
+        /* The entry is cached: an invalidation of it waits for this lookup
+         * (the kernel holds the directory's lock across it). Its attributes
+         * are not: on a first lookup the kernel has no inode yet that an
+         * invalidation racing with this reply could reach, so they are
+         * fetched again by GETATTR, whose answers the kernel drops when an
+         * invalidation came after the request (attr_version). */
+        struct fuse_entry_param e = {
+                .entry_timeout = CACHE_TIMEOUT,
+        };
         sim_node *n;
 
         /* a removed directory has no children: ENOENT, as in kernfs */
-        sim_lock(s);
+        tree_lock(s);
         n = sim_node_child(ino_node(s, parent), name);
         if (n) {
                 if (n->nlookup++ == 0)
                         sim_node_ref(n);
-                e.ino = node_ino(s, n);
+                e.ino = node_ino(&s->tree, n);
                 e.generation = n->ino;
                 fill_stat(n, &e.attr);
         }
-        sim_unlock(s);
+        tree_unlock(s);
         if (!n) {
                 fuse_reply_err(req, ENOENT);
                 return;
@@ -143,16 +179,22 @@ static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
         fuse_reply_none(req);
 }
 
-/* a removed node keeps its attributes (kernfs_iop_getattr() does not ask
- * whether the node is active) */
+/* A removed node keeps its attributes (kernfs_iop_getattr() does not ask
+ * whether the node is active). Those of directories and links are cached;
+ * those of attributes are not: a read through the page cache (sendfile(),
+ * splice(), mmap(); direct I/O does not cover them) that comes back short
+ * makes the kernel take the end of the data for the file's size, and only
+ * fresh attributes set st_size back to the page sysfs reports and drop the
+ * cached data (before the next open reads the file). */
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         sim *s = req_sim(req);
+        sim_node *n = ino_node(s, ino);
         struct stat st;
 
-        sim_lock(s);
-        fill_stat(ino_node(s, ino), &st);
-        sim_unlock(s);
-        fuse_reply_attr(req, &st, 0);
+        tree_lock(s);
+        fill_stat(n, &st);
+        tree_unlock(s);
+        fuse_reply_attr(req, &st, n->type == SIM_NODE_ATTR ? 0 : CACHE_TIMEOUT);
 }
 
 /* kernfs_iop_setattr(): root may change modes, owners and times; O_TRUNC
@@ -163,7 +205,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         struct stat st;
         int r = 0;
 
-        sim_lock(s);
+        tree_lock(s);
         if ((to_set & FUSE_SET_ATTR_MODE) && n->type != SIM_NODE_LINK)
                 n->mode = attr->st_mode & 07777;
         if (to_set & FUSE_SET_ATTR_UID)
@@ -175,7 +217,9 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         if (r >= 0 && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
                 (void) clock_gettime(CLOCK_REALTIME, &n->mtime);
         fill_stat(n, &st);
-        sim_unlock(s);
+        tree_unlock(s);
+        /* not cached: the kernel takes a setattr reply whatever was
+         * invalidated meanwhile */
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
@@ -186,8 +230,8 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino) {
         sim *s = req_sim(req);
         sim_node *n = ino_node(s, ino);
 
-        /* a link's target is fixed for its life, and the kernel's
-         * reference keeps the node */
+        /* a link's target is fixed for its life, and the kernel's reference
+         * keeps the node */
         if (n->type != SIM_NODE_LINK)
                 fuse_reply_err(req, EINVAL);
         else
@@ -216,7 +260,7 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         }
 }
 
-/* sim->lock held */
+/* tree lock held */
 static int dir_handle_fill(sim_dir_handle *h, const sim_node *n) {
         size_t k = 0;
 
@@ -259,9 +303,9 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
          * (opendir, rewinddir) */
         if (off == 0 || !h->ents) {
                 dir_handle_free(h);
-                sim_lock(s);
+                tree_lock(s);
                 r = dir_handle_fill(h, ino_node(s, ino));
-                sim_unlock(s);
+                tree_unlock(s);
                 if (r < 0)
                         dir_handle_free(h);
         }
@@ -330,9 +374,9 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, EACCES);
                 return;
         }
-        sim_lock(s);
+        tree_lock(s);
         removed = n->removed;
-        sim_unlock(s);
+        tree_unlock(s);
         if (removed) {
                 fuse_reply_err(req, ENODEV);
                 return;
@@ -513,7 +557,13 @@ static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
         fuse_reply_err(req, EACCES);
 }
 
+static void ll_init(void *userdata, struct fuse_conn_info *conn) {
+        if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+                conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
+
 static const struct fuse_lowlevel_ops sim_ops = {
+        .init = ll_init,
         .lookup = ll_lookup,
         .forget = ll_forget,
         .forget_multi = ll_forget_multi,
@@ -536,6 +586,18 @@ static const struct fuse_lowlevel_ops sim_ops = {
         .create = ll_create,
         .mknod = ll_mknod,
 };
+
+/* sim_tree's hook: sim->lock held, so nothing that depends on the change
+ * runs before the kernel dropped what it cached. Errors are expected
+ * (ENOENT: the kernel no longer has the directory or the entry). */
+static void kernel_forget_cached(sim_tree *t, sim_node *dir, sim_node *child) {
+        struct fuse_session *se = t->userdata;
+
+        if (child)
+                (void) fuse_lowlevel_notify_inval_entry(se, node_ino(t, dir), child->name, strlen(child->name));
+        else
+                (void) fuse_lowlevel_notify_inval_inode(se, node_ino(t, dir), -1, 0);
+}
 
 static int mount_fuse(struct fuse_session *se, const char *mnt) {
         static const struct fuse_custom_io io = {
@@ -737,6 +799,13 @@ int main(int argc, char *argv[]) {
          * worker; keep plenty so that readers and .sim/ctl still answer */
         fuse_loop_cfg_set_max_threads(cfg, 512);
         fuse_loop_cfg_set_idle_threads(cfg, 16);
+        /* from now on the kernel may look nodes up, and is told when they change */
+        sim_lock(s);
+        pthread_mutex_lock(&s->tree.lock);
+        s->tree.userdata = se;
+        s->tree.forget_cached = kernel_forget_cached;
+        pthread_mutex_unlock(&s->tree.lock);
+        sim_unlock(s);
         r = fuse_session_loop_mt(se, cfg);
         /* The loop ends when the file system was unmounted from outside (or
          * by the signal thread, which exits by itself). */
