@@ -102,9 +102,11 @@ def main():
             rows.append([c.get("where"), f"`{r.get('file', '?')}`", fmt(r.get("stat_us"), 1), fmt(r.get("read_us"), 1),
                          fmt(r.get("spawn_ms"), 2)])
         md.append(table(["where", "file", "stat() µs", "open+read+close µs", "fork+exec+wait ms"], rows))
-        md.append("\nEvery sysfs access on the simulator is a chain of FUSE round trips (a LOOKUP and a permission "
-                  "GETATTR per path component, no caching): the unit cost of anything that reads sysfs is that much "
-                  "higher than on a kernel. The accounting table below says how many accesses each contestant makes.\n")
+        md.append("\nOn the simulator the kernel caches the names of the tree and the attributes of its directories "
+                  "and links (tests/sim/README.md, \"FUSE details\"): whatever the path, a stat() is one FUSE round "
+                  "trip (the file's attributes) and an open+read+close four (attributes, OPEN, READ, RELEASE). The unit cost "
+                  "of anything that reads sysfs is still that much higher than on a kernel. The accounting table "
+                  "below says how many accesses each contestant makes.\n")
         res["calibration"] = cal
 
     # ---- bring-up ----

@@ -5,6 +5,7 @@ sim_shell_tests = \
 	tests/sim/sim-bind.sh \
 	tests/sim/sim-block.sh \
 	tests/sim/sim-hotplug.sh \
+	tests/sim/sim-cache.sh \
 	tests/sim/sim-inject.sh \
 	tests/sim/sim-groups.sh \
 	tests/sim/sim-config.sh \

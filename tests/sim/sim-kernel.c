@@ -87,7 +87,7 @@ sim *sim_new(void) {
         pthread_mutex_init(&s->ctl_lock, NULL);
         pthread_cond_init(&s->ctl_cond, NULL);
         pthread_mutex_init(&s->log_lock, NULL);
-        s->root = sim_node_new_root();
+        s->root = sim_node_new_root(&s->tree);
         s->iommu = true;
         s->iommu_type = strdup("DMA-FQ");
         s->bus_autoprobe = true;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The node tree, in the role of kernfs: directories, attributes and
- * symlinks. Every mutation happens under sim->lock; references (open file
- * handles, nodes pointing at owners) are atomic so that they can be dropped
- * anywhere. A removed node is detached at once and answers -ENODEV to open
- * handles, like a deactivated kernfs node. */
+ * symlinks. Every mutation happens under sim->lock and the tree lock;
+ * references (open file handles, the kernel's lookups, nodes pointing at
+ * owners) are atomic so that they can be dropped anywhere. A removed node is
+ * detached at once and answers -ENODEV to open handles, like a deactivated
+ * kernfs node; what the kernel cached of it is queued for invalidation
+ * (sim_tree in sim.h). */
 
 #include <stdio.h>
 #include <time.h>
@@ -100,8 +102,79 @@ void sim_node_unref(sim_node *n) {
         free(n);
 }
 
-sim_node *sim_node_new_root(void) {
-        return node_alloc("", SIM_NODE_DIR, 0755);
+sim_node *sim_node_new_root(sim_tree *t) {
+        sim_node *n = node_alloc("", SIM_NODE_DIR, 0755);
+
+        if (!n)
+                return NULL;
+        pthread_mutex_init(&t->lock, NULL);
+        n->tree = t;
+        n->ino = t->next_ino = 1;
+        t->root = n;
+        return n;
+}
+
+/* Whether the kernel may have cached the node: it looked it up and has not
+ * forgotten it yet. The root is always known once mounted. Tree lock held. */
+static bool node_known(const sim_tree *t, const sim_node *n) {
+        return n == t->root ? t->forget_cached != NULL : n->nlookup > 0;
+}
+
+/* tree lock held */
+static void queue_inval(sim_tree *t, sim_node *dir, sim_node *child) {
+        if (!child) {
+                if (dir->attr_inval_queued)
+                        return;
+                dir->attr_inval_queued = true;
+        }
+        if (t->n_pending == t->n_alloc) {
+                size_t na = t->n_alloc ? t->n_alloc * 2 : 64;
+                sim_inval *a = realloc(t->pending, na * sizeof(*a));
+
+                if (!a) {
+                        /* a change the kernel would never hear of: its
+                         * cache would answer wrongly from now on */
+                        fputs("sriov-sim: out of memory for a cache invalidation\n", stderr);
+                        abort();
+                }
+                t->pending = a;
+                t->n_alloc = na;
+        }
+        t->pending[t->n_pending++] = (sim_inval) { sim_node_ref(dir), sim_node_ref(child) };
+}
+
+/* every entry of the subtree the kernel may have in its dentry cache, top
+ * first: dropping the top prunes the unused ones below, the others are
+ * pinned (an open file, a directory fd) and are dropped one by one */
+static void queue_removed(sim_tree *t, sim_node *n) {
+        if (n->nlookup > 0 && n->parent)
+                queue_inval(t, n->parent, n);
+        for (size_t i = 0; i < n->n_children; i++)
+                queue_removed(t, n->children[i]);
+}
+
+/* sim->lock held (the only queuer), tree lock not held */
+void sim_tree_flush(sim_tree *t) {
+        sim_inval *l;
+        size_t n;
+
+        pthread_mutex_lock(&t->lock);
+        l = t->pending;
+        n = t->n_pending;
+        t->pending = NULL;
+        t->n_pending = t->n_alloc = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!l[i].child)
+                        l[i].dir->attr_inval_queued = false;
+        pthread_mutex_unlock(&t->lock);
+
+        for (size_t i = 0; i < n; i++) {
+                if (t->forget_cached)
+                        t->forget_cached(t, l[i].dir, l[i].child);
+                sim_node_unref(l[i].child);
+                sim_node_unref(l[i].dir);
+        }
+        free(l);
 }
 
 sim_node *sim_node_child(sim_node *parent, const char *name) {
@@ -114,6 +187,8 @@ sim_node *sim_node_child(sim_node *parent, const char *name) {
 }
 
 static sim_node *node_attach(sim_node *parent, sim_node *n) {
+        sim_tree *t;
+
         if (!n)
                 return NULL;
         if (!parent || sim_node_child(parent, n->name)) {
@@ -121,11 +196,14 @@ static sim_node *node_attach(sim_node *parent, sim_node *n) {
                 sim_node_unref(n);
                 return NULL;
         }
+        t = parent->tree;
+        pthread_mutex_lock(&t->lock);
         if (parent->n_children == parent->n_alloc) {
                 size_t na = parent->n_alloc ? parent->n_alloc * 2 : 8;
                 sim_node **c = realloc(parent->children, na * sizeof(*c));
 
                 if (!c) {
+                        pthread_mutex_unlock(&t->lock);
                         sim_node_unref(n);
                         return NULL;
                 }
@@ -134,7 +212,13 @@ static sim_node *node_attach(sim_node *parent, sim_node *n) {
         }
         parent->children[parent->n_children++] = n;
         n->parent = parent;
+        n->tree = t;
+        n->ino = ++t->next_ino;
         parent->mtime = n->mtime;
+        /* st_mtime, and st_nlink for a directory */
+        if (node_known(t, parent))
+                queue_inval(t, parent, NULL);
+        pthread_mutex_unlock(&t->lock);
         return n;
 }
 
@@ -194,11 +278,17 @@ static void node_detach_all(sim_node *n) {
 }
 
 void sim_node_remove(sim_node *n) {
+        sim_tree *t;
         sim_node *p;
 
         if (!n || n->removed)
                 return;
+        t = n->tree;
+        pthread_mutex_lock(&t->lock);
         p = n->parent;
+        queue_removed(t, n);
+        if (p && node_known(t, p))
+                queue_inval(t, p, NULL);
         node_detach_all(n);
         if (p) {
                 for (size_t i = 0; i < p->n_children; i++)
@@ -211,6 +301,7 @@ void sim_node_remove(sim_node *n) {
                 (void) clock_gettime(CLOCK_REALTIME, &p->mtime);
         }
         n->parent = NULL;
+        pthread_mutex_unlock(&t->lock);
         sim_node_unref(n);
 }
 

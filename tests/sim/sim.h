@@ -21,9 +21,15 @@
  *   - dev->lock is device_lock(): held across driver binding, unbinding and
  *     SR-IOV changes, and while the simulated hardware "takes time" (latency
  *     model). Taken parent before child, PF before VF.
- *   - sim->lock protects the tree and the model fields. It is the innermost
- *     lock, held only for short sections, never while sleeping or while
- *     taking a device lock.
+ *   - sim->lock protects the tree and the model fields. It is held only for
+ *     short sections, never while sleeping or while taking a device lock;
+ *     releasing it may wait for the kernel (below).
+ *   - sim->tree.lock, inside sim->lock, is the lock of the tree alone: its
+ *     shape, the nodes' stat fields and what the kernel has looked up. The
+ *     tree changes only with both held; FUSE's lookups, attribute and
+ *     directory requests take the tree lock alone, so that they are answered
+ *     while a holder of sim->lock tells the kernel's caches about a change
+ *     (sim_unlock(): the kernel then waits for the lookups in progress).
  *   - sim->hold_lock/hold_cond: VFIO users ("hold") that removal waits for.
  * Model fields of a device are written with both its device lock and
  * sim->lock held and may be read under either. */
@@ -42,6 +48,7 @@
 
 typedef struct sim sim;
 typedef struct sim_node sim_node;
+typedef struct sim_tree sim_tree;
 typedef struct sim_attr sim_attr;
 typedef struct sim_device sim_device;
 typedef struct sim_driver sim_driver;
@@ -110,11 +117,41 @@ struct sim_node {
         const sim_attr *attr;
         void *obj;                  /* sim_kobj-headed owner, referenced */
         char *target;               /* links: relative target as readlink(2) shows it */
+        sim_tree *tree;
+        uint64_t ino;               /* st_ino: never reused */
+        uint64_t nlookup;           /* the kernel's lookup count (FUSE); > 0: it holds a reference */
+        bool attr_inval_queued;     /* the kernel is to drop its copy of this node's attributes */
+};
+
+/* The kernel caches what FUSE lookups return (sim-main.c): every entry, and
+ * the attributes of directories and links, with no timeout. Nothing else
+ * tells it that they changed, so every change it may have cached is queued
+ * here (a node removed: its entry and those of everything below it that the
+ * kernel looked up; a child added or removed: the directory's attributes,
+ * st_nlink and st_mtime) and flushed by sim_unlock() before sim->lock is
+ * released. Names that do not exist are not cached (no negative entries),
+ * so an addition needs no entry to be dropped. */
+typedef struct sim_inval {
+        sim_node *dir;              /* referenced */
+        sim_node *child;            /* referenced; NULL: dir's own attributes */
+} sim_inval;
+
+struct sim_tree {
+        pthread_mutex_t lock;
+        sim_node *root;
+        uint64_t next_ino;
+        /* set by the FUSE glue before it serves requests; called with
+         * sim->lock held and the tree lock not held */
+        void (*forget_cached)(sim_tree *t, sim_node *dir, sim_node *child);
+        void *userdata;
+        sim_inval *pending;
+        size_t n_pending, n_alloc;
 };
 
 sim_node *sim_node_ref(sim_node *n);
 void sim_node_unref(sim_node *n);
-sim_node *sim_node_new_root(void);
+sim_node *sim_node_new_root(sim_tree *t);
+void sim_tree_flush(sim_tree *t);
 sim_node *sim_dir_new(sim_node *parent, const char *name);
 sim_node *sim_dir_get(sim_node *parent, const char *name);  /* existing or new */
 sim_node *sim_attr_new(sim_node *parent, const sim_attr *attr, void *obj);
@@ -317,7 +354,8 @@ struct sim {
         pthread_cond_t hold_cond;
         bool booted;
 
-        sim_node *root;
+        sim_tree tree;
+        sim_node *root;             /* tree.root */
         sim_node *devices_dir, *bus_dir, *bus_devices, *bus_drivers, *slots_dir;
         sim_node *class_net, *iommu_groups_dir, *module_dir, *sim_dir;
 
@@ -371,7 +409,11 @@ struct sim {
 static inline void sim_lock(sim *s) {
         pthread_mutex_lock(&s->lock);
 }
+/* The kernel's caches learn of every change to the tree before anyone can
+ * act on it (see sim_tree) */
 static inline void sim_unlock(sim *s) {
+        if (s->tree.n_pending > 0)
+                sim_tree_flush(&s->tree);
         pthread_mutex_unlock(&s->lock);
 }
 
