@@ -21,6 +21,7 @@
 #     override and its settings as before it was first assigned; PF1's VFs
 #     each on a driver, vfio-pci only with a recorded prior driver, no stray
 #     override, no binding change left marked;
+#   - `sriovctl verify` finds the ledger and the host in agreement;
 #   - the workload goes on with the next operation.
 # At the end everything is released and restored and PF0's VFs must be
 # exactly as at the start. CRASH_SEED makes a run repeatable.
@@ -191,6 +192,7 @@ while [ "$kills" -lt "$KILLS" ]; do
         wait_for 20 recovered || fail "kill $kills (after $w): recovery did not finish: $(cat "$T/state/state.json")"
         out=$(check_invariants) || fail "kill $kills (after $w, seed $SEED): invariants broken:
 $out"
+        out=$(with_sim_rtnl "$SRIOVCTL" verify 2>&1) || fail "kill $kills (after $w, seed $SEED): verify: $out"
         checks=$((checks + 1))
         [ $((kills % 50)) -ne 0 ] || note "$kills kills, $(($(date +%s) - START)) s"
 done

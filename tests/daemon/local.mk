@@ -15,6 +15,7 @@ daemon_tests = \
 	tests/daemon/race.sh \
 	tests/daemon/crash.sh \
 	tests/daemon/crash-random.sh \
+	tests/daemon/crash-ops.sh \
 	tests/daemon/faults.sh \
 	tests/daemon/ledger-storage.sh \
 	tests/daemon/ledger-locks.sh \
