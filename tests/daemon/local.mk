@@ -19,6 +19,7 @@ daemon_tests = \
 	tests/daemon/faults.sh \
 	tests/daemon/ledger-storage.sh \
 	tests/daemon/ledger-locks.sh \
+	tests/daemon/ledger-records.sh \
 	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
