@@ -27,7 +27,7 @@ scale_pfs() {
 wait_num_vfs() {
         local want=$1 t=$2 i
         for ((i = 0; i < t * 5; i++)); do
-                [ "$(mgr_prop NumVFs)" = "u $want" ] && return 0
+                [ "$(mgr_prop NumVFs 2>/dev/null)" = "u $want" ] && return 0
                 sleep 0.2
         done
         return 1

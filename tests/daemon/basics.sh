@@ -60,7 +60,7 @@ grep -q "$VF0" "$T/state/state.json" && fail "state.json still has $VF0 after re
 
 note "unbind, then restore without a record lets the kernel choose"
 assert_eq "$(mgr Unbind 'sa{sv}' "$VF0" 0)" 's "iavf"'
-assert_eq "$(driver_of "$VF0")" "-" "unbound"
+assert_eq "$(driver_of "$VF0")" none "unbound"
 assert_eq "$(mgr RestoreDriver s "$VF0")" 's "iavf"'
 VF1=$(vf_bdf $PF 1)
 echo "$VF1" > "$SIM_ROOT/bus/pci/drivers/iavf/unbind"
@@ -86,7 +86,7 @@ mkdir -p "$T/statedir"
 STATE_DIRECTORY="$T/statedir:/nonexistent" with_sim_rtnl "$SRIOVD" --sysfs-root "$SIM_ROOT" --uevent-source none \
         --config "$T/sriovd.conf" --config-dir "$T/conf.d" >>"$T/sriovd.log" 2>&1 &
 DAEMON_PID=$!
-wait_for 20 daemon_running || fail "sriovd did not come up with STATE_DIRECTORY"
+wait_for 20 sriovd_running || fail "sriovd did not come up with STATE_DIRECTORY"
 mgr SetNumVFs 'sua{sv}' $PF 1 0 >/dev/null
 mgr Bind 'ssa{sv}' "$(vf_bdf $PF 0)" vfio-pci 0 >/dev/null || fail "bind"
 [ -s "$T/statedir/state.json" ] || fail "no state.json in \$STATE_DIRECTORY"

@@ -84,7 +84,7 @@ VF2=$(vf_bdf $PF 2)
 echo "$VF2" > "$SIM_ROOT/bus/pci/drivers/vfio-pci/unbind"
 out=$(mgr Apply b true)
 case "$out" in *"$VF2"*driver*"(none) -> vfio-pci"*) ;; *) fail "drift not reported: $out";; esac
-assert_eq "$(driver_of "$VF2")" "-" "a dry run does not change anything"
+assert_eq "$(driver_of "$VF2")" none "a dry run does not change anything"
 mgr Apply b false | grep -q "$VF2" || fail "Apply did not report the correction"
 assert_eq "$(driver_of "$VF2")" vfio-pci "driver after Apply"
 [ "$(gdbus call --system --dest $DEST --object-path $MGR --method $IFACE.Apply true)" = "(@a(ssss) [],)" ] \

@@ -57,7 +57,7 @@ sim_ctl netdev ens8f1 up
 expect_error org.sriovd.Error.DeviceInUse gmgr Unbind $PEER '{}'
 assert_eq "$(driver_of $PEER)" ixgbe "the refused unbind changed nothing"
 out=$(gmgr Unbind $PEER "{'force': <true>}") || fail "forced unbind failed: $out"
-assert_eq "$(driver_of $PEER)" "-" "forced unbind"
+assert_eq "$(driver_of $PEER)" none "forced unbind"
 mgr RestoreDriver s $PEER >/dev/null
 
 note "host use: VFs whose interfaces are up keep a VF count change away"

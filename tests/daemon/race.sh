@@ -43,7 +43,7 @@ for round in 1 2; do
         wait "${pids[@]}"
         assert_eq "$(json_get "$T/state/state.json" "len(d['assignments'])")" 0 "assignments after the releases"
         for n in 2 3 4 5; do
-                assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 $n)")" "-" "VF $n back to unbound"
+                assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 $n)")" none "VF $n back to unbound"
         done
 done
 echo ok

@@ -4,7 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 D=$M/bus/pci/drivers
 expect_write "$(dev 0000:3b:00.0)/sriov_numvfs" 3 0
 VF=0000:3b:02.0

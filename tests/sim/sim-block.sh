@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 D=$M/bus/pci/drivers
 PF=$(dev 0000:3b:00.0)
 tmp=$(mktemp -d)

@@ -67,7 +67,7 @@ expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups dd if="$PF/co
 expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$PF/vendor")" 0x8086 "nobody reads attributes"
 expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups sim-write "$PF/sriov_numvfs" 1)" EACCES \
         "nobody writing sriov_numvfs"
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups sim-write "$SIM_MNT/.sim/ctl" clear)" EACCES \
+expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups sim-write "$SIM_ROOT/.sim/ctl" clear)" EACCES \
         "nobody writing .sim/ctl"
 # writes are accepted and dropped
 expect_write "$PF/config" "\xff\xff" 0

@@ -7,7 +7,7 @@ require_root
 log=$(mktemp)
 sim_start "$TOPO/x710.json" "" -- --log "$log"
 trap 'sim_cleanup; rm -f "$log"' EXIT
-M=$SIM_MNT
+M=$SIM_ROOT
 PF0=$(dev 0000:3b:00.0)
 PF1=$(dev 0000:3b:00.1)
 

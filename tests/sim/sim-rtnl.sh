@@ -22,7 +22,7 @@ for d in t["devices"]:
 json.dump(t, open(sys.argv[2], "w"))
 PY
 sim_start_rtnl "$work/host.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF0=$(dev 0000:3b:00.0)
 
 # --- links: every simulated net device, by dump and by name ---

@@ -26,7 +26,7 @@ rm -rf "$tmp"
 trap - EXIT
 
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF=$(dev 0000:3b:00.0)
 PFDIR=devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0
 
@@ -140,7 +140,7 @@ sim_stop
 
 # --- a large host: VFs past the end of the PF's bus ---
 sim_start "$TOPO/scale-16x128.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 P=$(dev 0000:01:00.1)
 expect_eq "$(rd "$P/sriov_offset")" 135 "offset of the second PF"
 expect_eq "$(rd "$(dev 0000:00:01.0)/subordinate_bus_number")" 2 "root port reserves the VF bus"

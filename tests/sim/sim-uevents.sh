@@ -17,7 +17,7 @@ if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ] && [ -z "$
 fi
 reexec_in_ns -n
 sim_start "$TOPO/x710.json" "" -- --uevents
-M=$SIM_MNT
+M=$SIM_ROOT
 mon=$(mktemp)
 monnet=$(mktemp)
 stdbuf -oL udevadm monitor --udev --property --subsystem-match=pci > "$mon" 2>&1 &

@@ -5,8 +5,8 @@
 # than one program needs, sourced (bash): host packages, the private apt
 # (Debian's archive as the host's own apt sources name it, with state, lists
 # and cache under $CACHE/apt), QEMU 10 from the backports suite, Debian's
-# kernel package and busybox-static. These are the functions of tests/vm/run,
-# unchanged; tests/vm/systemd-boot uses them.
+# kernel package and busybox-static. tests/vm/run and tests/vm/systemd-boot
+# source it.
 #
 # The caller sets CACHE (the VM cache, held under "flock $CACHE/lock") and
 # defines log (progress to stderr); nothing here exits.
@@ -249,7 +249,7 @@ copy_elf() {
 }
 
 # --------------------------------------------------------------------------
-# Not (yet) in tests/vm/run: the mirror debootstrap uses, and Debian's kernel
+# For tests/vm/systemd-boot: the mirror debootstrap uses, and Debian's kernel
 # package itself (run keeps only the modules its initramfs loads).
 
 # The host's first apt source that carries SUITE's main component, as

@@ -158,7 +158,7 @@ expect held.after_refusals.numvfs "$(rd "$P/sriov_numvfs")" 3
 
 # Forced: the kernel's unbind waits for the holder; the daemon answers after
 # its --timeout (4 s) and keeps the operation as pending.
-r=$(mgr Unbind "$VF0" "{'force': <true>}")
+r=$(gmgr Unbind "$VF0" "{'force': <true>}")
 expect forced.unbind.error "${r%%:*}" "ERROR org.sriovd.Error.Timeout"
 expect_glob forced.unbind.message "$r" "*Unbinding $VF0 from vfio-pci did not finish within 4.0s*completes the unbind once it is released*"
 expect forced.holder_alive "$(alive "$HPID" && echo yes || echo no)" yes
@@ -170,7 +170,7 @@ expect_glob forced.status.pending_pf "$(grep "^ *$NVME " "$STATE/ctl.out")" "*$N
 expect forced.show.exit "$(ctl show "$VF0")" 0
 expect_glob forced.show.pending "$(field Pending)" "Unbinding $VF0 from vfio-pci did not finish*"
 # More work on the same PF is refused while the kernel holds the write.
-r=$(mgr SetNumVFs "$NVME" 1 '{}')
+r=$(gmgr SetNumVFs "$NVME" 1 '{}')
 expect forced.more_work.error "${r%%:*}" "ERROR org.sriovd.Error.OperationPending"
 expect forced.more_work.numvfs "$(rd_t 2000 "$P/sriov_numvfs")" 3
 # Other PFs are not held up.
