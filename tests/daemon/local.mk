@@ -3,6 +3,7 @@ daemon_tests = \
 	tests/daemon/basics.sh \
 	tests/daemon/errors.sh \
 	tests/daemon/auth.sh \
+	tests/daemon/auth-polkit.sh \
 	tests/daemon/clients.sh \
 	tests/daemon/disconnect.sh \
 	tests/daemon/concurrency.sh \
