@@ -2,6 +2,7 @@
 # monitor prints the events that other sriovctl calls cause, live, one line
 # each (one JSON object a line with --json), for root and for an
 # unprivileged user, and ends with status 0 on SIGINT and SIGTERM.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host x710.json

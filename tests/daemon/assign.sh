@@ -5,6 +5,7 @@
 # The libvirt XML (the same strings ListAssignments returns) is validated
 # with libvirt's own validator in tests/cli/libvirt-xml.sh, a test of its
 # own that skips, saying so, without virt-xml-validate.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"

@@ -2,6 +2,7 @@
 # Authorization without polkit: reads are open to everyone; every call that
 # changes the host is denied to an unprivileged caller and allowed to root.
 # With a real polkitd: auth-polkit.sh.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v setpriv >/dev/null || skip "no setpriv"

@@ -6,6 +6,7 @@
 # namespaces: the simulator's FUSE mount and its fake uevents stay inside.
 
 : "${top_builddir:?}" "${top_srcdir:?}"
+source "$top_srcdir/tests/lib/strict.sh"
 source "$top_srcdir/tests/lib/sim.sh"
 source "$top_srcdir/tests/lib/bus.sh"
 SRIOVD="$top_builddir/sriovd"
@@ -29,7 +30,7 @@ harness_init() {
         if [ -z "${SRIOVD_TEST_NS:-}" ]; then
                 SRIOVD_TEST_NS=1 exec unshare --mount --net --propagation private "$BASH" "$0" "$@"
         fi
-        ip link set lo up 2>/dev/null || true
+        ip link set lo up
         T=$(mktemp -d /tmp/sriovd-test.XXXXXX)
         chmod 755 "$T"
         HARNESS_PIDS=()
@@ -39,6 +40,7 @@ harness_init() {
 harness_cleanup() {
         local rc=$?
         set +e
+        trap - ERR
         [ -n "${DAEMON_PID:-}" ] && stop_pids "$DAEMON_PID"
         [ "${#HARNESS_PIDS[@]}" -gt 0 ] && stop_pids "${HARNESS_PIDS[@]}"
         # a safety net: anything still running with the test directory in
@@ -50,16 +52,6 @@ harness_cleanup() {
         fi
         rm -rf "$T"
         exit "$rc"
-}
-
-# wait_for TIMEOUT_SECONDS COMMAND...: poll (bounded) until the command succeeds
-wait_for() {
-        local t=$1 i=0; shift
-        while ! "$@" >/dev/null 2>&1; do
-                i=$((i + 1))
-                [ "$i" -gt $((t * 20)) ] && return 1
-                sleep 0.05
-        done
 }
 
 # sim_start TOPOLOGY [sim options...]: mount the simulator at $T/sys, with

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the simulator tests (tests/sim/*.sh). Each test mounts its own
 # simulator in a fresh directory and always takes it down again (trap).
-# Functions fail the test at once (exit 1) with a message on stderr.
-
-set -u
+# Functions fail the test at once (exit 1) with a message on stderr. Tests
+# run in strict mode (set -euo pipefail): a command that fails unexpectedly
+# ends the test too, and says which (tests/lib/strict.sh).
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 PATH="$top_builddir/tests/sim:$PATH"
 TOPO="$top_srcdir/tests/sim/topologies"
+source "$top_srcdir/tests/lib/strict.sh"
 source "$top_srcdir/tests/lib/sim.sh"
 SIM_OWN_MNT=
 SIM_ERR=
@@ -77,7 +78,7 @@ sim_start() {
                 SIM_OWN_MNT="$mnt"
         fi
         SIM_ERR=$(mktemp /tmp/sriov-sim-err.XXXXXX)
-        trap sim_cleanup EXIT
+        on_exit sim_cleanup
         sim_spawn sriov-sim "$topo" "$mnt" "$SIM_ERR" "$@" && return 0
         cat "$SIM_ERR" >&2
         fail "sriov-sim did not come up on $mnt"
@@ -140,10 +141,18 @@ print(json.dumps(v) if not isinstance(v, str) else v)
 EOF
 }
 
-# a process that should be blocked is still running after a while
+# expect_blocked PID [WHAT]: the process's request reached the simulator,
+# which holds it: waits (10 s at most) until the process sleeps in the
+# kernel on the simulator's answer; fails if it ends instead. Called again
+# later (before the release), it checks that it is still held.
 expect_blocked() {
-        sleep "${2:-0.5}"
-        kill -0 "$1" 2>/dev/null || fail "${3:-the operation} returned although it should block"
+        local i
+        for ((i = 0; i < 200; i++)); do
+                [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = request_wait_answer ] && return 0
+                pid_alive "$1" || fail "${2:-the operation} returned although it should block"
+                sleep 0.05
+        done
+        fail "${2:-the operation} is not waiting for the simulator after 10 s"
 }
 
 # milliseconds on a monotonic-enough clock

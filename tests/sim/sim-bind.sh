@@ -1,6 +1,7 @@
 #!/bin/bash
 # driver_override (driver_set_override), bind/unbind (bus.c), drivers_probe,
 # new_id/remove_id (pci-driver.c), probe failures, rmmod/modprobe.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"

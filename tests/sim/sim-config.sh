@@ -2,6 +2,7 @@
 # The config attribute: synthesized configuration space with the SR-IOV
 # capability tracking sriov_numvfs, VF ids reading 0xffff, 64 bytes for
 # readers without CAP_SYS_ADMIN, writes accepted and dropped.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd setpriv util-linux

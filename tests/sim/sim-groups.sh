@@ -3,6 +3,7 @@
 # its group with everything below it (VFs included), ACS-isolated functions
 # and VFs get their own, ids are the lowest free ones; group attributes;
 # a host without an IOMMU has no groups.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 

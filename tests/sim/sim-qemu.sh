@@ -5,10 +5,11 @@
 # ready, power_state, the Command register, per-device reserved regions,
 # built-in drivers, net device stores, synthetic uevent arguments; and the
 # topology keys behind them ("base" overlays, validation).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 tmp=$(mktemp -d)
-trap 'sim_cleanup; rm -rf "$tmp"' EXIT
+on_exit 'sim_cleanup; rm -rf "$tmp"'
 
 power() { rd "$(dev "$1")/power_state"; }
 command_word() { od -An -tx2 -j 4 -N2 "$(dev "$1")/config" | tr -d ' '; }

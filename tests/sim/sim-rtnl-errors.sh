@@ -2,6 +2,7 @@
 # The per-driver VF models through iproute2: igb (82576, Linux 6.1), mlx5
 # (connectx.json), ixgbe (no-iommu.json); failure injection and latency
 # of ndo_set_vf_* (serialized by rtnl_lock, as in the kernel).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd ip iproute2

@@ -2,6 +2,7 @@
 # lib/vfattr.c (sriov_link_get, sriov_vf_set), unmodified, against the
 # rtnetlink emulation through libsim-rtnl.so: test-sim-vfattr on a host with
 # an i40e PF, an igb 82576 PF and a 4.14-era igb PF (zero MAC refused).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 . "$top_srcdir/tests/sim/rtnl-lib.sh"
