@@ -23,7 +23,7 @@ VF0=$(vf_bdf $PF 0)
 mgr Bind 'ssa{sv}' "$VF0" vfio-pci 0 >/dev/null
 nobody() { as_nobody busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
 # as_daemon COMMAND...: as the user daemon, whom the rule names only for open-device
-as_daemon() { setpriv --reuid daemon --regid daemon --clear-groups -- "$@"; }
+as_daemon() { as_user daemon daemon "$@"; }
 
 note "polkitd with the project's actions and one rule"
 mkdir -p "$T/actions" "$T/rules" "$T/empty"

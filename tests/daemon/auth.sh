@@ -23,6 +23,14 @@ PFP=$(devpath $PF)
 nobody() { as_nobody busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
 gnobody() { as_nobody gdbus call --system --dest "$DEST" --object-path "$@"; }
 
+note "the caller is unprivileged: nobody, no groups, no capabilities at all"
+assert_eq "$(as_nobody id -u):$(as_nobody id -G)" "$(id -u nobody):$(getent group nogroup | cut -d: -f3)" "uid:groups"
+assert_eq "$(as_nobody grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status | awk '{print $2}' | sort -u)" \
+        0000000000000000 "capability sets"
+mkdir -m 700 "$T/private"
+cp "$(type -P true)" "$T/private/true"
+! as_nobody env "$T/private/true" 2>/dev/null || fail "nobody ran a program in a directory only root may enter"
+
 note "reads are open"
 nobody ListDevices s "" >/dev/null || fail "ListDevices denied to nobody"
 nobody GetDevice s $PF >/dev/null || fail "GetDevice denied to nobody"

@@ -22,4 +22,4 @@ daemon_tests = \
 	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in \
-	tests/lib/sim.sh tests/lib/bus.sh tests/lib/gmgr.sh tests/lib/strict.sh
+	tests/lib/sim.sh tests/lib/bus.sh tests/lib/gmgr.sh tests/lib/strict.sh tests/lib/users.sh

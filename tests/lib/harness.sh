@@ -9,6 +9,7 @@
 source "$top_srcdir/tests/lib/strict.sh"
 source "$top_srcdir/tests/lib/sim.sh"
 source "$top_srcdir/tests/lib/bus.sh"
+source "$top_srcdir/tests/lib/users.sh"
 SRIOVD="$top_builddir/sriovd"
 SRIOVCTL="$top_builddir/sriovctl"
 SIM="$top_builddir/tests/sim/sriov-sim"
@@ -33,6 +34,7 @@ harness_init() {
         ip link set lo up
         T=$(mktemp -d /tmp/sriovd-test.XXXXXX)
         chmod 755 "$T"
+        USERS_BIN=$T/bin        # programs as_user runs from copies
         HARNESS_PIDS=()
         trap harness_cleanup EXIT
 }
@@ -101,7 +103,7 @@ daemon_stop() {
         DAEMON_PID=
 }
 
-as_nobody() { setpriv --reuid nobody --regid nogroup --clear-groups -- "$@"; }
+# as_nobody, as_user: tests/lib/users.sh
 
 # expect_error NAME COMMAND...: the command fails and stderr names the D-Bus error
 expect_error() {

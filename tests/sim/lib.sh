@@ -11,6 +11,7 @@ PATH="$top_builddir/tests/sim:$PATH"
 TOPO="$top_srcdir/tests/sim/topologies"
 source "$top_srcdir/tests/lib/strict.sh"
 source "$top_srcdir/tests/lib/sim.sh"
+source "$top_srcdir/tests/lib/users.sh"
 SIM_OWN_MNT=
 SIM_ERR=
 
