@@ -88,6 +88,19 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
+# wait_cpu_quiet PID: until the process used no CPU for a whole second (bounded, 120 s)
+wait_cpu_quiet() {
+        local a b i
+        a=$(cpu_ticks "$1")
+        for ((i = 0; i < 120; i++)); do
+                sleep 1
+                b=$(cpu_ticks "$1")
+                [ "$a" = "$b" ] && return 0
+                a=$b
+        done
+        return 1
+}
+
 # ctx_switches PID: voluntary + involuntary context switches of all its threads
 ctx_switches() {
         cat /proc/"$1"/task/*/status 2>/dev/null |
