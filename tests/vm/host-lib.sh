@@ -183,6 +183,17 @@ qemu10_works() {
                 -nodefaults -machine q35 -accel tcg -display none -device igb,help >/dev/null 2>&1
 }
 
+# qemu_at PATH: the qemu-system-x86_64 at PATH (SRIOVD_VM_QEMU=PATH), run as
+# it is; HAVE_IGB says whether it has the igb NIC. Status 1 when PATH is not
+# a program that runs.
+qemu_at() {
+        [ -x "$1" ] && "$1" --version >/dev/null 2>&1 || return 1
+        QEMU=$1 QEMU_ENV=() QEMU_ARGS=() HAVE_IGB=0
+        if "$QEMU" -nodefaults -machine q35 -accel tcg -display none -device igb,help >/dev/null 2>&1; then
+                HAVE_IGB=1
+        fi
+}
+
 setup_qemu10() {
         local stamp=$CACHE/qemu10/stamp want
         if [ -e "$stamp" ] && qemu10_works; then
