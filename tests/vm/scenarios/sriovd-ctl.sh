@@ -5,7 +5,8 @@
 # sysfs; `enable` on the NVMe and the igb PF; a change of a non-zero VF
 # count (the kernel's EBUSY rule) done by the daemon through 0; `bind VF
 # vfio-pci` and `restore`; a VF whose VFIO device a process holds: the
-# unbind and the disable are refused up front, naming the holder; forced,
+# unbind, the disable and dma-check are refused up front, naming the
+# holder; forced,
 # the unbind blocks in the kernel, the daemon answers after its --timeout,
 # shows the operation as pending and refuses more work on that PF until the
 # holder lets go, then completes it by itself.
@@ -153,6 +154,10 @@ expect held.unbind.exit "$(ctl unbind "$VF0")" 7
 expect_glob held.unbind.output "$(cat "$STATE/ctl.out")" "*$VF0 is in use: process PID (vfio-hold) holds /dev/vfio/$G*"
 expect held.disable.exit "$(ctl disable "$NVME")" 7
 expect_glob held.disable.output "$(cat "$STATE/ctl.out")" "*$VF0 is in use*changing the VF count of $NVME removes VF 0*"
+# DMA through VFIO needs the group, which the holder has: named as the reason
+# (the VF is bound to vfio-pci)
+expect held.dma_check.exit "$(ctl dma-check "$VF0")" 7
+expect_glob held.dma_check.output "$(cat "$STATE/ctl.out")" "*IOMMU group $G of $VF0 is in use: process PID (vfio-hold) holds /dev/vfio/$G*"
 expect held.after_refusals.driver "$(drv "$VF0")" vfio-pci
 expect held.after_refusals.numvfs "$(rd "$P/sriov_numvfs")" 3
 
