@@ -173,7 +173,14 @@ expect nvme_rebind.unbind "$(sw "$PCI/drivers/nvme/unbind" "$NVME")" ok
 expect nvme_rebind.unbound.numvfs "$(rd "$P/sriov_numvfs")" 2
 expect nvme_rebind.unbound.vf_drivers "$(drv "$NVF0") $(drv "$NVF1")" "vfio-pci vfio-pci"
 sw "$PCI/drivers/vfio-pci/unbind" "$NVF1" >/dev/null
-sleep 1
+# the daemon has seen the unbind (its model of the VF has no driver), and
+# leaves the VF alone while its PF has no driver
+nvf1_unbound_for_the_daemon() {
+        case "$(gmgr GetDevice "$NVF1")" in *"'Driver': <''>"*) return 0 ;; esac
+        return 1
+}
+wait_until 10 nvf1_unbound_for_the_daemon
+expect nvme_rebind.unbound.daemon_sees_it "$(nvf1_unbound_for_the_daemon && echo yes || echo no)" yes
 expect nvme_rebind.unbound.vf1_stays_unbound "$(drv "$NVF1")" none
 expect nvme_rebind.bind "$(sw "$PCI/drivers/nvme/bind" "$NVME")" ok
 wait_until 60 eval '[ "$(drv "$NVF1")" = vfio-pci ]'
