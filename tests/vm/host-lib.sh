@@ -24,7 +24,7 @@ host_install() {
                 fi
                 [ $i = 1 ] || break
                 # The host's package lists may be stale: refresh once and retry.
-                apt-get update -q -o DPkg::Lock::Timeout=600 >>"$CACHE/apt-install.log" 2>&1 || true
+                apt-get update -q -o DPkg::Lock::Timeout=600 >>"$CACHE/apt-install.log" 2>&1 || :
         done
         tail -5 "$CACHE/apt-install.log" >&2
         return 1
@@ -238,7 +238,7 @@ setup_busybox() {
                 BUSYBOX=$d/bin/busybox
                 return 0
         fi
-        setup_private_apt && apt_update || true
+        setup_private_apt && apt_update || :
         rm -rf "$d" && mkdir -p "$d/debs"
         apt_download "$d/debs" busybox-static || return 1
         dpkg-deb -x "$d"/debs/busybox-static_*.deb "$d"
@@ -283,7 +283,7 @@ KERNEL_DEB= KVER=
 debian_kernel_deb() {
         local pkg debs
         setup_private_apt || return 1
-        apt_update || true
+        apt_update || :
         pkg=$(apt-cache "${APT[@]}" depends linux-image-amd64 2>/dev/null |
               awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
         if [ -n "$pkg" ]; then
