@@ -150,7 +150,7 @@ workload_bringup() {
 # is a FUSE round trip), and programs executed.
 ACCOUNT_VFS=16
 workload_account() {
-        local c pf=${BRINGUP_PFS[0]} f sys execs spid
+        local c pf=${BRINGUP_PFS[0]} f sys execs spid i
         command -v strace >/dev/null || {
                 note "skipping the syscall accounting: strace is not installed"
                 rec '{"kind": "account", "skipped": "strace is not installed"}'
@@ -170,9 +170,15 @@ workload_account() {
                         write_bringup_config "$ACCOUNT_VFS" "$pf"
                         strace -f -qq -e trace=%file -o "$f" -p "$DAEMON_PID" 2>/dev/null &
                         spid=$!
-                        sleep 1
-                        reload_config
-                        sleep 0.5
+                        # attached: the daemon's tracer is strace (bounded)
+                        for ((i = 0; i < 200; i++)); do
+                                grep -q "^TracerPid:[[:space:]]*$spid\$" "/proc/$DAEMON_PID/status" && break
+                                sleep 0.05
+                        done
+                        [ "$i" -lt 200 ] || die "strace did not attach to sriovd"
+                        reload_config || die "the reload failed: $(cat "$W/reload.out")"
+                        # what the bring-up sets off afterwards (uevents, re-reads) counts too
+                        wait_cpu_quiet "$DAEMON_PID" || die "sriovd did not go quiet after the bring-up"
                         kill -INT "$spid" 2>/dev/null
                         wait "$spid" 2>/dev/null
                         daemon_down

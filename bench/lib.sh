@@ -58,32 +58,21 @@ ms_since() {
         printf '%d.%03d' $((d / 1000)) $((d % 1000))
 }
 
-# ---- processes ----------------------------------------------------------------
-# alive PID: running and not a zombie
-alive() {
-        local s
-        [ -r "/proc/$1/stat" ] || return 1
-        read -r s <"/proc/$1/stat" 2>/dev/null || return 1
-        s=${s##*) }
-        [ "${s%% *}" != Z ]
-}
+# ---- processes, the simulator, the bus: tests/lib/sim.sh, tests/lib/bus.sh -------
+# shellcheck source=tests/lib/sim.sh
+. "$SRCDIR/tests/lib/sim.sh"
+# shellcheck source=tests/lib/bus.sh
+. "$SRCDIR/tests/lib/bus.sh"
+# a reply may wait for a whole bring-up
+MGR_TIMEOUT=900
 
-# stop_pid PID [SECONDS]: SIGTERM, bounded wait, then SIGKILL. Works for
-# processes that are not our children (the daemon, started through
-# sriovd-bench ready).
+# stop_pid PID [SECONDS]: SIGTERM, bounded wait (10 s), then SIGKILL; also
+# for processes that are not our children (the daemon, started through
+# sriovd-bench ready). Nothing to do for an empty PID or one that is gone.
 stop_pid() {
-        local pid=$1 t=${2:-10} i
-        [ -n "$pid" ] || return 0
-        kill -TERM "$pid" 2>/dev/null || return 0
-        for ((i = 0; i < t * 20; i++)); do
-                alive "$pid" || break
-                sleep 0.05
-        done
-        if alive "$pid"; then
-                note "pid $pid did not stop within ${t}s; killing it"
-                kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
+        [ -n "$1" ] || return 0
+        pid_alive "$1" || return 0
+        STOP_SECONDS=${2:-10} stop_pids "$1"
         return 0
 }
 
@@ -99,6 +88,19 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
+# wait_cpu_quiet PID: until the process used no CPU for a whole second (bounded, 120 s)
+wait_cpu_quiet() {
+        local a b i
+        a=$(cpu_ticks "$1")
+        for ((i = 0; i < 120; i++)); do
+                sleep 1
+                b=$(cpu_ticks "$1")
+                [ "$a" = "$b" ] && return 0
+                a=$b
+        done
+        return 1
+}
+
 # ctx_switches PID: voluntary + involuntary context switches of all its threads
 ctx_switches() {
         cat /proc/"$1"/task/*/status 2>/dev/null |
@@ -108,44 +110,23 @@ ctx_switches() {
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ---- the simulator over /sys ----------------------------------------------------
-SIM_PID=
-
-sim_mounted() {
-        awk '$5 == "/sys" && $0 ~ / - fuse\.sriov-sim / { f = 1 } END { exit !f }' /proc/self/mountinfo
-}
-
 # sim_up TOPOLOGY [sriov-sim options]: mount a fresh simulated host over /sys
 # and apply the latency model
 sim_up() {
-        local topo=$1 i kv
+        local topo=$1 kv
         shift
         sim_down
-        "$SIM" "$topo" /sys "$@" >>"$W/sim.log" 2>&1 &
-        SIM_PID=$!
-        for ((i = 0; i < 200; i++)); do
-                [ -e /sys/.sim/state ] && break
-                alive "$SIM_PID" || break
-                sleep 0.05
-        done
-        [ -e /sys/.sim/state ] || die "the simulator did not come up: $(tail -n 5 "$W/sim.log")"
+        sim_spawn "$SIM" "$topo" /sys "$W/sim.log" "$@" ||
+                die "the simulator did not come up: $(tail -n 5 "$W/sim.log")"
         for kv in $LATENCY_MODEL; do
                 echo "latency ${kv%%=*} ${kv#*=}" >/sys/.sim/ctl || die "cannot set latency $kv"
         done
 }
 
-sim_down() {
-        if [ -n "$SIM_PID" ]; then
-                stop_pid "$SIM_PID" 10
-                SIM_PID=
-        fi
-        if sim_mounted; then
-                umount -l /sys 2>/dev/null
-        fi
-        return 0
-}
+sim_down() { sim_stop_all; }
 
-# the simulator's view of the host, for correctness checks
-sim_state() { cat /sys/.sim/state; }
+# (sim_state, tests/lib/sim.sh: the simulator's view of the host, for
+# correctness checks)
 
 # vf_bdfs PF N: the addresses VFs 0..N-1 of PF get (routing-id arithmetic
 # from sriov_offset/sriov_stride, no process per VF)
@@ -165,22 +146,9 @@ vf_bdfs() {
 }
 
 # ---- a private system bus ---------------------------------------------------------
-BUS_PID=
-bus_up() {
-        local sock="$W/system_bus_socket" i
-        sed -e "s|@SOCKET@|$sock|" -e "s|@POLICY@|$SRCDIR/systemd/org.sriovd.Manager1.conf|" -e "s|@EXTRA@||" \
-                "$SRCDIR/tests/lib/system-bus.conf.in" >"$W/bus.conf"
-        dbus-daemon --config-file="$W/bus.conf" --nofork --nopidfile >>"$W/bus.log" 2>&1 &
-        BUS_PID=$!
-        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sock"
-        for ((i = 0; i < 200; i++)); do
-                [ -S "$sock" ] && busctl --system list --no-pager -q >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        die "dbus-daemon did not start: $(tail -n 5 "$W/bus.log")"
-}
+bus_up() { bus_spawn "$W" "$W/bus.log" || die "dbus-daemon did not start: $(tail -n 5 "$W/bus.log")"; }
 bus_down() {
-        [ -n "$BUS_PID" ] && stop_pid "$BUS_PID" 5
+        stop_pid "$BUS_PID" 5
         BUS_PID=
 }
 
@@ -195,13 +163,14 @@ DAEMON_N=0
 # NOTIFY_SOCKET; returns once it sent READY=1 (the declared configuration
 # applied, State=running). Configuration: $W/sriovd.conf and $W/conf.d.
 daemon_up() {
-        local name=$1 json
+        local name=$1 json e
         shift
         DAEMON_N=$((DAEMON_N + 1))
         DAEMON_LOG="$W/sriovd-$name.log"
         mkdir -p "$W/state-$DAEMON_N" "$W/conf.d"
         [ -f "$W/sriovd.conf" ] || echo '{}' >"$W/sriovd.conf"
-        json=$(SRIOV_SIM_RTNL="$W/rtnl.sock" LD_PRELOAD="$SIM_SHIM" "$BENCH" ready -t 900 -- \
+        mapfile -t e < <(sim_env "$SIM_SHIM")
+        json=$(env "${e[@]}" "$BENCH" ready -t 900 -- \
                 "$SRIOVD" --sysfs-root /sys --state-dir "$W/state-$DAEMON_N" --config "$W/sriovd.conf" \
                 --config-dir "$W/conf.d" "$@" 2>>"$DAEMON_LOG") ||
                 die "sriovd did not become ready: $(tail -n 5 "$DAEMON_LOG")"
@@ -209,7 +178,7 @@ daemon_up() {
         DAEMON_READY_MS=$(jfield "$json" ready_ms)
 }
 daemon_down() {
-        [ -n "$DAEMON_PID" ] && stop_pid "$DAEMON_PID" 15
+        stop_pid "$DAEMON_PID" 15
         DAEMON_PID=
 }
 
@@ -222,9 +191,6 @@ jfield() {
         v=${v#\"}
         echo "${v%\"}"
 }
-
-mgr() { busctl --system --timeout=900 call org.sriovd.Manager1 /org/sriovd/Manager1 org.sriovd.Manager1 "$@"; }
-mgr_prop() { busctl --system get-property org.sriovd.Manager1 /org/sriovd/Manager1 org.sriovd.Manager1 "$1" 2>/dev/null; }
 
 # ---- statistics (integers and decimals as text; sorting with sort -g) ---------
 # median VALUES...

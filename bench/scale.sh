@@ -27,21 +27,8 @@ scale_pfs() {
 wait_num_vfs() {
         local want=$1 t=$2 i
         for ((i = 0; i < t * 5; i++)); do
-                [ "$(mgr_prop NumVFs)" = "u $want" ] && return 0
+                [ "$(mgr_prop NumVFs 2>/dev/null)" = "u $want" ] && return 0
                 sleep 0.2
-        done
-        return 1
-}
-
-# wait_cpu_quiet PID: until the process used no CPU for a whole second (bounded, 120 s)
-wait_cpu_quiet() {
-        local a b i
-        a=$(cpu_ticks "$1")
-        for ((i = 0; i < 120; i++)); do
-                sleep 1
-                b=$(cpu_ticks "$1")
-                [ "$a" = "$b" ] && return 0
-                a=$b
         done
         return 1
 }
@@ -70,7 +57,7 @@ workload_scale() {
                 (echo "$SCALE_NVFS" >"/sys/bus/pci/devices/$pf/sriov_numvfs") &
                 pids+=($!)
         done
-        wait "${pids[@]}"
+        for pf in "${pids[@]}"; do wait "$pf" || die "a VF count write of the storm failed"; done
         t_kernel=$(ms_since "$t0")
         ok=true
         wait_num_vfs $((${#pfs[@]} * SCALE_NVFS)) 300 || ok=false
@@ -87,7 +74,6 @@ workload_scale() {
         # --- with 2048 VFs: memory and idleness ---
         rss1=$(rss_kib "$DAEMON_PID")
         rec "{\"kind\": \"rss\", \"when\": \"2048 VFs, after the storm\", \"kib\": $rss1}"
-        sleep 1
         s0=$(ctx_switches "$DAEMON_PID")
         c0=$(cpu_ticks "$DAEMON_PID")
         sleep "$IDLE_SECONDS"

@@ -10,6 +10,7 @@
 
 #include "groups.h"
 #include "iommufd-uapi.h"
+#include "netuse.h"
 #include "ops.h"
 #include "util.h"
 #include "vfio.h"
@@ -159,6 +160,35 @@ static int container_info(vfio_session *s, sriov_error *err) {
         return 0;
 }
 
+/* A VFIO node of the function (the group node, or its cdev) could not be
+ * opened, or bound: say what is wrong. EBUSY is another VFIO user (the
+ * kernel gives a group to one container at a time, and a device to one
+ * iommufd), named when it can be found in /proc. */
+static int node_error(sriov_ctx *ctx, const pci_addr *dev, int group, const char *what, int r, sriov_error *err) {
+        _cleanup_free_ vfio_holder *h = NULL;
+        char bdf[PCI_ADDR_STRLEN];
+        size_t n = 0;
+
+        pci_addr_format(dev, bdf);
+        switch (r) {
+        case -EBUSY:
+                if (sriov_vfio_holders(ctx, dev, &h, &n) >= 0 && n > 0)
+                        return sriov_error_set(err, r, "%s: IOMMU group %d of %s is in use: process %d (%s) holds %s%s",
+                                               what, group, bdf, (int) h[0].pid, h[0].comm, h[0].node,
+                                               n > 1 ? " (and others)" : "");
+                return sriov_error_set(err, r, "%s: IOMMU group %d of %s is in use by another VFIO user", what, group,
+                                       bdf);
+        case -ENOENT:
+                return sriov_error_set(err, r, "%s does not exist: the kernel made no VFIO node for IOMMU group %d of %s",
+                                       what, group, bdf);
+        case -EACCES:
+        case -EPERM:
+                return sriov_error_set(err, r, "%s: permission denied", what);
+        default:
+                return sriov_error_set(err, r, "%s: %s", what, strerror(-r));
+        }
+}
+
 static int open_container(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, sriov_error *err) {
         _cleanup_free_ char *cpath = devnode(ctx, "vfio/vfio"), *gpath = NULL;
         struct vfio_group_status st = { .argsz = sizeof(st) };
@@ -180,8 +210,11 @@ static int open_container(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, 
         if (ioctl(s->iommu_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
                 return sriov_error_set(err, -EPROTONOSUPPORT, "The VFIO container does not offer the type1v2 IOMMU");
         s->group_fd = open(gpath, O_RDWR | O_CLOEXEC);
-        if (s->group_fd < 0)
-                return sriov_error_set(err, negative_errno(), "Cannot open %s (is %s bound to vfio-pci?): %m", gpath, bdf);
+        if (s->group_fd < 0) {
+                _cleanup_free_ char *what = strdup_printf("Cannot open %s", gpath);
+
+                return what ? node_error(ctx, dev, s->group, what, negative_errno(), err) : -ENOMEM;
+        }
         if (ioctl(s->group_fd, VFIO_GROUP_GET_STATUS, &st) < 0)
                 return sriov_error_set(err, negative_errno(), "VFIO_GROUP_GET_STATUS failed: %m");
         if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE))
@@ -242,11 +275,14 @@ static int open_iommufd(sriov_ctx *ctx, const pci_addr *dev, vfio_session *s, sr
         if (s->iommu_fd < 0)
                 return sriov_error_set(err, negative_errno(), "Cannot open %s: %m", ipath);
         s->device_fd = open(cdev, O_RDWR | O_CLOEXEC);
-        if (s->device_fd < 0)
-                return sriov_error_set(err, negative_errno(), "Cannot open %s: %m", cdev);
+        if (s->device_fd < 0) {
+                _cleanup_free_ char *what = strdup_printf("Cannot open %s", cdev);
+
+                return what ? node_error(ctx, dev, s->group, what, negative_errno(), err) : -ENOMEM;
+        }
         bind.iommufd = s->iommu_fd;
         if (ioctl(s->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0)
-                return sriov_error_set(err, negative_errno(), "VFIO_DEVICE_BIND_IOMMUFD failed: %m");
+                return node_error(ctx, dev, s->group, "VFIO_DEVICE_BIND_IOMMUFD failed", negative_errno(), err);
         s->devid = bind.out_devid;
         if (ioctl(s->iommu_fd, IOMMU_IOAS_ALLOC, &alloc) < 0)
                 return sriov_error_set(err, negative_errno(), "IOMMU_IOAS_ALLOC failed: %m");

@@ -25,6 +25,10 @@ tests_unit_test_vfio_SOURCES = tests/unit/test-vfio.c
 tests_unit_test_vfio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vfio_LDADD = $(UNIT_LDADD)
 
+# the README's two commands are the ones CI runs (.ci/run)
+TESTS += tests/readme.sh
+EXTRA_DIST += tests/readme.sh
+
 # sriov-tool: the lib/ operations from the shell, for simulator and VM tests
 noinst_PROGRAMS += tests/sriov-tool
 tests_sriov_tool_SOURCES = tests/sriov-tool.c

@@ -3,6 +3,7 @@
 # nodes handed to a user, the libvirt XML and QEMU arguments alone
 # (--format), idempotence, assignments, release putting everything back,
 # run-time pools; every refusal with its exit status, changing nothing.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 [ -e "$SIM_SHIM" ] || skip "the rtnetlink shim was not built"
@@ -70,7 +71,7 @@ libvirt interface|<interface type='hostdev' managed='no'>
 EOF
 assert_eq "$(driver_of "$VF0")" vfio-pci "the assigned VF's driver"
 assert_eq "$(stat -c '%u:%g %a' "$T/dev/vfio/$g0")" "$NOBODY:$NOGROUP 660" "the VFIO node handed over"
-ipvf 0 | grep -q "link/ether 02:00:00:00:00:42.*vlan 42, qos 3" || fail "VF 0 after assign: $(ipvf 0)"
+grep -q "link/ether 02:00:00:00:00:42.*vlan 42, qos 3" <<<"$(ipvf 0)" || fail "VF 0 after assign: $(ipvf 0)"
 
 note "idempotent for the guest that holds the VF; other settings are refused (7)"
 expect_ok --json assign vm1 "$VF0" --mac 02:00:00:00:00:42 --vlan 42 --qos 3 --uid nobody --gid nogroup

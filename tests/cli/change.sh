@@ -2,6 +2,7 @@
 # The verbs that change the host, checked in the simulated kernel: enable
 # (with and without autoprobe, a new count, fewer VFs than asked), bind with
 # and without keeping the override, unbind, restore, disable.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host x710.json

@@ -4,6 +4,7 @@
 # --dry-run plans, apply carries out, a failed step is exit status 8 with
 # its reason; reload refuses broken files with file:line:col (exit status
 # 6) and changes nothing; a step that cannot be made in a dry run.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 sim_start x710.json
@@ -49,7 +50,7 @@ assert_eq "$(jq_out "d['dry_run'], d['failed'], d['steps']")" \
         "(True, 0, [{'device': '$VF1', 'step': 'driver', 'change': 'driver (none) -> vfio-pci', 'result': 'planned', 'error': None}])" \
         "apply --dry-run --json"
 [ "$before" = "$(snapshot)" ] || fail "status or a dry run changed the host"
-assert_eq "$(driver_of "$VF1")" - "still unbound after the dry runs"
+assert_eq "$(driver_of "$VF1")" none "still unbound after the dry runs"
 
 note "apply corrects it"
 expect_ok apply
@@ -101,7 +102,7 @@ expect 6 "Cannot reload the configuration: the files have errors, and sriovd kee
 [ -z "$OUT" ] || fail "a refused reload printed on stdout: $OUT"
 [ "$before" = "$(snapshot)" ] || fail "a refused reload changed the host"
 expect_ok status
-field 'Config errors' | grep -qF "$T/conf.d/60-bad.conf:1:61: " || fail "status: no config errors: $OUT"
+grep -qF "$T/conf.d/60-bad.conf:1:61: " <<<"$(field 'Config errors')" || fail "status: no config errors: $OUT"
 expect_ok --json status
 assert_eq "$(jq_out "len(d['config_errors'])")" 1 "status --json: config errors"
 ctl apply

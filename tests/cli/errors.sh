@@ -2,6 +2,7 @@
 # Every error the daemon can answer, as sriovctl says it: the exit status of
 # sriovctl(8), a sentence with what was being done and the daemon's reason,
 # a hint where one helps, and a host that a refused call left alone.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host x710.json --timeout 1

@@ -2,6 +2,7 @@
 # --json: the documented keys of every read verb (sriovctl(8)), their values
 # against the simulator, pretty and short forms, and the same devices as the
 # text output (one print path).
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host x710.json
@@ -108,7 +109,7 @@ assert_eq "$(jq_out "[(x['members'], x['viable'], x['reason']) for x in d['group
         "(['$VF1'], True, None)" "the vfio-pci VF's group"
 g=$(simdev $PF iommu_group)
 assert_eq "$(jq_out "[x['viable'] for x in d['groups'] if x['id'] == $g][0]")" False "the PF's group"
-jq_out "[x['reason'] for x in d['groups'] if x['id'] == $g][0]" | grep -q i40e || fail "no reason for the PF's group"
+grep -q i40e <<<"$(jq_out "[x['reason'] for x in d['groups'] if x['id'] == $g][0]")" || fail "no reason for the PF's group"
 
 note "status --json"
 expect_ok --json status

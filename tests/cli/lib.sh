@@ -11,8 +11,8 @@ command -v python3 >/dev/null || skip "no python3 (to parse the JSON output)"
 run() {
         local errf
         errf=$(mktemp)
-        OUT=$("$@" 2>"$errf")
-        RC=$?
+        RC=0
+        OUT=$("$@" 2>"$errf") || RC=$?
         ERR=$(<"$errf")
         rm -f "$errf"
 }
@@ -63,3 +63,34 @@ start_host() {
         bus_start
         start_sriovd "${@:2}"
 }
+
+# The method calls sriovctl makes, as the bus sees them: busctl monitor,
+# with a Peer.Ping to sriovd as the marker that the monitor records
+# (started) and has recorded everything sent before it (stopped).
+bus_ping() { busctl --system call "$DEST" / org.freedesktop.DBus.Peer Ping >/dev/null; }
+pings() { grep -c "Member=Ping" "$1" || :; }      # none: grep -c prints 0, fails
+pings_in() { [ "$(pings "$1")" -ge "$2" ]; }
+# calls_monitor_start LOG: the monitor writes to LOG, and records (MON_PID)
+calls_monitor_start() {
+        local n=0
+        busctl --system monitor --match "type='method_call',destination='$DEST'" >"$1" 2>&1 &
+        MON_PID=$!
+        HARNESS_PIDS+=("$MON_PID")
+        # each try's Ping may be the one that arrives first: wait for any
+        until pings_in "$1" 1; do
+                [ $((n += 1)) -le 100 ] || fail "busctl monitor records nothing: $(cat "$1")"
+                bus_ping
+                sleep 0.05
+        done
+}
+# calls_monitor_stop LOG: every call made so far is in LOG; the monitor ends
+calls_monitor_stop() {
+        local n
+        n=$(pings "$1")
+        bus_ping
+        wait_for 10 pings_in "$1" $((n + 1)) || fail "busctl monitor did not record the last Ping: $(cat "$1")"
+        kill "$MON_PID"
+        wait "$MON_PID" 2>/dev/null || :     # ended by SIGTERM
+}
+# calls_in LOG: the members called, in order, without the Pings
+calls_in() { { grep -o "Member=[A-Za-z]*" "$1" || :; } | cut -d= -f2 | { grep -vx Ping || :; } | tr '\n' ' '; }

@@ -3,6 +3,7 @@
 # libvirt-interface, and the same strings in --json) is what libvirt
 # takes: each element, in a domain, passes virt-xml-validate against
 # libvirt's own schema, and names the VF that was assigned.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 command -v virt-xml-validate >/dev/null || skip "no virt-xml-validate (libvirt-clients) to check the libvirt XML"
 harness_init

@@ -1,10 +1,10 @@
 #!/bin/bash
 # sriovd not running, the bus unreachable, the bus going away under monitor:
 # exit status 3 and a sentence that says what to do, for every verb.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 bus_start
-bus_pid=${HARNESS_PIDS[-1]}
 
 VERBS=("list" "list --kind all" "show ens1f0" "enable ens1f0 2" "disable ens1f0" "bind 3b:02.0 vfio-pci"
        "unbind 3b:02.0" "restore 3b:02.0" "groups" "status" "monitor" "--json status" "set 3b:02.0 --trust on"
@@ -37,7 +37,10 @@ expect_ok enable ens1f0 1
 sim_ctl latency probe 5000
 "$SRIOVCTL" bind ens1f0v0 vfio-pci >"$T/bind.out" 2>"$T/bind.err" &
 client=$!
-sleep 1         # the bind is under way: its probe takes 5 s
+# the bind is under way once the override is written: its probe takes 5 s
+VF0=$(vf_bdf 0000:3b:00.0 0)
+override_written() { grep -q "/$VF0/driver_override \"vfio-pci\" 0\$" "$SIM_ROOT/.sim/log"; }
+wait_for 10 override_written || fail "the bind did not start"
 stop_sriovd KILL
 rc=0
 wait "$client" || rc=$?
@@ -52,7 +55,7 @@ env --default-signal=INT "$SRIOVCTL" monitor >"$T/monitor.out" 2>"$T/monitor.err
 mon=$!
 wait_for 10 grep -q "^Monitoring sriovd" "$T/monitor.err" || fail "monitor did not start: $(cat "$T/monitor.err")"
 stop_sriovd
-kill "$bus_pid"
+kill "$BUS_PID"
 rc=0
 wait "$mon" || rc=$?
 assert_eq "$rc" 3 "monitor's exit status when the bus goes away"

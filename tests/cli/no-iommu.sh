@@ -3,6 +3,7 @@
 # the devices show no IOMMU group ("-" in text, null in JSON); binding to
 # vfio-pci is refused (exit status 1) unless --allow-unsafe-noiommu, and
 # the VFIO verbs say why they cannot work.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host no-iommu.json
@@ -15,12 +16,12 @@ assert_eq "$(head -n1 <<<"$OUT")" "This host has no IOMMU: no device can be pass
 grep -q "^GROUP" <<<"$OUT" && fail "groups: a table without groups: $OUT"
 expect_ok --json groups
 assert_eq "$(jq_out "d['iommu_present'], d['groups']")" "(False, [])" "groups --json"
-jq_out "d['iommu_hint']" | grep -q "intel_iommu=on" || fail "groups --json: no hint: $OUT"
+grep -q "intel_iommu=on" <<<"$(jq_out "d['iommu_hint']")" || fail "groups --json: no hint: $OUT"
 
 note "status"
 expect_ok status
 assert_eq "$(field IOMMU)" no IOMMU
-field "IOMMU hint" | grep -q "intel_iommu=on" || fail "status: no IOMMU hint: $OUT"
+grep -q "intel_iommu=on" <<<"$(field "IOMMU hint")" || fail "status: no IOMMU hint: $OUT"
 expect_ok --json status
 assert_eq "$(jq_out "d['iommu_present']")" False "status --json"
 

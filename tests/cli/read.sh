@@ -2,6 +2,7 @@
 # The read verbs in text: list (every --kind), show (PF, VF, by address,
 # short address and interface name), groups and status, compared with what
 # the simulated kernel holds.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host x710.json
@@ -66,7 +67,7 @@ assert_eq "$(field VFs)" 3/64 VFs
 assert_eq "$(field 'VF device id')" 0x154c "VF device id"
 assert_eq "$(field 'VF routing')" "offset 16, stride 1" "VF routing"
 assert_eq "$(field 'VF autoprobe')" yes "VF autoprobe"
-field "VF index" | grep -q . && fail "a PF shows a VF index"
+grep -q . <<<"$(field "VF index")" && fail "a PF shows a VF index"
 # the VF table under it: index, address, driver, netdev
 grep -q "^VFs:$" <<<"$OUT" || fail "show PF lacks the VF table: $OUT"
 assert_eq "$(row "  *2" | awk '{print $2, $3, $4}')" "$VF2 iavf ens1f0v2" "VF 2 in the PF's table"
@@ -85,7 +86,7 @@ assert_eq "$(field PF)" $PF PF
 assert_eq "$(field 'PF driver')" i40e "PF driver"
 assert_eq "$(field 'PF interfaces')" ens1f0 "PF interfaces"
 assert_eq "$(field 'VF index')" 1 "VF index"
-field VFs | grep -q . && fail "a VF shows a VF count"
+grep -q . <<<"$(field VFs)" && fail "a VF shows a VF count"
 expect_ok show ens1f0v2
 assert_eq "$(field Address)" "$VF2" "show by the VF's interface"
 
@@ -105,7 +106,7 @@ assert_eq "$(field Version)" "$("$SRIOVD" --version | awk '{print $2}')" Version
 assert_eq "$(field State)" running State
 assert_eq "$(field 'Sysfs root')" "$SIM_ROOT" "Sysfs root"
 assert_eq "$(field IOMMU)" yes IOMMU
-field "IOMMU hint" | grep -q . && fail "an IOMMU hint with an IOMMU"
+grep -q . <<<"$(field "IOMMU hint")" && fail "an IOMMU hint with an IOMMU"
 assert_eq "$(field 'SR-IOV PFs')" 2 "PFs"
 assert_eq "$(field VFs)" 3 "VFs"
 assert_eq "$(field Pending)" "0 devices" Pending

@@ -3,6 +3,7 @@
 # --json one DescribeDevices call) and
 # stays fast, every VF is under its own PF (also those that spill onto the
 # next bus), and show PF is two calls, not one a VF.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 start_host scale-16x128.json
@@ -18,14 +19,10 @@ assert_eq "$(busctl --system get-property "$DEST" "$MGR" "$IFACE" NumVFs)" "u 20
 
 # calls COMMAND...: the method calls to sriovd that the command makes
 calls() {
-        busctl --system monitor --match "type='method_call',destination='$DEST'" >"$T/calls.log" 2>&1 &
-        local mon=$!
-        wait_for 5 grep -q "Monitoring bus" "$T/calls.log" || sleep 1
-        "$@" >"$T/calls.out"
-        sleep 0.5
-        kill $mon
-        wait $mon 2>/dev/null
-        grep -o "Member=[A-Za-z]*" "$T/calls.log" | cut -d= -f2 | tr '\n' ' '
+        calls_monitor_start "$T/calls.log"
+        "$@" >"$T/calls.out" || fail "$*: exit status $?"
+        calls_monitor_stop "$T/calls.log"
+        calls_in "$T/calls.log"
 }
 
 note "list: one call, in bounded time"
@@ -69,6 +66,6 @@ EOF2
 
 note "show PF: two calls"
 last=${PFS##* }
-assert_eq "$(calls "$SRIOVCTL" show "$last")" "GetDevice ListDevices " "the calls of show PF"
+assert_eq "$(calls "$SRIOVCTL" show "$last")" "GetDevice ListDevices " "the calls of show PF (as the monitor saw them: $(cat "$T/calls.log"))"
 assert_eq "$(sed -n '/^VFs:/,$p' "$T/calls.out" | tail -n +3 | wc -l)" 128 "VFs of the PF"
 echo ok

@@ -2,6 +2,7 @@
 # Usage errors exit with 2 and a sentence, before any D-Bus call: the bus
 # address points nowhere, so a call would end in exit status 3 instead.
 # --help is generated from the verb table. Needs no root and no daemon.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/sriovctl-test-socket"
 

@@ -4,6 +4,7 @@
 # they cannot be read, without failing), set changes them and prints what
 # the kernel reports afterwards, a zero MAC a driver refuses is replaced
 # with a warning; every refusal with its exit status, changing nothing.
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 [ -e "$SIM_SHIM" ] || skip "the rtnetlink shim was not built"
@@ -70,7 +71,7 @@ Link state|auto
 Query RSS|-
 Not reported|query_rss
 EOF
-field Settings | grep -q . && fail "show: a settings error where there is none: $OUT"
+grep -q . <<<"$(field Settings)" && fail "show: a settings error where there is none: $OUT"
 expect_ok --json show "$VF0"
 assert_eq "$(jq_out "d['settings_not_reported'], d['settings_error']")" "(['query_rss'], None)" \
         "show --json: what the driver does not report"
@@ -129,7 +130,7 @@ for label in MAC VLAN "TX rate" "Spoof check" Trust "Link state" "Query RSS"; do
 done
 assert_eq "$(field Settings)" "The PF of $NVMEVF has no network interface: VF settings (MAC, VLAN, ...) need one" \
         "show: why there are no settings"
-field "Not reported" | grep -q . && fail "show: \"Not reported\" without settings: $OUT"
+grep -q . <<<"$(field "Not reported")" && fail "show: \"Not reported\" without settings: $OUT"
 expect_ok --json show "$NVMEVF"
 assert_eq "$(jq_out "d['settings'], d['physfn'], d['settings_not_reported']")" "(None, '0000:05:00.0', None)" \
         "show --json without settings"

@@ -4,6 +4,7 @@
 # host uses (bind, unbind, enable/disable), owner of the VFIO nodes handed
 # to a user and given back, and dma-check's refusals. The simulator has no
 # VFIO: a DMA check that passes needs the VM bench (tests/vm).
+set -euo pipefail
 source "$top_srcdir/tests/cli/lib.sh"
 harness_init
 sim_start shared-group.json
@@ -52,7 +53,7 @@ expect_ok restore $PEER
 sim_ctl netdev ens8f1 down
 expect_ok enable $PF 1 --autoprobe yes
 VF0=$(vf_bdf $PF 0)
-vifname=$(ls "$SIM_ROOT/bus/pci/devices/$VF0/net" | head -n1)
+vifname=$(ls "$SIM_ROOT/bus/pci/devices/$VF0/net")
 sim_ctl netdev "$vifname" up
 refused 7 "Cannot disable the VFs of $PF: " disable $PF
 [[ "$ERR" == *"changing the VF count of $PF removes VF 0"* ]] || fail "disable: the reason: $ERR"

@@ -4,6 +4,7 @@
 # settings), refuses a VF count change that would destroy assigned VFs, and
 # Release puts back what the configuration had, including a VFIO node that
 # outlives the assignment (the VF stays on vfio-pci) returned to root.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -26,19 +27,19 @@ PF=0000:3b:00.0
 VF0=$(vf_bdf $PF 0)
 ipvf() { with_sim_rtnl "$IP" link show dev ens1f0 | grep "vf $1 "; }
 assert_eq "$(driver_of "$VF0")" vfio-pci "VF 0 as declared"
-ipvf 0 | grep -q "vlan 100" || fail "VF 0 as declared: $(ipvf 0)"
+grep -q "vlan 100" <<<"$(ipvf 0)" || fail "VF 0 as declared: $(ipvf 0)"
 g=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$VF0/iommu_group")")
 mknod "$T/dev/vfio/$g" c 245 0 && chmod 600 "$T/dev/vfio/$g"
 
 note "a guest's VF: its settings, not the configuration's"
 out=$(gmgr Assign g1 p "{'vlan': <uint32 7>, 'uid': <uint32 4242>, 'gid': <uint32 4343>}") || fail "Assign: $out"
 case "$out" in *"'vf': <'$VF0'>"*) ;; *) fail "expected $VF0: $out";; esac
-ipvf 0 | grep -q "vlan 7" || fail "the guest's VLAN: $(ipvf 0)"
+grep -q "vlan 7" <<<"$(ipvf 0)" || fail "the guest's VLAN: $(ipvf 0)"
 assert_eq "$(stat -c '%u:%g %a' "$T/dev/vfio/$g")" "4242:4343 660" "the node is the guest's"
 out=$(mgr Apply b true)
 case "$out" in *"$VF0"*) fail "the configuration wants to change an assigned VF: $out";; esac
 mgr Apply b false >/dev/null
-ipvf 0 | grep -q "vlan 7" || fail "Apply overwrote the guest's VLAN: $(ipvf 0)"
+grep -q "vlan 7" <<<"$(ipvf 0)" || fail "Apply overwrote the guest's VLAN: $(ipvf 0)"
 
 note "a VF count change that would destroy assigned VFs is refused"
 before=$(snapshot)
@@ -54,7 +55,7 @@ mgr Reload >/dev/null || fail "Reload"
 
 note "release: the configuration's settings back, the node back to root"
 mgr Release 'ssa{sv}' g1 "" 0 >/dev/null || fail "release failed"
-ipvf 0 | grep -q "vlan 100" || fail "VLAN after release: $(ipvf 0)"
+grep -q "vlan 100" <<<"$(ipvf 0)" || fail "VLAN after release: $(ipvf 0)"
 assert_eq "$(driver_of "$VF0")" vfio-pci "the VF stays where the configuration wants it"
 assert_eq "$(stat -c '%u:%g %a' "$T/dev/vfio/$g")" "0:0 600" "the node after release"
 assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The daemon on a simulated X710 host: introspection, listing, VF count,
 # bind/restore with the prior driver remembered across a restart.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 sim_start x710.json
@@ -9,8 +10,8 @@ daemon_start --uevent-source none
 
 PF=0000:3b:00.0
 note "introspection and properties"
-busctl --system introspect "$DEST" "$MGR" "$IFACE" | grep -q '^\.SetNumVFs' || fail "SetNumVFs not introspected"
-busctl --system tree "$DEST" | grep -q "_30000_3a3b_3a00_2e0" || fail "PF object missing from the tree"
+grep -q '^\.SetNumVFs' <<<"$(busctl --system introspect "$DEST" "$MGR" "$IFACE")" || fail "SetNumVFs not introspected"
+grep -q "_30000_3a3b_3a00_2e0" <<<"$(busctl --system tree "$DEST")" || fail "PF object missing from the tree"
 assert_eq "$(busctl --system get-property "$DEST" "$MGR" "$IFACE" NumPFs)" "u 2" NumPFs
 assert_eq "$(busctl --system get-property "$DEST" "$MGR" "$IFACE" NumVFs)" "u 0" NumVFs
 PFP=$(devpath $PF)
@@ -32,7 +33,7 @@ VF0P=$(devpath "$VF0")
 assert_eq "$(prop "$VF0P" org.sriovd.VF1 PhysFnAddress)" "$PF" PhysFnAddress
 assert_eq "$(prop "$VF0P" org.sriovd.VF1 VFIndex)" 0 VFIndex
 assert_eq "$(prop "$VF0P" org.sriovd.Device1 Driver)" "" "VF unbound (autoprobe off)"
-busctl --system get-property "$DEST" "$PFP" org.sriovd.PF1 VFs | grep -q "$VF0P" || fail "PF1.VFs lacks VF 0"
+grep -q "$VF0P" <<<"$(busctl --system get-property "$DEST" "$PFP" org.sriovd.PF1 VFs)" || fail "PF1.VFs lacks VF 0"
 
 note "changing a non-zero count goes through 0"
 assert_eq "$(mgr SetNumVFs 'sua{sv}' $PF 6 1 autoprobe b true)" "u 6"
@@ -60,7 +61,7 @@ grep -q "$VF0" "$T/state/state.json" && fail "state.json still has $VF0 after re
 
 note "unbind, then restore without a record lets the kernel choose"
 assert_eq "$(mgr Unbind 'sa{sv}' "$VF0" 0)" 's "iavf"'
-assert_eq "$(driver_of "$VF0")" "-" "unbound"
+assert_eq "$(driver_of "$VF0")" none "unbound"
 assert_eq "$(mgr RestoreDriver s "$VF0")" 's "iavf"'
 VF1=$(vf_bdf $PF 1)
 echo "$VF1" > "$SIM_ROOT/bus/pci/drivers/iavf/unbind"
@@ -86,7 +87,7 @@ mkdir -p "$T/statedir"
 STATE_DIRECTORY="$T/statedir:/nonexistent" with_sim_rtnl "$SRIOVD" --sysfs-root "$SIM_ROOT" --uevent-source none \
         --config "$T/sriovd.conf" --config-dir "$T/conf.d" >>"$T/sriovd.log" 2>&1 &
 DAEMON_PID=$!
-wait_for 20 daemon_running || fail "sriovd did not come up with STATE_DIRECTORY"
+wait_for 20 sriovd_running || fail "sriovd did not come up with STATE_DIRECTORY"
 mgr SetNumVFs 'sua{sv}' $PF 1 0 >/dev/null
 mgr Bind 'ssa{sv}' "$(vf_bdf $PF 0)" vfio-pci 0 >/dev/null || fail "bind"
 [ -s "$T/statedir/state.json" ] || fail "no state.json in \$STATE_DIRECTORY"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Real clients: gdbus (GLib) calls with option dictionaries and introspection,
 # and the signals a change emits as another client sees them.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -20,7 +21,9 @@ gdbus introspect --system --dest "$DEST" --object-path "$MGR" --recurse | grep -
 note "signals seen by a monitoring client"
 gdbus monitor --system --dest "$DEST" >"$T/monitor.log" 2>&1 &
 HARNESS_PIDS+=($!)
-sleep 0.5
+# gdbus subscribes to the signals, then asks who owns the name: the answer
+# comes after the subscription is in place
+wait_for 10 grep -q "^The name $DEST is owned by :" "$T/monitor.log" || fail "gdbus monitor did not start: $(cat "$T/monitor.log")"
 out=$(gd --object-path "$MGR" --method org.sriovd.Manager1.SetNumVFs "$PF" 3 "{'autoprobe': <false>}")
 assert_eq "$out" "(uint32 3,)" "gdbus SetNumVFs"
 VF2=$(vf_bdf $PF 2)

@@ -1,22 +1,21 @@
 # shellcheck shell=bash
 # Helpers for the daemon tests: D-Bus calls with busctl and sysfs reads of the
-# simulated host.
+# simulated host (driver_of, sim_ctl, sim_state: tests/lib/sim.sh).
 source "$top_srcdir/tests/lib/harness.sh"
 
 DEST=org.sriovd.Manager1
 MGR=/org/sriovd/Manager1
 IFACE=org.sriovd.Manager1
 
-mgr() { busctl --system call "$DEST" "$MGR" "$IFACE" "$@"; }
+# mgr METHOD SIGNATURE ARGS... (busctl): tests/lib/bus.sh
 # gdbus prints the D-Bus error name on failure (busctl does not), so the
-# error tests call through it: gcall PATH IFACE.METHOD ARGS (GVariant text)
-gcall() { local path=$1 method=$2; shift 2; gdbus call --system --dest "$DEST" --object-path "$path" --method "$method" -- "$@"; }
-gmgr() { local m=$1; shift; gcall "$MGR" "$IFACE.$m" "$@"; }
+# error tests call through it: gmgr METHOD ARGS (GVariant text), prints the
+# reply or "ERROR NAME: MESSAGE" (status 1)
+source "$top_srcdir/tests/lib/gmgr.sh"
 # prop PATH IFACE NAME -> the value, busctl's "s \"x\"" unquoted
 prop() { busctl --system get-property "$DEST" "$1" "$2" "$3" | sed -e 's/^[a-z]* //' -e 's/^"\(.*\)"$/\1/'; }
 devpath() { local p; p=$(busctl --system call "$DEST" "$MGR" "$IFACE" GetDevice s "$1" | awk '{print $2}'); p=${p#\"}; echo "${p%\"}"; }
 sysattr() { cat "$SIM_ROOT/bus/pci/devices/$1/$2"; }
-driver_of() { local l="$SIM_ROOT/bus/pci/devices/$1/driver"; [ -L "$l" ] && basename "$(readlink "$l")" || echo "-"; }
 vf_bdf() { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
 
 # predicates for wait_for (which needs a command, not an expanded value)

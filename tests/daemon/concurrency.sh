@@ -1,6 +1,7 @@
 #!/bin/bash
 # Calls on one PF run one after another; calls on different PFs run at the
 # same time. The simulator's operation log shows the order the kernel saw.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 sim_start x710.json
@@ -48,9 +49,11 @@ sim_ctl latency vf_create 0
 note "reads are answered while a PF is busy"
 B0=$(vf_bdf $PFB 0)
 sim_ctl latency probe 3000
-mgr Bind 'ssa{sv}' "$B0" pci-stub 0 >/dev/null &
+mgr Bind 'ssa{sv}' "$B0" pci-stub 0 >"$T/bind-b0.out" &
 p1=$!
-sleep 0.3
+# the override written, the probe (3 s) is next: the PF's lane is busy
+override_written() { grep -q "/$B0/driver_override \"pci-stub\" 0\$" "$SIM_ROOT/.sim/log"; }
+wait_for 10 override_written || fail "the bind of $B0 did not start"
 start=$(date +%s%N)
 mgr ListDevices s sriov >/dev/null || fail "ListDevices failed while busy"
 mgr GetDevice s $PFB >/dev/null || fail "GetDevice failed while busy"
@@ -58,5 +61,7 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 kill -0 $p1 2>/dev/null || fail "the bind finished before the reads: the check proves nothing"
 note "reads took ${ms} ms while the PF's probe was running"
 [ "$ms" -lt 2000 ] || fail "reads waited for the kernel (${ms} ms)"
-wait $p1
+wait $p1 || fail "the bind of $B0 that the reads overtook failed"
+assert_eq "$(cat "$T/bind-b0.out")" 's ""' "its reply (the VF had no driver)"
+assert_eq "$(driver_of "$B0")" pci-stub "the bind the reads overtook"
 echo ok

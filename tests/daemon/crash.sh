@@ -2,6 +2,7 @@
 # kill -9 at every recorded step of assign and release, restart, and check
 # that the host matches the state: unfinished assignments rolled back,
 # releases finished, nothing held twice, nothing left half-bound.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -58,15 +59,16 @@ for point in $points; do
                 daemon_start --uevent-source none
                 gmgr Assign "c$n" p '{}' >/dev/null || fail "setup assign failed"
                 daemon_stop
-                SRIOVD_CRASH_AT=$point daemon_start --uevent-source none 2>/dev/null || true
-                gmgr Release "c$n" "" '{}' >/dev/null 2>&1 || true
+                SRIOVD_CRASH_AT=$point daemon_start --uevent-source none
+                # every crash point comes before the reply
+                ! out=$(gmgr Release "c$n" "" '{}') || fail "Release answered, yet sriovd was to die at $point: $out"
                 ;;
         *)
-                SRIOVD_CRASH_AT=$point daemon_start --uevent-source none 2>/dev/null || true
-                gmgr Assign "c$n" p '{}' >/dev/null 2>&1 || true
+                SRIOVD_CRASH_AT=$point daemon_start --uevent-source none
+                ! out=$(gmgr Assign "c$n" p '{}') || fail "Assign answered, yet sriovd was to die at $point: $out"
                 ;;
         esac
-        wait_for 5 sh -c "! kill -0 $DAEMON_PID" || fail "the daemon did not die at $point"
+        wait_for 5 pid_gone "$DAEMON_PID" || fail "the daemon did not die at $point"
         grep -q "crash point $point reached" "$T/sriovd.log" || fail "crash point $point was not reached"
         DAEMON_PID=
         daemon_start --uevent-source none

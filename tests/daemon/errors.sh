@@ -1,5 +1,6 @@
 #!/bin/bash
 # Every named error, and that a refused call changes nothing on the host.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -70,6 +71,10 @@ mgr Rescan >/dev/null
 wait_for 5 prop_is "$(devpath $PF2)" org.sriovd.Device1 Driver "" || fail "Rescan did not see the unbind"
 unchanged expect_error org.sriovd.Error.NoDriver gmgr SetNumVFs $PF2 2 '{}'
 
+echo $PF2 > "$SIM_ROOT/bus/pci/drivers/i40e/bind"
+mgr Rescan >/dev/null
+wait_for 5 prop_is "$(devpath $PF2)" org.sriovd.Device1 Driver i40e || fail "Rescan did not see the bind"
+
 note "assigned VFs: the PF driver refuses to disable"
 sim_ctl assign "$VF1"
 expect_error org.sriovd.Error.VFsAssigned gmgr SetNumVFs $PF 0 '{}'
@@ -83,9 +88,11 @@ expect_error org.sriovd.Error.Timeout gmgr RestoreDriver "$VF1"
 VF1P=$(devpath "$VF1")
 [ -n "$(prop "$VF1P" org.sriovd.Device1 Pending)" ] || fail "Pending property empty while the unbind waits"
 expect_error org.sriovd.Error.OperationPending gmgr Bind "$VF0" vfio-pci '{}'
-# the daemon keeps serving everything else meanwhile
+# the daemon keeps serving everything else meanwhile: reads, and work on
+# another PF
 mgr ListDevices s pf >/dev/null || fail "daemon not serving during a pending operation"
-mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 0 0 >/dev/null 2>&1 || true
+assert_eq "$(mgr SetNumVFs 'sua{sv}' $PF2 2 0)" "u 2" "SetNumVFs on the other PF while one is pending"
+assert_eq "$(sysattr $PF2 sriov_numvfs)" 2 "VFs on the other PF"
 sim_ctl release "$VF1"
 wait_for 10 driver_is "$VF1" iavf || fail "the pending restore was not finished"
 wait_for 10 prop_is "$VF1P" org.sriovd.Device1 Pending "" || fail "Pending not cleared"

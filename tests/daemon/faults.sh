@@ -32,6 +32,7 @@
 # make check runs one errno kind per point (rotating through the three) and
 # every "block"; SRIOVD_FAULTS_FULL=1 runs every kind at every point;
 # SRIOVD_FAULTS_WORKLOADS="enable bind ..." a selection.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -43,6 +44,8 @@ FULL=${SRIOVD_FAULTS_FULL:-0}
 release_all() { [ -z "${SIM_ROOT:-}" ] || timeout 5 sh -c "echo clear > '$SIM_ROOT/.sim/ctl'" 2>/dev/null; }
 faults_cleanup() {
         local rc=$?
+        set +e
+        trap - ERR
         release_all
         (exit "$rc")
         harness_cleanup
@@ -110,18 +113,13 @@ rules() { grep -v '^blocked \|^killed ' "$SIM_ROOT/.sim/faults"; }
 points_seen() { wc -l < "$SIM_ROOT/.sim/points"; }
 
 # ---- a fresh host: simulator, state and daemon from scratch ----
-SIM_PID=
 world_fresh() {
         release_all
         daemon_stop
-        if [ -n "$SIM_PID" ]; then
-                stop_pids "$SIM_PID"
-                mountpoint -q "$SIM_ROOT" && { fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"; }
-        fi
+        sim_stop_all
         rm -rf "$T/state"
         cp "$T/base.conf" "$T/sriovd.conf"
         sim_start x710.json
-        SIM_PID=${HARNESS_PIDS[-1]}
         sim_ctl netdev ens1f0 up
         sim_ctl netdev ens1f1 up
         # the declared VFs, made in one order: IOMMU group numbers are the
@@ -242,7 +240,8 @@ run_point() {
 $(snap_diff "${BEFORE[$w]}" "$before")"
         fi
         sim_ctl fail "$op" "$target" "$kind" 1 after "$skip" || fail "$what: the simulator refused the rule"
-        out=$("run_$w"); rc=$?
+        rc=0
+        out=$("run_$w") || rc=$?
         # the fault must have been hit: an errno rule is used up, a block holds one operation
         if [ "$kind" = block ]; then
                 [ "$(blocked)" = 1 ] || fail "$what: no operation is held by the block rule ($(rules)); the workload passed ${op} $target fewer than $((skip + 1)) times"

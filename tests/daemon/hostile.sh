@@ -3,6 +3,7 @@
 # path tricks, unknown objects, and a flood from many clients at once. Every
 # call gets a named error, the daemon stays up, the host is unchanged, and
 # its memory stays flat.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v dbus-send >/dev/null || skip "no dbus-send (dbus-bin)"

@@ -3,6 +3,7 @@ daemon_tests = \
 	tests/daemon/basics.sh \
 	tests/daemon/errors.sh \
 	tests/daemon/auth.sh \
+	tests/daemon/auth-polkit.sh \
 	tests/daemon/clients.sh \
 	tests/daemon/disconnect.sh \
 	tests/daemon/concurrency.sh \
@@ -25,4 +26,5 @@ daemon_tests = \
 	tests/daemon/hostile.sh \
 	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)
-EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in
+EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in \
+	tests/lib/sim.sh tests/lib/bus.sh tests/lib/gmgr.sh tests/lib/strict.sh tests/lib/users.sh

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A host without an IOMMU: passthrough is refused with the kernel-parameter
 # hint, unless the unsafe no-IOMMU mode is asked for explicitly.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -9,8 +10,9 @@ bus_start
 daemon_start --uevent-source none
 
 assert_eq "$(busctl --system get-property $DEST $MGR $IFACE IOMMUPresent)" "b false" IOMMUPresent
-busctl --system get-property $DEST $MGR $IFACE IOMMUHint | grep -q "intel_iommu=on" || fail "no hint"
-PF=$(basename "$(dirname "$(ls -d "$SIM_ROOT"/bus/pci/devices/*/sriov_totalvfs | head -1)")")
+grep -q "intel_iommu=on" <<<"$(busctl --system get-property $DEST $MGR $IFACE IOMMUHint)" || fail "no hint"
+pfs=("$SIM_ROOT"/bus/pci/devices/*/sriov_totalvfs)
+PF=$(basename "$(dirname "${pfs[0]}")")
 mgr SetNumVFs 'sua{sv}' "$PF" 1 1 autoprobe b false >/dev/null
 VF0=$(vf_bdf "$PF" 0)
 before=$(snapshot)

@@ -2,6 +2,7 @@
 # 16 clients race for a pool of 4 VFs, twice over, with releases in between:
 # every VF is held by at most one guest at any time, exactly 4 win each
 # round, and the losers get a clear "exhausted".
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -22,9 +23,12 @@ for round in 1 2; do
                 gmgr Assign "g$round-$i" small '{}' >"$T/r$round/$i.out" 2>&1 &
                 pids+=($!)
         done
-        wait "${pids[@]}"
-        won=$(grep -l "'vf': <'" "$T/r$round"/*.out | wc -l)
-        lost=$(grep -l "Pool small is exhausted" "$T/r$round"/*.out | wc -l)
+        ok=0
+        for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)) || :; done
+        assert_eq "$ok" 4 "calls that succeeded"
+        # (no file at all: grep fails, and wc counts 0)
+        won=$(grep -l "'vf': <'" "$T/r$round"/*.out | wc -l || :)
+        lost=$(grep -l "Pool small is exhausted" "$T/r$round"/*.out | wc -l || :)
         assert_eq "$won" 4 "winners"
         assert_eq "$lost" 12 "losers with the exhausted error"
         vfs=$(grep -ho "'vf': <'[^']*'" "$T/r$round"/*.out | sort)
@@ -40,10 +44,12 @@ for round in 1 2; do
                 mgr Release 'ssa{sv}' "g$round-$i" "" 0 >/dev/null 2>&1 &
                 pids+=($!)
         done
-        wait "${pids[@]}"
+        ok=0
+        for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)) || :; done
+        assert_eq "$ok" 4 "releases that succeeded (the others: guests without a VF)"
         assert_eq "$(json_get "$T/state/state.json" "len(d['assignments'])")" 0 "assignments after the releases"
         for n in 2 3 4 5; do
-                assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 $n)")" "-" "VF $n back to unbound"
+                assert_eq "$(driver_of "$(vf_bdf 0000:3b:00.0 $n)")" none "VF $n back to unbound"
         done
 done
 echo ok

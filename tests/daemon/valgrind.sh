@@ -1,7 +1,8 @@
 #!/bin/bash
 # The daemon's whole lifecycle under valgrind: start (scan, configuration
-# applied), rescans, apply, assign, release, reload, stop. No invalid
-# accesses, no leaks.
+# applied), rescans, apply, assign, release, bind, restore, a refused call,
+# drift and a reload, stop. No invalid accesses, no leaks.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v valgrind >/dev/null || skip "no valgrind"
@@ -18,8 +19,11 @@ DAEMON_WRAPPER="valgrind --quiet --leak-check=full --show-leak-kinds=definite --
         daemon_start --uevent-source udev
 PF=0000:3b:00.0
 
+VF0=$(vf_bdf $PF 0)
+VF3=$(vf_bdf $PF 3)
+
 mgr Rescan >/dev/null
-mgr Apply b true >/dev/null
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing to do after start"
 mgr ListDevices s "" >/dev/null
 mgr DescribeDevices s "" >/dev/null
 mgr ListGroups >/dev/null
@@ -27,13 +31,16 @@ gmgr Assign g1 p "{'token': <'t'>}" >/dev/null || fail "assign"
 gmgr Assign g2 p '{}' >/dev/null || fail "assign 2"
 mgr ListAssignments s "" >/dev/null
 mgr Release 'ssa{sv}' g1 "" 0 >/dev/null || fail "release"
-gmgr Bind "$(vf_bdf $PF 3)" vfio-pci '{}' >/dev/null 2>&1 || true
-mgr RestoreDriver s "$(vf_bdf $PF 3)" >/dev/null 2>&1 || true
-gmgr GetDevice ../x >/dev/null 2>&1 || true
-echo 1 > "$SIM_ROOT/bus/pci/devices/$PF/sriov_numvfs" 2>/dev/null || true
+gmgr Bind "$VF3" vfio-pci '{}' >/dev/null || fail "bind a free pool VF"
+assert_eq "$(mgr RestoreDriver s "$VF3")" 's "iavf"' "restore"
+expect_error org.sriovd.Error.InvalidArgument gmgr GetDevice ../x
+
+note "drift made by hand, and a reload (SIGHUP): the declared driver is back"
+echo "$VF0" > "$SIM_ROOT/bus/pci/drivers/vfio-pci/unbind"
 kill -HUP "$DAEMON_PID"
-sleep 2
-mgr Apply b false >/dev/null || true
+wait_for 30 grep -q "SIGHUP: reloading the configuration" "$T/sriovd.log" || fail "SIGHUP not handled"
+wait_for 30 driver_is "$VF0" vfio-pci || fail "the reload did not correct the drift"
+assert_eq "$(mgr Apply b false)" "a(ssss) 0" "nothing left to apply"
 mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 2 0 >/dev/null
 mgr SetNumVFs 'sua{sv}' 0000:3b:00.1 0 0 >/dev/null
 kill "$DAEMON_PID"

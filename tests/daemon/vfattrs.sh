@@ -4,6 +4,7 @@
 # the configuration and applied idempotently, given with an assignment and
 # put back exactly on release; and the host-use check seeing addresses and
 # routes.
+set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -25,7 +26,7 @@ ipvf() { with_sim_rtnl "$IP" link show dev ens1f0 | grep "vf $1 "; }
 note "declared attributes are in place after start"
 ipvf 0 | grep -q "link/ether 02:aa:00:00:00:10.*vlan 100, qos 2.*max_tx_rate 1000Mbps.*spoof checking on.*trust off" \
         || fail "VF 0 as seen by ip: $(ipvf 0)"
-ipvf 1 | grep -q "link/ether 02:aa:00:00:00:11" || fail "mac_base for VF 1: $(ipvf 1)"
+grep -q "link/ether 02:aa:00:00:00:11" <<<"$(ipvf 1)" || fail "mac_base for VF 1: $(ipvf 1)"
 assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"
 
 note "drift in a VF attribute is reported and corrected"
@@ -33,7 +34,7 @@ with_sim_rtnl "$IP" link set dev ens1f0 vf 0 vlan 7 || fail "ip link set failed"
 out=$(mgr Apply b true)
 case "$out" in *"vlan 7/0/802.1Q -> 100/2/802.1Q"*) ;; *) fail "drift not reported: $out";; esac
 mgr Apply b false >/dev/null
-ipvf 0 | grep -q "vlan 100, qos 2" || fail "not corrected: $(ipvf 0)"
+grep -q "vlan 100, qos 2" <<<"$(ipvf 0)" || fail "not corrected: $(ipvf 0)"
 
 note "a setting refused for a while (igb while the PF's link comes up) lands without another call"
 with_sim_rtnl "$IP" link set dev ens1f0 vf 0 max_tx_rate 500 || fail "ip link set failed"
@@ -92,12 +93,12 @@ out=$(gmgr SetVFConfig "$VF1" "{'mac': <'02:bb:00:00:00:01'>, 'vlan': <uint32 0>
 for want in "'mac': <'02:bb:00:00:00:01'>" "'vlan': <uint32 0>" "'trust': <true>" "'link_state': <'disable'>" "'ignored': <@as []>"; do
         case "$out" in *"$want"*) ;; *) fail "SetVFConfig reply lacks $want: $out";; esac
 done
-ipvf 1 | grep -q "link/ether 02:bb:00:00:00:01.*trust on" || fail "VF 1 as ip sees it: $(ipvf 1)"
-ipvf 1 | grep -q "vlan" && fail "VLAN not cleared: $(ipvf 1)"
+grep -q "link/ether 02:bb:00:00:00:01.*trust on" <<<"$(ipvf 1)" || fail "VF 1 as ip sees it: $(ipvf 1)"
+grep -q "vlan" <<<"$(ipvf 1)" && fail "VLAN not cleared: $(ipvf 1)"
 out=$(mgr Apply b true)
 case "$out" in *"02:bb:00:00:00:01 -> 02:aa:00:00:00:11"*) ;; *) fail "a hand-set VF is drift against the configuration: $out";; esac
 mgr Apply b false >/dev/null
-ipvf 1 | grep -q "link/ether 02:aa:00:00:00:11.*vlan 100, qos 2" || fail "Apply did not correct VF 1: $(ipvf 1)"
+grep -q "link/ether 02:aa:00:00:00:11.*vlan 100, qos 2" <<<"$(ipvf 1)" || fail "Apply did not correct VF 1: $(ipvf 1)"
 out=$(gmgr SetVFConfig "$VF1" "{'mac': <'00:00:00:00:00:00'>}" '{}') || fail "clearing the MAC: $out"
 case "$out" in *"'mac': <'00:00:00:00:00:00'>"*|*"'mac': <'02:00:00:00:00:00'>"*) ;; *) fail "MAC not cleared: $out";; esac
 mgr Apply b false >/dev/null
@@ -113,13 +114,13 @@ gmgr CreatePool rp "['ens1f0#2-3']" "{'mac_base': <'02:cc:00:00:00:00'>}" >/dev/
 out=$(gmgr Assign vm4 rp "{'token': <'t4'>}") || fail "assign from rp: $out"
 VFA=$(json_get "$T/state/state.json" "d['assignments'][0]['vf']")
 idx=$(busctl --system get-property "$DEST" "$(devpath "$VFA")" org.sriovd.VF1 VFIndex | awk '{print $2}')
-ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" || fail "mac_base of a run-time pool not applied: $(ipvf "$idx")"
+grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" <<<"$(ipvf "$idx")" || fail "mac_base of a run-time pool not applied: $(ipvf "$idx")"
 out2=$(gmgr Assign vm4 rp "{'token': <'t4'>}") || fail "the same request again: $out2"
 assert_eq "$out2" "$out" "a repeated Assign (same token) from a pool with a MAC base is idempotent"
 out=$(gmgr Assign vm5 rp '{}') || fail "assign from rp: $out"
 VFB=$(json_get "$T/state/state.json" "[a['vf'] for a in d['assignments'] if a['guest'] == 'vm5'][0]")
 idx=$(busctl --system get-property "$DEST" "$(devpath "$VFB")" org.sriovd.VF1 VFIndex | awk '{print $2}')
-ipvf "$idx" | grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" || fail "the second VF of the pool: $(ipvf "$idx")"
+grep -q "link/ether 02:cc:00:00:00:0$((idx - 2))" <<<"$(ipvf "$idx")" || fail "the second VF of the pool: $(ipvf "$idx")"
 out=$(gmgr Assign vm6 rp '{}' 2>&1) && fail "a third VF from a pool of two: $out"
 case "$out" in *PoolExhausted*) ;; *) fail "exhaustion: $out";; esac
 out=$(gmgr ListPools) || fail "ListPools"
@@ -138,7 +139,7 @@ sim_ctl netdev ens1f1 addr del 192.0.2.5/24
 # the kernel keeps routes only on interfaces that are up
 sim_ctl netdev ens1f1 up
 sim_ctl netdev ens1f1 route add 198.51.100.0/24
-with_sim_rtnl "$IP" route show | grep -q "198.51.100.0/24 dev ens1f1" || fail "the route is not in place"
+grep -q "198.51.100.0/24 dev ens1f1" <<<"$(with_sim_rtnl "$IP" route show)" || fail "the route is not in place"
 expect_error "its interface ens1f1 is up; the route 198.51.100.0/24 goes through its interface ens1f1" \
         gmgr Unbind 0000:3b:00.1 '{}'
 sim_ctl netdev ens1f1 route del 198.51.100.0/24

@@ -6,6 +6,10 @@
 # namespaces: the simulator's FUSE mount and its fake uevents stay inside.
 
 : "${top_builddir:?}" "${top_srcdir:?}"
+source "$top_srcdir/tests/lib/strict.sh"
+source "$top_srcdir/tests/lib/sim.sh"
+source "$top_srcdir/tests/lib/bus.sh"
+source "$top_srcdir/tests/lib/users.sh"
 SRIOVD="$top_builddir/sriovd"
 SRIOVCTL="$top_builddir/sriovctl"
 SIM="$top_builddir/tests/sim/sriov-sim"
@@ -27,39 +31,24 @@ harness_init() {
         if [ -z "${SRIOVD_TEST_NS:-}" ]; then
                 SRIOVD_TEST_NS=1 exec unshare --mount --net --propagation private "$BASH" "$0" "$@"
         fi
-        ip link set lo up 2>/dev/null || true
+        ip link set lo up
         T=$(mktemp -d /tmp/sriovd-test.XXXXXX)
         chmod 755 "$T"
+        USERS_BIN=$T/bin        # programs as_user runs from copies
         HARNESS_PIDS=()
         trap harness_cleanup EXIT
-}
-
-# stop_pids PID...: SIGTERM, up to 5 s to go, then SIGKILL (a process stuck
-# on a blocked simulated write must not hang the test)
-stop_pids() {
-        local p i
-        for p in "$@"; do kill "$p" 2>/dev/null; done
-        for i in $(seq 50); do
-                local alive=0
-                for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-                [ $alive = 0 ] && break
-                sleep 0.1
-        done
-        for p in "$@"; do kill -9 "$p" 2>/dev/null; done
-        for p in "$@"; do wait "$p" 2>/dev/null; done
 }
 
 harness_cleanup() {
         local rc=$?
         set +e
+        trap - ERR
         [ -n "${DAEMON_PID:-}" ] && stop_pids "$DAEMON_PID"
         [ "${#HARNESS_PIDS[@]}" -gt 0 ] && stop_pids "${HARNESS_PIDS[@]}"
         # a safety net: anything still running with the test directory in
         # its command line (a process started outside these helpers)
         pkill -KILL -f -- "$T/" 2>/dev/null
-        if [ -n "${SIM_ROOT:-}" ] && mountpoint -q "$SIM_ROOT"; then
-                fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"
-        fi
+        sim_stop_all
         if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
                 for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
         fi
@@ -67,57 +56,33 @@ harness_cleanup() {
         exit "$rc"
 }
 
-# wait_for TIMEOUT_SECONDS COMMAND...: poll (bounded) until the command succeeds
-wait_for() {
-        local t=$1 i=0; shift
-        while ! "$@" >/dev/null 2>&1; do
-                i=$((i + 1))
-                [ "$i" -gt $((t * 20)) ] && return 1
-                sleep 0.05
-        done
-}
-
-# sim_start TOPOLOGY [sim options...]: mount the simulator at $T/sys
+# sim_start TOPOLOGY [sim options...]: mount the simulator at $T/sys, with
+# its rtnetlink emulation on $T/rtnl.sock
 sim_start() {
         local topo=$1; shift
         [ -f "$topo" ] || topo="$TOPOLOGIES/$topo"
         [ -x "$SIM" ] || skip "the simulator was not built"
-        SIM_ROOT="$T/sys"
-        mkdir -p "$SIM_ROOT"
-        SIM_RTNL="$T/rtnl.sock"
-        "$SIM" "$topo" "$SIM_ROOT" --rtnl "$SIM_RTNL" "$@" >"$T/sim.log" 2>&1 &
-        HARNESS_PIDS+=($!)
-        wait_for 10 test -e "$SIM_ROOT/bus/pci/devices" || fail "simulator did not come up: $(cat "$T/sim.log")"
+        mkdir -p "$T/sys"
+        sim_spawn "$SIM" "$topo" "$T/sys" "$T/sim.log" --rtnl "$T/rtnl.sock" "$@" ||
+                fail "simulator did not come up: $(cat "$T/sim.log")"
+        HARNESS_PIDS+=("$SIM_PID")
 }
-sim_ctl() { echo "$*" > "$SIM_ROOT/.sim/ctl"; }
-sim_state() { cat "$SIM_ROOT/.sim/state"; }
 
 # bus_start [extra busconfig XML]: a private bus with the system bus policy
 bus_start() {
-        local sock="$T/system_bus_socket"
-        sed -e "s|@SOCKET@|$sock|" -e "s|@POLICY@|$top_srcdir/systemd/org.sriovd.Manager1.conf|" \
-            -e "s|@EXTRA@|${1:-}|" "$top_srcdir/tests/lib/system-bus.conf.in" > "$T/bus.conf"
-        dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile >"$T/bus.log" 2>&1 &
-        HARNESS_PIDS+=($!)
-        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sock"
-        wait_for 10 test -S "$sock" || fail "dbus-daemon did not start: $(cat "$T/bus.log")"
-        wait_for 10 busctl --system list --no-pager -q || fail "dbus-daemon does not answer"
+        bus_spawn "$T" "$T/bus.log" "${1:-}" || fail "dbus-daemon did not start: $(cat "$T/bus.log")"
+        HARNESS_PIDS+=("$BUS_PID")
 }
 
 # daemon_start [sriovd options...]: sriovd on the simulator and the private bus
 # With a simulator, the daemon's rtnetlink sockets go to the simulator's
 # emulation through the preload shim (tests/sim/README.md, "rtnetlink").
 SIM_SHIM="$top_builddir/tests/sim/libsim-rtnl.so"
-# sim_env: the environment (as env(1) arguments) that points a process's
-# rtnetlink sockets at the simulator; nothing without a simulator
-sim_env() {
-        [ -n "${SIM_RTNL:-}" ] && [ -e "$SIM_SHIM" ] || return 0
-        printf '%s\n' "SRIOV_SIM_RTNL=$SIM_RTNL" "LD_PRELOAD=$SIM_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" \
-                "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-}
+# with_sim_rtnl COMMAND...: COMMAND with its rtnetlink sockets on the
+# simulator (sim_env); unchanged without a simulator
 with_sim_rtnl() {
         local -a e
-        mapfile -t e < <(sim_env)
+        mapfile -t e < <(sim_env "$SIM_SHIM")
         env "${e[@]}" "$@"
 }
 
@@ -125,16 +90,12 @@ with_sim_rtnl() {
 # process itself and stopping it cannot orphan it.
 daemon_start() {
         local -a e
-        mapfile -t e < <(sim_env)
+        mapfile -t e < <(sim_env "$SIM_SHIM")
         env "${e[@]}" ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
                 --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!
-        wait_for 20 daemon_running || fail "sriovd did not come up: $(tail -n 20 "$T/sriovd.log")"
-}
-# running: the bus name is taken and the declared configuration applied
-daemon_running() {
-        [ "$(busctl --system get-property org.sriovd.Manager1 /org/sriovd/Manager1 org.sriovd.Manager1 State 2>/dev/null)" = 's "running"' ]
+        wait_for 20 sriovd_running || fail "sriovd did not come up: $(tail -n 20 "$T/sriovd.log")"
 }
 daemon_stop() {
         [ -n "${DAEMON_PID:-}" ] || return 0
@@ -142,7 +103,7 @@ daemon_stop() {
         DAEMON_PID=
 }
 
-as_nobody() { setpriv --reuid nobody --regid nogroup --clear-groups -- "$@"; }
+# as_nobody, as_user: tests/lib/users.sh
 
 # expect_error NAME COMMAND...: the command fails and stderr names the D-Bus error
 expect_error() {

@@ -1,16 +1,17 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the simulator tests (tests/sim/*.sh). Each test mounts its own
 # simulator in a fresh directory and always takes it down again (trap).
-# Functions fail the test at once (exit 1) with a message on stderr.
-
-set -u
+# Functions fail the test at once (exit 1) with a message on stderr. Tests
+# run in strict mode (set -euo pipefail): a command that fails unexpectedly
+# ends the test too, and says which (tests/lib/strict.sh).
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 PATH="$top_builddir/tests/sim:$PATH"
 TOPO="$top_srcdir/tests/sim/topologies"
-SIM_PID=
-SIM_MNT=
+source "$top_srcdir/tests/lib/strict.sh"
+source "$top_srcdir/tests/lib/sim.sh"
+source "$top_srcdir/tests/lib/users.sh"
 SIM_OWN_MNT=
 SIM_ERR=
 
@@ -56,30 +57,15 @@ reexec_in_ns() {
         done
 }
 
-# is the simulator (still) mounted at $1?
-sim_mounted() {
-        awk -v m="$1" '$5 == m && $0 ~ / - fuse\.sriov-sim / { found = 1 } END { exit !found }' /proc/self/mountinfo
-}
-
 sim_cleanup() {
-        if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-                kill -TERM "$SIM_PID" 2>/dev/null
-                for _ in $(seq 50); do
-                        kill -0 "$SIM_PID" 2>/dev/null || break
-                        sleep 0.1
-                done
-                kill -KILL "$SIM_PID" 2>/dev/null
-        fi
-        if [ -n "$SIM_MNT" ] && sim_mounted "$SIM_MNT"; then
-                umount -l "$SIM_MNT" 2>/dev/null
-        fi
+        sim_stop_all
         if [ -n "$SIM_OWN_MNT" ]; then
-                rmdir "$SIM_OWN_MNT" 2>/dev/null
+                rmdir "$SIM_OWN_MNT" 2>/dev/null || :
         fi
         if [ -n "$SIM_ERR" ]; then
                 rm -f "$SIM_ERR"
         fi
-        SIM_PID=
+        return 0
 }
 
 # sim_start TOPOLOGY.json [MOUNTPOINT] [-- sriov-sim options]
@@ -92,18 +78,11 @@ sim_start() {
                 mnt=$(mktemp -d /tmp/sriov-sim.XXXXXX)
                 SIM_OWN_MNT="$mnt"
         fi
-        SIM_MNT="$mnt"
         SIM_ERR=$(mktemp /tmp/sriov-sim-err.XXXXXX)
-        trap sim_cleanup EXIT
-        sriov-sim "$topo" "$SIM_MNT" "$@" 2>"$SIM_ERR" &
-        SIM_PID=$!
-        for _ in $(seq 100); do
-                [ -e "$SIM_MNT/.sim/state" ] && return 0
-                kill -0 "$SIM_PID" 2>/dev/null || break
-                sleep 0.05
-        done
+        on_exit sim_cleanup
+        sim_spawn sriov-sim "$topo" "$mnt" "$SIM_ERR" "$@" && return 0
         cat "$SIM_ERR" >&2
-        fail "sriov-sim did not come up on $SIM_MNT"
+        fail "sriov-sim did not come up on $mnt"
 }
 
 # stop it the way a user would, and check that it went cleanly
@@ -112,7 +91,7 @@ sim_stop() {
         kill -TERM "$SIM_PID"
         wait "$SIM_PID" || rc=$?
         [ "$rc" = 0 ] || fail "sriov-sim exited with $rc after SIGTERM"
-        ! sim_mounted "$SIM_MNT" || fail "$SIM_MNT is still mounted after SIGTERM"
+        ! sim_mounted "$SIM_ROOT" || fail "$SIM_ROOT is still mounted after SIGTERM"
         SIM_PID=
         sim_cleanup
         SIM_OWN_MNT=
@@ -120,7 +99,7 @@ sim_stop() {
 }
 
 dev() {
-        echo "$SIM_MNT/bus/pci/devices/$1"
+        echo "$SIM_ROOT/bus/pci/devices/$1"
 }
 
 # expect_eq ACTUAL EXPECTED WHAT
@@ -132,31 +111,25 @@ expect_eq() {
 expect_write() {
         local r
         r=$(sim-write "$1" "$2")
-        [ "$r" = "$3" ] || fail "write '$2' to ${1#"$SIM_MNT"/}: got $r, expected $3"
+        [ "$r" = "$3" ] || fail "write '$2' to ${1#"$SIM_ROOT"/}: got $r, expected $3"
 }
 
 ctl() {
-        expect_write "$SIM_MNT/.sim/ctl" "$*" 0
+        expect_write "$SIM_ROOT/.sim/ctl" "$*" 0
 }
 
 rd() {
-        cat "$1" 2>/dev/null || fail "cannot read ${1#"$SIM_MNT"/}"
+        cat "$1" 2>/dev/null || fail "cannot read ${1#"$SIM_ROOT"/}"
 }
 
 link_target() {
-        readlink "$1" || fail "${1#"$SIM_MNT"/} is not a link"
-}
-
-driver_of() {
-        local l
-        l=$(readlink "$(dev "$1")/driver" 2>/dev/null) || { echo none; return; }
-        basename "$l"
+        readlink "$1" || fail "${1#"$SIM_ROOT"/} is not a link"
 }
 
 # state EXPR: evaluate a python expression over the JSON state dump (d), e.g.
 #   state "dev('0000:3b:00.0')['driver']"
 state() {
-        python3 - "$1" "$SIM_MNT/.sim/state" <<'EOF'
+        python3 - "$1" "$SIM_ROOT/.sim/state" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[2]))
 def dev(bdf):
@@ -169,10 +142,18 @@ print(json.dumps(v) if not isinstance(v, str) else v)
 EOF
 }
 
-# a process that should be blocked is still running after a while
+# expect_blocked PID [WHAT]: the process's request reached the simulator,
+# which holds it: waits (10 s at most) until the process sleeps in the
+# kernel on the simulator's answer; fails if it ends instead. Called again
+# later (before the release), it checks that it is still held.
 expect_blocked() {
-        sleep "${2:-0.5}"
-        kill -0 "$1" 2>/dev/null || fail "${3:-the operation} returned although it should block"
+        local i
+        for ((i = 0; i < 200; i++)); do
+                [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = request_wait_answer ] && return 0
+                pid_alive "$1" || fail "${2:-the operation} returned although it should block"
+                sleep 0.05
+        done
+        fail "${2:-the operation} is not waiting for the simulator after 10 s"
 }
 
 # milliseconds on a monotonic-enough clock

@@ -7,7 +7,7 @@ SHIM="$top_builddir/tests/sim/libsim-rtnl.so"
 [ -f "$SHIM" ] || skip "libsim-rtnl.so is not built (make check builds it)"
 RTNL_WORK=$(mktemp -d /tmp/sim-rtnl.XXXXXX)
 RTNL_SOCK="$RTNL_WORK/rtnl.sock"
-trap 'sim_cleanup; rm -rf "$RTNL_WORK"' EXIT
+on_exit 'sim_cleanup; rm -rf "$RTNL_WORK"'
 
 EINVAL="RTNETLINK answers: Invalid argument"
 EOPNOTSUPP="RTNETLINK answers: Operation not supported"
@@ -16,7 +16,7 @@ EPROTONOSUPPORT="RTNETLINK answers: Protocol not supported"
 # sim_start_rtnl TOPOLOGY: a simulator answering rtnetlink on RTNL_SOCK
 sim_start_rtnl() {
         sim_start "$1" "" -- --rtnl "$RTNL_SOCK"
-        trap 'sim_cleanup; rm -rf "$RTNL_WORK"' EXIT     # sim_start sets its own
+        on_exit 'sim_cleanup; rm -rf "$RTNL_WORK"'     # sim_start sets its own
 }
 
 ipr() {

@@ -1,10 +1,11 @@
 #!/bin/bash
 # driver_override (driver_set_override), bind/unbind (bus.c), drivers_probe,
 # new_id/remove_id (pci-driver.c), probe failures, rmmod/modprobe.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 D=$M/bus/pci/drivers
 expect_write "$(dev 0000:3b:00.0)/sriov_numvfs" 3 0
 VF=0000:3b:02.0

@@ -2,11 +2,14 @@
 # The config attribute: synthesized configuration space with the SR-IOV
 # capability tracking sriov_numvfs, VF ids reading 0xffff, 64 bytes for
 # readers without CAP_SYS_ADMIN, writes accepted and dropped.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd setpriv util-linux
 require_cmd od coreutils
 sim_start "$TOPO/x710.json"
+USERS_BIN=$(mktemp -d /tmp/sim-config.XXXXXX)       # sim-write for nobody (tests/lib/users.sh)
+on_exit 'sim_cleanup; rm -rf "$USERS_BIN"'
 PF=$(dev 0000:3b:00.0)
 
 # cfg OFFSET SIZE [FILE]: little-endian value, in hex
@@ -61,13 +64,13 @@ expect_eq "$(cfg 0x0e 1 "$RP/config")" 01 "bridge header type"
 expect_eq "$(cfg 0x18 3 "$RP/config")" 3b3b3a "primary/secondary/subordinate"
 
 # no CAP_SYS_ADMIN: 64 bytes (and nothing past them)
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$PF/config" | wc -c)" 64 "bytes nobody reads"
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups dd if="$PF/config" bs=1 skip=100 count=4 2>/dev/null | wc -c)" 0 \
+expect_eq "$(as_nobody cat "$PF/config" | wc -c)" 64 "bytes nobody reads"
+expect_eq "$(as_nobody dd if="$PF/config" bs=1 skip=100 count=4 2>/dev/null | wc -c)" 0 \
         "nobody reading past 64"
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$PF/vendor")" 0x8086 "nobody reads attributes"
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups sim-write "$PF/sriov_numvfs" 1)" EACCES \
+expect_eq "$(as_nobody cat "$PF/vendor")" 0x8086 "nobody reads attributes"
+expect_eq "$(as_nobody "$(command -v sim-write)" "$PF/sriov_numvfs" 1)" EACCES \
         "nobody writing sriov_numvfs"
-expect_eq "$(setpriv --reuid=nobody --regid=nogroup --clear-groups sim-write "$SIM_MNT/.sim/ctl" clear)" EACCES \
+expect_eq "$(as_nobody "$(command -v sim-write)" "$SIM_ROOT/.sim/ctl" clear)" EACCES \
         "nobody writing .sim/ctl"
 # writes are accepted and dropped
 expect_write "$PF/config" "\xff\xff" 0

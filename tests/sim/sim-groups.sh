@@ -3,6 +3,7 @@
 # its group with everything below it (VFs included), ACS-isolated functions
 # and VFs get their own, ids are the lowest free ones; group attributes;
 # a host without an IOMMU has no groups.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 
@@ -11,7 +12,7 @@ group_of() {
 }
 
 sim_start "$TOPO/shared-group.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 g=$(group_of 0000:02:08.0)
 expect_eq "$(group_of 0000:03:00.0)" "$g" "PF below the port without ACS"
 expect_eq "$(group_of 0000:03:00.1)" "$g" "second function below the port without ACS"
@@ -53,7 +54,7 @@ over=$(mktemp /tmp/sim-groups-612.XXXXXX.json)
 printf '{ "base": "%s", "kernel": "6.12" }\n' "$TOPO/shared-group.json" >"$over"
 sim_start "$over"
 rm -f "$over"
-M=$SIM_MNT
+M=$SIM_ROOT
 G4=$M/kernel/iommu_groups/$(group_of 0000:04:00.0)
 expect_write "$G4/type" identity EPERM
 expect_write "$M/kernel/iommu_groups/$(group_of 0000:02:08.0)/type" identity EPERM
@@ -85,7 +86,7 @@ expect_write "$(dev 0000:01:00.0)/sriov_numvfs" 0 EPERM    # pci_sriov_configure
 sim_stop
 
 sim_start "$TOPO/no-iommu.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 expect_eq "$(ls "$M/kernel/iommu_groups" | wc -l)" 0 "groups without an IOMMU"
 [ -e "$(dev 0000:01:00.0)/iommu_group" ] && fail "iommu_group link without an IOMMU"
 expect_write "$(dev 0000:01:00.1)/sriov_numvfs" 2 0

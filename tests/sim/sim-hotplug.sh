@@ -3,10 +3,11 @@
 # device, its VFs, net devices and IOMMU groups; ctl add and bus rescan
 # bring topology devices back in their initial state, probed like the
 # kernel probes a new device.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF=$(dev 0000:3b:00.0)
 initial=$(rd "$M/.sim/state")
 
@@ -33,7 +34,7 @@ expect_eq "$(rd "$PF/driver_override")" "(null)" "override is gone with the devi
 expect_eq "$(rd "$PF/sriov_numvfs")" 0 "numvfs after add"
 [ -e "$M/class/net/ens1f0" ] || fail "PF netdev after add"
 expect_eq "$(basename "$(link_target "$PF/iommu_group")")" "$g" "the lowest free group id again"
-tail -2 "$M/.sim/uevents" | grep -q ' bind pci .*0000:3b:00.0 DRIVER=i40e' || fail "no bind uevent after add"
+grep -q ' bind pci .*0000:3b:00.0 DRIVER=i40e' <<<"$(tail -2 "$M/.sim/uevents")" || fail "no bind uevent after add"
 expect_eq "$(rd "$M/.sim/state" | grep -v ifindex)" "$(echo "$initial" | grep -v ifindex)" "state after remove+add"
 
 # the device's own "remove" attribute; a whole port; bus/pci/rescan
@@ -59,9 +60,9 @@ expect_write "$M/bus/pci/drivers_probe" 0000:3b:02.0 0
 ctl hold 0000:3b:02.0
 sim-write "$M/.sim/ctl" "remove 0000:3b:00.0" > /dev/null &
 w=$!
-expect_blocked $w 0.5 "removal of a PF whose VF is held"
+expect_blocked $w "removal of a PF whose VF is held"
 ctl release 0000:3b:02.0
-wait $w
+wait $w || fail "the removal ended with status $?"
 [ -e "$PF" ] && fail "PF left after the removal completed"
 sim_stop
 exit 0

@@ -2,12 +2,13 @@
 # Failure injection (fail/clear, counts), the control file's error handling,
 # the operation log (.sim/log and --log FILE), and the latency model: the
 # sleep holds only that device's lock, so two PFs work in parallel.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 log=$(mktemp)
 sim_start "$TOPO/x710.json" "" -- --log "$log"
-trap 'sim_cleanup; rm -f "$log"' EXIT
-M=$SIM_MNT
+on_exit 'sim_cleanup; rm -f "$log"'
+M=$SIM_ROOT
 PF0=$(dev 0000:3b:00.0)
 PF1=$(dev 0000:3b:00.1)
 
@@ -77,7 +78,7 @@ expect_eq "$(grep -c '^override 0000:3b:00.1$' "$M/.sim/points")" $((points + 4)
 ctl fail override 0000:3b:00.1 block
 sim-write "$PF1/driver_override" i40e > /dev/null &
 blocked=$!
-expect_blocked $blocked 0.5 "a write under a block rule"
+expect_blocked $blocked "a write under a block rule"
 expect_eq "$(head -n 1 "$M/.sim/faults")" "blocked 1" ".sim/faults while one write waits"
 ctl clear
 wait $blocked || fail "the blocked write failed once released"
@@ -117,7 +118,8 @@ sim-write "$PF0/sriov_numvfs" 4 > /dev/null &
 a=$!
 sim-write "$PF1/sriov_numvfs" 4 > /dev/null &
 b=$!
-wait $a $b
+wait $a || fail "a parallel write ended with status $?"
+wait $b || fail "a parallel write ended with status $?"
 parallel=$(($(now_ms) - t0))
 echo "serial ${serial} ms, parallel ${parallel} ms"
 [ "$serial" -ge 800 ] || fail "8 VFs at 100 ms each took only $serial ms"

@@ -3,10 +3,11 @@
 # parsing (EINVAL), ERANGE, the no-op, ENOENT without a capable PF driver,
 # EBUSY, disable removing everything, partial enable, autoprobe, assigned
 # VFs, and PF driver removal taking the VFs with it.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF=$(dev 0000:3b:00.0)
 N=$PF/sriov_numvfs
 

@@ -5,16 +5,17 @@
 # ready, power_state, the Command register, per-device reserved regions,
 # built-in drivers, net device stores, synthetic uevent arguments; and the
 # topology keys behind them ("base" overlays, validation).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 tmp=$(mktemp -d)
-trap 'sim_cleanup; rm -rf "$tmp"' EXIT
+on_exit 'sim_cleanup; rm -rf "$tmp"'
 
 power() { rd "$(dev "$1")/power_state"; }
 command_word() { od -An -tx2 -j 4 -N2 "$(dev "$1")/config" | tr -d ' '; }
 
 sim_start "$TOPO/qemu.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 NV=$(dev 0000:01:00.0) IGB=$(dev 0000:02:00.0)
 
 # --- igb: 7 of 8 VFs while bound
@@ -91,7 +92,7 @@ sim_stop
 
 # --- 6.12 over 6.1
 sim_start "$TOPO/qemu-6.12.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 expect_eq "$(driver_of 0000:00:1f.2)" ahci "ahci on 6.12"
 expect_eq "$(rd "$(dev 0000:00:1f.2)/irq")" 28 "its MSI"
 [ -L "$M/bus/pci/drivers/nvme/module" ] && fail "nvme is built in on 6.12"

@@ -2,6 +2,7 @@
 # The per-driver VF models through iproute2: igb (82576, Linux 6.1), mlx5
 # (connectx.json), ixgbe (no-iommu.json); failure injection and latency
 # of ndo_set_vf_* (serialized by rtnl_lock, as in the kernel).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd ip iproute2
@@ -51,9 +52,9 @@ expect_eq "$(vf_line enp2s0f0 0)" \
 expect_ip_ok link set dev enp2s0f0 vf 0 mac 00:00:00:00:00:00
 expect_eq "$(vf_line enp2s0f0 0 | awk '{print $4}')" 00:00:00:00:00:00 "igb VF 0 after zero"
 # "Reload the VF driver to make this change effective": igbvf keeps its address
-v1=$(rd "$SIM_MNT/class/net/enp2s0f0v1/address")
+v1=$(rd "$SIM_ROOT/class/net/enp2s0f0v1/address")
 expect_ip_ok link set dev enp2s0f0 vf 1 mac 52:54:00:00:02:02
-expect_eq "$(rd "$SIM_MNT/class/net/enp2s0f0v1/address")" "$v1" "igbvf's address before a reload"
+expect_eq "$(rd "$SIM_ROOT/class/net/enp2s0f0v1/address")" "$v1" "igbvf's address before a reload"
 
 # ---- failure injection and latency ----
 ctl fail vf_set 0000:02:10.2 EIO                 # VF 1, once
@@ -65,7 +66,7 @@ expect_ip_err "RTNETLINK answers: Device or resource busy" link set dev enp2s0f0
 expect_ip_err "RTNETLINK answers: Device or resource busy" link set dev enp2s0f0 vf 1 spoofchk off
 ctl clear vf_set
 expect_ip_ok link set dev enp2s0f0 vf 1 spoofchk on
-grep -q 'rtnl/enp2s0f0/vf1/trust "off" EIO$' "$SIM_MNT/.sim/log" || fail "log: the injected failure"
+grep -q 'rtnl/enp2s0f0/vf1/trust "off" EIO$' "$SIM_ROOT/.sim/log" || fail "log: the injected failure"
 # one request per VF, each waits 300 ms in the driver; rtnl_lock makes two
 # clients wait for each other
 ctl latency vf_set 300
@@ -79,8 +80,8 @@ wait $p2 || fail "latency: VF 1"
 t=$(($(now_ms) - t0))
 [ "$t" -ge 600 ] || fail "two ndo_set_vf_* under rtnl_lock took ${t} ms, expected >= 600"
 ctl latency vf_set 0
-expect_write "$SIM_MNT/.sim/ctl" "fail vf_set" EINVAL
-expect_write "$SIM_MNT/.sim/ctl" "latency vf_set x" EINVAL
+expect_write "$SIM_ROOT/.sim/ctl" "fail vf_set" EINVAL
+expect_write "$SIM_ROOT/.sim/ctl" "latency vf_set x" EINVAL
 sim_stop
 
 # ---- mlx5 (en_main.c mlx5e_set_vf_*, eswitch.c mlx5_eswitch_*) ----

@@ -5,6 +5,7 @@
 # address, poll readiness and O_NONBLOCK, extended acks, dup, fork, many
 # sockets from many threads; other sockets (NETLINK_KOBJECT_UEVENT, Unix)
 # untouched; nothing at all without SRIOV_SIM_RTNL.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd python3 python3

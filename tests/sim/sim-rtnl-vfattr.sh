@@ -2,6 +2,7 @@
 # lib/vfattr.c (sriov_link_get, sriov_vf_set), unmodified, against the
 # rtnetlink emulation through libsim-rtnl.so: test-sim-vfattr on a host with
 # an i40e PF, an igb 82576 PF and a 4.14-era igb PF (zero MAC refused).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 . "$top_srcdir/tests/sim/rtnl-lib.sh"
@@ -52,12 +53,12 @@ for pf in 0000:01:00.0 0000:02:00.0 0000:04:00.0; do
         expect_write "$(dev $pf)/sriov_numvfs" 4 0
 done
 
-SIM_MNT="$SIM_MNT" SRIOV_SIM_RTNL="$work/rtnl.sock" LD_PRELOAD="$SHIM" test-sim-vfattr || fail "test-sim-vfattr"
+SIM_MNT="$SIM_ROOT" SRIOV_SIM_RTNL="$work/rtnl.sock" LD_PRELOAD="$SHIM" test-sim-vfattr || fail "test-sim-vfattr"
 
 # what the library did, as the simulator logged it: the rollback after the
 # injected trust failure puts back rate, VLAN and MAC, newest first (spoof
 # checking was on already: not sent)
-grep -o 'rtnl/ens1f0/vf2/[a-z_]* "[^"]*" [A-Z0-9]*' "$SIM_MNT/.sim/log" | head -7 >"$work/vf2.log"
+grep -o 'rtnl/ens1f0/vf2/[a-z_]* "[^"]*" [A-Z0-9]*' "$SIM_ROOT/.sim/log" | head -7 >"$work/vf2.log"
 expect_eq "$(sed -n 4p "$work/vf2.log")" 'rtnl/ens1f0/vf2/trust "on" EIO' "the failing attribute"
 expect_eq "$(sed -n 5,7p "$work/vf2.log" | cut -d/ -f4 | cut -d' ' -f1 | tr '\n' ' ')" "rate vlan mac " \
         "rollback order"

@@ -2,6 +2,7 @@
 # Unmodified tools against the simulator mounted over /sys in a private
 # mount namespace: lspci, driverctl, dpdk-devbind.py. kmod is replaced by
 # tests/sim/modprobe-stub in that namespace (driverctl runs modprobe).
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd lspci pciutils
@@ -36,17 +37,16 @@ for l in "Device:	Ethernet Virtual Function 700 Series [154c]" "Class:	Ethernet 
          "Driver:	iavf" "NUMANode:	0"; do
         grep -qxF "$l" <<< "$out" || fail "lspci -vmmnnk lacks '$l': $out"
 done
-lspci -vvv -s 3a:00.0 2>/dev/null | grep -qF "Bus: primary=3a, secondary=3b, subordinate=3b" ||
+grep -qF "Bus: primary=3a, secondary=3b, subordinate=3b" <<<"$(lspci -vvv -s 3a:00.0 2>/dev/null)" ||
         fail "lspci shows no bus numbers for the root port"
 
 # --- driverctl: set-override binds vfio-pci, unset-override gives the VF back ---
-rm -rf /sys/module/vfio_pci 2>/dev/null
 echo "rmmod vfio-pci" > /sys/.sim/ctl
 driverctl --nosave set-override 0000:3b:02.0 vfio-pci || fail "driverctl set-override failed"
 expect_eq "$(driver_of 0000:3b:02.0)" vfio-pci "after driverctl set-override"
 expect_eq "$(rd /sys/bus/pci/devices/0000:3b:02.0/driver_override)" vfio-pci "override after set-override"
 [ -d /sys/module/vfio_pci ] || fail "driverctl did not load vfio-pci through modprobe"
-driverctl list-overrides | grep -qxF "0000:3b:02.0 vfio-pci" || fail "driverctl list-overrides: $(driverctl list-overrides)"
+grep -qxF "0000:3b:02.0 vfio-pci" <<<"$(driverctl list-overrides)" || fail "driverctl list-overrides: $(driverctl list-overrides)"
 driverctl --nosave unset-override 0000:3b:02.0 || fail "driverctl unset-override failed"
 expect_eq "$(driver_of 0000:3b:02.0)" iavf "after driverctl unset-override"
 expect_eq "$(rd /sys/bus/pci/devices/0000:3b:02.0/driver_override)" "(null)" "override after unset-override"
@@ -61,7 +61,7 @@ out=$(dpdk-devbind.py -b vfio-pci 0000:3b:02.1 2>&1) || fail "dpdk-devbind.py -b
 expect_eq "$(driver_of 0000:3b:02.1)" vfio-pci "after dpdk-devbind.py -b vfio-pci"
 expect_eq "$(rd /sys/bus/pci/devices/0000:3b:02.1/driver_override)" "(null)" "dpdk-devbind clears the override with \\0"
 grep -q 'driver_override "\\x00" 0$' /sys/.sim/log || fail "the \\0 write is not in the log"
-dpdk-devbind.py --status-dev net 2>&1 | grep -qF "0000:3b:02.1 'Ethernet Virtual Function 700 Series 154c' drv=vfio-pci" ||
+grep -qF "0000:3b:02.1 'Ethernet Virtual Function 700 Series 154c' drv=vfio-pci" <<<"$(dpdk-devbind.py --status-dev net 2>&1)" ||
         fail "dpdk-devbind.py --status after the bind: $(dpdk-devbind.py --status-dev net 2>&1)"
 out=$(dpdk-devbind.py -b iavf 0000:3b:02.1 2>&1) || fail "dpdk-devbind.py -b iavf failed: $out"
 expect_eq "$(driver_of 0000:3b:02.1)" iavf "after dpdk-devbind.py -b iavf"

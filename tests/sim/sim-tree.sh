@@ -2,12 +2,13 @@
 # The tree mirrors sysfs: layout, relative links as the kernel makes them,
 # attribute formats, modes and sizes; bad topologies are refused clearly;
 # SIGTERM unmounts cleanly.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 
 # --- bad topologies ---
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+on_exit 'rm -rf "$tmp"'
 printf '{ "devices": [\n  { "bdf" "0000:01:00.0" }\n] }\n' > "$tmp/syntax.json"
 out=$(sriov-sim "$tmp/syntax.json" "$tmp" 2>&1) && fail "a syntax error was accepted"
 [[ "$out" == "$tmp/syntax.json:2:"* ]] || fail "syntax error without file:line:col: $out"
@@ -26,7 +27,7 @@ rm -rf "$tmp"
 trap - EXIT
 
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF=$(dev 0000:3b:00.0)
 PFDIR=devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0
 
@@ -44,7 +45,7 @@ expect_eq "$(link_target "$M/class/net/ens1f0")" "../../$PFDIR/net/ens1f0" "clas
 expect_eq "$(link_target "$M/$PFDIR/net/ens1f0/device")" "../../../0000:3b:00.0" "netdev device link"
 expect_eq "$(rd "$M/class/net/ens1f0/device/sriov_totalvfs")" 64 "class/net/ens1f0/device/sriov_totalvfs"
 [ -d "$M/.sim" ] || fail ".sim is missing"
-ls -a "$M" | grep -q '^\.sim$' && fail ".sim shows up in the root's listing"
+grep -q '^\.sim$' <<<"$(ls -a "$M")" && fail ".sim shows up in the root's listing"
 for d in bus/pci/slots/1 bus/pci/drivers/pcieport bus/pci/drivers/pci-stub module/pci_stub devices/pci0000:00/0000:00:00.0; do
         [ -d "$M/$d" ] || fail "$d is missing"
 done
@@ -133,14 +134,14 @@ ctl netdev ens1f0 down
 ctl netdev ens1f0 rename lan0
 [ -e "$M/class/net/ens1f0" ] && fail "the old name is still there"
 expect_eq "$(link_target "$M/class/net/lan0")" "../../$PFDIR/net/lan0" "renamed netdev"
-tail -1 "$M/.sim/uevents" | grep -q "move net /$PFDIR/net/lan0 INTERFACE=lan0 DEVPATH_OLD=/$PFDIR/net/ens1f0" ||
+grep -q "move net /$PFDIR/net/lan0 INTERFACE=lan0 DEVPATH_OLD=/$PFDIR/net/ens1f0" <<<"$(tail -1 "$M/.sim/uevents")" ||
         fail "no move uevent: $(tail -1 "$M/.sim/uevents")"
 
 sim_stop
 
 # --- a large host: VFs past the end of the PF's bus ---
 sim_start "$TOPO/scale-16x128.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 P=$(dev 0000:01:00.1)
 expect_eq "$(rd "$P/sriov_offset")" 135 "offset of the second PF"
 expect_eq "$(rd "$(dev 0000:00:01.0)/subordinate_bus_number")" 2 "root port reserves the VF bus"

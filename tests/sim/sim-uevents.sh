@@ -4,6 +4,7 @@
 # per VF add, change (physfn links), [net add], bind; then change on the PF.
 # Everything runs in a private network namespace, so no event reaches the
 # host's listeners; in the host's namespace the simulator refuses --uevents.
+set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/sim/lib.sh"
 require_root
 require_cmd udevadm udev
@@ -17,28 +18,25 @@ if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ] && [ -z "$
 fi
 reexec_in_ns -n
 sim_start "$TOPO/x710.json" "" -- --uevents
-M=$SIM_MNT
+M=$SIM_ROOT
 mon=$(mktemp)
 monnet=$(mktemp)
 stdbuf -oL udevadm monitor --udev --property --subsystem-match=pci > "$mon" 2>&1 &
 m1=$!
 stdbuf -oL udevadm monitor --udev --property --subsystem-match=net > "$monnet" 2>&1 &
 m2=$!
-trap 'kill $m1 $m2 2>/dev/null; sim_cleanup; rm -f "$mon" "$monnet"' EXIT
-for _ in $(seq 50); do
-        grep -q "^UDEV - " "$mon" && grep -q "^UDEV - " "$monnet" && break
-        sleep 0.1
-done
-sleep 0.2
+on_exit 'kill $m1 $m2 2>/dev/null; sim_cleanup; rm -f "$mon" "$monnet"'
+# udevadm monitor prints its header once its socket receives
+wait_for 5 grep -q "^UDEV - " "$mon" || fail "udevadm monitor (pci) did not start: $(cat "$mon")"
+wait_for 5 grep -q "^UDEV - " "$monnet" || fail "udevadm monitor (net) did not start: $(cat "$monnet")"
 
 expect_write "$(dev 0000:3b:00.0)/sriov_numvfs" 2 0
 expect_write "$(dev 0000:3b:00.0)/sriov_numvfs" 0 0
-for _ in $(seq 50); do
-        [ "$(grep -c '^UDEV  \[' "$mon")" -ge 11 ] && [ "$(grep -c '^UDEV  \[' "$monnet")" -ge 4 ] && break
-        sleep 0.1
-done
+events_in() { [ "$(grep -c '^UDEV  \[' "$1" || :)" -ge "$2" ]; }
+wait_for 5 events_in "$mon" 11 || fail "pci events: $(cat "$mon")"
+wait_for 5 events_in "$monnet" 4 || fail "net events: $(cat "$monnet")"
 kill $m1 $m2
-wait $m1 $m2 2>/dev/null
+wait $m1 $m2 2>/dev/null || :          # ended by SIGTERM
 
 got=$(awk '/^UDEV  \[/ { n = split($4, p, "/"); printf "%s:%s ", $3, p[n] }' "$mon")
 expect_eq "$got" "add:0000:3b:02.0 change:0000:3b:02.0 bind:0000:3b:02.0 add:0000:3b:02.1 change:0000:3b:02.1 bind:0000:3b:02.1 change:0000:3b:00.0 unbind:0000:3b:02.0 remove:0000:3b:02.0 unbind:0000:3b:02.1 remove:0000:3b:02.1 " \

@@ -5,8 +5,8 @@
 # than one program needs, sourced (bash): host packages, the private apt
 # (Debian's archive as the host's own apt sources name it, with state, lists
 # and cache under $CACHE/apt), QEMU 10 from the backports suite, Debian's
-# kernel package and busybox-static. These are the functions of tests/vm/run,
-# unchanged; tests/vm/systemd-boot uses them.
+# kernel package and busybox-static. tests/vm/run and tests/vm/systemd-boot
+# source it.
 #
 # The caller sets CACHE (the VM cache, held under "flock $CACHE/lock") and
 # defines log (progress to stderr); nothing here exits.
@@ -24,7 +24,7 @@ host_install() {
                 fi
                 [ $i = 1 ] || break
                 # The host's package lists may be stale: refresh once and retry.
-                apt-get update -q -o DPkg::Lock::Timeout=600 >>"$CACHE/apt-install.log" 2>&1 || true
+                apt-get update -q -o DPkg::Lock::Timeout=600 >>"$CACHE/apt-install.log" 2>&1 || :
         done
         tail -5 "$CACHE/apt-install.log" >&2
         return 1
@@ -183,6 +183,17 @@ qemu10_works() {
                 -nodefaults -machine q35 -accel tcg -display none -device igb,help >/dev/null 2>&1
 }
 
+# qemu_at PATH: the qemu-system-x86_64 at PATH (SRIOVD_VM_QEMU=PATH), run as
+# it is; HAVE_IGB says whether it has the igb NIC. Status 1 when PATH is not
+# a program that runs.
+qemu_at() {
+        [ -x "$1" ] && "$1" --version >/dev/null 2>&1 || return 1
+        QEMU=$1 QEMU_ENV=() QEMU_ARGS=() HAVE_IGB=0
+        if "$QEMU" -nodefaults -machine q35 -accel tcg -display none -device igb,help >/dev/null 2>&1; then
+                HAVE_IGB=1
+        fi
+}
+
 setup_qemu10() {
         local stamp=$CACHE/qemu10/stamp want
         if [ -e "$stamp" ] && qemu10_works; then
@@ -227,7 +238,7 @@ setup_busybox() {
                 BUSYBOX=$d/bin/busybox
                 return 0
         fi
-        setup_private_apt && apt_update || true
+        setup_private_apt && apt_update || :
         rm -rf "$d" && mkdir -p "$d/debs"
         apt_download "$d/debs" busybox-static || return 1
         dpkg-deb -x "$d"/debs/busybox-static_*.deb "$d"
@@ -249,7 +260,7 @@ copy_elf() {
 }
 
 # --------------------------------------------------------------------------
-# Not (yet) in tests/vm/run: the mirror debootstrap uses, and Debian's kernel
+# For tests/vm/systemd-boot: the mirror debootstrap uses, and Debian's kernel
 # package itself (run keeps only the modules its initramfs loads).
 
 # The host's first apt source that carries SUITE's main component, as
@@ -272,7 +283,7 @@ KERNEL_DEB= KVER=
 debian_kernel_deb() {
         local pkg debs
         setup_private_apt || return 1
-        apt_update || true
+        apt_update || :
         pkg=$(apt-cache "${APT[@]}" depends linux-image-amd64 2>/dev/null |
               awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
         if [ -n "$pkg" ]; then

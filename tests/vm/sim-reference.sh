@@ -7,6 +7,7 @@
 # (tests/vm/reference). A difference fails; 77 without root, FUSE or
 # unshare. `make check-vm` compares with the kernels of that run instead.
 # See tests/vm/README.md.
+set -euo pipefail
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 exec "${BASH:-bash}" "$top_srcdir/tests/vm/diff-sim" \

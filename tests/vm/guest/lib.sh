@@ -571,24 +571,15 @@ sriovd_running() {
                 grep -q '"running"'
 }
 
-# mgr METHOD ARG...: org.sriovd.Manager1.METHOD through gdbus (arguments in
-# GVariant text, e.g. "{'force': <true>}" for an a{sv}); prints the reply,
-# or "ERROR NAME: MESSAGE" (status 1). Process ids in messages read "PID".
-mgr() {
-        _m=$1
-        shift
-        if _out=$(gdbus call --system --timeout 300 --dest org.sriovd.Manager1 --object-path /org/sriovd/Manager1 \
-                        --method "org.sriovd.Manager1.$_m" "$@" 2>&1); then
-                echo "$_out"
-                return 0
-        fi
-        echo "$_out" | sed -e 's/^Error: GDBus\.Error:\([^:]*\): /ERROR \1: /' -e 's/process [0-9][0-9]*/process PID/g'
-        return 1
-}
+# gmgr METHOD ARG...: org.sriovd.Manager1.METHOD through gdbus (arguments in
+# GVariant text); prints the reply, or "ERROR NAME: MESSAGE" (status 1):
+# tests/lib/gmgr.sh, shared with the host's tests.
+# shellcheck source=tests/lib/gmgr.sh
+. "${SRIOVD_VM_GMGR:-/vm/gmgr.sh}"
 
 # mgr_error METHOD ARG...: the D-Bus error name of the call, or "ok".
 mgr_error() {
-        _r=$(mgr "$@") && { echo ok; return; }
+        _r=$(gmgr "$@") && { echo ok; return; }
         echo "$_r" | sed -n '1s/^ERROR \([^:]*\):.*/\1/p'
 }
 

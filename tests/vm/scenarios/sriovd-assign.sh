@@ -35,11 +35,11 @@ wait_until 20 eval '[ "$(drv "$VF0")" = igbvf ]'
 expect before.vf0_driver "$(drv "$VF0")" igbvf
 before=$(vf_line 0)
 expect_glob before.vf0_vlan "$before" '* spoof checking on, *'
-r=$(mgr ListPools)
+r=$(gmgr ListPools)
 expect_glob pool.listed "$r" "*('guests', \\['$IGB#0-1'\\], {'source': <'configuration'>, 'driver': <'vfio-pci'>, 'size': <uint32 2>, 'assigned': <uint32 0>*"
 
 # ---- Assign: the lowest free VF of the pool, for user nobody.
-r=$(mgr Assign vm1 guests "{'uid': <uint32 65534>, 'gid': <uint32 65534>, 'mac': <'02:00:00:5e:01:01'>}")
+r=$(gmgr Assign vm1 guests "{'uid': <uint32 65534>, 'gid': <uint32 65534>, 'mac': <'02:00:00:5e:01:01'>}")
 echo "Assign: $r" >&2
 expect assign.vf "$(gv_string "$r" vf)" "$VF0"
 expect assign.pool "$(gv_string "$r" pool)" guests
@@ -80,11 +80,11 @@ cat "$STATE/qemu.out.err" >&2
 expect qemu.realized "$(qmp_pci_id "$STATE/qemu.out" "$QID")" "$(pci_id "$VF0")"
 expect qemu.quit "$(grep -c '"event": "SHUTDOWN"' "$STATE/qemu.out")" 1
 expect qemu.group_free "$(try_open group "$VF0")" held
-r=$(mgr ListAssignments "''")
+r=$(gmgr ListAssignments "''")
 expect_glob listed "$r" "*('vm1', '$VF0', 'guests', 'ready', *"
 
 # ---- Release: prior driver, attributes and nodes back.
-expect release.reply "$(mgr Release vm1 '' '{}')" "(['$VF0'],)"
+expect release.reply "$(gmgr Release vm1 '' '{}')" "(['$VF0'],)"
 expect release.sysfs_driver "$(drv "$VF0")" igbvf
 expect release.override "$(rd "$PCI/devices/$VF0/driver_override")" "(null)"
 # Release takes back the MAC it set (to none, as before); igbvf, bound
@@ -96,8 +96,8 @@ expect_ne release.mac_not_assigned "$(vf_line 0 | awk '{ print $2 }')" 02:00:00:
 while read -r n; do
         expect "release.node.${n##*/}" "$([ -e "$n" ] && stat -c '%u:%g %a' "$n" || echo gone)" gone
 done <"$STATE/nodes"
-expect release.assignments "$(mgr ListAssignments "''")" "(@a(ssssa{sv}) [],)"
-r=$(mgr Apply true)
+expect release.assignments "$(gmgr ListAssignments "''")" "(@a(ssssa{sv}) [],)"
+r=$(gmgr Apply true)
 expect release.dry_run "$r" "(@a(ssss) [],)"
 
 stop_sriovd || fail "sriovd did not stop on SIGTERM"

@@ -119,7 +119,7 @@ NVF0=$1 NVF1=$2
 expect start.nvme_vf_drivers "$(drv "$NVF0") $(drv "$NVF1")" "vfio-pci vfio-pci"
 
 # Nothing is left to do, with no Apply called.
-r=$(mgr Apply true)
+r=$(gmgr Apply true)
 expect start.dry_run "$r" "(@a(ssss) [],)"
 
 # ---- drift, made by hand: a dry run reports it, Apply corrects it.
@@ -129,20 +129,20 @@ $IP link set dev "$IF" vf 1 mac 02:00:00:5e:00:99
 $IP link set dev "$IF" vf 2 max_tx_rate 0
 sw "$PCI/drivers/vfio-pci/unbind" "$NVF1" >/dev/null
 before=$(world)
-r=$(mgr Apply true)
+r=$(gmgr Apply true)
 record_steps drift.dry_run "$r"
 expect drift.dry_run_changed_nothing "$(world)" "$before"
 expect drift.nvme_vf1_driver "$(drv "$NVF1")" none
-r=$(mgr Apply false)
+r=$(gmgr Apply false)
 record_steps drift.apply "$r"
 expect_glob drift.fixed.vf0 "$(vf_lines "$IF" | sed -n 1p)" 'vf0 link/ether 02:00:00:5e:00:10 *, vlan 100, qos 3, spoof checking off, * trust on'
 expect_glob drift.fixed.vf1 "$(vf_lines "$IF" | sed -n 2p)" 'vf1 link/ether 02:00:00:5e:00:11 *, vlan 200, *'
 expect_glob drift.fixed.vf2 "$(vf_lines "$IF" | sed -n 3p)" 'vf2 link/ether * max_tx_rate 100Mbps, *'
 expect drift.fixed.nvme_vf1_driver "$(drv "$NVF1")" vfio-pci
-r=$(mgr Apply true)
+r=$(gmgr Apply true)
 expect drift.after.dry_run "$r" "(@a(ssss) [],)"
 before=$(world)
-r=$(mgr Apply false)
+r=$(gmgr Apply false)
 expect again.apply "$r" "(@a(ssss) [],)"
 expect again.world_unchanged "$(world)" "$before"
 
@@ -173,7 +173,14 @@ expect nvme_rebind.unbind "$(sw "$PCI/drivers/nvme/unbind" "$NVME")" ok
 expect nvme_rebind.unbound.numvfs "$(rd "$P/sriov_numvfs")" 2
 expect nvme_rebind.unbound.vf_drivers "$(drv "$NVF0") $(drv "$NVF1")" "vfio-pci vfio-pci"
 sw "$PCI/drivers/vfio-pci/unbind" "$NVF1" >/dev/null
-sleep 1
+# the daemon has seen the unbind (its model of the VF has no driver), and
+# leaves the VF alone while its PF has no driver
+nvf1_unbound_for_the_daemon() {
+        case "$(gmgr GetDevice "$NVF1")" in *"'Driver': <''>"*) return 0 ;; esac
+        return 1
+}
+wait_until 10 nvf1_unbound_for_the_daemon
+expect nvme_rebind.unbound.daemon_sees_it "$(nvf1_unbound_for_the_daemon && echo yes || echo no)" yes
 expect nvme_rebind.unbound.vf1_stays_unbound "$(drv "$NVF1")" none
 expect nvme_rebind.bind "$(sw "$PCI/drivers/nvme/bind" "$NVME")" ok
 wait_until 60 eval '[ "$(drv "$NVF1")" = vfio-pci ]'
@@ -181,7 +188,7 @@ expect nvme_rebind.vf1_driver "$(drv "$NVF1")" vfio-pci
 expect nvme_rebind.converged "$(converged && echo yes || echo no)" yes
 
 # Both rebinds converged by themselves: a dry run finds nothing to do.
-r=$(mgr Apply true)
+r=$(gmgr Apply true)
 expect final.dry_run "$r" "(@a(ssss) [],)"
 expect final.converged "$(converged && echo yes || echo no)" yes
 expect_glob final.ip.vf2 "$(vf_lines "$(pf_if)" | sed -n 3p)" 'vf2 link/ether * max_tx_rate 100Mbps, *'

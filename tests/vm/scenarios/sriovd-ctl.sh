@@ -5,7 +5,8 @@
 # sysfs; `enable` on the NVMe and the igb PF; a change of a non-zero VF
 # count (the kernel's EBUSY rule) done by the daemon through 0; `bind VF
 # vfio-pci` and `restore`; a VF whose VFIO device a process holds: the
-# unbind and the disable are refused up front, naming the holder; forced,
+# unbind, the disable and dma-check are refused up front, naming the
+# holder; forced,
 # the unbind blocks in the kernel, the daemon answers after its --timeout,
 # shows the operation as pending and refuses more work on that PF until the
 # holder lets go, then completes it by itself.
@@ -153,12 +154,16 @@ expect held.unbind.exit "$(ctl unbind "$VF0")" 7
 expect_glob held.unbind.output "$(cat "$STATE/ctl.out")" "*$VF0 is in use: process PID (vfio-hold) holds /dev/vfio/$G*"
 expect held.disable.exit "$(ctl disable "$NVME")" 7
 expect_glob held.disable.output "$(cat "$STATE/ctl.out")" "*$VF0 is in use*changing the VF count of $NVME removes VF 0*"
+# DMA through VFIO needs the group, which the holder has: named as the reason
+# (the VF is bound to vfio-pci)
+expect held.dma_check.exit "$(ctl dma-check "$VF0")" 7
+expect_glob held.dma_check.output "$(cat "$STATE/ctl.out")" "*IOMMU group $G of $VF0 is in use: process PID (vfio-hold) holds /dev/vfio/$G*"
 expect held.after_refusals.driver "$(drv "$VF0")" vfio-pci
 expect held.after_refusals.numvfs "$(rd "$P/sriov_numvfs")" 3
 
 # Forced: the kernel's unbind waits for the holder; the daemon answers after
 # its --timeout (4 s) and keeps the operation as pending.
-r=$(mgr Unbind "$VF0" "{'force': <true>}")
+r=$(gmgr Unbind "$VF0" "{'force': <true>}")
 expect forced.unbind.error "${r%%:*}" "ERROR org.sriovd.Error.Timeout"
 expect_glob forced.unbind.message "$r" "*Unbinding $VF0 from vfio-pci did not finish within 4.0s*completes the unbind once it is released*"
 expect forced.holder_alive "$(alive "$HPID" && echo yes || echo no)" yes
@@ -170,7 +175,7 @@ expect_glob forced.status.pending_pf "$(grep "^ *$NVME " "$STATE/ctl.out")" "*$N
 expect forced.show.exit "$(ctl show "$VF0")" 0
 expect_glob forced.show.pending "$(field Pending)" "Unbinding $VF0 from vfio-pci did not finish*"
 # More work on the same PF is refused while the kernel holds the write.
-r=$(mgr SetNumVFs "$NVME" 1 '{}')
+r=$(gmgr SetNumVFs "$NVME" 1 '{}')
 expect forced.more_work.error "${r%%:*}" "ERROR org.sriovd.Error.OperationPending"
 expect forced.more_work.numvfs "$(rd_t 2000 "$P/sriov_numvfs")" 3
 # Other PFs are not held up.

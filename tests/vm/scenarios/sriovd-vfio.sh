@@ -38,23 +38,23 @@ sata_drv=$(drv "$SATA") smbus_drv=$(drv "$SMBUS")
 obs group4.drivers "$(drv "$LPC") $sata_drv $smbus_drv"
 if [ "$sata_drv" != none ]; then
         # A host driver (ahci) in the group: refused, and nothing changed.
-        r=$(mgr Bind "$SMBUS" vfio-pci '{}')
+        r=$(gmgr Bind "$SMBUS" vfio-pci '{}')
         expect group4.bind.error "${r%%:*}" "ERROR org.sriovd.Error.GroupNotViable"
         expect_glob group4.bind.message "$r" "*IOMMU group $G4 of $SMBUS is not viable: $SATA shares it and is bound to $sata_drv, a host driver*pass the whole group*"
         expect group4.bind.drivers "$(drv "$SATA") $(drv "$SMBUS")" "$sata_drv $smbus_drv"
-        r=$(mgr Bind "$SMBUS" vfio-pci "{'whole_group': <true>}")
+        r=$(gmgr Bind "$SMBUS" vfio-pci "{'whole_group': <true>}")
         expect group4.whole.reply "$r" "('$smbus_drv',)"
         expect group4.whole.drivers "$(drv "$LPC") $(drv "$SATA") $(drv "$SMBUS")" "none vfio-pci vfio-pci"
 else
         # No driver on the other members (Debian's guest loads no ahci): viable as is.
-        r=$(mgr Bind "$SMBUS" vfio-pci '{}')
+        r=$(gmgr Bind "$SMBUS" vfio-pci '{}')
         expect group4.bind.reply "$r" "('',)"
         expect group4.bind.drivers "$(drv "$LPC") $(drv "$SATA") $(drv "$SMBUS")" "none none vfio-pci"
 fi
 expect group4.dev_node "$([ -c "/dev/vfio/$G4" ] && echo present || echo missing)" present
-r=$(mgr DmaCheck "$SMBUS" "{'backend': <'container'>}")
+r=$(gmgr DmaCheck "$SMBUS" "{'backend': <'container'>}")
 expect_glob group4.dma_check "$r" "*'backend': <'container'>, 'group': <$G4>, 'remap_refused': <true>*"
-r=$(mgr RestoreDriver "$SMBUS")
+r=$(gmgr RestoreDriver "$SMBUS")
 expect group4.restore.reply "$r" "('$([ "$smbus_drv" = none ] && echo || echo "$smbus_drv")',)"
 expect group4.restore.drivers "$(drv "$LPC") $(drv "$SATA") $(drv "$SMBUS")" "none $sata_drv $smbus_drv"
 expect group4.restore.dev_node "$([ -e "/dev/vfio/$G4" ] && echo present || echo gone)" gone
@@ -63,7 +63,7 @@ expect group4.restore.dev_node "$([ -e "/dev/vfio/$G4" ] && echo present || echo
 if need_igb; then
         IF=$(ls "$PCI/devices/$IGB/net" | head -n 1)
         $IP address add 192.0.2.1/24 dev "$IF"
-        r=$(mgr Bind "$IGB" vfio-pci '{}')
+        r=$(gmgr Bind "$IGB" vfio-pci '{}')
         expect host_use.bind.error "${r%%:*}" "ERROR org.sriovd.Error.DeviceInUse"
         expect_glob host_use.bind.message "$r" "*The host uses $IGB: its interface $IF has the address 192.0.2.1/24*"
         expect host_use.driver "$(drv "$IGB")" igb
@@ -71,12 +71,12 @@ if need_igb; then
 fi
 
 # ---- a VF on vfio-pci: DmaCheck with each backend the kernel has.
-expect vf.enable "$(mgr SetNumVFs "$NVME" 2 "{'autoprobe': <false>}")" "(uint32 2,)"
+expect vf.enable "$(gmgr SetNumVFs "$NVME" 2 "{'autoprobe': <false>}")" "(uint32 2,)"
 set -- $(vfs "$NVME")
 VF=$1
 G=$(grp "$VF")
-expect vf.bind "$(mgr Bind "$VF" vfio-pci '{}')" "('',)"
-r=$(mgr DmaCheck "$VF" "{'backend': <'container'>}")
+expect vf.bind "$(gmgr Bind "$VF" vfio-pci '{}')" "('',)"
+r=$(gmgr DmaCheck "$VF" "{'backend': <'container'>}")
 expect_glob dma.container "$r" "*'backend': <'container'>, 'group': <$G>, 'remap_refused': <true>, 'page_sizes': <uint64 *>, 'iova': <uint64 *>, 'size': <uint64 *>, 'unmapped': <uint64 *>*"
 obs dma.container.size "$(gv_string "$r" size)"
 expect dma.container.unmapped_all "$(gv_string "$r" unmapped)" "$(gv_string "$r" size)"
@@ -86,15 +86,15 @@ expect_glob ctl.dma_check "$r" "{\"device\":\"$VF\",\"backend\":\"container\",\"
 r=$(sriovctl dma-check "$VF" --backend container 2>&1)
 expect_glob ctl.dma_check.text "$r" "*IOVA ranges:*0x*-0x*Reserved regions:*0xfee00000-0xfeefffff msi*DMA mapping through the IOMMU works*"
 if [ -c /dev/iommu ]; then
-        r=$(mgr DmaCheck "$VF" "{'backend': <'iommufd'>}")
+        r=$(gmgr DmaCheck "$VF" "{'backend': <'iommufd'>}")
         expect_glob dma.iommufd "$r" "*'backend': <'iommufd'>, 'group': <$G>, 'remap_refused': <true>*"
         expect dma.iommufd.unmapped_all "$(gv_string "$r" unmapped)" "$(gv_string "$r" size)"
-        expect_glob dma.auto "$(mgr DmaCheck "$VF" '{}')" "*'backend': <'iommufd'>*"
+        expect_glob dma.auto "$(gmgr DmaCheck "$VF" '{}')" "*'backend': <'iommufd'>*"
 else
-        r=$(mgr DmaCheck "$VF" "{'backend': <'iommufd'>}")
+        r=$(gmgr DmaCheck "$VF" "{'backend': <'iommufd'>}")
         expect dma.iommufd.error "${r%%:*}" "ERROR org.sriovd.Error.NotSupported"
         expect dma.iommufd.message "${r#*: }" "iommufd is not available for $VF (no /dev/iommu or no VFIO cdev)"
-        expect_glob dma.auto "$(mgr DmaCheck "$VF" '{}')" "*'backend': <'container'>*"
+        expect_glob dma.auto "$(gmgr DmaCheck "$VF" '{}')" "*'backend': <'container'>*"
 fi
 # The daemon let go of everything: the group opens.
 expect dma.group_free "$(try_open group "$VF")" held
@@ -138,7 +138,7 @@ fi
 CDEV=$(ls "$PCI/devices/$VF/vfio-dev" 2>/dev/null | head -n 1)
 [ -c "/dev/vfio/devices/$CDEV" ] || CDEV=
 NODES="'/dev/vfio/$G'${CDEV:+, '/dev/vfio/devices/$CDEV'}"
-r=$(mgr SetDeviceOwner "$VF" 65534 65534)
+r=$(gmgr SetDeviceOwner "$VF" 65534 65534)
 expect owner.set "$r" "([$NODES],)"
 expect owner.node "$(stat -c '%u:%g %a' "/dev/vfio/$G")" "65534:65534 660"
 [ -z "$CDEV" ] || expect owner.cdev "$(stat -c '%u:%g %a' "/dev/vfio/devices/$CDEV")" "65534:65534 660"
@@ -155,11 +155,11 @@ else
         # QEMU is gone, and with it its hold on the group.
         expect qemu.group_free "$(try_open group "$VF")" held
 fi
-r=$(mgr ResetDeviceOwner "$VF")
+r=$(gmgr ResetDeviceOwner "$VF")
 expect owner.reset "$r" "([$NODES],)"
 expect owner.node_after "$(stat -c '%u:%g %a' "/dev/vfio/$G")" "0:0 600"
 [ -z "$CDEV" ] || expect owner.cdev_after "$(stat -c '%u:%g %a' "/dev/vfio/devices/$CDEV")" "0:0 600"
-expect vf.restore "$(mgr RestoreDriver "$VF")" "('',)"
+expect vf.restore "$(gmgr RestoreDriver "$VF")" "('',)"
 expect vf.driver_after "$(drv "$VF")" none
 expect vf.dev_node_after "$([ -e "/dev/vfio/$G" ] && echo present || echo gone)" gone
 

@@ -70,7 +70,7 @@ obs device.pending.klog_request_line "$(klog | grep 'blocked until released by u
 # uninterruptible (with a warning) and the write still completes later.
 obs device.pending.writer_state "$(proc_state "$wpid")"
 kill -KILL "$wpid"
-sleep 0.5
+wait_until 5 eval '[ "$(proc_state "$wpid")" = D ]'
 expect device.pending.writer_after_sigkill "$(proc_state "$wpid")" D
 expect device.pending.klog_in_use "$(klog | grep -c 'Device is currently in use')" 1
 obs device.pending.klog_in_use_line "$(klog | grep 'Device is currently in use' | head -n 1 | sed -e 's/^\[[^]]*\] //' -e 's/([0-9]*)/(PID)/')"
