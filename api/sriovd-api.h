@@ -19,7 +19,7 @@
 
 #define SRIOVD_ACTION_MANAGE    "org.sriovd.manage"
 #define SRIOVD_ACTION_OPEN_DEVICE "org.sriovd.open-device"
-#define SRIOVD_ACTION_ASSIGN    "org.sriovd.assign"     /* Assign, Release, Reconcile, ListAssignments' details */
+#define SRIOVD_ACTION_ASSIGN    "org.sriovd.assign"     /* Assign, Release, Reconcile (implied by manage) */
 
 /* Exit status of sriovctl; documented in sriovctl(8), keep them stable. */
 enum {

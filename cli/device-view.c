@@ -38,13 +38,15 @@ static const BusField device_fields[] = {
         FIELD("ConfigSpaceMismatch", "s", config_space_mismatch),
         FIELD("PhysFnAddress", "s", physfn),
         FIELD("VFIndex", "i", vf_index),
+        FIELD("Guest", "s", guest),
+        FIELD("Quarantine", "s", quarantine),
 };
 
 int device_read(sd_bus_message *m, Device *ret) {
         Device d = {
                 .address = "", .path = "", .kind = "", .vendor_name = "", .device_name = "", .class_name = "",
                 .driver = "", .driver_override = "", .prior_driver = "", .parent = "", .pending = "",
-                .config_space_mismatch = "", .physfn = "",
+                .config_space_mismatch = "", .physfn = "", .guest = "", .quarantine = "",
                 .numa_node = -1, .iommu_group = -1, .vf_index = -1,
         };
         int r;
@@ -167,5 +169,11 @@ void device_print(const Device *d, const char *address_fmt) {
         if (device_is_vf(d)) {
                 print_string(PRINT_ANY, "physfn", NULL, d->physfn);
                 print_int_or_null(PRINT_ANY, "vf_index", NULL, d->vf_index);
+                print_string(PRINT_ANY, "guest", NULL, d->guest);
+                print_string(PRINT_ANY, "quarantine", NULL, d->quarantine);
+                if (!isempty(d->guest))
+                        print_string(PRINT_TEXT, "use", "guest %s", d->guest);
+                else if (!isempty(d->quarantine))
+                        print_string(PRINT_TEXT, "use", NULL, "quarantined");
         }
 }

@@ -26,6 +26,7 @@ typedef struct Device {
         /* VF */
         const char *physfn;
         int32_t vf_index;                       /* -1: unknown */
+        const char *guest, *quarantine;         /* who holds it; why no guest may */
 } Device;
 
 typedef struct DeviceList {
@@ -54,6 +55,6 @@ char *device_name(const Device *d);
 
 /* Emits every property of d under stable keys (sriovctl(8) lists them),
  * plus text-only cells: "name", "ids", "class_text", "vfs" ("n/total"),
- * "routing", "config_space". address_fmt: the text format of the address
+ * "routing", "config_space", "use" (a VF's guest or quarantine). address_fmt: the text format of the address
  * (list indents VFs). */
 void device_print(const Device *d, const char *address_fmt);

@@ -18,6 +18,7 @@ static const OutColumn list_columns[] = {
         { "numa_node", "NUMA", OUT_COLUMN_RIGHT },
         { "iommu_group", "GROUP", OUT_COLUMN_RIGHT },
         { "vfs", "VFS", OUT_COLUMN_RIGHT },
+        { "use", "USE" },
         { "name", "NAME" },
 };
 
@@ -44,6 +45,8 @@ static const OutColumn show_columns[] = {
         { "physfn_driver", "PF driver" },
         { "physfn_netdevs", "PF interfaces" },
         { "vf_index", "VF index" },
+        { "guest", "Guest" },
+        { "quarantine", "Quarantined" },
         VF_SETTINGS_COLUMNS,
         { "settings_not_reported", "Not reported" },
         { "settings_error", "Settings" },
@@ -56,6 +59,7 @@ static const OutColumn vf_columns[] = {
         { "netdevs", "NETDEV" },
         { "iommu_group", "GROUP", OUT_COLUMN_RIGHT },
         { "pending", "PENDING" },
+        { "use", "USE" },
 };
 
 static int cmp_address(const void *a, const void *b) {

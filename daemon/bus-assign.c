@@ -366,8 +366,7 @@ static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_err
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        (void) state_remove_quarantine(d->state, dev->bdf);
-        r = ledger_commit(d, &e);
+        r = ledger_clear_quarantine(d, dev->bdf, &e);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message);
         log_info("%s left quarantine (cleared by %s)", dev->bdf, strna(sd_bus_message_get_sender(m)));

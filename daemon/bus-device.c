@@ -44,6 +44,18 @@ static const char *pending_of(Daemon *d, const sriov_device *dev) {
         return mine ? l->pending_what : "";
 }
 
+static const char *guest_of(Daemon *d, const sriov_device *dev) {
+        const StateAssignment *a = state_find_assignment_by_vf(d->state, dev->bdf);
+
+        return a ? a->guest : "";
+}
+
+static const char *quarantine_of(Daemon *d, const sriov_device *dev) {
+        const StateQuarantine *q = state_find_quarantine(d->state, dev->bdf);
+
+        return q ? strempty(q->reason) : "";
+}
+
 static const char *prior_driver_of(Daemon *d, const sriov_device *dev) {
         const StateDevice *s = state_find_device(d->state, dev->bdf);
 
@@ -81,6 +93,8 @@ APPEND(p_autoprobe, "b", dev->sriov.autoprobe > 0)
 APPEND(p_cs_consistent, "b", cs_consistent(dev))
 APPEND(p_cs_mismatch, "s", strempty(dev->sriov.cap_mismatch))
 APPEND(p_vf_index, "i", dev->vf_index)
+APPEND(p_guest, "s", guest_of(d, dev))
+APPEND(p_quarantine, "s", quarantine_of(d, dev))
 
 static int p_netdevs(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
         return sd_bus_message_append_strv(m, dev->netdevs);
@@ -158,7 +172,9 @@ static int p_physfn_address(sd_bus_message *m, Daemon *d, const sriov_device *de
         X(ConfigSpaceMismatch, "s", PF, CHANGE, p_cs_mismatch)          \
         X(PhysFn, "o", VF, CONST, p_physfn)                             \
         X(PhysFnAddress, "s", VF, CONST, p_physfn_address)              \
-        X(VFIndex, "i", VF, CONST, p_vf_index)
+        X(VFIndex, "i", VF, CONST, p_vf_index)                          \
+        X(Guest, "s", VF, CHANGE, p_guest)                              \
+        X(Quarantine, "s", VF, CHANGE, p_quarantine)
 
 typedef struct DeviceProperty {
         const char *name;
@@ -302,8 +318,11 @@ int bus_device_describe(JsonW *w, Daemon *d, const sriov_device *dev) {
         jsonw_string_or_null(w, "pending", pending_of(d, dev));
         if (dev->is_pf)
                 describe_pf(w, dev);
-        if (dev->is_vf)
+        if (dev->is_vf) {
                 describe_vf(w, dev);
+                jsonw_string_or_null(w, "guest", guest_of(d, dev));
+                jsonw_string_or_null(w, "quarantine", quarantine_of(d, dev));
+        }
         jsonw_end_object(w);
         return 0;
 }
@@ -587,6 +606,8 @@ void bus_device_emit_change(Daemon *d, sriov_change change, const sriov_device *
                 (void) sd_bus_emit_properties_changed_strv(d->bus, path, SRIOVD_DEVICE_IFACE, NULL);
                 if (dev->is_pf)
                         (void) sd_bus_emit_properties_changed_strv(d->bus, path, SRIOVD_PF_IFACE, NULL);
+                if (dev->is_vf)
+                        (void) sd_bus_emit_properties_changed_strv(d->bus, path, SRIOVD_VF_IFACE, NULL);
                 signal = "DeviceChanged";
         }
         (void) sd_bus_emit_signal(d->bus, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, signal, "so", dev->bdf, path);

@@ -455,10 +455,36 @@ static bool pool_name_is_valid(const char *s) {
         return true;
 }
 
+static const char *const reset_names[_RESET_POLICY_MAX] = {
+        [RESET_AUTO] = "auto",
+        [RESET_ALWAYS] = "always",
+        [RESET_NEVER] = "never",
+};
+
+const char *reset_policy_name(ResetPolicy p) {
+        return p < _RESET_POLICY_MAX ? reset_names[p] : "?";
+}
+
+int reset_policy_from_string(const char *s, ResetPolicy *ret) {
+        for (size_t i = 0; s && i < _RESET_POLICY_MAX; i++)
+                if (streq(s, reset_names[i])) {
+                        *ret = (ResetPolicy) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static void parse_reset(Walk *w, json_object *v, const json_node *c, ResetPolicy *ret) {
+        if (!want_type(w, v, c, json_type_string, "reset"))
+                return;
+        if (reset_policy_from_string(json_object_get_string(v), ret) < 0)
+                werr(w, c->pos, "invalid reset policy \"%.16s\": auto, always or never", json_object_get_string(v));
+}
+
 static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *p) {
         static const char *const keys[] = {
-                "name", "select", "driver", "mac_base", "vlan", "qos", "vlan_proto", "min_tx_rate", "max_tx_rate",
-                "spoofchk", "trust", "link_state", "query_rss", NULL
+                "name", "select", "driver", "reset", "mac_base", "vlan", "qos", "vlan_proto", "min_tx_rate",
+                "max_tx_rate", "spoofchk", "trust", "link_state", "query_rss", NULL
         };
 
         p->pos = n->pos;
@@ -502,7 +528,9 @@ static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *
                         if (parse_driver(w, v, c, &p->driver_want, &p->driver) && p->driver_want == DRIVER_HOST)
                                 werr(w, c->pos, "a pool hands VFs over: \"driver\" must name the driver (\"vfio-pci\", "
                                      "or a VF driver such as \"iavf\"), not \"host\"");
-                } else if (streq(key, "mac_base"))
+                } else if (streq(key, "reset"))
+                        parse_reset(w, v, c, &p->reset);
+                else if (streq(key, "mac_base"))
                         (void) parse_vf_attr(w, "mac_base", v, c, &p->attrs, &p->mac_is_base);
                 else
                         (void) parse_vf_attr(w, key, v, c, &p->attrs, NULL);

@@ -53,6 +53,17 @@ typedef struct ConfigPF {
         json_pos num_vfs_pos;
 } ConfigPF;
 
+/* When a pool's VF is reset (function-level reset) between tenants. */
+typedef enum ResetPolicy {
+        RESET_AUTO,                     /* when the device has a reset method */
+        RESET_ALWAYS,                   /* a VF that cannot be reset is quarantined */
+        RESET_NEVER,
+        _RESET_POLICY_MAX,
+} ResetPolicy;
+
+const char *reset_policy_name(ResetPolicy p);
+int reset_policy_from_string(const char *s, ResetPolicy *ret);
+
 typedef struct ConfigPool {
         char *name;
         char **selectors;               /* as written: "ens1f0#0-3", "0000:3b:00.0#4-7", "8086:154c", "numa:1" */
@@ -60,6 +71,7 @@ typedef struct ConfigPool {
         char *driver;
         sriov_vf_config attrs;          /* defaults applied at assignment */
         bool mac_is_base;               /* attrs.mac is "mac_base": each VF gets base + its place in the pool */
+        ResetPolicy reset;
         char *file;
         json_pos pos;
 } ConfigPool;

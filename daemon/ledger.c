@@ -182,14 +182,28 @@ bool ledger_new_generation(Daemon *d, const char *pf, const char *why) {
         return changed;
 }
 
+/* The VF's own view (its Guest and Quarantine properties) changed too. */
+static void emit_vf(Daemon *d, const char *vf) {
+        const sriov_device *dev;
+        pci_addr a;
+
+        if (!d->events || !d->events->device_changed || pci_addr_parse(vf, &a) < 0)
+                return;
+        dev = sriov_host_find(d->host, &a);
+        if (dev)
+                d->events->device_changed(d, SRIOV_DEVICE_CHANGED, dev);
+}
+
 void ledger_emit_assignment(Daemon *d, const StateAssignment *a) {
         if (d->events && d->events->assignment_changed)
                 d->events->assignment_changed(d, a, false);
+        emit_vf(d, a->vf);
 }
 
 void ledger_emit_released(Daemon *d, const StateAssignment *a) {
         if (d->events && d->events->assignment_changed)
                 d->events->assignment_changed(d, a, true);
+        emit_vf(d, a->vf);
 }
 
 int ledger_quarantine(Daemon *d, const char *vf, const char *reason) {
@@ -203,7 +217,21 @@ int ledger_quarantine(Daemon *d, const char *vf, const char *reason) {
         if (dev)
                 (void) ledger_identity(d, dev, pf, &index, &generation);
         r = state_add_quarantine(d->state, vf, pf, index, generation, reason);
-        if (r > 0)
+        if (r > 0) {
                 log_warning("%s is quarantined, it goes to no guest until an administrator clears it: %s", vf, reason);
+                emit_vf(d, vf);
+        }
         return r;
+}
+
+int ledger_clear_quarantine(Daemon *d, const char *vf, sriov_error *e) {
+        int r;
+
+        if (state_remove_quarantine(d->state, vf) <= 0)
+                return sriov_error_set(e, -ESRCH, "%s is not quarantined", vf);
+        r = ledger_commit(d, e);
+        if (r < 0)
+                return r;
+        emit_vf(d, vf);
+        return 0;
 }

@@ -54,3 +54,6 @@ void ledger_emit_released(Daemon *d, const StateAssignment *a);
 /* Keep the VF from every guest (its reset between tenants failed), with
  * its identity; the caller saves. 1 if recorded, 0 if it was already. */
 int ledger_quarantine(Daemon *d, const char *vf, const char *reason);
+/* Let it go to guests again, on disk before it does. -ESRCH: it is not
+ * quarantined; -EDQUOT: that cannot be recorded (it stays quarantined). */
+int ledger_clear_quarantine(Daemon *d, const char *vf, sriov_error *e);

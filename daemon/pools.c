@@ -7,7 +7,7 @@
 #include "pools.h"
 
 static PoolView view_of_config(const ConfigPool *p) {
-        return (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, RESET_AUTO,
+        return (PoolView) { p->name, p->selectors, p->driver_want, p->driver, &p->attrs, p->mac_is_base, p->reset,
                             false };
 }
 

@@ -27,12 +27,6 @@ static const char *const readiness_names[_READINESS_MAX] = {
         [BROKEN] = "broken",
 };
 
-static const char *const reset_names[_RESET_POLICY_MAX] = {
-        [RESET_AUTO] = "auto",
-        [RESET_ALWAYS] = "always",
-        [RESET_NEVER] = "never",
-};
-
 static const char *const origin_names[_ORIGIN_MAX] = {
         [ORIGIN_API] = "api",
         [ORIGIN_CONFIG] = "config",
@@ -47,10 +41,6 @@ const char *readiness_name(Readiness r) {
         return r < _READINESS_MAX ? readiness_names[r] : "?";
 }
 
-const char *reset_policy_name(ResetPolicy p) {
-        return p < _RESET_POLICY_MAX ? reset_names[p] : "?";
-}
-
 const char *state_origin_name(StateOrigin o) {
         return o < _ORIGIN_MAX ? origin_names[o] : "?";
 }
@@ -60,15 +50,6 @@ static int name_index(const char *const *names, size_t n, const char *s) {
                 if (streq(s, names[i]))
                         return (int) i;
         return -EINVAL;
-}
-
-int reset_policy_from_string(const char *s, ResetPolicy *ret) {
-        int i = name_index(reset_names, _RESET_POLICY_MAX, s);
-
-        if (i < 0)
-                return i;
-        *ret = (ResetPolicy) i;
-        return 0;
 }
 
 /* ---- memory ---- */
@@ -271,6 +252,20 @@ static int get_enum(json_object *o, const char *key, const char *const *names, s
         return 0;
 }
 
+static int get_reset(json_object *o, const char *key, int *ret) {
+        ResetPolicy p;
+        const char *s;
+        int r;
+
+        r = get_str(o, key, false, &s);
+        if (r < 0 || !s)
+                return r;
+        if (reset_policy_from_string(s, &p) < 0)
+                return -EBADMSG;
+        *ret = (int) p;
+        return 0;
+}
+
 static int get_vf_config(json_object *o, const char *key, sriov_vf_config *ret) {
         json_object *v;
 
@@ -456,7 +451,7 @@ static int parse_assignment(State *s, json_object *o) {
         if (r >= 0)
                 r = get_enum(o, "readiness", readiness_names, _READINESS_MAX, &readiness);
         if (r >= 0)
-                r = get_enum(o, "reset", reset_names, _RESET_POLICY_MAX, &reset);
+                r = get_reset(o, "reset", &reset);
         if (r >= 0)
                 r = get_vf_config(o, "want", &a->want);
         if (r >= 0)
@@ -514,7 +509,7 @@ static int parse_pool(State *s, json_object *o) {
         if (r >= 0)
                 r = get_bool(o, "mac_is_base", &p->mac_is_base);
         if (r >= 0)
-                r = get_enum(o, "reset", reset_names, _RESET_POLICY_MAX, &reset);
+                r = get_reset(o, "reset", &reset);
         p->reset = (ResetPolicy) reset;
         return r;
 }

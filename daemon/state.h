@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "conffile.h"
 #include "daemon.h"
 #include "vfattr.h"
 
@@ -85,14 +86,6 @@ typedef enum Readiness {
         _READINESS_MAX,
 } Readiness;
 
-/* When a VF is reset (function-level reset) between tenants. */
-typedef enum ResetPolicy {
-        RESET_AUTO,                     /* when the device has a reset method */
-        RESET_ALWAYS,                   /* a VF that cannot be reset is quarantined */
-        RESET_NEVER,
-        _RESET_POLICY_MAX,
-} ResetPolicy;
-
 typedef struct StateAssignment {
         char guest[GUEST_NAME_MAX + 1];
         char owner[OWNER_NAME_MAX + 1]; /* who holds the lease: "local", "kubernetes", ... */
@@ -176,8 +169,6 @@ int state_save(State *s);
 
 const char *assign_phase_name(AssignPhase p);
 const char *readiness_name(Readiness r);
-const char *reset_policy_name(ResetPolicy p);
-int reset_policy_from_string(const char *s, ResetPolicy *ret);
 const char *state_origin_name(StateOrigin o);
 
 StateDevice *state_find_device(const State *s, const char *bdf);

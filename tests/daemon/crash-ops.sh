@@ -20,11 +20,10 @@ command -v jq >/dev/null || skip "no jq"
 [ -e "$SIM_SHIM" ] || skip "the rtnetlink shim was not built"
 START=$(date +%s)
 
-start_sim() { sim_start "$1"; SIM_PID=${HARNESS_PIDS[-1]}; }
+start_sim() { sim_start "$1"; }
 stop_sim() {
         daemon_stop
-        stop_pids "$SIM_PID"
-        ! mountpoint -q "$SIM_ROOT" || fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"
+        sim_stop_all
         rm -rf "$SIM_RTNL" "$T/state"
 }
 call() { local m=$1; shift; gdbus call --system --timeout 30 --dest "$DEST" --object-path "$MGR" --method "$IFACE.$m" -- "$@"; }

@@ -13,7 +13,10 @@
 #     never another holder's;
 #   - a binding recorded for a VF that was destroyed and made again is
 #     forgotten: RestoreDriver never acts on the new VF with the old one's
-#     record.
+#     record;
+#   - tenants: a released VF is reset; one whose reset fails is quarantined
+#     (no pool hands it out, pools and list say so) until an administrator
+#     clears it; a configuration pool's "reset" policy is read and checked.
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -101,7 +104,7 @@ gdbus monitor --system --dest "$DEST" --object-path "$MGR" >"$T/signals" 2>&1 &
 HARNESS_PIDS+=($!)
 wait_for 10 grep -q "^Monitoring signals" "$T/signals" || fail "gdbus monitor did not start"
 gmgr Unbind "$VF" "{'force': <true>}" >/dev/null || fail "forced Unbind"
-assert_eq "$(driver_of "$VF")" - "the VF after a forced Unbind"
+assert_eq "$(driver_of "$VF")" none "the VF after a forced Unbind"
 read -r _ state reason < <(assignment g1)
 assert_eq "$state" broken "g1 after a forced Unbind"
 case $reason in *Unbind*) ;; *) fail "no why for the broken assignment: $reason";; esac
@@ -134,12 +137,57 @@ expect_error org.sriovd.Error.InvalidArgument gmgr Reconcile "bad owner!" "['a']
 assert_eq "$(assignments)" "a other" "assignments after a refused Reconcile"
 for g in a other; do gmgr Release "$g" "" "{}" >/dev/null || fail "release $g"; done
 
+note "a VF whose reset fails is quarantined until an administrator clears it"
+out=$(gmgr Assign q p "{}") || fail "assign q: $out"
+read -r QVF _ < <(assignment q)
+sim_ctl fail reset "$QVF" EIO 1
+gmgr Release q "" "{}" >/dev/null || fail "the release of q (its reset fails: the release itself succeeds)"
+[ "$(jq -r --arg v "$QVF" '[.quarantine[]? | select(.vf == $v)] | length' "$T/state/state.json")" = 1 ] ||
+        fail "$QVF is not quarantined: $(cat "$T/state/state.json")"
+[ "$(busctl --system --json=short call "$DEST" "$MGR" "$IFACE" ListPools | jq -r '.data[0][0][2].quarantined.data')" = 1 ] ||
+        fail "ListPools does not count the quarantined VF"
+ctl list >"$T/out" || fail "sriovctl list"
+grep "$QVF" "$T/out" | grep -qi quarantin || fail "sriovctl list does not show the quarantine: $(grep "$QVF" "$T/out")"
+for g in q1 q2 q3; do gmgr Assign "$g" p "{}" >/dev/null || fail "assign $g"; done
+expect_error org.sriovd.Error.PoolExhausted gmgr Assign q4 p "{}"
+assignments | grep -q "$QVF" && fail "a quarantined VF was handed out"
+busctl --system --json=short call "$DEST" "$MGR" "$IFACE" ListAssignments s "" | jq -e --arg v "$QVF" '[.data[0][] | select(.[1] == $v)] == []' >/dev/null ||
+        fail "the quarantined VF was assigned"
+other=$(vf_bdf $PF0 3); [ "$other" != "$QVF" ] || other=$(vf_bdf $PF0 2)
+expect_exit 5 ctl unquarantine "$other"
+grep -q "not quarantined" "$T/out" || fail "unquarantine of a VF that is not: $(cat "$T/out")"
+[ "$(prop "$(devpath "$QVF")" org.sriovd.VF1 Quarantine)" != "" ] || fail "the VF's Quarantine property is empty"
+ctl unquarantine "$QVF" >/dev/null || fail "sriovctl unquarantine"
+assert_eq "$(prop "$(devpath "$QVF")" org.sriovd.VF1 Quarantine)" "" "the Quarantine property once cleared"
+out=$(gmgr Assign q4 p "{}") || fail "assign q4 once the VF is cleared: $out"
+assert_eq "$(prop "$(devpath "$QVF")" org.sriovd.VF1 Guest)" q4 "the VF's Guest property"
+case $out in *"'$QVF'"*) ;; *) fail "q4 did not get the cleared VF: $out";; esac
+for g in q1 q2 q3 q4; do gmgr Release "$g" "" "{}" >/dev/null || fail "release $g"; done
+
+note "a configuration pool's reset policy"
+cat > "$T/bad.conf" <<'CONF'
+{ "pools": [ { "name": "n", "select": [ "ens1f0" ], "reset": "sometimes" } ] }
+CONF
+expect_exit 1 "$SRIOVD" --check-config --config "$T/bad.conf" --config-dir "$T/none"
+grep -q 'bad.conf:1:.*invalid reset policy "sometimes"' "$T/out" || fail "no position for the bad reset policy: $(cat "$T/out")"
+cat > "$T/good.conf" <<'CONF'
+{ "pools": [ { "name": "n", "select": [ "ens1f0" ], "reset": "never" } ] }
+CONF
+"$SRIOVD" --check-config --config "$T/good.conf" --config-dir "$T/none" >"$T/out" 2>&1 || fail "reset never: $(cat "$T/out")"
+cp "$T/sriovd.conf" "$T/saved.conf"
+jq '.pools[0].reset = "never"' "$T/saved.conf" > "$T/sriovd.conf"
+mgr Reload >/dev/null || fail "reload with reset never"
+[ "$(busctl --system --json=short call "$DEST" "$MGR" "$IFACE" ListPools | jq -r '.data[0][0][2].reset.data')" = never ] ||
+        fail "ListPools does not show the configured reset policy"
+cp "$T/saved.conf" "$T/sriovd.conf"
+mgr Reload >/dev/null || fail "reload back"
+
 note "a VF made again is a new VF: the old one's binding record is forgotten"
 # the old VF had no driver (no autoprobe): its record says "none"; the new
 # one is on iavf, where RestoreDriver without a record leaves it
 gmgr SetNumVFs $PF1 "uint32 2" "{'autoprobe': <false>}" >/dev/null || fail "SetNumVFs PF1 2"
 W=$(vf_bdf $PF1 0)
-assert_eq "$(driver_of "$W")" - "PF1's VF 0 without autoprobe"
+assert_eq "$(driver_of "$W")" none "PF1's VF 0 without autoprobe"
 gmgr Bind "$W" vfio-pci "{}" >/dev/null || fail "bind PF1's VF 0"
 [ "$(jq -r --arg v "$W" '.devices[$v] | has("pf") and .prior_driver == null' "$T/state/state.json")" = true ] ||
         fail "the bind was not recorded as from no driver: $(jq -c --arg v "$W" '.devices[$v]' "$T/state/state.json")"

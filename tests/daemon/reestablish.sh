@@ -19,12 +19,11 @@ command -v jq >/dev/null || skip "no jq"
 IP=$(command -v ip) || skip "no iproute2"
 
 PF=0000:3b:00.0
-start_sim() { sim_start x710.json --uevents; SIM_PID=${HARNESS_PIDS[-1]}; }
+start_sim() { sim_start x710.json --uevents; }
 # a reboot: the daemon stops, the host comes back as the firmware makes it
 reboot_host() {
         daemon_stop
-        stop_pids "$SIM_PID"
-        ! mountpoint -q "$SIM_ROOT" || fusermount3 -u "$SIM_ROOT" 2>/dev/null || umount -l "$SIM_ROOT"
+        sim_stop_all
         rm -f "$SIM_RTNL"
         start_sim
 }

@@ -12,7 +12,7 @@
 set -euo pipefail
 require_root
 sim_start "$TOPO/x710.json"
-M=$SIM_MNT
+M=$SIM_ROOT
 PF=$(dev 0000:3b:00.0)
 PF1=$(dev 0000:3b:00.1)
 VF=$M/devices/pci0000:3a/0000:3a:00.0/0000:3b:02.0
