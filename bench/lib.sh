@@ -167,11 +167,14 @@ daemon_up() {
         shift
         DAEMON_N=$((DAEMON_N + 1))
         DAEMON_LOG="$W/sriovd-$name.log"
-        mkdir -p "$W/state-$DAEMON_N" "$W/conf.d"
+        # DAEMON_STATE: a state directory to start from (a restart's), else a new one
+        DAEMON_STATE_DIR=${DAEMON_STATE:-$W/state-$DAEMON_N}
+        mkdir -p "$DAEMON_STATE_DIR" "$W/conf.d"
+        chmod 0700 "$DAEMON_STATE_DIR"
         [ -f "$W/sriovd.conf" ] || echo '{}' >"$W/sriovd.conf"
         mapfile -t e < <(sim_env "$SIM_SHIM")
         json=$(env "${e[@]}" "$BENCH" ready -t 900 -- \
-                "$SRIOVD" --sysfs-root /sys --state-dir "$W/state-$DAEMON_N" --config "$W/sriovd.conf" \
+                "$SRIOVD" --sysfs-root /sys --state-dir "$DAEMON_STATE_DIR" --config "$W/sriovd.conf" \
                 --config-dir "$W/conf.d" "$@" 2>>"$DAEMON_LOG") ||
                 die "sriovd did not become ready: $(tail -n 5 "$DAEMON_LOG")"
         DAEMON_PID=$(jfield "$json" pid)

@@ -220,6 +220,19 @@ def main():
         if s2048 is not None:
             summary.append(["start-up with 2048 VFs (ms)", fmt(s2048), "", ""])
 
+    rb = by.get("startup_reboot", [])
+    if rb:
+        md.append("### Start-up after a reboot (2048 VFs made again, assignments set up again, to READY=1)\n")
+        md.append(table(["VFs made by", "assignments", "ready at READY=1", "ms"],
+                        [[r["vfs_by"], r["assignments"], r["ready"], fmt(r["ms"])] for r in rb]))
+        md.append("")
+        res["startup_reboot"] = rb
+        for how in ("configuration", "records"):
+            m = med([r["ms"] for r in rb if r["vfs_by"] == how])
+            if m is not None:
+                summary.append([f"start-up after a reboot, VFs by the {how}, "
+                                f"{rb[0]['assignments']} assignments (ms)", fmt(m), "", ""])
+
     # ---- daemon cost ----
     if by.get("rss") or by.get("idle") or by.get("storm"):
         md.append("## 3. Daemon cost with 2048 VFs\n")

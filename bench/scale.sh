@@ -104,6 +104,52 @@ workload_scale() {
         sim_down
 }
 
+# 2b. start-up after a reboot with ASSIGNMENTS guests' VFs to set up again:
+# 2048 VFs, ASSIGNMENTS of them assigned (with a VLAN each), then the host
+# starts again with no VFs; sriovd must make the VFs and put every guest's
+# VF back before READY=1. Once with the declared configuration making the
+# VFs, once with sriovd making them from its records.
+REBOOT_ASSIGNMENTS=${REBOOT_ASSIGNMENTS:-64}
+workload_reboot() {
+        local how pf pfs i n rep
+        say "== 2b. start-up after a reboot: 2048 VFs, $REBOOT_ASSIGNMENTS assignments set up again"
+        for how in configuration records; do
+                for ((rep = 1; rep <= STARTUP_REPS; rep++)); do
+                        sim_up "$SCALE_TOPO" --uevents --rtnl "$W/rtnl.sock"
+                        mapfile -t pfs < <(scale_pfs)
+                        { printf '{ "pfs": ['
+                          for ((i = 0; i < ${#pfs[@]}; i++)); do
+                                  printf '%s{ "match": { "bdf": "%s" }, "num_vfs": %d, "autoprobe": false }' \
+                                          "$([ "$i" = 0 ] || echo ,)" "${pfs[i]}" "$SCALE_NVFS"
+                          done
+                          printf '], "pools": [ { "name": "guests", "select": ['
+                          for ((i = 0; i < ${#pfs[@]}; i++)); do
+                                  printf '%s"%s"' "$([ "$i" = 0 ] || echo ,)" "${pfs[i]}"
+                          done
+                          printf '] } ] }\n'; } >"$W/sriovd.conf"
+                        DAEMON_STATE="$W/state-reboot-$how-$rep"
+                        rm -rf "$DAEMON_STATE"
+                        daemon_up "reboot-setup" --uevent-source udev
+                        for ((i = 0; i < REBOOT_ASSIGNMENTS; i++)); do
+                                "$SRIOVCTL" assign "g$i" guests --vlan $((i + 2)) >/dev/null ||
+                                        die "assign g$i for the reboot workload"
+                        done
+                        daemon_down
+                        # without the PF rules: sriovd makes the VFs from its records
+                        [ "$how" = records ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({"pools": d["pools"]}, open(sys.argv[1], "w"))' "$W/sriovd.conf"
+                        sim_up "$SCALE_TOPO" --uevents --rtnl "$W/rtnl.sock"
+                        daemon_up "reboot-$how" --uevent-source udev
+                        n=$("$SRIOVCTL" --json assignments | python3 -c 'import json,sys; print(sum(1 for a in json.load(sys.stdin)["assignments"] if a["state"] == "ready"))')
+                        note "after a reboot ($how makes the VFs): READY=1 after $DAEMON_READY_MS ms, $n of $REBOOT_ASSIGNMENTS assignments ready"
+                        rec "{\"kind\": \"startup_reboot\", \"vfs_by\": \"$how\", \"rep\": $rep, \"assignments\": $REBOOT_ASSIGNMENTS, \"ready\": $n, \"ms\": $DAEMON_READY_MS}"
+                        daemon_down
+                        unset DAEMON_STATE
+                done
+        done
+        echo '{}' >"$W/sriovd.conf"
+        sim_down
+}
+
 workload_listing() {
         local rep j lspci_ms list_ms all_ms
         say "== 2. listing 2048 VFs: sriovctl list --json vs lspci -D, $REPS repetitions"
