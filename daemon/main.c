@@ -115,15 +115,98 @@ static int parse_uevent_source(const char *arg, UeventSource *ret) {
         return -EINVAL;
 }
 
-/* The environment first (SRIOVD_LOG_LEVEL; under systemd, StateDirectory=
- * names the state directory, the first of a colon-separated list), the
- * command line over it. -EINVAL: a usage error, reported. */
+enum {
+        ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT, ARG_COALESCE,
+        ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG, ARG_CONFIG_DIR, ARG_RETRY,
+};
+
+/* What the options ask for besides the configuration. */
+typedef struct Wants {
+        bool scan, json, check, exit;
+} Wants;
+
+/* SRIOVD_LOG_LEVEL; under systemd, StateDirectory= names the state
+ * directory (the first of a colon-separated list). */
+static int parse_env(DaemonConfig *config, char **state_env) {
+        const char *env;
+
+        env = getenv("SRIOVD_LOG_LEVEL");
+        if (env && log_level_from_string(env) >= 0)
+                log_max_level = log_level_from_string(env);
+        env = getenv("STATE_DIRECTORY");
+        if (env && env[0] == '/') {
+                *state_env = strndup(env, strcspn(env, ":"));
+                if (!*state_env)
+                        return -ENOMEM;
+                config->state_dir = *state_env;
+        }
+        return 0;
+}
+
+static int parse_log_level(const char *arg) {
+        int r = log_level_from_string(arg);
+
+        if (r < 0) {
+                fprintf(stderr, "Invalid --log-level \"%s\"\n", arg);
+                return r;
+        }
+        log_max_level = r;
+        return 0;
+}
+
+/* One option (getopt_long's c and optarg). */
+static int parse_option(int c, const char *arg, DaemonConfig *config, Wants *w) {
+        switch (c) {
+        case ARG_SCAN:
+                w->scan = true;
+                return 0;
+        case ARG_JSON:
+                w->json = true;
+                return 0;
+        case ARG_CHECK_CONFIG:
+                w->check = true;
+                return 0;
+        case ARG_SYSFS_ROOT:
+                config->sysfs_root = arg;
+                return 0;
+        case ARG_DEV_ROOT:
+                config->dev_root = arg;
+                return 0;
+        case ARG_STATE_DIR:
+                config->state_dir = arg;
+                return 0;
+        case ARG_CONFIG:
+                config->config_file = arg;
+                return 0;
+        case ARG_CONFIG_DIR:
+                config->config_dir = arg;
+                return 0;
+        case ARG_TIMEOUT:
+                return parse_timeout(arg, &config->op_timeout_usec);
+        case ARG_COALESCE:
+                return parse_ms("--coalesce-ms", arg, 10000, &config->coalesce_usec);
+        case ARG_RETRY:
+                return parse_ms("--retry-ms", arg, 60000, &config->retry_usec);
+        case ARG_UEVENT_SOURCE:
+                return parse_uevent_source(arg, &config->uevent_source);
+        case ARG_LOG_LEVEL:
+                return parse_log_level(arg);
+        case 'h':
+                help();
+                w->exit = true;
+                return 0;
+        case ARG_VERSION:
+                puts(PACKAGE_STRING);
+                w->exit = true;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+/* The environment first, the command line over it. -EINVAL: a usage
+ * error, reported. */
 static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state_env, Mode *ret_mode) {
-        enum {
-                ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT,
-                ARG_COALESCE, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG,
-                ARG_CONFIG_DIR, ARG_RETRY,
-        };
         static const struct option options[] = {
                 { "scan", no_argument, NULL, ARG_SCAN },
                 { "json", no_argument, NULL, ARG_JSON },
@@ -142,88 +225,30 @@ static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
-        bool scan = false, json = false, check = false;
-        const char *env;
-        int c, r = 0;
+        Wants w = {};
+        int c, r;
 
-        env = getenv("SRIOVD_LOG_LEVEL");
-        if (env && log_level_from_string(env) >= 0)
-                log_max_level = log_level_from_string(env);
-        env = getenv("STATE_DIRECTORY");
-        if (env && env[0] == '/') {
-                *state_env = strndup(env, strcspn(env, ":"));
-                if (!*state_env)
-                        return -ENOMEM;
-                config->state_dir = *state_env;
-        }
-
-        while (r >= 0 && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SCAN:
-                        scan = true;
-                        break;
-                case ARG_JSON:
-                        json = true;
-                        break;
-                case ARG_SYSFS_ROOT:
-                        config->sysfs_root = optarg;
-                        break;
-                case ARG_DEV_ROOT:
-                        config->dev_root = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        config->state_dir = optarg;
-                        break;
-                case ARG_TIMEOUT:
-                        r = parse_timeout(optarg, &config->op_timeout_usec);
-                        break;
-                case ARG_COALESCE:
-                        r = parse_ms("--coalesce-ms", optarg, 10000, &config->coalesce_usec);
-                        break;
-                case ARG_RETRY:
-                        r = parse_ms("--retry-ms", optarg, 60000, &config->retry_usec);
-                        break;
-                case ARG_UEVENT_SOURCE:
-                        r = parse_uevent_source(optarg, &config->uevent_source);
-                        break;
-                case ARG_LOG_LEVEL:
-                        r = log_level_from_string(optarg);
-                        if (r < 0)
-                                fprintf(stderr, "Invalid --log-level \"%s\"\n", optarg);
-                        else
-                                log_max_level = r;
-                        break;
-                case ARG_CHECK_CONFIG:
-                        check = true;
-                        break;
-                case ARG_CONFIG:
-                        config->config_file = optarg;
-                        break;
-                case ARG_CONFIG_DIR:
-                        config->config_dir = optarg;
-                        break;
-                case 'h':
-                        help();
-                        *ret_mode = MODE_EXIT;
-                        return 0;
-                case ARG_VERSION:
-                        puts(PACKAGE_STRING);
-                        *ret_mode = MODE_EXIT;
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
+        r = parse_env(config, state_env);
         if (r < 0)
                 return r;
+        while (!w.exit && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                r = parse_option(c, optarg, config, &w);
+                if (r < 0)
+                        return r;
+        }
+        if (w.exit) {
+                *ret_mode = MODE_EXIT;
+                return 0;
+        }
         if (optind < argc) {
                 fprintf(stderr, "sriovd takes no arguments (got \"%s\")\n", argv[optind]);
                 return -EINVAL;
         }
-        if (json && !scan) {
+        if (w.json && !w.scan) {
                 fprintf(stderr, "--json goes with --scan\n");
                 return -EINVAL;
         }
-        *ret_mode = scan ? (json ? MODE_SCAN_JSON : MODE_SCAN) : check ? MODE_CHECK_CONFIG : MODE_SERVE;
+        *ret_mode = w.scan ? (w.json ? MODE_SCAN_JSON : MODE_SCAN) : w.check ? MODE_CHECK_CONFIG : MODE_SERVE;
         return 0;
 }
 
