@@ -34,13 +34,14 @@ typedef struct Option {
 } Option;
 
 static bool mac_ok(const char *s) {
-        /* the syntax; the daemon says which addresses it takes (unicast) */
         if (strlen(s) != 17)
                 return false;
         for (size_t i = 0; i < 17; i++)
                 if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i]))
                         return false;
-        return true;
+        /* the group bit of the first octet: multicast and broadcast cannot
+         * be a VF's address (the daemon refuses them too) */
+        return (strtoul((char[3]) { s[0], s[1], 0 }, NULL, 16) & 1) == 0;
 }
 
 static bool token_ok(const char *s) {
@@ -84,9 +85,9 @@ static const Option options[_OPT_MAX] = {
         [OPT_DRIVER] = { "driver", OPT_TYPE_STRING, "DRIVER", "driver", "the driver of the VF (default: vfio-pci)",
                          .check = driver_ok, .expect = "a driver name" },
         [OPT_MAC] = { "mac", OPT_TYPE_STRING, "MAC", "mac", "the VF's MAC address", .check = mac_ok,
-                      .expect = "a MAC address, xx:xx:xx:xx:xx:xx" },
+                      .expect = "a unicast MAC address, xx:xx:xx:xx:xx:xx" },
         [OPT_MAC_BASE] = { "mac-base", OPT_TYPE_STRING, "MAC", "mac_base", "the pool's VF n (by address) gets MAC + n",
-                           .check = mac_ok, .expect = "a MAC address, xx:xx:xx:xx:xx:xx" },
+                           .check = mac_ok, .expect = "a unicast MAC address, xx:xx:xx:xx:xx:xx" },
         [OPT_VLAN] = { "vlan", OPT_TYPE_UINT, "VLAN", "vlan", "the VLAN tag the VF's traffic gets, 0: none",
                        0, 4094 },
         [OPT_QOS] = { "qos", OPT_TYPE_UINT, "QOS", "qos", "the VLAN priority, with a VLAN", 0, 7 },

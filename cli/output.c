@@ -517,7 +517,7 @@ int out_json_document(const char *text) {
         if (out.format == OUT_JSON_SHORT) {
                 /* the common case, and a large document: no parse, no copy */
                 if (fputs(text, stdout) < 0 || putchar('\n') < 0)
-                        out_fail(-EIO);
+                        out_fail(errno > 0 ? -errno : -EIO);
                 return 0;
         }
         o = json_tokener_parse(text);

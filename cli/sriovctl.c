@@ -373,7 +373,11 @@ int main(int argc, char *argv[]) {
                 polkit_agent_close(agent);
         }
         r = out_flush();
-        if (r < 0 && r != -EPIPE && status == EXIT_OK)
+        /* a change that was made stays made: its exit status says so, and
+         * stderr that its report is lost; a read whose output is lost failed */
+        if (r < 0 && r != -EPIPE && status == EXIT_OK && v->changes)
+                warning("The change was made, but its report could not be written: %s", strerror(-r));
+        else if (r < 0 && r != -EPIPE && status == EXIT_OK)
                 status = error_exit(EXIT_FAIL, "Cannot write the output: %s", strerror(-r));
         out_free();
         sd_bus_flush_close_unref(c.bus);

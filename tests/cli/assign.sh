@@ -141,7 +141,7 @@ for g in "a b" "../x" "é" "$(printf 'a%.0s' $(seq 65))" ".hidden"; do
 done
 refused 2 "--vlan 4095: expected a whole number from 0 to 4094." assign vm3 vms --vlan 4095
 refused 2 "--qos 8: expected a whole number from 0 to 7." assign vm3 vms --qos 8
-refused 2 "--mac 02:00:00:00:00: expected a MAC address" assign vm3 vms --mac 02:00:00:00:00
+refused 2 "--mac 02:00:00:00:00: expected a unicast MAC address" assign vm3 vms --mac 02:00:00:00:00
 refused 2 "--numa-policy strict: expected required, preferred or any." assign vm3 vms --numa-policy strict
 refused 2 "--uid nosuchuser-x: expected a user name or number." assign vm3 vms --uid nosuchuser-x
 refused 2 "--token : expected 1 to 128 printable characters." assign vm3 vms --token ""
@@ -163,7 +163,7 @@ refused 2 "pool-delete: invalid pool name \"\"" pool-delete ""
 refused 2 "set: VF \"02:00.8\" is neither a PCI address" set 02:00.8 --trust on
 
 note "refused by sriovd: invalid (6)"
-refused 6 "Cannot assign vms to vm3: Invalid MAC address \"01:00:00:00:00:01\"" assign vm3 vms --mac 01:00:00:00:00:01
+refused 2 "--mac 01:00:00:00:00:01: expected a unicast MAC address" assign vm3 vms --mac 01:00:00:00:00:01
 refused 6 "Only VFs are assigned to guests" assign vm3 $PF
 refused 6 "Invalid selector \"ens1f0#x\"" pool-create p ens1f0#x
 refused 6 "Cannot delete pool vms: The pool comes from the configuration files" pool-delete vms

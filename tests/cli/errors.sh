@@ -118,4 +118,17 @@ expect 7 "Cannot bind $VF0 to vfio-pci: sriovd did not answer in time" --timeout
 [[ "$ERR" == *"raise --timeout"* ]] || fail "no hint: $ERR"
 wait_for 10 driver_is "$VF0" vfio-pci || fail "the bind did not complete in the daemon"
 sim_ctl latency probe 0
+note "output that cannot be written: a read fails and says why (1); a change made stays made (0)"
+for fmt in "" --json; do
+        rc=0
+        "$SRIOVCTL" $fmt list >/dev/full 2>"$T/err" || rc=$?
+        [ "$rc" = 1 ] || fail "sriovctl $fmt list >/dev/full: exit $rc, not 1"
+        grep -q "No space left on device" "$T/err" || fail "sriovctl $fmt list >/dev/full: $(cat "$T/err")"
+done
+PF1=0000:3b:00.1
+rc=0
+"$SRIOVCTL" enable $PF1 2 >&- 2>"$T/err" || rc=$?
+[ "$rc" = 0 ] || fail "sriovctl enable with stdout closed: exit $rc although the change was made: $(cat "$T/err")"
+grep -q "The change was made, but its report could not be written" "$T/err" || fail "no warning: $(cat "$T/err")"
+assert_eq "$(sysattr $PF1 sriov_numvfs)" 2 "the VFs enabled with stdout closed"
 echo ok

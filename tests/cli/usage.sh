@@ -64,8 +64,12 @@ usage "--vlan x: expected a whole number from 0 to 4094." set vf --vlan x
 usage "--qos 8: expected a whole number from 0 to 7." set vf --qos 8
 usage "--max-tx-rate -5: expected a whole number of Mbit/s." set vf --max-tx-rate=-5
 usage "--min-tx-rate 99999999999: expected a whole number of Mbit/s." set vf --min-tx-rate 99999999999
-usage "--mac 00:11:22:33:44: expected a MAC address, xx:xx:xx:xx:xx:xx." set vf --mac 00:11:22:33:44
-usage "--mac 00:11:22:33:44:gg: expected a MAC address" set vf --mac 00:11:22:33:44:gg
+usage "--mac 00:11:22:33:44: expected a unicast MAC address, xx:xx:xx:xx:xx:xx." set vf --mac 00:11:22:33:44
+usage "--mac 00:11:22:33:44:gg: expected a unicast MAC address" set vf --mac 00:11:22:33:44:gg
+# a multicast or broadcast address is refused before any call, as sriovctl(8) says (2, not the daemon's 6)
+usage "--mac 01:00:5e:00:00:01: expected a unicast MAC address" set vf --mac 01:00:5e:00:00:01
+usage "--mac ff:ff:ff:ff:ff:ff: expected a unicast MAC address" assign vm1 pool --mac ff:ff:ff:ff:ff:ff
+usage "--mac-base 03:00:00:00:00:00: expected a unicast MAC address" pool-create p ens1f0 --mac-base 03:00:00:00:00:00
 usage "--spoofchk 2: expected on or off." set vf --spoofchk 2
 usage "--trust needs a value." set vf --trust
 usage "--vlan-proto 802.1q: expected 802.1Q or 802.1ad." set vf --vlan-proto 802.1q

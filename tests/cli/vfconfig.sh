@@ -151,7 +151,7 @@ refused() {
 note "refused before any call (2)"
 refused 2 "set: nothing to set; give --mac" set "$VF1"
 refused 2 "set: nothing to set" set "$VF1" --bring-pf-up
-refused 2 "--mac 02-00-00-00-00-01: expected a MAC address, xx:xx:xx:xx:xx:xx." set "$VF1" --mac 02-00-00-00-00-01
+refused 2 "--mac 02-00-00-00-00-01: expected a unicast MAC address, xx:xx:xx:xx:xx:xx." set "$VF1" --mac 02-00-00-00-00-01
 refused 2 "--vlan 4095: expected a whole number from 0 to 4094." set "$VF1" --vlan 4095
 refused 2 "--vlan -1: expected a whole number from 0 to 4094." set "$VF1" --vlan=-1
 refused 2 "--qos 8: expected a whole number from 0 to 7." set "$VF1" --qos 8
@@ -166,7 +166,7 @@ refused 2 "set: --qos 3 needs a VLAN: give --vlan (1 to 4094) too." set "$VF1" -
 refused 2 "set: --min-tx-rate 10 is above --max-tx-rate 5." set "$VF1" --min-rate 10 --max-rate 5
 
 note "refused by sriovd or the kernel: invalid (6), not supported (10)"
-refused 6 "Cannot change the settings of $VF1: Invalid MAC address \"01:00:00:00:00:01\"" set "$VF1" --mac 01:00:00:00:00:01
+refused 2 "--mac 01:00:00:00:00:01: expected a unicast MAC address" set "$VF1" --mac 01:00:00:00:00:01
 refused 6 "$PF is not a VF: settings such as MAC and VLAN belong to VFs" set $PF --trust on
 refused 10 "Cannot set query_rss of VF 1 on ens1f0: Operation not supported" set "$VF1" --query-rss on
 [[ "$ERR" == *'Hint: "sriovctl show VF" lists the settings the driver of its PF reports'* ]] || fail "no hint: $ERR"
