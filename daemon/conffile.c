@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "conffile.h"
+#include "fileio.h"
 #include "pool.h"
 #include "util.h"
 
@@ -655,6 +656,30 @@ static int parse_pools(Walk *w, json_object *v, const json_node *n, Config *c) {
         return 0;
 }
 
+/* A NUL in the text, or a string that escapes one ("\u0000"): json-c would
+ * cut the name there ("vfio-pci\u0000/../x" read as "vfio-pci"). Where the
+ * first one is, or false. */
+static bool find_nul(const char *text, size_t len, json_pos *ret) {
+        json_pos p = { 1, 1 };
+
+        for (size_t i = 0; i < len; i++) {
+                if (text[i] == '\0' || (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' &&
+                                        strneq(text + i + 2, "0000", 4))) {
+                        *ret = p;
+                        return true;
+                }
+                if (text[i] == '\\' && i + 1 < len) {
+                        i++;            /* an escape: the next character is not one */
+                        p.col++;
+                }
+                if (text[i] == '\n')
+                        p = (json_pos) { p.line + 1, 1 };
+                else
+                        p.col++;
+        }
+        return false;
+}
+
 int config_parse_text(const char *file, const char *text, size_t len, Config *c, ConfigErrors *errors) {
         static const char *const keys[] = { "pfs", "pools", NULL };
         _cleanup_(json_doc_done) json_doc doc = {};
@@ -664,6 +689,10 @@ int config_parse_text(const char *file, const char *text, size_t len, Config *c,
         json_object *v;
         int r;
 
+        if (find_nul(text, len, &pos)) {
+                config_error(errors, file, pos, "a NUL character (or \"\\u0000\"): no name may hold one");
+                return -EINVAL;
+        }
         r = json_doc_parse(text, len, &doc, &pos, msg, sizeof(msg));
         if (r == -EBADMSG) {
                 config_error(errors, file, pos, "%s", msg);
@@ -693,11 +722,18 @@ static int load_file(const char *path, Config *c, ConfigErrors *errors) {
         size_t len = 0;
         int r;
 
-        r = read_full_file(path, &text, &len, CONFIG_MAX_SIZE);
+        /* never a FIFO or a device: opened without blocking, a regular file
+         * or an error with its reason */
+        r = read_regular_file(path, false, CONFIG_MAX_SIZE, &text, &len);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EFBIG) {
+                config_error(errors, path, (json_pos) {}, "cannot read: it is larger than %u bytes",
+                             (unsigned) CONFIG_MAX_SIZE);
+                return -EINVAL;
+        }
         if (r < 0) {
-                config_error(errors, path, (json_pos) {}, "cannot read: %s", strerror(-r));
+                config_error(errors, path, (json_pos) {}, "cannot read: %s", read_regular_file_error(r));
                 return -EINVAL;
         }
         r = strv_extend(&c->files, path);

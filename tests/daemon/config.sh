@@ -150,4 +150,24 @@ wait_for 10 sysattr_is $PF sriov_numvfs 2 || fail "the PF did not converge once 
 wait_for 5 grep -Eq "$PF: the declared configuration is in place \(after [1-6] tr(y|ies)\)" "$T/sriovd.log" \
         || fail "convergence not logged: $(grep "$PF" "$T/sriovd.log" | tail -n 5)"
 assert_eq "$(mgr Apply b true)" "a(ssss) 0" "nothing left to do"
+note "files that are not files, and names with a NUL: errors with their reason, never a hang"
+before=$(mgr Apply b true)
+mkfifo "$T/conf.d/70-fifo.conf"
+out=$(timeout 10 "$SRIOVD" --check-config --sysfs-root "$SIM_ROOT" --config "$T/sriovd.conf" --config-dir "$T/conf.d" 2>&1) &&
+        fail "--check-config took a FIFO: $out"
+case $out in *"70-fifo.conf: cannot read: it is not a regular file"*) ;; *) fail "--check-config and a FIFO: $out";; esac
+GMGR_TIMEOUT=10 expect_error org.sriovd.Error.InvalidConfig gmgr Reload
+assert_eq "$(mgr Apply b true)" "$before" "the configuration in force after a refused reload"
+kill -HUP "$DAEMON_PID"
+mgr ListPools >/dev/null || fail "sriovd does not answer after SIGHUP with a FIFO drop-in"
+rm "$T/conf.d/70-fifo.conf"
+printf '{ "pools": [ { "name": "n", "select": [ "ens1f0" ], "driver": "vfio-pci\\u0000/../x" } ] }\n' > "$T/conf.d/70-nul.conf"
+out=$("$SRIOVD" --check-config --sysfs-root "$SIM_ROOT" --config "$T/sriovd.conf" --config-dir "$T/conf.d" 2>&1) &&
+        fail "--check-config took a NUL in a name: $out"
+case $out in *"70-nul.conf:1:"*"NUL"*) ;; *) fail "a NUL in a name: $out";; esac
+printf '{ "pools": [ { "name": "n\0x", "select": [ "ens1f0" ] } ] }\n' > "$T/conf.d/70-nul.conf"
+out=$("$SRIOVD" --check-config --sysfs-root "$SIM_ROOT" --config "$T/sriovd.conf" --config-dir "$T/conf.d" 2>&1) &&
+        fail "--check-config took a NUL byte: $out"
+case $out in *"70-nul.conf:1:"*"NUL"*) ;; *) fail "a NUL byte: $out";; esac
+rm "$T/conf.d/70-nul.conf"
 echo ok
