@@ -178,8 +178,12 @@ int bus_verify_polkit(Daemon *d, sd_bus_message *m, const char *action, sd_bus_e
                         return 0;
                 r = q->result;
                 auth_query_unlink(d, q);
-                if (r < 0)
+                if (r < 0) {
+                        /* who was refused what: the journal is the audit trail */
+                        log_notice("Not authorized: %s from %s (%s): %s", strna(sd_bus_message_get_member(m)),
+                                   strna(sd_bus_message_get_sender(m)), action, strna(q->message));
                         (void) bus_error_from_errno(error, r, q->message);
+                }
                 auth_query_free(q);
                 return r > 0 ? 1 : r;
         }

@@ -41,6 +41,12 @@ tests_dbus_flood_SOURCES = tests/dbus-flood.c
 tests_dbus_flood_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_dbus_flood_LDADD = $(SYSTEMD_LIBS)
 
+# bus-exec-race: a caller that execs a setuid program right after its call
+check_PROGRAMS += tests/bus-exec-race
+tests_bus_exec_race_SOURCES = tests/bus-exec-race.c
+tests_bus_exec_race_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_bus_exec_race_LDADD = $(SYSTEMD_LIBS)
+
 # vfio-client: an unprivileged VMM stand-in for the real-kernel scenarios
 noinst_PROGRAMS += tests/vfio-client
 tests_vfio_client_SOURCES = tests/vfio-client.c

@@ -54,6 +54,25 @@ expect_error org.freedesktop.DBus.Error.AccessDenied gnobody "$PFP" --method org
         org.sriovd.PF1 NumVFs '<uint32 4>'
 [ "$before" = "$(snapshot)" ] || fail "a denied call changed the host"
 
+note "a caller that execs a setuid-root program right after its call is still denied"
+# what sriovd decides on is the bus's word (the connection's peer
+# credentials), never /proc, which shows the process as root by then
+cp "$(type -P sleep)" "$T/suid-sleep"
+chown root:root "$T/suid-sleep"
+chmod 4755 "$T/suid-sleep"
+before=$(snapshot)
+denials=$(grep -c "Not authorized: Bind from" "$T/sriovd.log" || :)
+drv0=$(driver_of "$VF0")
+as_nobody "$top_builddir/tests/bus-exec-race" "$VF0" vfio-pci "$T/suid-sleep" 600 >"$T/race.out" &
+RACE=$!
+HARNESS_PIDS+=("$RACE")
+wait_for 10 grep -q sent "$T/race.out" || fail "bus-exec-race did not send: $(cat "$T/race.out")"
+decided() { [ "$(grep -c "Not authorized: Bind from" "$T/sriovd.log" || :)" -gt "$denials" ] || [ "$(driver_of "$VF0")" != "$drv0" ]; }
+wait_for 10 decided || fail "sriovd did not decide on the call"
+[ "$(awk '/^Uid:/ {print $3}' "/proc/$RACE/status")" = 0 ] || fail "the caller is not setuid root by now: the test proves nothing"
+[ "$before" = "$(snapshot)" ] || fail "the call of a caller that became setuid root was taken as root's"
+stop_pids "$RACE"
+
 note "only root may own the name"
 expect_error org.freedesktop.DBus.Error.AccessDenied as_nobody gdbus call --system --dest org.freedesktop.DBus \
         --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.RequestName org.sriovd.Manager1 0

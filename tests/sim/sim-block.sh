@@ -31,6 +31,13 @@ expect_eq "$(state "dev('0000:3b:02.0')['held']")" true "held in the state"
 sim-write "$D/vfio-pci/unbind" 0000:3b:02.0 > "$tmp/unbind" &
 w=$!
 expect_blocked $w "unbind of a held device"
+# the writer waits for the simulator's answer from the start: what says that
+# the driver's remove() is the one waiting is the state
+for ((i = 0; i < 200; i++)); do
+        [ "$(state "dev('0000:3b:02.0')['vfio_waiting']")" = true ] && break
+        sleep 0.05
+done
+expect_eq "$(state "dev('0000:3b:02.0')['vfio_waiting']")" true "remove() waits for the VFIO user"
 [ -L "$(dev 0000:3b:02.0)/driver" ] && fail "driver link while the unbind waits"
 [ -L "$D/vfio-pci/0000:3b:02.0" ] && fail "driver's device link while the unbind waits"
 expect_eq "$(state "dev('0000:3b:02.0')['driver']")" vfio-pci "dev->driver while the unbind waits"

@@ -551,6 +551,7 @@ static json_object *dump_device(const sim_device *d) {
         json_object_object_add(o, "numa_node", json_object_new_int(d->numa_node));
         json_object_object_add(o, "iommu_group", d->group ? json_object_new_int(d->group->id) : json_object_new_null());
         json_object_object_add(o, "held", json_object_new_boolean(d->held));
+        json_object_object_add(o, "vfio_waiting", json_object_new_boolean(d->vfio_waiting));
         json_object_object_add(o, "assigned", json_object_new_boolean(d->assigned));
         json_object_object_add(o, "ready", json_object_new_boolean(d->ready));
         for (size_t i = 0; i < d->n_netdevs; i++) {

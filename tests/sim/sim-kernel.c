@@ -839,8 +839,10 @@ static void vfio_wait_released(sim_device *d) {
         sim *s = d->sim;
 
         pthread_mutex_lock(&s->hold_lock);
+        d->vfio_waiting = d->held;
         while (d->held)
                 pthread_cond_wait(&s->hold_cond, &s->hold_lock);
+        d->vfio_waiting = false;
         pthread_mutex_unlock(&s->hold_lock);
 }
 

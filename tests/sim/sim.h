@@ -245,6 +245,7 @@ struct sim_device {
         char *driver_override;
         unsigned enable_cnt;
         bool held;                  /* under sim->hold_lock: a VFIO user has it open */
+        bool vfio_waiting;          /* under sim->hold_lock: its remove() waits for that user */
         bool assigned;              /* PCI_DEV_FLAGS_ASSIGNED */
         bool ready;                 /* the function can be driven (see "not_ready" drivers) */
         uint16_t command, init_command;     /* Command register: Memory Space, Bus Master */
