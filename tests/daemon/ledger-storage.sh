@@ -18,7 +18,8 @@
 #     the daemon reads: the daemon starts without blocking, keeps it under
 #     a new name (never over earlier evidence) and starts from the host.
 #   - A state directory writable by others, owned by another user or a
-#     symbolic link: sriovd refuses to start and says why.
+#     symbolic link, or a file: sriovd refuses to start and says why; one
+#     that does not exist is made (0700, its parents 0755).
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -174,5 +175,17 @@ chmod 0700 "$T/state"; chown nobody "$T/state"; refused "another user owns"
 chown root "$T/state"
 mv "$T/state" "$T/real-state"; ln -s "$T/real-state" "$T/state"; refused "is a symbolic link"
 rm "$T/state"; mv "$T/real-state" "$T/state"
-daemon_start --uevent-source none
+echo "not a directory" > "$T/file"
+rc=0
+timeout 30 "$SRIOVD" --sysfs-root "$SIM_ROOT" --state-dir "$T/file" --config "$T/sriovd.conf" \
+        --config-dir "$T/conf.d" >"$T/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "sriovd with a file as its state directory: exit $rc"
+grep -q "Cannot use $T/file as the state directory: it is not a directory" "$T/out" || fail "no reason: $(cat "$T/out")"
+
+note "a state directory that does not exist is made as StateDirectory= would (0700, its parents 0755)"
+daemon_start --uevent-source none --state-dir "$T/new/lib/sriovd"
+assert_eq "$(stat -c '%a %U' "$T/new/lib/sriovd")" "700 root" "the state directory"
+assert_eq "$(stat -c '%a' "$T/new" "$T/new/lib" | tr '\n' ' ')" "755 755 " "its parents"
+gmgr Assign g1 p "{}" >/dev/null || fail "assign with the new state directory"
+[ -f "$T/new/lib/sriovd/state.json" ] || fail "no state in the new directory"
 echo ok
