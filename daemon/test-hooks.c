@@ -6,7 +6,7 @@
 #include "test-hooks.h"
 #include "util.h"
 
-#if ENABLE_TEST_HOOKS
+#ifdef ENABLE_TEST_HOOKS
 void crash_point(const char *name) {
         static unsigned hits;
         const char *env = getenv("SRIOVD_CRASH_AT");

@@ -6,7 +6,7 @@
  *
  * crash_point(NAME): with SRIOVD_CRASH_AT=NAME[:N] in the environment the
  * process kills itself (SIGKILL) the N-th time it passes the point NAME. */
-#if ENABLE_TEST_HOOKS
+#ifdef ENABLE_TEST_HOOKS
 void crash_point(const char *name);
 #else
 static inline void crash_point(const char *name) {
