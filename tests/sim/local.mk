@@ -4,6 +4,7 @@ sim_shell_tests = \
 	tests/sim/sim-numvfs.sh \
 	tests/sim/sim-bind.sh \
 	tests/sim/sim-block.sh \
+	tests/sim/sim-guest-hold.sh \
 	tests/sim/sim-hotplug.sh \
 	tests/sim/sim-cache.sh \
 	tests/sim/sim-inject.sh \

@@ -345,28 +345,25 @@ static int ctl_latency(sim *s, char **argv, size_t argc) {
         return 0;
 }
 
-/* a VFIO user opens the device: only on a device bound to a VFIO driver */
+/* a VFIO user opens the device: only on a device bound to a VFIO driver
+ * whose remove() has not finished waiting for the users (vfio_open_ok,
+ * checked and used under the lock that the removal decides under: checked
+ * apart, a hold could land on a device whose unbind had just gone through,
+ * held with no driver) */
 static int ctl_hold(sim *s, const char *name, bool hold) {
         sim_device *d = find_device_ref(s, name);
         int r = 0;
 
         if (!d)
                 return -ENODEV;
-        if (hold) {
-                bool vfio;
-
-                sim_lock(s);
-                vfio = d->driver && d->driver->vfio;
-                sim_unlock(s);
-                if (!vfio)
-                        r = -EINVAL;
-        }
-        if (r == 0) {
-                pthread_mutex_lock(&s->hold_lock);
+        pthread_mutex_lock(&s->hold_lock);
+        if (hold && !d->vfio_open_ok)
+                r = -EINVAL;
+        else {
                 d->held = hold;
                 pthread_cond_broadcast(&s->hold_cond);
-                pthread_mutex_unlock(&s->hold_lock);
         }
+        pthread_mutex_unlock(&s->hold_lock);
         sim_device_unref(d);
         return r;
 }

@@ -715,6 +715,13 @@ static int really_probe(sim_device *d, sim_driver *drv, bool boot) {
                  * 7 of the 82576's 8); not while VFs are enabled (EBUSY) */
                 if (drv->max_vfs && d->sriov && !(d->sriov->ctrl & PCI_SRIOV_CTRL_VFE))
                         d->sriov->driver_max = MIN(drv->max_vfs, d->sriov->total);
+                /* vfio_register_group_dev() at the end of vfio-pci's probe:
+                 * the device can be opened from now on */
+                if (drv->vfio) {
+                        pthread_mutex_lock(&s->hold_lock);
+                        d->vfio_open_ok = true;
+                        pthread_mutex_unlock(&s->hold_lock);
+                }
                 /* driver_bound() */
                 sim_uevent_device(d, "bind");
         } else {
@@ -834,7 +841,11 @@ void sim_driver_attach(sim_driver *drv) {
         sim_snapshot_free(l, n);
 }
 
-/* vfio_unregister_group_dev(): "blocked until released by user" */
+/* vfio_unregister_group_dev(): "blocked until released by user". The
+ * registration's last reference goes with the last user: from then on
+ * nobody can open the device (vfio_device_try_get_registration() fails),
+ * decided under the same lock as "hold", so that a hold racing with the
+ * removal either comes first and is waited for, or fails. */
 static void vfio_wait_released(sim_device *d) {
         sim *s = d->sim;
 
@@ -843,6 +854,7 @@ static void vfio_wait_released(sim_device *d) {
         while (d->held)
                 pthread_cond_wait(&s->hold_cond, &s->hold_lock);
         d->vfio_waiting = false;
+        d->vfio_open_ok = false;
         pthread_mutex_unlock(&s->hold_lock);
 }
 

@@ -246,6 +246,10 @@ struct sim_device {
         unsigned enable_cnt;
         bool held;                  /* under sim->hold_lock: a VFIO user has it open */
         bool vfio_waiting;          /* under sim->hold_lock: its remove() waits for that user */
+        bool vfio_open_ok;          /* under sim->hold_lock: bound to a VFIO driver whose
+                                     * remove() has not finished waiting for the users
+                                     * (vfio_register_group_dev() until the wait in
+                                     * vfio_unregister_group_dev() is over): "hold" works */
         bool assigned;              /* PCI_DEV_FLAGS_ASSIGNED */
         bool ready;                 /* the function can be driven (see "not_ready" drivers) */
         uint16_t command, init_command;     /* Command register: Memory Space, Bus Master */

@@ -311,8 +311,15 @@ uev_list() {
 # ---- background helpers ----------------------------------------------------
 
 # hold MODE BDF FILE: starts vfio-hold in the background with its output in
-# FILE; waits (10 s) until it holds or fails. HOLD_PID is its pid.
+# FILE; waits (30 s) until it holds or fails. HOLD_PID is its pid.
+# FILE goes first: scenarios reuse it (vfio-hold.sh's d.out, try_open's
+# try.out), and the background process truncates it only when it runs, which
+# on a loaded machine can be after the first look below, so that a previous
+# holder's "held" would be taken for this one's and the scenario would go on
+# before its VFIO user has the device. A new file, not the old one emptied:
+# an old holder that has not exited yet keeps writing to the old one.
 hold() {
+        rm -f "$3"
         if on_sim; then
                 vfio-hold --sim "$1" "$2" >"$3" 2>&1 &
         else
@@ -320,8 +327,8 @@ hold() {
         fi
         HOLD_PID=$!
         echo "$HOLD_PID" >>"$STATE/pids"
-        wait_until 30 eval "grep -q -e '^held' -e '^error=' '$3' || ! alive $HOLD_PID"
-        grep -q '^held' "$3"
+        wait_until 30 eval "grep -qs -e '^held' -e '^error=' '$3' || ! alive $HOLD_PID"
+        grep -qs '^held' "$3"
 }
 
 # proc_state PID: the process state letter (R, S, D, Z...) or "gone".
