@@ -7,10 +7,11 @@ unit_tests = \
 	tests/unit/test-util \
 	tests/unit/test-jsonw \
 	tests/unit/test-vfio \
-	tests/unit/test-state
+	tests/unit/test-state \
+	tests/unit/test-recovery
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
-EXTRA_DIST += tests/unit/tests.h tests/unit/data
+EXTRA_DIST += tests/unit/tests.h tests/unit/fake-host.h tests/unit/data
 
 tests_unit_test_bdf_SOURCES = tests/unit/test-bdf.c
 tests_unit_test_bdf_CFLAGS = $(UNIT_CFLAGS)
@@ -62,3 +63,6 @@ CORE_UNIT_LDADD = $(LIBCORE_LIBS)
 tests_unit_test_state_SOURCES = tests/unit/test-state.c
 tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_state_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_recovery_SOURCES = tests/unit/test-recovery.c
+tests_unit_test_recovery_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_recovery_LDADD = $(CORE_UNIT_LDADD)
