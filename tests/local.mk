@@ -9,7 +9,8 @@ unit_tests = \
 	tests/unit/test-vfio \
 	tests/unit/test-state \
 	tests/unit/test-recovery \
-	tests/unit/test-pool
+	tests/unit/test-pool \
+	tests/unit/test-config
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/tests.h tests/unit/fake-host.h tests/unit/data
@@ -70,3 +71,6 @@ tests_unit_test_recovery_LDADD = $(CORE_UNIT_LDADD)
 tests_unit_test_pool_SOURCES = tests/unit/test-pool.c
 tests_unit_test_pool_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_pool_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_config_LDADD = $(CORE_UNIT_LDADD)
