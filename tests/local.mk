@@ -7,10 +7,15 @@ unit_tests = \
 	tests/unit/test-util \
 	tests/unit/test-jsonw \
 	tests/unit/test-vfio \
-	tests/unit/test-state
+	tests/unit/test-state \
+	tests/unit/test-recovery \
+	tests/unit/test-pool \
+	tests/unit/test-config \
+	tests/unit/test-plan \
+	tests/unit/test-plan-gap
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
-EXTRA_DIST += tests/unit/tests.h tests/unit/data
+EXTRA_DIST += tests/unit/tests.h tests/unit/fake-host.h tests/unit/fake-sysfs.h tests/unit/data
 
 tests_unit_test_bdf_SOURCES = tests/unit/test-bdf.c
 tests_unit_test_bdf_CFLAGS = $(UNIT_CFLAGS)
@@ -62,3 +67,21 @@ CORE_UNIT_LDADD = $(LIBCORE_LIBS)
 tests_unit_test_state_SOURCES = tests/unit/test-state.c
 tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_state_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_recovery_SOURCES = tests/unit/test-recovery.c
+tests_unit_test_recovery_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_recovery_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_pool_SOURCES = tests/unit/test-pool.c
+tests_unit_test_pool_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_pool_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_config_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_plan_SOURCES = tests/unit/test-plan.c
+tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_plan_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_plan_gap_SOURCES = tests/unit/test-plan-gap.c
+tests_unit_test_plan_gap_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_plan_gap_LDADD = $(CORE_UNIT_LDADD)
+# a known bug: a VF missing in the middle shifts the ones after it in a
+# plan (see the test); it comes off this list with the fix
+XFAIL_TESTS += tests/unit/test-plan-gap
