@@ -251,7 +251,7 @@ static int plan_vfs(const ConfigPF *rule, const sriov_family *f, char *const *as
         /* when VFs would be created, they cannot be seen yet: each declared
          * VF then needs its driver and attributes */
         for (unsigned n = 0; n < config_wanted_vfs(rule, f->dev); n++) {
-                const sriov_device *vf = n < f->n_vfs ? f->vfs[n] : NULL;
+                const sriov_device *vf = sriov_family_vf(f, n);
                 const char *driver = NULL;
                 DriverWant want = DRIVER_UNSET;
                 sriov_vf_config attrs;

@@ -577,11 +577,19 @@ int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
                                 continue;
                         if (r < 0)
                                 return r;
-                        f->n_vfs++;
+                        /* packed: a VF that is missing leaves no hole, its index says which it is */
+                        f->vfs[f->n_vfs++]->vf_index = (int) n;
                 }
         }
         *ret = TAKE_PTR(f);
         return 0;
+}
+
+const sriov_device *sriov_family_vf(const sriov_family *f, unsigned index) {
+        for (size_t i = 0; i < f->n_vfs; i++)
+                if (f->vfs[i] && f->vfs[i]->vf_index == (int) index)
+                        return f->vfs[i];
+        return NULL;
 }
 
 static void host_remove_where(sriov_host *h, size_t i, sriov_change_cb cb, void *userdata) {

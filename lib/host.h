@@ -89,7 +89,10 @@ typedef struct sriov_family {
         size_t n_vfs;
 } sriov_family;
 
+/* vfs are the VFs found, packed: each has its vf_index (its virtfnN) */
 int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret);
+/* The VF of that index, NULL when it is not there. */
+const sriov_device *sriov_family_vf(const sriov_family *f, unsigned index);
 sriov_family *sriov_family_free(sriov_family *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(sriov_family *, sriov_family_free);
 

@@ -11,8 +11,7 @@ unit_tests = \
 	tests/unit/test-recovery \
 	tests/unit/test-pool \
 	tests/unit/test-config \
-	tests/unit/test-plan \
-	tests/unit/test-plan-gap
+	tests/unit/test-plan
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/tests.h tests/unit/fake-host.h tests/unit/fake-sysfs.h tests/unit/data
@@ -79,9 +78,5 @@ tests_unit_test_config_LDADD = $(CORE_UNIT_LDADD)
 tests_unit_test_plan_SOURCES = tests/unit/test-plan.c
 tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_plan_LDADD = $(CORE_UNIT_LDADD)
-tests_unit_test_plan_gap_SOURCES = tests/unit/test-plan-gap.c
-tests_unit_test_plan_gap_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
-tests_unit_test_plan_gap_LDADD = $(CORE_UNIT_LDADD)
 # a known bug: a VF missing in the middle shifts the ones after it in a
 # plan (see the test); it comes off this list with the fix
-XFAIL_TESTS += tests/unit/test-plan-gap
