@@ -121,6 +121,10 @@ int parse_pci_id_pair(const char *s, uint16_t *ret_vendor, uint16_t *ret_device)
 
         if (isempty(s) || !(colon = strchr(s, ':')) || colon - s != 4 || strlen(colon + 1) != 4)
                 return -EINVAL;
+        /* four hexadecimal digits each: no "0x", no sign, no space */
+        for (size_t i = 0; i < 9; i++)
+                if (i != 4 && !isxdigit((unsigned char) s[i]))
+                        return -EINVAL;
         a = strndup(s, 4);
         if (!a)
                 return -ENOMEM;
