@@ -302,18 +302,22 @@ static int parse_device(State *s, const char *key, json_object *o) {
         pci_addr_format(&a, d->bdf);
         d->vf_index = -1;
         r = get_dup(o, "prior_driver", driver_ok, &d->prior_driver);
-        if (r >= 0)
-                r = get_dup(o, "prior_override", driver_ok, &d->prior_override);
-        if (r >= 0)
-                r = get_bdf(o, "bound_with", false, d->bound_with);
-        if (r >= 0)
-                r = get_bool(o, "pending", &d->pending);
-        if (r >= 0)
-                r = get_enum(o, "origin", origin_names, _ORIGIN_MAX, &origin);
-        if (r >= 0)
-                r = parse_identity(o, d->pf, &d->vf_index, &d->generation);
+        if (r < 0)
+                return r;
+        r = get_dup(o, "prior_override", driver_ok, &d->prior_override);
+        if (r < 0)
+                return r;
+        r = get_bdf(o, "bound_with", false, d->bound_with);
+        if (r < 0)
+                return r;
+        r = get_bool(o, "pending", &d->pending);
+        if (r < 0)
+                return r;
+        r = get_enum(o, "origin", origin_names, _ORIGIN_MAX, &origin);
+        if (r < 0)
+                return r;
         d->origin = (StateOrigin) origin;
-        return r;
+        return parse_identity(o, d->pf, &d->vf_index, &d->generation);
 }
 
 static int parse_node(State *s, const char *path, json_object *o) {
@@ -325,13 +329,18 @@ static int parse_node(State *s, const char *path, json_object *o) {
         if (path[0] != '/' || !json_object_is_type(o, json_type_object))
                 return -EBADMSG;
         r = get_int_range(o, "uid", 0, UINT32_MAX - 1, &uid);
-        if (r >= 0)
-                r = get_int_range(o, "gid", 0, UINT32_MAX - 1, &gid);
-        if (r >= 0)
-                r = get_int_range(o, "mode", 0, 07777, &mode);
-        if (r >= 0)
-                r = get_bdf(o, "for", true, for_bdf);
-        if (r < 0 || uid < 0 || gid < 0 || mode < 0)
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "gid", 0, UINT32_MAX - 1, &gid);
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "mode", 0, 07777, &mode);
+        if (r < 0)
+                return r;
+        r = get_bdf(o, "for", true, for_bdf);
+        if (r < 0)
+                return r;
+        if (uid < 0 || gid < 0 || mode < 0)
                 return -EBADMSG;
         n = GROW(s->nodes, s->n_nodes);
         if (!n)
@@ -354,18 +363,24 @@ static int parse_pf(State *s, const char *key, json_object *o) {
                 return -ENOMEM;
         pci_addr_format(&a, p->bdf);
         r = get_uint64(o, "generation", &p->generation);
-        if (r >= 0)
-                r = get_bool(o, "numvfs_pending", &p->numvfs_pending);
-        if (r >= 0)
-                r = get_int_range(o, "prior_numvfs", 0, 65535, &prior);
-        if (r >= 0)
-                r = get_int_range(o, "prior_autoprobe", -1, 1, &autoprobe);
-        if (r >= 0)
-                r = get_int_range(o, "target_numvfs", 0, 65535, &target);
+        if (r < 0)
+                return r;
+        r = get_bool(o, "numvfs_pending", &p->numvfs_pending);
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "prior_numvfs", 0, 65535, &prior);
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "prior_autoprobe", -1, 1, &autoprobe);
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "target_numvfs", 0, 65535, &target);
+        if (r < 0)
+                return r;
         p->prior_numvfs = (unsigned) prior;
         p->prior_autoprobe = (int) autoprobe;
         p->target_numvfs = (unsigned) target;
-        return r;
+        return 0;
 }
 
 static int parse_owner_ids(json_object *o, StateAssignment *a) {
@@ -380,9 +395,12 @@ static int parse_owner_ids(json_object *o, StateAssignment *a) {
         if (!json_object_is_type(v, json_type_object))
                 return -EBADMSG;
         r = get_int_range(v, "uid", 0, UINT32_MAX - 1, &uid);
-        if (r >= 0)
-                r = get_int_range(v, "gid", 0, UINT32_MAX - 1, &gid);
-        if (r < 0 || uid < 0 || gid < 0)
+        if (r < 0)
+                return r;
+        r = get_int_range(v, "gid", 0, UINT32_MAX - 1, &gid);
+        if (r < 0)
+                return r;
+        if (uid < 0 || gid < 0)
                 return -EBADMSG;
         a->set_owner = true;
         a->uid = (uid_t) uid;
@@ -407,35 +425,86 @@ static int parse_assignment_names(json_object *o, StateAssignment *a) {
                 return -EBADMSG;
         memcpy(a->owner, str, strlen(str) + 1);
         r = get_bdf(o, "vf", true, a->vf);
-        if (r >= 0)
-                r = get_bdf(o, "pf", true, a->pf);
-        return r;
+        if (r < 0)
+                return r;
+        return get_bdf(o, "pf", true, a->pf);
 }
 
 static int parse_assignment_strings(json_object *o, StateAssignment *a) {
+        const struct { const char *key; bool (*valid)(const char *s); char **ret; } strings[] = {
+                { "pool", NULL, &a->pool }, { "token", token_ok, &a->token }, { "reason", NULL, &a->reason },
+                { "driver", driver_ok, &a->driver }, { "prior_driver", driver_ok, &a->prior_driver },
+                { "prior_override", driver_ok, &a->prior_override }, { "pf_ifname", ifname_ok, &a->pf_ifname },
+        };
         int r;
 
-        r = get_dup(o, "pool", NULL, &a->pool);
-        if (r >= 0)
-                r = get_dup(o, "token", token_ok, &a->token);
-        if (r >= 0)
-                r = get_dup(o, "reason", NULL, &a->reason);
-        if (r >= 0)
-                r = get_dup(o, "driver", driver_ok, &a->driver);
-        if (r >= 0)
-                r = get_dup(o, "prior_driver", driver_ok, &a->prior_driver);
-        if (r >= 0)
-                r = get_dup(o, "prior_override", driver_ok, &a->prior_override);
-        if (r >= 0)
-                r = get_dup(o, "pf_ifname", ifname_ok, &a->pf_ifname);
-        return r;
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+                r = get_dup(o, strings[i].key, strings[i].valid, strings[i].ret);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* phase (required), readiness, reset policy */
+static int parse_assignment_enums(json_object *o, StateAssignment *a) {
+        int phase = -1, readiness = READY, reset = RESET_AUTO, r;
+
+        r = get_enum(o, "phase", phase_names, _ASSIGN_PHASE_MAX, &phase);
+        if (r < 0)
+                return r;
+        r = get_enum(o, "readiness", readiness_names, _READINESS_MAX, &readiness);
+        if (r < 0)
+                return r;
+        r = get_reset(o, "reset", &reset);
+        if (r < 0)
+                return r;
+        if (phase < 0)
+                return -EBADMSG;
+        a->phase = (AssignPhase) phase;
+        a->readiness = (Readiness) readiness;
+        a->reset = (ResetPolicy) reset;
+        return 0;
+}
+
+static int parse_assignment_fields(json_object *o, StateAssignment *a) {
+        int64_t numvfs = 0;
+        char pf[PCI_ADDR_STRLEN];
+        int r;
+
+        r = parse_assignment_names(o, a);
+        if (r < 0)
+                return r;
+        r = parse_assignment_strings(o, a);
+        if (r < 0)
+                return r;
+        r = parse_assignment_enums(o, a);
+        if (r < 0)
+                return r;
+        r = get_vf_config(o, "want", &a->want);
+        if (r < 0)
+                return r;
+        r = get_vf_config(o, "prior", &a->prior);
+        if (r < 0)
+                return r;
+        r = parse_owner_ids(o, a);
+        if (r < 0)
+                return r;
+        r = parse_identity(o, pf, &a->vf_index, &a->generation);
+        if (r < 0)
+                return r;
+        r = get_int_range(o, "pf_numvfs", 0, 65535, &numvfs);
+        if (r < 0)
+                return r;
+        a->pf_numvfs = (unsigned) numvfs;
+        r = get_bool(o, "pf_link_was_down", &a->pf_link_was_down);
+        if (r < 0)
+                return r;
+        return get_uint64(o, "since", &a->since);
 }
 
 static int parse_assignment(State *s, json_object *o) {
         StateAssignment *a;
-        int phase = -1, readiness = READY, reset = RESET_AUTO, r;
-        int64_t numvfs = 0;
-        char pf[PCI_ADDR_STRLEN];
 
         if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
@@ -443,35 +512,9 @@ static int parse_assignment(State *s, json_object *o) {
         if (!a)
                 return -ENOMEM;
         a->vf_index = -1;
-        r = parse_assignment_names(o, a);
-        if (r >= 0)
-                r = parse_assignment_strings(o, a);
-        if (r >= 0)
-                r = get_enum(o, "phase", phase_names, _ASSIGN_PHASE_MAX, &phase);
-        if (r >= 0)
-                r = get_enum(o, "readiness", readiness_names, _READINESS_MAX, &readiness);
-        if (r >= 0)
-                r = get_reset(o, "reset", &reset);
-        if (r >= 0)
-                r = get_vf_config(o, "want", &a->want);
-        if (r >= 0)
-                r = get_vf_config(o, "prior", &a->prior);
-        if (r >= 0)
-                r = parse_owner_ids(o, a);
-        if (r >= 0)
-                r = parse_identity(o, pf, &a->vf_index, &a->generation);
-        if (r >= 0)
-                r = get_int_range(o, "pf_numvfs", 0, 65535, &numvfs);
-        if (r >= 0)
-                r = get_bool(o, "pf_link_was_down", &a->pf_link_was_down);
-        if (r >= 0)
-                r = get_uint64(o, "since", &a->since);
-        if (r < 0 || phase < 0)
+        /* whatever fails, the record is not a valid one (running out of memory too) */
+        if (parse_assignment_fields(o, a) < 0)
                 return -EBADMSG;
-        a->phase = (AssignPhase) phase;
-        a->readiness = (Readiness) readiness;
-        a->reset = (ResetPolicy) reset;
-        a->pf_numvfs = (unsigned) numvfs;
         /* one guest per VF */
         for (size_t i = 0; i + 1 < s->n_assignments; i++)
                 if (streq(s->assignments[i].vf, a->vf))
@@ -504,14 +547,19 @@ static int parse_pool(State *s, json_object *o) {
                         return r;
         }
         r = get_dup(o, "driver", driver_ok, &p->driver);
-        if (r >= 0)
-                r = get_vf_config(o, "settings", &p->attrs);
-        if (r >= 0)
-                r = get_bool(o, "mac_is_base", &p->mac_is_base);
-        if (r >= 0)
-                r = get_reset(o, "reset", &reset);
+        if (r < 0)
+                return r;
+        r = get_vf_config(o, "settings", &p->attrs);
+        if (r < 0)
+                return r;
+        r = get_bool(o, "mac_is_base", &p->mac_is_base);
+        if (r < 0)
+                return r;
+        r = get_reset(o, "reset", &reset);
+        if (r < 0)
+                return r;
         p->reset = (ResetPolicy) reset;
-        return r;
+        return 0;
 }
 
 static int parse_quarantine(State *s, json_object *o) {
@@ -525,13 +573,15 @@ static int parse_quarantine(State *s, json_object *o) {
                 return -ENOMEM;
         q->vf_index = -1;
         r = get_bdf(o, "vf", true, q->vf);
-        if (r >= 0)
-                r = parse_identity(o, q->pf, &q->vf_index, &q->generation);
-        if (r >= 0)
-                r = get_dup(o, "reason", NULL, &q->reason);
-        if (r >= 0)
-                r = get_uint64(o, "since", &q->since);
-        return r;
+        if (r < 0)
+                return r;
+        r = parse_identity(o, q->pf, &q->vf_index, &q->generation);
+        if (r < 0)
+                return r;
+        r = get_dup(o, "reason", NULL, &q->reason);
+        if (r < 0)
+                return r;
+        return get_uint64(o, "since", &q->since);
 }
 
 /* The members of an object, each through parse. */
@@ -894,6 +944,18 @@ static void remove_stale_temp_files(const char *dir) {
                         (void) unlinkat(dirfd(d), de->d_name, 0);
 }
 
+/* dir as StateDirectory= makes it: its parents 0755, itself 0700 */
+static int make_dir(const char *dir) {
+        int r;
+
+        r = mkdir_parents(dir, 0755);
+        if (r < 0)
+                return r;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
 /* The directory, made as StateDirectory= would (its parents 0755, itself
  * 0700), and then held to sshd's StrictModes: owned by root, writable by
  * no one else, not a symlink — or another local user could write the ledger
@@ -902,9 +964,7 @@ static int check_dir(const char *dir, char **ret_reason) {
         struct stat st;
         int r;
 
-        r = mkdir_parents(dir, 0755);
-        if (r >= 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
-                r = negative_errno();
+        r = make_dir(dir);
         if (r < 0) {
                 *ret_reason = strdup_printf("cannot create it: %s", strerror(-r));
                 return r;
@@ -954,9 +1014,26 @@ static int set_aside(State *s, const char *why) {
         return 0;
 }
 
+/* state.json into s: none is an empty state; one that is not a state is set aside. */
+static int read_state_file(State *s) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_regular_file(s->path, true, STATE_SIZE_MAX, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EISDIR || r == -ELOOP || r == -EBADF || r == -EFBIG)
+                return set_aside(s, read_regular_file_error(r));
+        if (r < 0)
+                return r;
+        r = state_parse_text(s, text);
+        if (r == -EBADMSG)
+                return set_aside(s, "it is not a valid state");
+        return r;
+}
+
 int state_load(const char *dir, State **ret, char **ret_reason) {
         _cleanup_(state_freep) State *s = NULL;
-        _cleanup_free_ char *text = NULL;
         int r;
 
         *ret_reason = NULL;
@@ -972,18 +1049,7 @@ int state_load(const char *dir, State **ret, char **ret_reason) {
                 return r;
         remove_stale_temp_files(dir);
 
-        r = read_regular_file(s->path, true, STATE_SIZE_MAX, &text, NULL);
-        if (r == -ENOENT) {
-                *ret = TAKE_PTR(s);
-                return 0;
-        }
-        if (r == -EISDIR || r == -ELOOP || r == -EBADF || r == -EFBIG)
-                r = set_aside(s, read_regular_file_error(r));
-        else if (r >= 0) {
-                r = state_parse_text(s, text);
-                if (r == -EBADMSG)
-                        r = set_aside(s, "it is not a valid state");
-        }
+        r = read_state_file(s);
         if (r < 0) {
                 *ret_reason = strdup(strerror(-r));
                 return r;
