@@ -432,19 +432,30 @@ static const OutColumn reconcile_columns[] = {
         { "action", "" },
 };
 
-int verb_reconcile(Ctl *c, char **args, size_t n_args) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        bool dry_run = ctl_has(c, OPT_DRY_RUN);
+/* Reconcile(owner, live guests, {"dry_run"}) */
+static int call_reconcile(Ctl *c, char **args, bool dry_run, sd_bus_error *error, sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         r = bus_new_manager_call(c, "Reconcile", !dry_run, &m, "s", args[0]);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, args + 1);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "a{sv}", 1, "dry_run", "b", dry_run);
-        if (r >= 0)
-                r = bus_call(c, m, &error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, args + 1);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a{sv}", 1, "dry_run", "b", dry_run);
+        if (r < 0)
+                return r;
+        return bus_call(c, m, error, reply);
+}
+
+int verb_reconcile(Ctl *c, char **args, size_t n_args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        bool dry_run = ctl_has(c, OPT_DRY_RUN);
+        int r;
+
+        r = call_reconcile(c, args, dry_run, &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r, "Cannot reconcile the assignments of %s", args[0]);
         out_open_object(NULL);
