@@ -163,18 +163,25 @@ static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a)
         return sd_bus_message_close_container(m);
 }
 
+typedef struct Assigned {
+        Daemon *daemon;
+        const StateAssignment *assignment;
+} Assigned;
+
+static int append_assigned(sd_bus_message *reply, const void *userdata) {
+        const Assigned *x = userdata;
+
+        return append_result(x->daemon, reply, x->assignment);
+}
+
 static void reply_assigned(Daemon *d, int r, const char *message, const StateAssignment *a, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
 
         if (r < 0) {
                 bus_reply_errno(request, r, message);
                 return;
         }
-        r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = append_result(d, reply, a);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_reply(request, append_assigned, &(Assigned) { d, a });
         if (r < 0) {
                 log_debug_errno(r, "Cannot reply to Assign: %m");
                 bus_reply_errno(request, r, NULL);
@@ -207,24 +214,22 @@ static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         assignment_assign(d, TAKE_PTR(q), reply_assigned, sd_bus_message_ref(m));
         return 1;
 }
 
 static void reply_released(Daemon *d, int r, const char *message, char **released, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
 
         if (r < 0) {
                 bus_reply_errno(request, r, message);
                 return;
         }
-        r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(reply, released);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_reply(request, bus_append_strv, released);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply to Release: %m");
 }
@@ -253,8 +258,10 @@ static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *error
                         return r;
         }
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         assignment_release(d, guest, dev ? dev->bdf : NULL, force, reply_released, sd_bus_message_ref(m));
         return 1;
 }
@@ -300,22 +307,21 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* (ss): guest, VF */
+static int append_pair(sd_bus_message *reply, size_t i, const void *userdata) {
+        char *const *pairs = userdata;
+
+        return sd_bus_message_append(reply, "(ss)", pairs[2 * i], pairs[2 * i + 1]);
+}
+
 static void reply_reconciled(Daemon *d, int r, const char *message, char **pairs, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
 
         if (r < 0) {
                 bus_reply_errno(request, r, message);
                 return;
         }
-        r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ss)");
-        for (char **p = pairs; r >= 0 && p && p[0] && p[1]; p += 2)
-                r = sd_bus_message_append(reply, "(ss)", p[0], p[1]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_array(request, "(ss)", strv_length(pairs) / 2, append_pair, pairs);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply to Reconcile: %m");
 }
@@ -336,8 +342,10 @@ static int method_reconcile(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (!owner_name_is_valid(owner))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid owner \"%.64s\"", owner);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_ASSIGN, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         /* the list after authorization: it may be long */
         r = sd_bus_message_read_strv(m, &live);
         if (r < 0)
@@ -364,8 +372,10 @@ static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_err
         if (!state_find_quarantine(d->state, dev->bdf))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_FOUND, "%s is not quarantined", dev->bdf);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         r = ledger_clear_quarantine(d, dev->bdf, &e);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message);
@@ -373,23 +383,20 @@ static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(m, NULL);
 }
 
+/* (ssss): subject, guest, kind, sentence */
+static int append_difference(sd_bus_message *reply, size_t i, const void *userdata) {
+        const Difference *diff = userdata;
+
+        return sd_bus_message_append(reply, "(ssss)", diff[i].subject, diff[i].guest, diff[i].kind, diff[i].sentence);
+}
+
 static void reply_verified(Job *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const Difference *diff;
         size_t n;
         int r;
 
         diff = verify_differences(j, &n);
-        r = sd_bus_message_new_method_return(j->request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(ssss)", diff[i].subject, diff[i].guest, diff[i].kind,
-                                          diff[i].sentence);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_array(j->request, "(ssss)", n, append_difference, diff);
         if (r < 0)
                 bus_reply_errno(j->request, r, NULL);
 }
@@ -435,19 +442,28 @@ int bus_assign_register(Daemon *d) {
         return sd_bus_add_object_vtable(d->bus, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, assign_vtable, d);
 }
 
-void bus_assign_emit_change(Daemon *d, const StateAssignment *a, bool gone) {
+static int send_change(Daemon *d, const StateAssignment *a, bool gone) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(d->bus, &m, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "AssignmentChanged");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "sss", a->guest, a->vf, gone ? "released" : assignment_state(a));
+        if (r < 0)
+                return r;
+        r = append_result(d, m, a);
+        if (r < 0)
+                return r;
+        return sd_bus_send(d->bus, m, NULL);
+}
+
+void bus_assign_emit_change(Daemon *d, const StateAssignment *a, bool gone) {
         int r;
 
         if (!d->bus)
                 return;
-        r = sd_bus_message_new_signal(d->bus, &m, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, "AssignmentChanged");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sss", a->guest, a->vf, gone ? "released" : assignment_state(a));
-        if (r >= 0)
-                r = append_result(d, m, a);
-        if (r >= 0)
-                r = sd_bus_send(d->bus, m, NULL);
+        r = send_change(d, a, gone);
         if (r < 0)
                 log_debug_errno(r, "Cannot announce the change of %s: %m", a->vf);
 }

@@ -29,6 +29,7 @@ static AuthQuery *auth_query_free(AuthQuery *q) {
         free(q->action);
         return mfree(q);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(AuthQuery *, auth_query_free);
 
 static void auth_query_unlink(Daemon *d, AuthQuery *q) {
         for (AuthQuery **p = &d->auth_queries; *p; p = &(*p)->next)
@@ -93,6 +94,26 @@ static void answer(AuthQuery *q, int result, const char *message) {
         q->answered_usec = now_usec();
 }
 
+/* CheckAuthorization's (bba{ss}): authorized, challenge (and details, unread) */
+static int read_result(sd_bus_message *reply, int *ret_authorized, int *ret_challenge) {
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r < 0)
+                return r;
+        return sd_bus_message_read(reply, "bb", ret_authorized, ret_challenge);
+}
+
+/* The call again, from its first argument: its handler collects the answer. */
+static int call_again(sd_bus_message *request) {
+        int r;
+
+        r = sd_bus_message_rewind(request, true);
+        if (r < 0)
+                return r;
+        return sd_bus_enqueue_for_read(sd_bus_message_get_bus(request), request);
+}
+
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         AuthQuery *q = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
@@ -106,9 +127,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                        ? "Not authorized: only root may do this when polkit is not running"
                        : "Not authorized: polkit could not be asked");
         } else {
-                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
-                if (r >= 0)
-                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                r = read_result(reply, &authorized, &challenge);
                 if (r < 0)
                         answer(q, -EACCES, "Not authorized: malformed reply from polkit");
                 else if (authorized)
@@ -119,10 +138,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                         answer(q, -EACCES, "Not authorized by polkit");
         }
         log_debug("Authorization for %s answered: %s", q->action, q->result > 0 ? "yes" : "no");
-        /* the call again, from its first argument: its handler collects the answer */
-        r = sd_bus_message_rewind(q->request, true);
-        if (r >= 0)
-                r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->request), q->request);
+        r = call_again(q->request);
         if (r < 0) {
                 log_warning_errno(r, "Cannot go on with a call polkit answered: %m");
                 bus_reply_errno(q->request, r, NULL);
@@ -134,7 +150,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
 static int ask_polkit(Daemon *d, sd_bus_message *m, const char *action, const char *sender) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        AuthQuery *q;
+        _cleanup_(auth_query_freep) AuthQuery *q = NULL;
         int r;
 
         q = calloc(1, sizeof(*q));
@@ -142,26 +158,24 @@ static int ask_polkit(Daemon *d, sd_bus_message *m, const char *action, const ch
                 return -ENOMEM;
         *q = (AuthQuery) { .daemon = d, .request = sd_bus_message_ref(m), .action = strdup(action),
                            .interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0 };
-        if (!q->action) {
-                auth_query_free(q);
+        if (!q->action)
                 return -ENOMEM;
-        }
         r = sd_bus_message_new_method_call(d->bus, &call, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
-        if (r >= 0)
-                r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender,
-                                          action, 0, q->interactive ? 1u : 0u, "");
-        if (r >= 0)
-                /* a password prompt may take a while */
-                r = sd_bus_call_async(d->bus, NULL, call, on_polkit_reply, q,
-                                      q->interactive ? 5 * 60 * 1000000ULL : 25 * 1000000ULL);
-        if (r < 0) {
-                auth_query_free(q);
+        if (r < 0)
                 return r;
-        }
+        r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender, action, 0,
+                                  q->interactive ? 1u : 0u, "");
+        if (r < 0)
+                return r;
+        /* a password prompt may take a while */
+        r = sd_bus_call_async(d->bus, NULL, call, on_polkit_reply, q,
+                              q->interactive ? 5 * 60 * 1000000ULL : 25 * 1000000ULL);
+        if (r < 0)
+                return r;
         q->next = d->auth_queries;
-        d->auth_queries = q;
+        d->auth_queries = TAKE_PTR(q);
         return 0;
 }
 

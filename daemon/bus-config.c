@@ -8,27 +8,23 @@
 #include "plan.h"
 #include "reconcile.h"
 
+/* (ssss): device, step, what, error */
+static int append_step(sd_bus_message *reply, size_t i, const void *userdata) {
+        const PlanStep *s = apply_batch_step(userdata, i);
+
+        return sd_bus_message_append(reply, "(ssss)", s->bdf, step_kind_name(s->kind), strempty(s->detail),
+                                     s->kind == STEP_ERROR ? strempty(s->detail) : strempty(s->error));
+}
+
 static void reply_batch(Daemon *d, ApplyBatch *b, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
         int r;
 
         if (!b) {
                 (void) sd_bus_reply_method_errno(request, ENOMEM, NULL);
                 return;
         }
-        r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
-        for (size_t i = 0; r >= 0 && i < apply_batch_n_steps(b); i++) {
-                const PlanStep *s = apply_batch_step(b, i);
-
-                r = sd_bus_message_append(reply, "(ssss)", s->bdf, step_kind_name(s->kind), strempty(s->detail),
-                                          s->kind == STEP_ERROR ? strempty(s->detail) : strempty(s->error));
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_array(request, "(ssss)", apply_batch_n_steps(b), append_step, b);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply to Apply: %m");
 }
@@ -51,8 +47,10 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         /* a dry run reads only: open to everyone */
         if (!dry_run) {
                 r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-                if (r <= 0)
-                        return r < 0 ? r : 1;
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 1;
         }
         start_apply(d, m, dry_run);
         return 1;
@@ -84,8 +82,10 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         int r;
 
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         r = daemon_load_config(d);
         if (r < 0) {
                 _cleanup_free_ char *all = config_errors_text(d);

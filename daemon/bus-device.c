@@ -449,8 +449,10 @@ int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const
         if (r < 0)
                 return r;
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         if (!keep_seen)
                 keep = driver_is_dma_managed(driver);
         if (noiommu)
@@ -477,8 +479,10 @@ int bus_device_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_
         if (r < 0)
                 return r;
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         return start_binding(d, m, binding_unbind_job_new(d, &dev->addr, force), error);
 }
 
@@ -489,8 +493,10 @@ int bus_device_restore(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd
         if (r < 0)
                 return r;
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         return start_binding(d, m, binding_restore_job_new(d, &dev->addr), error);
 }
 
@@ -512,8 +518,10 @@ int bus_device_set_numvfs(Daemon *d, sd_bus_message *m, const sriov_device *dev,
                 return sd_bus_error_setf(error, SRIOVD_ERROR_OUT_OF_RANGE, "%u VFs exceed the %u that %s supports",
                                          count, dev->sriov.total_vfs, dev->bdf);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         return start_binding(d, m, binding_numvfs_job_new(d, &dev->addr, count, autoprobe, force), error);
 }
 

@@ -44,6 +44,29 @@ static bool listed_under_pf(const char *kind, const sriov_device *dev) {
                (size_t) dev->vf_index < pf->n_vfs && pf->vfs[dev->vf_index] == dev;
 }
 
+/* Every device of kind, the VFs of a listed PF right after it, by VF number. */
+static int describe_all(JsonW *w, Daemon *d, const char *kind) {
+        int r;
+
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                const sriov_device *dev = d->host->devices[i];
+
+                if (!kind_matches(kind, dev) || listed_under_pf(kind, dev))
+                        continue;
+                r = bus_device_describe(w, d, dev);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; dev->is_pf && k < dev->n_vfs; k++) {
+                        if (!dev->vfs[k] || !listed_under_pf(kind, dev->vfs[k]))
+                                continue;
+                        r = bus_device_describe(w, d, dev->vfs[k]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 /* The whole listing as one JSON document, written in one pass from the
  * model: at thousands of functions, ListDevices' a(soa{sv}) costs its
  * caller more to decode (two containers and a variant per property) than
@@ -63,16 +86,7 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
                 return r;
         jsonw_begin_object(&w, NULL);
         jsonw_begin_array(&w, "devices");
-        for (size_t i = 0; r >= 0 && i < d->host->n_devices; i++) {
-                const sriov_device *dev = d->host->devices[i];
-
-                if (!kind_matches(kind, dev) || listed_under_pf(kind, dev))
-                        continue;
-                r = bus_device_describe(&w, d, dev);
-                for (size_t k = 0; r >= 0 && dev->is_pf && k < dev->n_vfs; k++)
-                        if (dev->vfs[k] && listed_under_pf(kind, dev->vfs[k]))
-                                r = bus_device_describe(&w, d, dev->vfs[k]);
-        }
+        r = describe_all(&w, d, kind);
         jsonw_end_array(&w);
         jsonw_end_object(&w);
         if (r < 0) {
@@ -86,6 +100,26 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
         if (len >= LARGE_REPLY)
                 d->trim_due = true;     /* the reply's copy took free heap pages */
         return r;
+}
+
+/* (soa{sv}): address, object path, properties */
+static int append_device(sd_bus_message *reply, Daemon *d, const sriov_device *dev) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "soa{sv}");
+        if (r < 0)
+                return r;
+        r = bus_device_path(dev, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "so", dev->bdf, path);
+        if (r < 0)
+                return r;
+        r = bus_device_append_properties(reply, d, dev);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -106,20 +140,11 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         for (size_t i = 0; i < d->host->n_devices; i++) {
                 const sriov_device *dev = d->host->devices[i];
-                _cleanup_free_ char *path = NULL;
 
                 if (!kind_matches(kind, dev))
                         continue;
                 n++;
-                r = bus_device_path(dev, &path);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'r', "soa{sv}");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "so", dev->bdf, path);
-                if (r >= 0)
-                        r = bus_device_append_properties(reply, d, dev);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
+                r = append_device(reply, d, dev);
                 if (r < 0)
                         return r;
         }
@@ -143,12 +168,15 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         r = bus_device_path(dev, &path);
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "o", path);
-        if (r >= 0)
-                r = bus_device_append_properties(reply, d, dev);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "o", path);
+        if (r < 0)
+                return r;
+        r = bus_device_append_properties(reply, d, dev);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -212,10 +240,55 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, NULL);
 }
 
+/* a(tts): start, end, type */
+static int append_regions(sd_bus_message *reply, const iommu_group *g) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tts)");
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < g->n_regions; k++) {
+                r = sd_bus_message_append(reply, "(tts)", g->regions[k].start, g->regions[k].end, g->regions[k].type);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+/* (isasbsa(tts)): id, type, members, viable, why not, reserved regions */
+static int append_group(sd_bus_message *reply, size_t i, const void *userdata) {
+        const iommu_group *g = &((const iommu_host *) userdata)->groups[i];
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "isasbsa(tts)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "is", g->id, strempty(g->type));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(reply, g->members);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "bs", g->viable, strempty(g->reason));
+        if (r < 0)
+                return r;
+        r = append_regions(reply, g);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int send_groups(Job *j, iommu_host *groups) {
+        int r;
+
+        /* viability against the model as it is now */
+        r = iommu_host_update_viability(groups, j->daemon->host);
+        if (r < 0)
+                return r;
+        return bus_send_array(j->request, "(isasbsa(tts))", groups->n_groups, append_group, groups);
+}
+
 static void groups_done(Job *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        iommu_host *groups = ((GroupsWork *) j->payload)->groups;
-        Daemon *d = j->daemon;
         int r;
 
         if (j->r < 0) {
@@ -225,36 +298,7 @@ static void groups_done(Job *j) {
                 (void) sd_bus_reply_method_error(j->request, &e);
                 return;
         }
-        /* viability against the model as it is now */
-        r = iommu_host_update_viability(groups, d->host);
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(j->request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(isasbsa(tts))");
-        for (size_t i = 0; r >= 0 && i < groups->n_groups; i++) {
-                const iommu_group *g = &groups->groups[i];
-
-                r = sd_bus_message_open_container(reply, 'r', "isasbsa(tts)");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "is", g->id, strempty(g->type));
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(reply, g->members);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "bs", g->viable, strempty(g->reason));
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "(tts)");
-                for (size_t k = 0; r >= 0 && k < g->n_regions; k++)
-                        r = sd_bus_message_append(reply, "(tts)", g->regions[k].start, g->regions[k].end,
-                                                  g->regions[k].type);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = send_groups(j, ((GroupsWork *) j->payload)->groups);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply to ListGroups: %m");
 }

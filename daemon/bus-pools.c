@@ -9,6 +9,7 @@
 
 static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **selectors = NULL;
+        _cleanup_free_ char *driver = NULL;
         AssignRequest tmp = { .numa = -1 };
         Daemon *d = userdata;
         const char *name;
@@ -38,23 +39,21 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
                                                  *sel);
         }
         r = bus_read_vf_options(m, true, &tmp, &mac_is_base, &reset, error);
-        if (r < 0) {
-                free(tmp.driver);
+        driver = TAKE_PTR(tmp.driver);  /* a pool's options set no other string */
+        if (r < 0)
                 return r;
-        }
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0) {
-                free(tmp.driver);
-                return r < 0 ? r : 1;
-        }
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         p = calloc(1, sizeof(*p));
         if (!p || !(p->name = strdup(name))) {
                 free(p);
-                free(tmp.driver);
                 return -ENOMEM;
         }
         p->selectors = TAKE_PTR(selectors);
-        p->driver = TAKE_PTR(tmp.driver);
+        p->driver = TAKE_PTR(driver);
         p->attrs = tmp.want;
         p->mac_is_base = mac_is_base;
         p->reset = reset;
@@ -76,8 +75,10 @@ static int method_delete_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (!pool_name_is_valid(name))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid pool name \"%.64s\"", name);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         r = pools_delete(d, name, &e);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message[0] ? e.message : NULL);

@@ -52,7 +52,54 @@ int bus_read_device(Daemon *d, sd_bus_message *m, const sriov_device **ret, sd_b
         return bus_resolve_device(d, ref, ret, error);
 }
 
-int bus_append_kv_strv(sd_bus_message *m, const char *key, char * const *l) {
+int bus_send_reply(sd_bus_message *request, bus_append_t append, const void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(request, &reply);
+        if (r < 0)
+                return r;
+        r = append(reply, userdata);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int bus_append_strv(sd_bus_message *reply, const void *strv) {
+        return sd_bus_message_append_strv(reply, (char **) strv);
+}
+
+typedef struct ArrayReply {
+        const char *element;
+        size_t n;
+        bus_append_row_t row;
+        const void *userdata;
+} ArrayReply;
+
+static int append_array(sd_bus_message *reply, const void *userdata) {
+        const ArrayReply *a = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', a->element);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n; i++) {
+                r = a->row(reply, i, a->userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+int bus_send_array(sd_bus_message *request, const char *element, size_t n, bus_append_row_t row,
+                   const void *userdata) {
+        const ArrayReply a = { element, n, row, userdata };
+
+        return bus_send_reply(request, append_array, &a);
+}
+
+/* {"key": <contents>}, left open */
+static int open_kv(sd_bus_message *m, const char *key, const char *contents) {
         int r;
 
         r = sd_bus_message_open_container(m, 'e', "sv");
@@ -61,7 +108,35 @@ int bus_append_kv_strv(sd_bus_message *m, const char *key, char * const *l) {
         r = sd_bus_message_append(m, "s", key);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(m, 'v', "as");
+        return sd_bus_message_open_container(m, 'v', contents);
+}
+
+int bus_open_kv_array(sd_bus_message *m, const char *key, const char *element) {
+        char array[32];
+        int r;
+
+        (void) snprintf(array, sizeof(array), "a%s", element);
+        r = open_kv(m, key, array);
+        if (r < 0)
+                return r;
+        return sd_bus_message_open_container(m, 'a', element);
+}
+
+int bus_close_kv_array(sd_bus_message *m) {
+        int r;
+
+        for (int i = 0; i < 3; i++) {
+                r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int bus_append_kv_strv(sd_bus_message *m, const char *key, char * const *l) {
+        int r;
+
+        r = open_kv(m, key, "as");
         if (r < 0)
                 return r;
         r = sd_bus_message_append_strv(m, (char **) l);
@@ -114,8 +189,9 @@ int bus_read_options(sd_bus_message *m, const BusOption *table, sd_bus_error *er
                 if (o->seen)
                         *o->seen = true;
                 r = sd_bus_message_exit_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;
         }
@@ -175,23 +251,41 @@ int vf_settings_args_finish(const VFSettingsArgs *a, bool allow_zero_mac, sriov_
 
 int bus_append_vf_config(sd_bus_message *m, const sriov_vf_config *c) {
         char mac[18];
-        int r = 0;
+        int r;
 
-        if (c->mask & VF_ATTR_MAC)
+        if (c->mask & VF_ATTR_MAC) {
                 r = sd_bus_message_append(m, "{sv}", "mac", "s", vf_mac_format(c->mac, mac));
-        if (r >= 0 && (c->mask & VF_ATTR_VLAN))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_VLAN) {
                 r = sd_bus_message_append(m, "{sv}{sv}{sv}", "vlan", "u", (uint32_t) c->vlan, "qos", "u", (uint32_t) c->qos,
                                           "vlan_proto", "s", vf_vlan_proto_name(c->vlan_proto ?: VF_VLAN_PROTO_8021Q));
-        if (r >= 0 && (c->mask & VF_ATTR_RATE))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_RATE) {
                 r = sd_bus_message_append(m, "{sv}{sv}", "min_tx_rate", "u", c->min_tx_rate, "max_tx_rate", "u",
                                           c->max_tx_rate);
-        if (r >= 0 && (c->mask & VF_ATTR_SPOOFCHK))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_SPOOFCHK) {
                 r = sd_bus_message_append(m, "{sv}", "spoofchk", "b", c->spoofchk);
-        if (r >= 0 && (c->mask & VF_ATTR_TRUST))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_TRUST) {
                 r = sd_bus_message_append(m, "{sv}", "trust", "b", c->trust);
-        if (r >= 0 && (c->mask & VF_ATTR_LINK_STATE))
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_LINK_STATE) {
                 r = sd_bus_message_append(m, "{sv}", "link_state", "s", vf_link_state_name(c->link_state));
-        if (r >= 0 && (c->mask & VF_ATTR_QUERY_RSS))
-                r = sd_bus_message_append(m, "{sv}", "query_rss", "b", c->query_rss);
-        return r;
+                if (r < 0)
+                        return r;
+        }
+        if (c->mask & VF_ATTR_QUERY_RSS)
+                return sd_bus_message_append(m, "{sv}", "query_rss", "b", c->query_rss);
+        return 0;
 }

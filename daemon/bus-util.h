@@ -13,7 +13,8 @@
  *   r = sd_bus_message_read(m, ...);             read the arguments
  *   if (...) return sd_bus_error_setf(...);       validate them
  *   r = bus_verify_polkit(d, m, ACTION, error);   authorize
- *   if (r <= 0) return r < 0 ? r : 1;             (0: asked polkit; the handler runs again once it answered)
+ *   if (r < 0) return r;
+ *   if (r == 0) return 1;                         (asked polkit; the handler runs again once it answered)
  *   ...                                           act, and reply (now, or when the work is done)
  */
 
@@ -50,8 +51,24 @@ int bus_resolve_device(Daemon *d, const char *ref, const sriov_device **ret, sd_
 /* Read a device argument ("s") and resolve it. */
 int bus_read_device(Daemon *d, sd_bus_message *m, const sriov_device **ret, sd_bus_error *error);
 
+/* A reply's contents: appended to reply from userdata. */
+typedef int (*bus_append_t)(sd_bus_message *reply, const void *userdata);
+/* Answer request (a method call) with a method return that append fills, and send it. */
+int bus_send_reply(sd_bus_message *request, bus_append_t append, const void *userdata);
+/* An append for a strv (as). */
+int bus_append_strv(sd_bus_message *reply, const void *strv);
+/* One element of an array: the i-th, appended to reply from userdata. */
+typedef int (*bus_append_row_t)(sd_bus_message *reply, size_t i, const void *userdata);
+/* Answer request with an array of n elements of signature element (such as "(ss)"). */
+int bus_send_array(sd_bus_message *request, const char *element, size_t n, bus_append_row_t row,
+                   const void *userdata);
+
 /* {"key": <as>} inside an open a{sv}. */
 int bus_append_kv_strv(sd_bus_message *m, const char *key, char * const *l);
+/* {"key": <a ELEMENT>} inside an open a{sv}: opened with the array open
+ * for its elements, and closed again. */
+int bus_open_kv_array(sd_bus_message *m, const char *key, const char *element);
+int bus_close_kv_array(sd_bus_message *m);
 
 /* The VF settings keys of an a{sv} (SetVFConfig, Assign, CreatePool). */
 typedef struct VFSettingsArgs {

@@ -10,51 +10,67 @@
 #include "vfconfig.h"
 
 
+/* {"ignored": <as>}: the settings the driver accepted but did not apply */
+static int append_ignored(sd_bus_message *reply, unsigned ignored) {
+        int r;
+
+        r = bus_open_kv_array(reply, "ignored", "s");
+        if (r < 0)
+                return r;
+        for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1) {
+                if (!(ignored & b))
+                        continue;
+                r = sd_bus_message_append(reply, "s", vf_attr_name(b));
+                if (r < 0)
+                        return r;
+        }
+        return bus_close_kv_array(reply);
+}
+
+/* a{sv}: the VF's settings, and for SetVFConfig what became of them */
+static int append_after(sd_bus_message *reply, const void *userdata) {
+        const Job *j = userdata;
+        const VFConfigWork *w = j->payload;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = bus_append_vf_config(reply, &w->after);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}", "pf_netdev", "s", w->pf_ifname, "vf_index", "u",
+                                  (uint32_t) w->index);
+        if (r < 0)
+                return r;
+        if (j->type == &vf_set_job_type) {
+                r = sd_bus_message_append(reply, "{sv}", "zero_mac_fallback", "b", w->zero_mac_fallback);
+                if (r < 0)
+                        return r;
+                r = append_ignored(reply, w->ignored);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 static void vfconfig_done(Job *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         VFConfigWork *w = j->payload;
+        char bdf[PCI_ADDR_STRLEN];
         int r;
 
         if (j->r < 0) {
                 bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
-        r = sd_bus_message_new_method_return(j->request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-                r = bus_append_vf_config(reply, &w->after);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}", "pf_netdev", "s", w->pf_ifname, "vf_index", "u",
-                                          (uint32_t) w->index);
-        if (r >= 0 && j->type == &vf_set_job_type) {
-                r = sd_bus_message_append(reply, "{sv}", "zero_mac_fallback", "b", w->zero_mac_fallback);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", "ignored");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "s");
-                for (unsigned b = 1; r >= 0 && b <= VF_ATTR_QUERY_RSS; b <<= 1)
-                        if (w->ignored & b)
-                                r = sd_bus_message_append(reply, "s", vf_attr_name(b));
-                for (int i = 0; r >= 0 && i < 3; i++)
-                        r = sd_bus_message_close_container(reply);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
+        r = bus_send_reply(j->request, append_after, j);
+        if (r < 0) {
                 log_debug_errno(r, "Cannot reply with the VF's settings: %m");
-        else if (j->type == &vf_set_job_type) {
-                char bdf[PCI_ADDR_STRLEN];
-
+                return;
+        }
+        if (j->type == &vf_set_job_type)
                 log_info("Set VF %d of %s (%s) for %s", w->index, w->pf_ifname, pci_addr_format(&j->addr, bdf),
                          strna(sd_bus_message_get_sender(j->request)));
-        }
 }
 
 static int submit(Daemon *d, Job *j, sd_bus_message *m, sd_bus_error *error) {
@@ -133,8 +149,10 @@ static int method_set(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                          "%s is assigned to guest %s: release it first, or give the settings to Assign",
                                          dev->bdf, as->guest);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         w = calloc(1, sizeof(*w));
         j = w ? job_new(d, &vf_set_job_type, &dev->addr, w) : NULL;
         if (!j)

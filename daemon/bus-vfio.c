@@ -20,112 +20,132 @@ static const char *backend_name(vfio_backend b) {
         return b == VFIO_BACKEND_IOMMUFD ? "iommufd" : "container";
 }
 
-static int append_kv_u64(sd_bus_message *m, const char *key, uint64_t v) {
-        return sd_bus_message_append(m, "{sv}", key, "t", v);
+static int append_ranges(sd_bus_message *m, const char *key, const vfio_range *ranges, size_t n) {
+        int r;
+
+        r = bus_open_kv_array(m, key, "(tts)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_message_append(m, "(tts)", ranges[i].start, ranges[i].last, ranges[i].type);
+                if (r < 0)
+                        return r;
+        }
+        return bus_close_kv_array(m);
 }
 
-static int append_ranges(sd_bus_message *m, const char *key, const vfio_range *r, size_t n) {
-        int k;
+/* The IOMMU's ranges, and the end of the a{sv} */
+static int append_ranges_and_close(sd_bus_message *m, const vfio_range *valid, size_t n_valid,
+                                   const vfio_range *reserved, size_t n_reserved) {
+        int r;
 
-        k = sd_bus_message_open_container(m, 'e', "sv");
-        if (k >= 0)
-                k = sd_bus_message_append(m, "s", key);
-        if (k >= 0)
-                k = sd_bus_message_open_container(m, 'v', "a(tts)");
-        if (k >= 0)
-                k = sd_bus_message_open_container(m, 'a', "(tts)");
-        for (size_t i = 0; k >= 0 && i < n; i++)
-                k = sd_bus_message_append(m, "(tts)", r[i].start, r[i].last, r[i].type);
-        if (k >= 0)
-                k = sd_bus_message_close_container(m);
-        if (k >= 0)
-                k = sd_bus_message_close_container(m);
-        if (k >= 0)
-                k = sd_bus_message_close_container(m);
-        return k;
+        r = append_ranges(m, "iova_ranges", valid, n_valid);
+        if (r < 0)
+                return r;
+        r = append_ranges(m, "reserved_regions", reserved, n_reserved);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+/* An a{sv} opened, "backend" and "group" in it */
+static int open_info(sd_bus_message *reply, vfio_backend backend, int group) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "{sv}{sv}", "backend", "s", backend_name(backend), "group", "i", group);
+}
+
+/* a{sv}: the backend, the group, what the IOMMU offers */
+static int append_info(sd_bus_message *reply, const vfio_session *s) {
+        int r;
+
+        r = open_info(reply, s->backend, s->group);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}", "page_sizes", "t", s->page_sizes);
+        if (r < 0)
+                return r;
+        if (s->backend == VFIO_BACKEND_IOMMUFD) {
+                r = sd_bus_message_append(reply, "{sv}{sv}", "ioas_id", "u", s->ioas_id, "devid", "u", s->devid);
+                if (r < 0)
+                        return r;
+        }
+        return append_ranges_and_close(reply, s->valid, s->n_valid, s->reserved, s->n_reserved);
+}
+
+/* (a{sh} fds, a{sv} info): "device", and "group" + "container" or "iommufd";
+ * the message holds duplicates of the fds, ours close with the job */
+static int append_opened(sd_bus_message *reply, const void *userdata) {
+        const vfio_session *s = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sh}");
+        if (r < 0)
+                return r;
+        if (s->backend == VFIO_BACKEND_CONTAINER)
+                r = sd_bus_message_append(reply, "{sh}{sh}{sh}", "device", s->device_fd, "group", s->group_fd,
+                                          "container", s->iommu_fd);
+        else
+                r = sd_bus_message_append(reply, "{sh}{sh}", "device", s->device_fd, "iommufd", s->iommu_fd);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return append_info(reply, s);
 }
 
 static void open_done(Job *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         vfio_session *s = ((VfioWork *) j->payload)->session;
+        char bdf[PCI_ADDR_STRLEN];
         int r;
 
         if (j->r < 0) {
                 bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
-        r = sd_bus_message_new_method_return(j->request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sh}");
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "{sh}", "device", s->device_fd);
-        if (r >= 0 && s->backend == VFIO_BACKEND_CONTAINER)
-                r = sd_bus_message_append(reply, "{sh}{sh}", "group", s->group_fd, "container", s->iommu_fd);
-        if (r >= 0 && s->backend == VFIO_BACKEND_IOMMUFD)
-                r = sd_bus_message_append(reply, "{sh}", "iommufd", s->iommu_fd);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}", "backend", "s", backend_name(s->backend), "group", "i", s->group);
-        if (r >= 0)
-                r = append_kv_u64(reply, "page_sizes", s->page_sizes);
-        if (r >= 0 && s->backend == VFIO_BACKEND_IOMMUFD)
-                r = sd_bus_message_append(reply, "{sv}{sv}", "ioas_id", "u", s->ioas_id, "devid", "u", s->devid);
-        if (r >= 0)
-                r = append_ranges(reply, "iova_ranges", s->valid, s->n_valid);
-        if (r >= 0)
-                r = append_ranges(reply, "reserved_regions", s->reserved, s->n_reserved);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        /* the message holds duplicates of the fds; ours close with the job */
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
+        r = bus_send_reply(j->request, append_opened, s);
+        if (r < 0) {
                 log_warning_errno(r, "Cannot hand the VFIO fds over: %m");
-        else {
-                char bdf[PCI_ADDR_STRLEN];
-
-                log_info("Handed the VFIO fds of %s (%s) to %s", pci_addr_format(&j->addr, bdf),
-                         backend_name(s->backend), strna(sd_bus_message_get_sender(j->request)));
+                return;
         }
+        log_info("Handed the VFIO fds of %s (%s) to %s", pci_addr_format(&j->addr, bdf), backend_name(s->backend),
+                 strna(sd_bus_message_get_sender(j->request)));
 }
 
-static void dma_check_done(Job *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const VfioWork *w = j->payload;
+/* a{sv}: what the self test found */
+static int append_report(sd_bus_message *reply, const void *userdata) {
+        const VfioWork *w = userdata;
         const vfio_self_test *t = &w->self_test;
         int r;
 
+        r = open_info(reply, t->backend, t->group);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}", "remap_refused", "b", t->remap_refused, "page_sizes",
+                                  "t", t->page_sizes, "iova", "t", t->iova, "size", "t", t->size, "unmapped", "t",
+                                  t->unmapped);
+        if (r < 0)
+                return r;
+        if (t->dma_avail != UINT32_MAX) {
+                r = sd_bus_message_append(reply, "{sv}", "dma_avail", "u", t->dma_avail);
+                if (r < 0)
+                        return r;
+        }
+        return append_ranges_and_close(reply, w->valid, w->n_valid, w->reserved, w->n_reserved);
+}
+
+static void dma_check_done(Job *j) {
+        int r;
+
         if (j->r < 0) {
                 bus_reply_errno(j->request, j->r, j->error.error ? j->error.message : NULL);
                 return;
         }
-        r = sd_bus_message_new_method_return(j->request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "backend", "s", backend_name(t->backend), "group", "i",
-                                          t->group, "remap_refused", "b", t->remap_refused);
-        if (r >= 0)
-                r = append_kv_u64(reply, "page_sizes", t->page_sizes);
-        if (r >= 0)
-                r = append_kv_u64(reply, "iova", t->iova);
-        if (r >= 0)
-                r = append_kv_u64(reply, "size", t->size);
-        if (r >= 0)
-                r = append_kv_u64(reply, "unmapped", t->unmapped);
-        if (r >= 0 && t->dma_avail != UINT32_MAX)
-                r = sd_bus_message_append(reply, "{sv}", "dma_avail", "u", t->dma_avail);
-        if (r >= 0)
-                r = append_ranges(reply, "iova_ranges", w->valid, w->n_valid);
-        if (r >= 0)
-                r = append_ranges(reply, "reserved_regions", w->reserved, w->n_reserved);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        r = bus_send_reply(j->request, append_report, j->payload);
         if (r < 0)
                 log_debug_errno(r, "Cannot reply to DmaCheck: %m");
 }
@@ -154,8 +174,10 @@ static int start_vfio_job(sd_bus_message *m, Daemon *d, const JobType *type, con
                 return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_VFIO, "%s is bound to %s, not to vfio-pci", dev->bdf,
                                          dev->driver ?: "no driver");
         r = bus_verify_polkit(d, m, action, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         w = calloc(1, sizeof(*w));
         j = w ? job_new(d, type, &dev->addr, w) : NULL;
         if (!j)
@@ -193,10 +215,13 @@ static int start_owner(sd_bus_message *m, Daemon *d, bool reset, sd_bus_error *e
         int r;
 
         r = sd_bus_message_read(m, "s", &ref);
-        if (r >= 0 && !reset)
-                r = sd_bus_message_read(m, "uu", &uid, &gid);
         if (r < 0)
                 return r;
+        if (!reset) {
+                r = sd_bus_message_read(m, "uu", &uid, &gid);
+                if (r < 0)
+                        return r;
+        }
         r = bus_resolve_device(d, ref, &dev, error);
         if (r < 0)
                 return r;
@@ -211,8 +236,10 @@ static int start_owner(sd_bus_message *m, Daemon *d, bool reset, sd_bus_error *e
                                          "%s is assigned to guest %s: its nodes go with the assignment", dev->bdf,
                                          state_find_assignment_by_vf(d->state, dev->bdf)->guest);
         r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
         r = vfio_nodes_owner(d, dev, reset, uid, gid, &changed, &e);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.error ? e.message : NULL);
