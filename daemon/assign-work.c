@@ -150,7 +150,9 @@ static int apply_settings(const AssignWork *w, int idx, sriov_error *err) {
 
         want.vf = (uint32_t) idx;
         r = sriov_vf_set(w->pf_ifname, &want, SRIOV_VF_BRING_PF_UP, NULL, &ignored, NULL, err);
-        if (r >= 0 && ignored)
+        if (r < 0)
+                return r;
+        if (ignored)
                 return sriov_error_set(err, -EPROTONOSUPPORT, "The driver of %s accepted the VF's %s but did not apply it",
                                        w->pf_ifname, missing_attr(ignored));
         return r;

@@ -375,6 +375,18 @@ static int find_same(Daemon *d, const AssignRequest *q, bool by_pool, bool deriv
         return 0;
 }
 
+/* The request with its pool's defaults (pool: NULL when it names a VF); then
+ * as find_same(): 1 when the guest holds what it asks for already. */
+static int complete_request(Daemon *d, AssignRequest *q, const PoolView *pool, bool derived_mac,
+                            ResetPolicy *ret_reset, StateAssignment **ret, const char **ret_message) {
+        int r;
+
+        r = apply_pool_defaults(q, pool, ret_reset);
+        if (r < 0)
+                return r;
+        return find_same(d, q, pool != NULL, derived_mac, ret, ret_message);
+}
+
 /* The VF a request names by address (or interface), if it can be had. */
 static int pick_named(Daemon *d, const AssignRequest *q, const sriov_device **ret, char **ret_message) {
         const StateAssignment *a;
@@ -513,11 +525,13 @@ void assignment_assign(Daemon *d, AssignRequest *q, assign_done_t done, void *us
         by_pool = pools_find(d, q->target, &pool);
         /* the pool's MAC base gives the MAC unless the request names one */
         derived_mac = by_pool && pool.mac_is_base && (pool.attrs->mask & VF_ATTR_MAC) && !(q->want.mask & VF_ATTR_MAC);
-        r = apply_pool_defaults(q, by_pool ? &pool : NULL, &reset);
-        if (r >= 0)
-                r = find_same(d, q, by_pool, derived_mac, &a, &message);
-        if (r != 0) {
-                call_finish(d, call, r < 0 ? r : 0, message, a);
+        r = complete_request(d, q, by_pool ? &pool : NULL, derived_mac, &reset, &a, &message);
+        if (r < 0) {
+                call_finish(d, call, r, message, NULL);
+                return;
+        }
+        if (r > 0) {
+                call_finish(d, call, 0, NULL, a);       /* the same answer again */
                 return;
         }
         r = pick(d, q, by_pool ? &pool : NULL, &vf, &position, &msg);
@@ -701,12 +715,13 @@ static void release_matching(Daemon *d, char * const *guests, const char *vf, bo
                         continue;
                 }
                 r = start_release(d, a, force, release_done, b, &e);
-                if (r >= 0)
-                        b->outstanding++;
-                else
+                if (r < 0) {
                         release_batch_fail(b, r, "%s: %s", *v, e.error ? e.message : r == -EINPROGRESS
                                            ? "an earlier operation on its PF is still pending in the kernel"
                                            : strerror(-r));
+                        continue;
+                }
+                b->outstanding++;
         }
         if (!vfs)
                 release_batch_fail(b, -ESRCH, "Guest %s holds %s", guests[0], isempty(vf) ? "no VFs" : "no such VF");

@@ -172,37 +172,55 @@ static void bind_execute(Job *j) {
         adopt_before(j);
 }
 
-static void unbind_execute(Job *j) {
+/* op (unbind, reprobe) on the device, once nothing stops it from leaving its driver */
+static int run_checked(Job *j, int (*op)(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_error *err)) {
         BindWork *w = j->payload;
+        int r;
 
+        r = safety_before_unbind(j->daemon->ctx, &j->addr, w->force, &j->error);
+        if (r < 0)
+                return r;
+        return op(j->daemon->ctx, &j->addr, &w->found_driver, &j->error);
+}
+
+static void unbind_execute(Job *j) {
         remember_before(j);
-        j->r = safety_before_unbind(j->daemon->ctx, &j->addr, w->force, &j->error);
-        if (j->r >= 0)
-                j->r = sriov_unbind(j->daemon->ctx, &j->addr, &w->found_driver, &j->error);
+        j->r = run_checked(j, sriov_unbind);
         adopt_before(j);
 }
 
-static void restore_execute(Job *j) {
+/* The device and its peers back to their prior drivers, once none of them is held. */
+static int restore(Job *j) {
         sriov_ctx *ctx = j->daemon->ctx;
         BindWork *w = j->payload;
+        int r;
 
-        j->r = safety_before_unbind(ctx, &j->addr, w->force, &j->error);
-        for (size_t i = 0; j->r >= 0 && i < w->n_peers; i++)
-                j->r = safety_before_unbind(ctx, &w->peers[i].addr, w->force, &j->error);
-        if (j->r < 0)
-                return;
-        j->r = sriov_restore_driver(ctx, &j->addr, w->prior_driver, w->prior_override, &j->error);
-        for (size_t i = 0; j->r >= 0 && i < w->n_peers; i++)
-                j->r = sriov_restore_driver(ctx, &w->peers[i].addr, w->peers[i].prior_driver,
-                                            w->peers[i].prior_override, &j->error);
+        r = safety_before_unbind(ctx, &j->addr, w->force, &j->error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < w->n_peers; i++) {
+                r = safety_before_unbind(ctx, &w->peers[i].addr, w->force, &j->error);
+                if (r < 0)
+                        return r;
+        }
+        r = sriov_restore_driver(ctx, &j->addr, w->prior_driver, w->prior_override, &j->error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < w->n_peers; i++) {
+                r = sriov_restore_driver(ctx, &w->peers[i].addr, w->peers[i].prior_driver,
+                                         w->peers[i].prior_override, &j->error);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static void restore_execute(Job *j) {
+        j->r = restore(j);
 }
 
 static void reprobe_execute(Job *j) {
-        BindWork *w = j->payload;
-
-        j->r = safety_before_unbind(j->daemon->ctx, &j->addr, w->force, &j->error);
-        if (j->r >= 0)
-                j->r = sriov_reprobe(j->daemon->ctx, &j->addr, &w->found_driver, &j->error);
+        j->r = run_checked(j, sriov_reprobe);
 }
 
 const JobType bind_job_type = {
@@ -562,13 +580,21 @@ static void binding_complete(Job *j) {
                 j->done(j);
 }
 
+/* The intent on disk, then the job on its lane. */
+static int journal_and_submit(Daemon *d, Job *j) {
+        int r;
+
+        r = j->type == &numvfs_job_type ? journal_numvfs(d, j) : journal_binding(d, j);
+        if (r < 0)
+                return r;
+        return lane_submit(d, j);
+}
+
 int binding_start(Daemon *d, Job *j) {
         int r;
 
         j->complete = binding_complete;
-        r = j->type == &numvfs_job_type ? journal_numvfs(d, j) : journal_binding(d, j);
-        if (r >= 0)
-                r = lane_submit(d, j);
+        r = journal_and_submit(d, j);
         if (r < 0) {
                 j->r = r;
                 /* a refusal from the journal has its sentence; the rest get one */

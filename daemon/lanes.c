@@ -46,9 +46,12 @@ static void job_execute(Job *j) {
         if (j->held || !j->type->read_back || j->no_read_back)
                 return;
         r = sriov_family_load(j->daemon->ctx, &j->addr, &j->family);
-        if (r < 0 && j->r >= 0)
-                j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
-        if (r >= 0 && pci_addr_equal(&j->addr, &l->key))
+        if (r < 0) {
+                if (j->r >= 0)
+                        j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
+                return;
+        }
+        if (pci_addr_equal(&j->addr, &l->key))
                 lane_cover_seqnum(j->daemon, l, j->family->seqnum);
 }
 

@@ -49,12 +49,13 @@ int ledger_commit(Daemon *d, sriov_error *e) {
         int r;
 
         r = save(d);
-        if (r >= 0)
-                return 0;
-        log_error_errno(r, "Cannot record the change in %s: %m; refusing it", d->state->path);
-        roll_back(d);
-        return sriov_error_set(e, -EDQUOT, "sriovd cannot record the change in %s (%s), so it made none",
-                               d->state->path, r == -EFBIG ? "the state would be too large" : strerror(-r));
+        if (r < 0) {
+                log_error_errno(r, "Cannot record the change in %s: %m; refusing it", d->state->path);
+                roll_back(d);
+                return sriov_error_set(e, -EDQUOT, "sriovd cannot record the change in %s (%s), so it made none",
+                                       d->state->path, r == -EFBIG ? "the state would be too large" : strerror(-r));
+        }
+        return 0;
 }
 
 void ledger_save(Daemon *d) {

@@ -14,20 +14,30 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/sriovd/sriovd.conf"
 #define DEFAULT_CONFIG_DIR SYSCONFDIR "/sriovd/conf.d"
 
+/* The configuration, and checked against the host when its devices can be read (*host_checked). */
+static int load_and_check(const char *file, const char *dir, const char *sysfs_root, Config **c,
+                          ConfigErrors *errors, bool *host_checked) {
+        _cleanup_(sriov_ctx_freep) sriov_ctx *ctx = NULL;
+        _cleanup_(sriov_host_freep) sriov_host *host = NULL;
+        int r;
+
+        r = config_load(file, dir, c, errors);
+        if (r < 0)
+                return r;
+        if (sriov_ctx_new(sysfs_root, &ctx) < 0 || sriov_host_scan(ctx, &host) < 0)
+                return r;
+        *host_checked = true;
+        return config_check_host(*c, host, errors);
+}
+
 /* --check-config: parse and validate, against the host when it can be read. */
 static int check_config(const char *file, const char *dir, const char *sysfs_root) {
         _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_(sriov_ctx_freep) sriov_ctx *ctx = NULL;
-        _cleanup_(sriov_host_freep) sriov_host *host = NULL;
         ConfigErrors errors = {};
         bool host_checked = false;
         int r;
 
-        r = config_load(file, dir, &c, &errors);
-        if (r >= 0 && sriov_ctx_new(sysfs_root, &ctx) >= 0 && sriov_host_scan(ctx, &host) >= 0) {
-                r = config_check_host(c, host, &errors);
-                host_checked = true;
-        }
+        r = load_and_check(file, dir, sysfs_root, &c, &errors, &host_checked);
         STRV_FOREACH(w, errors.warnings)
                 fprintf(stderr, "%s (warning)\n", *w);
         STRV_FOREACH(e, errors.messages)

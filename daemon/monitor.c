@@ -263,8 +263,9 @@ int monitor_setup(Daemon *d) {
         if (!d->monitor)
                 return -errno ?: -EIO;
         r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "pci", NULL);
-        if (r >= 0)
-                r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "net", NULL);
+        if (r < 0)
+                return r;
+        r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "net", NULL);
         if (r < 0)
                 return r;
         /* absorb storms (thousands of VFs appearing) without overflowing */

@@ -267,8 +267,23 @@ static int plan_vfs(const ConfigPF *rule, const sriov_family *f, char *const *as
                 if (assigned_to(assigned, vf->bdf))
                         continue;       /* the guest's settings are in force */
                 r = plan_driver(vf, want, driver, p);
-                if (r >= 0 && attrs.mask && ifname)
-                        r = plan_attrs(vf, n, &attrs, link, ifname, p);
+                if (r < 0)
+                        return r;
+                if (!attrs.mask || !ifname)
+                        continue;
+                r = plan_attrs(vf, n, &attrs, link, ifname, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The declared VFs when they cannot be seen (the count change makes them anew). */
+static int plan_missing_vfs(const ConfigPF *rule, const sriov_device *pf, const char *bdf, Plan *p) {
+        int r;
+
+        for (unsigned n = 0; n < config_wanted_vfs(rule, pf); n++) {
+                r = plan_missing_vf(rule, n, bdf, p);
                 if (r < 0)
                         return r;
         }
@@ -294,14 +309,16 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *co
                 return 0;
         }
         r = plan_numvfs(rule, f, assigned, &p);
-        if (r >= 0)
-                r = read_link(rule, f, bdf, &link, &ifname, &p);
+        if (r < 0)
+                return r;
+        r = read_link(rule, f, bdf, &link, &ifname, &p);
+        if (r < 0)
+                return r;
         /* VFs the count change destroys get no steps of their own */
-        if (r >= 0 && !(p.n_steps > 0 && p.steps[0].kind == STEP_NUMVFS && p.steps[0].count != f->dev->sriov.num_vfs))
+        if (p.n_steps > 0 && p.steps[0].kind == STEP_NUMVFS && p.steps[0].count != f->dev->sriov.num_vfs)
+                r = plan_missing_vfs(rule, f->dev, bdf, &p);
+        else
                 r = plan_vfs(rule, f, assigned, &link, ifname, bdf, &p);
-        else if (r >= 0)
-                for (unsigned n = 0; r >= 0 && n < config_wanted_vfs(rule, f->dev); n++)
-                        r = plan_missing_vf(rule, n, bdf, &p);
         if (r < 0)
                 return r;
         *ret = p;
@@ -311,9 +328,25 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *co
 
 /* ---- executing ---- */
 
+/* The count as planned, all of the VFs enabled. */
+static int set_numvfs(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
+        unsigned enabled = 0;
+        int r;
+
+        r = safety_before_numvfs(ctx, &s->addr, s->count, false, e);
+        if (r < 0)
+                return r;
+        r = sriov_set_numvfs(ctx, &s->addr, s->count, s->autoprobe, &enabled, e);
+        if (r < 0)
+                return r;
+        if (enabled < s->count)
+                return sriov_error_set(e, -EIO, "the driver enabled only %u of %u VFs", enabled, s->count);
+        return 0;
+}
+
 static void execute_numvfs(sriov_ctx *ctx, Plan *p, PlanStep *s, bool *replan) {
         sriov_error e = {};
-        unsigned enabled = 0, now = 0;
+        unsigned now = 0;
         int r;
 
         (void) sysfs_dev_read_uint(ctx, &s->addr, "sriov_numvfs", 10, &now);
@@ -323,11 +356,7 @@ static void execute_numvfs(sriov_ctx *ctx, Plan *p, PlanStep *s, bool *replan) {
                         step_failed(p, s, r, NULL);
                 return;
         }
-        r = safety_before_numvfs(ctx, &s->addr, s->count, false, &e);
-        if (r >= 0)
-                r = sriov_set_numvfs(ctx, &s->addr, s->count, s->autoprobe, &enabled, &e);
-        if (r >= 0 && enabled < s->count)
-                r = sriov_error_set(&e, -EIO, "the driver enabled only %u of %u VFs", enabled, s->count);
+        r = set_numvfs(ctx, s, &e);
         if (r < 0)
                 step_failed(p, s, r, &e);
         *replan = true;
@@ -344,6 +373,32 @@ static int check_unchanged(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
                                s->bdf, drv ?: "no driver");
 }
 
+/* The driver as planned, after the same checks as an interactive bind: a
+ * guest holding the VF, host use, and for vfio-pci the IOMMU group. */
+static int change_driver(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
+        int r;
+
+        r = check_unchanged(ctx, s, e);
+        if (r < 0)
+                return r;
+        r = safety_before_unbind(ctx, &s->addr, false, e);
+        if (r < 0)
+                return r;
+        if (s->want == DRIVER_NAMED && driver_is_dma_managed(s->driver)) {
+                _cleanup_free_ pci_addr *peers = NULL;
+                size_t n_peers = 0;
+                int group;
+
+                r = passthrough_check(ctx, &s->addr, 0, &peers, &n_peers, &group, e);
+                if (r < 0)
+                        return r;
+        }
+        if (s->want == DRIVER_HOST)
+                return sriov_reprobe(ctx, &s->addr, NULL, e);
+        return sriov_bind(ctx, &s->addr, s->driver, driver_is_dma_managed(s->driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0,
+                          NULL, NULL, e);
+}
+
 static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
         /* the checks and the bind read and write a dozen of the VF's files */
         _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
@@ -351,23 +406,7 @@ static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
         int r;
 
         sysfs_dev_scope_begin(ctx, &s->addr, &scope);
-        r = check_unchanged(ctx, s, &e);
-        /* the same checks as an interactive bind: a guest holding the VF,
-         * host use, and for vfio-pci the IOMMU group */
-        if (r >= 0)
-                r = safety_before_unbind(ctx, &s->addr, false, &e);
-        if (r >= 0 && s->want == DRIVER_NAMED && driver_is_dma_managed(s->driver)) {
-                _cleanup_free_ pci_addr *peers = NULL;
-                size_t n_peers = 0;
-                int group;
-
-                r = passthrough_check(ctx, &s->addr, 0, &peers, &n_peers, &group, &e);
-        }
-        if (r >= 0 && s->want == DRIVER_HOST)
-                r = sriov_reprobe(ctx, &s->addr, NULL, &e);
-        else if (r >= 0)
-                r = sriov_bind(ctx, &s->addr, s->driver,
-                               driver_is_dma_managed(s->driver) ? SRIOV_BIND_KEEP_OVERRIDE : 0, NULL, NULL, &e);
+        r = change_driver(ctx, s, &e);
         if (r < 0) {
                 step_failed(p, s, r, &e);
                 return;
@@ -384,20 +423,22 @@ static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
 static void execute_attrs(Plan *p, PlanStep *s) {
         sriov_error e = {};
         unsigned ignored = 0;
+        char names[128] = "";
         int r;
 
         r = sriov_vf_set(s->pf_ifname, &s->attrs, SRIOV_VF_BRING_PF_UP, NULL, &ignored, NULL, &e);
-        if (r >= 0 && ignored) {
-                char names[128] = "";
-
-                for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
-                        if (ignored & b)
-                                (void) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-                                                names[0] ? ", " : "", vf_attr_name(b));
-                r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
-        }
-        if (r < 0)
+        if (r < 0) {
                 step_failed(p, s, r, &e);
+                return;
+        }
+        if (!ignored)
+                return;
+        for (unsigned b = 1; b <= VF_ATTR_QUERY_RSS; b <<= 1)
+                if (ignored & b)
+                        (void) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                        names[0] ? ", " : "", vf_attr_name(b));
+        r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
+        step_failed(p, s, r, &e);
 }
 
 void plan_execute(sriov_ctx *ctx, Plan *p, bool *ret_replan) {

@@ -31,14 +31,23 @@ unsigned apply_batch_n_failed(const ApplyBatch *b) {
         return b ? b->plan.n_failed : 1;
 }
 
+/* The configuration files, checked against the host as it is. */
+static int load_checked(Daemon *d, Config **c, ConfigErrors *e) {
+        int r;
+
+        r = config_load(d->config.config_file, d->config.config_dir, c, e);
+        if (r < 0)
+                return r;
+        (void) config_check_host(*c, d->host, e);
+        return r;
+}
+
 int daemon_load_config(Daemon *d) {
         Config *c = NULL;
         ConfigErrors e = {};
         int r;
 
-        r = config_load(d->config.config_file, d->config.config_dir, &c, &e);
-        if (r >= 0)
-                (void) config_check_host(c, d->host, &e);
+        r = load_checked(d, &c, &e);
         strv_free(d->config_errors);
         strv_free(d->config_warnings);
         d->config_errors = TAKE_PTR(e.messages);
@@ -123,6 +132,18 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The timer of l's next try, delay from now. */
+static int arm_retry(Daemon *d, Lane *l, uint64_t delay) {
+        int r;
+
+        if (!l->retry_source)
+                return sd_event_add_time_relative(d->event, &l->retry_source, CLOCK_MONOTONIC, delay, 0, on_retry, l);
+        r = sd_event_source_set_time_relative(l->retry_source, delay);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(l->retry_source, SD_EVENT_ONESHOT);
+}
+
 static void schedule_retry(Daemon *d, const ApplyResult *res) {
         Lane *l = daemon_lane_for(d, &res->pf);
         char bdf[PCI_ADDR_STRLEN];
@@ -150,12 +171,7 @@ static void schedule_retry(Daemon *d, const ApplyResult *res) {
         }
         delay = d->config.retry_usec << MIN(l->retry_attempt, 20U);
         delay = MIN(delay, RETRY_DELAY_MAX);
-        if (l->retry_source) {
-                r = sd_event_source_set_time_relative(l->retry_source, delay);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(l->retry_source, SD_EVENT_ONESHOT);
-        } else
-                r = sd_event_add_time_relative(d->event, &l->retry_source, CLOCK_MONOTONIC, delay, 0, on_retry, l);
+        r = arm_retry(d, l, delay);
         if (r < 0) {
                 log_warning_errno(r, "%s: cannot schedule another try of the failed steps: %m", bdf);
                 return;

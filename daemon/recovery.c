@@ -296,10 +296,11 @@ static int recover_assignments(Daemon *d, Recovery *rc) {
                         r = assignment_finish_release(d, a, release_finished, rc);
                         if (r == -ENOMEM)
                                 return r;
-                        if (r >= 0)
-                                rc->outstanding++;
-                        else
+                        if (r < 0) {
                                 log_error_errno(r, "Cannot finish the release of %s now: %m", a->vf);
+                                break;
+                        }
+                        rc->outstanding++;
                         break;
                 case RECOVER_NOT_READY:
                         mark_not_ready(d, a);

@@ -106,6 +106,18 @@ static void record_new_prior(StateAssignment *a, const AssignWork *w) {
         a->pf_numvfs = w->pf_numvfs;
 }
 
+/* What to put back on disk before the VF changes, then the guest's settings
+ * on it. *a: the assignment again (a failed commit puts back the records). */
+static int commit_and_apply(Daemon *d, Try *t, StateAssignment **a, sriov_error *e) {
+        int r;
+
+        r = ledger_commit(d, e);
+        *a = still_not_ready(d, t->vf);
+        if (r < 0 || !*a)
+                return r;
+        return assign_submit(d, &assign_apply_job_type, t->vf, work_for(*a), apply_done, t);
+}
+
 static void prepare_done(Job *j) {
         Try *t = j->userdata;
         Daemon *d = j->daemon;
@@ -126,12 +138,8 @@ static void prepare_done(Job *j) {
                 try_over(d, t);
                 return;
         }
-        /* what to put back is on disk before the VF changes */
         record_new_prior(a, j->payload);
-        r = ledger_commit(d, &e);
-        a = still_not_ready(d, t->vf);
-        if (r >= 0 && a)
-                r = assign_submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t);
+        r = commit_and_apply(d, t, &a, &e);
         if (r < 0) {
                 if (a)
                         (void) state_assignment_set_readiness(a, NOT_READY, e.error ? e.message : strerror(-r));

@@ -13,7 +13,9 @@ int scan_to_json(const sriov_host *host, const iommu_host *iommu, json_object **
         if (r < 0)
                 return r;
         r = iommu_host_to_json(iommu, &j);
-        r = r < 0 ? r : json_add(o, "iommu", j);
+        if (r < 0)
+                return r;
+        r = json_add(o, "iommu", j);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
