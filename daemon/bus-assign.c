@@ -182,10 +182,8 @@ static void reply_assigned(Daemon *d, int r, const char *message, const StateAss
                 return;
         }
         r = bus_send_reply(request, append_assigned, &(Assigned) { d, a });
-        if (r < 0) {
+        if (r < 0)
                 log_debug_errno(r, "Cannot reply to Assign: %m");
-                bus_reply_errno(request, r, NULL);
-        }
 }
 
 static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -283,8 +283,10 @@ static int send_groups(Job *j, iommu_host *groups) {
 
         /* viability against the model as it is now */
         r = iommu_host_update_viability(groups, j->daemon->host);
-        if (r < 0)
+        if (r < 0) {
+                bus_reply_errno(j->request, r, "Cannot tell the groups' viability");
                 return r;
+        }
         return bus_send_array(j->request, "(isasbsa(tts))", groups->n_groups, append_group, groups);
 }
 
@@ -292,10 +294,7 @@ static void groups_done(Job *j) {
         int r;
 
         if (j->r < 0) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                (void) bus_error_from_errno(&e, j->r, NULL);
-                (void) sd_bus_reply_method_error(j->request, &e);
+                bus_reply_errno(j->request, j->r, NULL);
                 return;
         }
         r = send_groups(j, ((GroupsWork *) j->payload)->groups);

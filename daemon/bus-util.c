@@ -52,7 +52,7 @@ int bus_read_device(Daemon *d, sd_bus_message *m, const sriov_device **ret, sd_b
         return bus_resolve_device(d, ref, ret, error);
 }
 
-int bus_send_reply(sd_bus_message *request, bus_append_t append, const void *userdata) {
+static int build_reply(sd_bus_message *request, bus_append_t append, const void *userdata, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
@@ -62,6 +62,20 @@ int bus_send_reply(sd_bus_message *request, bus_append_t append, const void *use
         r = append(reply, userdata);
         if (r < 0)
                 return r;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
+int bus_send_reply(sd_bus_message *request, bus_append_t append, const void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = build_reply(request, append, userdata, &reply);
+        if (r < 0) {
+                /* the caller gets an answer whatever happened here */
+                bus_reply_errno(request, r, "Cannot build the answer");
+                return r;
+        }
         return sd_bus_send(NULL, reply, NULL);
 }
 

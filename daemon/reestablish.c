@@ -113,8 +113,10 @@ static int commit_and_apply(Daemon *d, Try *t, StateAssignment **a, sriov_error 
 
         r = ledger_commit(d, e);
         *a = still_not_ready(d, t->vf);
-        if (r < 0 || !*a)
+        if (r < 0)
                 return r;
+        if (!*a)
+                return -ESTALE;         /* settled otherwise meanwhile: this try is over */
         return assign_submit(d, &assign_apply_job_type, t->vf, work_for(*a), apply_done, t);
 }
 

@@ -505,6 +505,7 @@ static int parse_assignment_fields(json_object *o, StateAssignment *a) {
 
 static int parse_assignment(State *s, json_object *o) {
         StateAssignment *a;
+        int r;
 
         if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
@@ -512,12 +513,33 @@ static int parse_assignment(State *s, json_object *o) {
         if (!a)
                 return -ENOMEM;
         a->vf_index = -1;
-        /* whatever fails, the record is not a valid one (running out of memory too) */
-        if (parse_assignment_fields(o, a) < 0)
+        r = parse_assignment_fields(o, a);
+        if (r == -ENOMEM)
+                return r;       /* not the file's fault: it is not set aside */
+        if (r < 0)
                 return -EBADMSG;
-        /* one guest per VF */
-        for (size_t i = 0; i + 1 < s->n_assignments; i++)
-                if (streq(s->assignments[i].vf, a->vf))
+        return 0;
+}
+
+static int cmp_vf(const void *a, const void *b) {
+        return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+/* One guest per VF: sorted, in n log n (a ledger of 100k assignments loads
+ * in a moment, not in minutes). */
+static int check_one_guest_per_vf(const State *s) {
+        _cleanup_free_ const char **vfs = NULL;
+
+        if (s->n_assignments < 2)
+                return 0;
+        vfs = malloc(s->n_assignments * sizeof(*vfs));
+        if (!vfs)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_assignments; i++)
+                vfs[i] = s->assignments[i].vf;
+        qsort(vfs, s->n_assignments, sizeof(*vfs), cmp_vf);
+        for (size_t i = 1; i < s->n_assignments; i++)
+                if (streq(vfs[i - 1], vfs[i]))
                         return -EBADMSG;
         return 0;
 }
@@ -643,6 +665,9 @@ int state_parse_text(State *s, const char *text) {
         if (r < 0)
                 return r;
         r = parse_array(s, root, "assignments", parse_assignment);
+        if (r < 0)
+                return r;
+        r = check_one_guest_per_vf(s);
         if (r < 0)
                 return r;
         r = parse_array(s, root, "pools", parse_pool);

@@ -211,10 +211,48 @@ static void test_files(void) {
         }
 }
 
+/* A ledger of 100k assignments: one guest per VF is checked over all of
+ * them (a duplicate at the very end is found) in n log n — with a pairwise
+ * check this test would take minutes. */
+static char *many_assignments(size_t n, bool duplicate) {
+        size_t size = 64 + n * 256, len;
+        char *text = malloc(size);
+
+        if (!text)
+                return NULL;
+        len = (size_t) snprintf(text, size, "{\"version\": 2, \"devices\": {}, \"assignments\": [");
+        for (size_t i = 0; i < n; i++) {
+                size_t vf = duplicate && i == n - 1 ? 0 : i;
+
+                len += (size_t) snprintf(text + len, size - len,
+                                         "%s{\"guest\": \"g%zu\", \"owner\": \"local\", \"vf\": \"%04zx:%02zx:%02zx.%zu\", "
+                                         "\"phase\": \"done\", \"readiness\": \"ready\", \"driver\": \"vfio-pci\", "
+                                         "\"pf\": \"0000:3b:00.0\", \"vf_index\": 0, \"generation\": 1}",
+                                         i ? "," : "", i, vf >> 16, (vf >> 8) & 0xff, (vf >> 3) & 0x1f, vf & 7);
+        }
+        (void) snprintf(text + len, size - len, "]}");
+        return text;
+}
+
+static void test_many(void) {
+        for (int duplicate = 0; duplicate <= 1; duplicate++) {
+                _cleanup_(state_freep) State *s = state_new_empty();
+                _cleanup_free_ char *text = many_assignments(100000, duplicate);
+
+                CHECK(text != NULL);
+                if (!text)
+                        return;
+                CHECK_INT(state_parse_text(s, text), duplicate ? -EBADMSG : 0);
+                if (!duplicate)
+                        CHECK_INT(s->n_assignments, 100000);
+        }
+}
+
 int main(void) {
         test_v1();
         test_round_trip();
         test_refused();
         test_files();
+        test_many();
         TEST_MAIN_END();
 }
