@@ -26,6 +26,7 @@
         X(SRIOVD_ERROR_POOL_EXHAUSTED, ENOSPC, EXIT_EXHAUSTED)                          \
         X(SRIOVD_ERROR_NOT_SUPPORTED, EPROTONOSUPPORT, EXIT_NOT_SUPPORTED) /* the kernel lacks an interface */ \
         X(SRIOVD_ERROR_STATE_UNAVAILABLE, EDQUOT, EXIT_STATE) /* the state could not be written: nothing changed */ \
+        X(SRIOVD_ERROR_LIMITS_EXCEEDED, EUSERS, EXIT_BUSY)  /* a caller's share, or a size the bus or sriovd allows */ \
         X(SRIOVD_ERROR_FAILED, EIO, EXIT_FAIL)
 
 #define ROW(name, err, status) { name, err, status },

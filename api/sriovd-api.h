@@ -63,6 +63,7 @@ enum {
 #define SRIOVD_ERROR_POOL_EXHAUSTED     "org.sriovd.Error.PoolExhausted"
 #define SRIOVD_ERROR_NOT_SUPPORTED      "org.sriovd.Error.NotSupported"
 #define SRIOVD_ERROR_STATE_UNAVAILABLE  "org.sriovd.Error.StateUnavailable"
+#define SRIOVD_ERROR_LIMITS_EXCEEDED    "org.sriovd.Error.LimitsExceeded"
 #define SRIOVD_ERROR_FAILED             "org.sriovd.Error.Failed"
 
 typedef struct SriovdError {

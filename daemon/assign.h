@@ -28,6 +28,10 @@ typedef struct AssignRequest {
         bool force;
 } AssignRequest;
 
+/* At most this many live guests in one Reconcile (a node of an orchestrator
+ * runs hundreds). */
+#define RECONCILE_GUESTS_MAX 16384
+
 /* The guest's assignments, or every one of owner's whose guest is not in
  * live_guests (the lease holder's guests that exist): Reconcile. */
 typedef void (*reconcile_done_t)(Daemon *d, int r, const char *message, char **released_pairs, void *userdata);

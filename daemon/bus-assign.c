@@ -7,6 +7,7 @@
 
 #include "assign.h"
 #include "bus-assign.h"
+#include "bus-limits.h"
 #include "ledger.h"
 #include "verify.h"
 
@@ -264,6 +265,22 @@ static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *error
         return 1;
 }
 
+/* An assignment's entry: the ledger, the VMM's facts, two libvirt elements */
+#define ASSIGNMENT_ENTRY_BYTES 4096
+
+static int admit_list(Daemon *d, sd_bus_message *m, const char *owner, sd_bus_error *error) {
+        size_t n = 0, bytes;
+        int r;
+
+        for (size_t i = 0; i < d->state->n_assignments; i++)
+                n += isempty(owner) || streq(d->state->assignments[i].owner, owner);
+        bytes = n * ASSIGNMENT_ENTRY_BYTES;
+        r = bus_check_reply_size(bytes, "ask for one lease holder's", error);
+        if (r < 0)
+                return r;
+        return bus_admit(d, m, bus_cost_of(bytes), error);
+}
+
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Daemon *d = userdata;
@@ -275,6 +292,9 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return r;
         if (!isempty(owner) && !owner_name_is_valid(owner))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid owner \"%.64s\"", owner);
+        r = admit_list(d, m, owner, error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
@@ -344,8 +364,8 @@ static int method_reconcile(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return r;
         if (r == 0)
                 return 1;
-        /* the list after authorization: it may be long */
-        r = sd_bus_message_read_strv(m, &live);
+        /* the list after authorization: it may be long, but not unbounded */
+        r = bus_read_strv_bounded(m, RECONCILE_GUESTS_MAX, GUEST_NAME_MAX, "live guests", &live, error);
         if (r < 0)
                 return r;
         r = bus_read_options(m, opts, error);
@@ -393,6 +413,7 @@ static void reply_verified(Job *j) {
         size_t n;
         int r;
 
+        bus_inflight_done(j->daemon, j->request);
         diff = verify_differences(j, &n);
         r = bus_send_array(j->request, "(ssss)", n, append_difference, diff);
         if (r < 0)
@@ -400,17 +421,30 @@ static void reply_verified(Job *j) {
 }
 
 /* Reads only, but the kernel's, fresh: on the host lane. */
+/* A comparison of the whole ledger with the kernel: what it costs a caller's share. */
+#define VERIFY_COST 4
+
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
-        Job *j = verify_job_new(d);
+        Job *j;
         int r;
 
-        if (!j)
+        r = bus_admit(d, m, VERIFY_COST, error);
+        if (r < 0)
+                return r;
+        r = bus_inflight_begin(d, m, error);
+        if (r < 0)
+                return r;
+        j = verify_job_new(d);
+        if (!j) {
+                bus_inflight_done(d, m);
                 return -ENOMEM;
+        }
         j->request = sd_bus_message_ref(m);
         j->complete = reply_verified;
         r = lane_submit(d, j);
         if (r < 0) {
+                bus_inflight_done(d, m);
                 job_free(j);
                 return r;
         }

@@ -4,9 +4,13 @@
  *   Apply(b dry_run) -> a(ssss) steps      (a dry run is open to everyone)
  *   Reload() -> a(ssss) steps */
 
+#include "bus-limits.h"
 #include "bus-util.h"
 #include "plan.h"
 #include "reconcile.h"
+
+/* A plan of every PF: what it costs a caller's share. */
+#define DRY_RUN_COST 4
 
 /* (ssss): device, step, what, error */
 static int append_step(sd_bus_message *reply, size_t i, const void *userdata) {
@@ -37,6 +41,47 @@ static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
                 log_warning_errno(r, "Applying the configuration could not start on every PF: %m");
 }
 
+/* Every caller of the dry run under way gets its steps. */
+static void reply_dry_runs(Daemon *d, ApplyBatch *b, void *userdata) {
+        sd_bus_message **waiters = TAKE_PTR(d->dry_run_waiters);
+        size_t n = d->n_dry_run_waiters;
+
+        d->n_dry_run_waiters = 0;
+        for (size_t i = 0; i < n; i++) {
+                bus_inflight_done(d, waiters[i]);
+                reply_batch(d, b, waiters[i]);  /* takes the reference */
+        }
+        free(waiters);
+}
+
+/* Dry runs are coalesced: one plan at a time, whoever asks meanwhile gets
+ * its steps too, so that callers who loop on it cost the workers one. */
+static int start_dry_run(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
+        sd_bus_message **n;
+        bool running = d->n_dry_run_waiters > 0;
+        int r;
+
+        r = bus_admit(d, m, DRY_RUN_COST, error);
+        if (r < 0)
+                return r;
+        r = bus_inflight_begin(d, m, error);
+        if (r < 0)
+                return r;
+        n = realloc(d->dry_run_waiters, (d->n_dry_run_waiters + 1) * sizeof(*n));
+        if (!n) {
+                bus_inflight_done(d, m);
+                return -ENOMEM;
+        }
+        d->dry_run_waiters = n;
+        n[d->n_dry_run_waiters++] = sd_bus_message_ref(m);
+        if (running)
+                return 1;
+        r = daemon_apply_all(d, true, reply_dry_runs, NULL);
+        if (r < 0)
+                log_warning_errno(r, "The dry run could not start on every PF: %m");
+        return 1;
+}
+
 static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         int dry_run, r;
@@ -45,14 +90,14 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         /* a dry run reads only: open to everyone */
-        if (!dry_run) {
-                r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        return 1;
-        }
-        start_apply(d, m, dry_run);
+        if (dry_run)
+                return start_dry_run(d, m, error);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+        start_apply(d, m, false);
         return 1;
 }
 

@@ -8,6 +8,7 @@
 
 #include "bus-assign.h"
 #include "bus-device.h"
+#include "bus-limits.h"
 #include "conffile.h"
 #include "lanes.h"
 #include "model.h"
@@ -42,6 +43,23 @@ static bool listed_under_pf(const char *kind, const sriov_device *dev) {
 
         return dev->is_vf && pf && kind_matches(kind, dev) && kind_matches(kind, pf) && dev->vf_index >= 0 &&
                (size_t) dev->vf_index < pf->n_vfs && pf->vfs[dev->vf_index] == dev;
+}
+
+/* About what a listing of the devices of kind weighs (a device's entry is
+ * 400-600 bytes in either form), and whether its caller may have it. */
+#define DEVICE_ENTRY_BYTES 768
+static int admit_listing(Daemon *d, sd_bus_message *m, const char *kind, sd_bus_error *error) {
+        size_t n = 0, bytes;
+        int r;
+
+        for (size_t i = 0; i < d->host->n_devices; i++)
+                n += kind_matches(kind, d->host->devices[i]);
+        bytes = n * DEVICE_ENTRY_BYTES;
+        r = bus_check_reply_size(bytes, "ask for one kind of functions (\"pf\", \"vf\"), or for one with GetDevice",
+                                 error);
+        if (r < 0)
+                return r;
+        return bus_admit(d, m, bus_cost_of(bytes), error);
 }
 
 /* Every device of kind, the VFs of a listed PF right after it, by VF number. */
@@ -84,6 +102,9 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
         r = read_kind(m, &kind, error);
         if (r < 0)
                 return r;
+        r = admit_listing(d, m, kind, error);
+        if (r < 0)
+                return r;
         jsonw_begin_object(&w, NULL);
         jsonw_begin_array(&w, "devices");
         r = describe_all(&w, d, kind);
@@ -94,6 +115,9 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
                 return r;
         }
         r = jsonw_finish(&w, &json, &len);
+        if (r < 0)
+                return r;
+        r = bus_check_reply_size(len, "ask for one kind of functions (\"pf\", \"vf\")", error);
         if (r < 0)
                 return r;
         r = sd_bus_reply_method_return(m, "s", json);
@@ -130,6 +154,9 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         int r;
 
         r = read_kind(m, &kind, error);
+        if (r < 0)
+                return r;
+        r = admit_listing(d, m, kind, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(m, &reply);
@@ -231,9 +258,16 @@ static int method_restore(sd_bus_message *m, void *userdata, sd_bus_error *error
         return bus_device_restore(userdata, m, dev, error);
 }
 
+/* A re-read of the whole host: what it costs a caller's share. */
+#define RESCAN_COST 4
+
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
+        int r;
 
+        r = bus_admit(d, m, RESCAN_COST, error);
+        if (r < 0)
+                return r;
         /* Coalesced like uevents; replies once the re-read is queued. */
         daemon_mark_rescan_all(d);
         model_update_host_facts(d);
@@ -293,6 +327,7 @@ static int send_groups(Job *j, iommu_host *groups) {
 static void groups_done(Job *j) {
         int r;
 
+        bus_inflight_done(j->daemon, j->request);
         if (j->r < 0) {
                 bus_reply_errno(j->request, j->r, NULL);
                 return;
@@ -307,14 +342,23 @@ static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *e
         Job *j;
         int r;
 
+        r = bus_admit(d, m, 1, error);
+        if (r < 0)
+                return r;
+        r = bus_inflight_begin(d, m, error);
+        if (r < 0)
+                return r;
         /* reading every group is slow on big hosts: off the event loop */
         j = model_groups_job_new(d);
-        if (!j)
+        if (!j) {
+                bus_inflight_done(d, m);
                 return -ENOMEM;
+        }
         j->request = sd_bus_message_ref(m);
         j->complete = groups_done;
         r = lane_submit(d, j);
         if (r < 0) {
+                bus_inflight_done(d, m);
                 job_free(j);
                 return r;
         }

@@ -5,29 +5,17 @@
  *   ListPools() -> a(sasa{sv}) */
 
 #include "bus-assign.h"
+#include "bus-limits.h"
 #include "pools.h"
 
-static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+/* The selectors, after authorization: bounded, each valid. */
+static int read_selectors(sd_bus_message *m, char ***ret, sd_bus_error *error) {
         _cleanup_strv_free_ char **selectors = NULL;
-        _cleanup_free_ char *driver = NULL;
-        AssignRequest tmp = { .numa = -1 };
-        Daemon *d = userdata;
-        const char *name;
-        sriov_error e = {};
-        StatePool *p;
-        ResetPolicy reset;
-        bool mac_is_base = false;
         int r;
 
-        r = sd_bus_message_read(m, "s", &name);
+        r = bus_read_strv_bounded(m, POOL_SELECTORS_MAX, SELECTOR_LEN_MAX, "selectors", &selectors, error);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read_strv(m, &selectors);
-        if (r < 0)
-                return r;
-        if (!pool_name_is_valid(name))
-                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT,
-                                         "Invalid pool name \"%.64s\": 1-64 letters, digits, '-', '_' or '.'", name);
         if (!selectors)
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "A pool needs at least one selector");
         STRV_FOREACH(sel, selectors) {
@@ -38,28 +26,65 @@ static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *e
                                                  "Invalid selector \"%.64s\": IFNAME#N-M, DDDD:BB:DD.F#N-M, vvvv:dddd or numa:N",
                                                  *sel);
         }
-        r = bus_read_vf_options(m, true, &tmp, &mac_is_base, &reset, error);
-        driver = TAKE_PTR(tmp.driver);  /* a pool's options set no other string */
-        if (r < 0)
-                return r;
-        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;
+        *ret = TAKE_PTR(selectors);
+        return 0;
+}
+
+static int create_pool(Daemon *d, const char *name, char **selectors, AssignRequest *req, bool mac_is_base,
+                       ResetPolicy reset, sd_bus_error *error) {
+        sriov_error e = {};
+        StatePool *p;
+        int r;
+
         p = calloc(1, sizeof(*p));
         if (!p || !(p->name = strdup(name))) {
                 free(p);
                 return -ENOMEM;
         }
-        p->selectors = TAKE_PTR(selectors);
-        p->driver = TAKE_PTR(driver);
-        p->attrs = tmp.want;
+        p->selectors = selectors;
+        p->driver = TAKE_PTR(req->driver);
+        p->attrs = req->want;
         p->mac_is_base = mac_is_base;
         p->reset = reset;
-        r = pools_create(d, p, &e);
+        r = pools_create(d, p, &e);     /* takes p */
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message[0] ? e.message : NULL);
+        return 0;
+}
+
+/* The name first; what may be long (the selectors) is read once the caller
+ * is authorized, and bounded. */
+static int method_create_pool(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **selectors = NULL;
+        AssignRequest req = { .numa = -1 };
+        Daemon *d = userdata;
+        bool mac_is_base = false;
+        ResetPolicy reset;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (!pool_name_is_valid(name))
+                return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT,
+                                         "Invalid pool name \"%.64s\": 1-64 letters, digits, '-', '_' or '.'", name);
+        r = bus_verify_polkit(d, m, SRIOVD_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+        r = read_selectors(m, &selectors, error);
+        if (r < 0)
+                return r;
+        r = bus_read_vf_options(m, true, &req, &mac_is_base, &reset, error);
+        if (r < 0) {
+                free(req.driver);
+                return r;
+        }
+        r = create_pool(d, name, TAKE_PTR(selectors), &req, mac_is_base, reset, error);
+        if (r < 0)
+                return r;
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -132,12 +157,18 @@ static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
         return sd_bus_message_close_container(reply);
 }
 
+/* A pool's entry: its name, selectors and details */
+#define POOL_ENTRY_BYTES (1024 + POOL_SELECTORS_MAX * (SELECTOR_LEN_MAX + 8))
+
 static int method_list_pools(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Daemon *d = userdata;
         PoolView v;
         int r;
 
+        r = bus_admit(d, m, bus_cost_of(pools_count(d) * POOL_ENTRY_BYTES), error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;

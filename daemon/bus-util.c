@@ -162,7 +162,57 @@ int bus_append_kv_strv(sd_bus_message *m, const char *key, char * const *l) {
         return sd_bus_message_close_container(m);
 }
 
+/* Append a copy of s to l of n strings (no strlen of l each time). */
+static int push(char ***l, size_t *n, const char *s) {
+        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
+
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[*n] = strdup(s);
+        nl[*n + 1] = NULL;
+        if (!nl[*n])
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+int bus_read_strv_bounded(sd_bus_message *m, size_t max_n, size_t max_len, const char *what, char ***ret,
+                          sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                /* refused at the first one too many: linear, whatever the message holds */
+                if (n >= max_n)
+                        return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED, "At most %zu %s", max_n, what);
+                if (strlen(s) > max_len)
+                        return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT,
+                                                 "One of the %s is longer than %zu characters", what, max_len);
+                r = push(&l, &n, s);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int bus_read_options(sd_bus_message *m, const BusOption *table, sd_bus_error *error) {
+        unsigned n = 0;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -178,6 +228,9 @@ int bus_read_options(sd_bus_message *m, const BusOption *table, sd_bus_error *er
                         return r;
                 if (r == 0)
                         break;
+                if (++n > BUS_OPTIONS_MAX)
+                        return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED, "At most %u options",
+                                                 BUS_OPTIONS_MAX);
                 r = sd_bus_message_read(m, "s", &name);
                 if (r < 0)
                         return r;

@@ -44,7 +44,15 @@ typedef struct BusOption {
         void *value;                    /* int* for 'b', const char** for 's', uint32_t* / int32_t* */
         bool *seen;                     /* optional */
 } BusOption;
+/* At most BUS_OPTIONS_MAX entries (LimitsExceeded). */
+#define BUS_OPTIONS_MAX 64
 int bus_read_options(sd_bus_message *m, const BusOption *table, sd_bus_error *error);
+
+/* An "as" of at most max_n strings of at most max_len characters each,
+ * refused at the first one past the bound (LimitsExceeded,
+ * InvalidArgument): the time is linear, whatever the message carries. */
+int bus_read_strv_bounded(sd_bus_message *m, size_t max_n, size_t max_len, const char *what, char ***ret,
+                          sd_bus_error *error);
 
 /* The device an argument names (BDF or interface), or a named error. */
 int bus_resolve_device(Daemon *d, const char *ref, const sriov_device **ret, sd_bus_error *error);

@@ -529,6 +529,9 @@ static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *
                         }
                         if (json_object_array_length(v) == 0)
                                 werr(w, c->pos, "\"select\" is empty");
+                        if (json_object_array_length(v) > POOL_SELECTORS_MAX)
+                                werr(w, c->pos, "\"select\" has %zu selectors, more than %u", json_object_array_length(v),
+                                     POOL_SELECTORS_MAX);
                 } else if (streq(key, "driver")) {
                         if (parse_driver(w, v, c, &p->driver_want, &p->driver) && p->driver_want == DRIVER_HOST)
                                 werr(w, c->pos, "a pool hands VFs over: \"driver\" must name the driver (\"vfio-pci\", "
@@ -649,6 +652,10 @@ static int parse_pools(Walk *w, json_object *v, const json_node *n, Config *c) {
 
         if (!want_type(w, v, n, json_type_array, "pools"))
                 return 0;
+        if (json_object_array_length(v) > POOLS_MAX) {
+                werr(w, n->pos, "\"pools\" has %zu pools, more than %u", json_object_array_length(v), POOLS_MAX);
+                return 0;
+        }
         for (size_t i = 0; i < json_object_array_length(v); i++) {
                 ConfigPool p = { .file = strdup(w->file) };
 

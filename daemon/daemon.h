@@ -51,6 +51,9 @@ struct Daemon {
         sd_bus *bus;                    /* the bus glue's; NULL without a bus */
         const DaemonEvents *events;
         struct AuthQuery *auth_queries; /* the bus glue's questions to polkit (bus-auth.c) */
+        struct BusCallers *callers;     /* the bus glue's account of each caller's share (bus-limits.c) */
+        sd_bus_message **dry_run_waiters; /* the bus glue's: the callers of the dry run under way (bus-config.c) */
+        size_t n_dry_run_waiters;
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;

@@ -37,6 +37,7 @@ sriovd_SOURCES = \
 	daemon/main.c \
 	daemon/bus-util.c daemon/bus-util.h \
 	daemon/bus-auth.c \
+	daemon/bus-limits.c daemon/bus-limits.h \
 	daemon/bus-manager.c \
 	daemon/bus-device.c daemon/bus-device.h \
 	daemon/bus-assign.c daemon/bus-assign.h \

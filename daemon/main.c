@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 
+#include "bus-limits.h"
 #include "bus-util.h"
 #include "conffile.h"
 #include "daemon.h"
@@ -309,5 +310,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return 1;
         r = daemon_run(d);
+        /* the bus glue's own state goes before the core */
+        bus_polkit_done(d);
+        bus_callers_free(d);
         return r < 0 ? 1 : 0;
 }

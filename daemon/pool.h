@@ -12,6 +12,12 @@
  * A pool holds the VFs any of its PF/id selectors name, restricted to the
  * NUMA nodes of its numa: selectors (numa: selectors alone: every VF there). */
 
+/* Bounds where pools enter (CreatePool, the configuration files), so that
+ * the state and ListPools stay small (docs/security.md, "Limits"). */
+#define POOLS_MAX               256     /* made at run time; as many again in the files */
+#define POOL_SELECTORS_MAX      64
+#define SELECTOR_LEN_MAX        64
+
 typedef enum SelectorKind {
         SEL_PF_INTERFACE,
         SEL_PF_BDF,

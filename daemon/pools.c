@@ -90,6 +90,11 @@ int pools_create(Daemon *d, StatePool *p, sriov_error *e) {
         StatePool *n;
         int r;
 
+        if (d->state->n_pools >= POOLS_MAX) {
+                state_pool_free(p);
+                return sriov_error_set(e, -EUSERS, "There are %u pools made at run time already; delete one first",
+                                       POOLS_MAX);
+        }
         if (pools_find(d, p->name, &existing)) {
                 r = sriov_error_set(e, -EEXIST, existing.runtime ? "A pool of that name exists"
                                                                  : "A pool of that name is in the configuration files");

@@ -20,8 +20,8 @@ void pools_usage(Daemon *d, const PoolView *p, unsigned *ret_size, unsigned *ret
 bool pool_name_is_valid(const char *s);
 
 /* A pool made at run time, on disk before it is used; takes p (also on
- * failure). -EEXIST: a pool of that name exists (e says where); -EDQUOT:
- * it cannot be recorded, and there is none. */
+ * failure). -EEXIST: a pool of that name exists (e says where); -EUSERS:
+ * POOLS_MAX exist already; -EDQUOT: it cannot be recorded, and there is none. */
 int pools_create(Daemon *d, StatePool *p, sriov_error *e);
 /* -ESRCH: no such pool; -EROFS: it is the configuration's; -EBUSY: VFs of
  * it are assigned; -EDQUOT: its end cannot be recorded, and it stays. */

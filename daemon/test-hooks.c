@@ -25,4 +25,16 @@ void crash_point(const char *name) {
                 raise(SIGKILL);
         }
 }
+
+size_t test_size_limit(const char *name, size_t dflt) {
+        char var[64];
+        const char *env;
+        unsigned v;
+
+        (void) snprintf(var, sizeof(var), "SRIOVD_TEST_%s", name);
+        env = getenv(var);
+        if (!env || safe_atou(env, 10, &v) < 0)
+                return dflt;
+        return v;
+}
 #endif

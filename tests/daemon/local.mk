@@ -24,6 +24,7 @@ daemon_tests = \
 	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/hostile.sh \
+	tests/daemon/fairness.sh \
 	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)
 EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in \

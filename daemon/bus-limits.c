@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdio.h>
+
+#include "bus-limits.h"
+#include "test-hooks.h"
+
+typedef struct Caller {
+        char *name;                     /* the unique bus name */
+        uid_t uid;
+        double tokens;
+        uint64_t last_usec;             /* tokens as of then */
+        unsigned inflight;
+} Caller;
+
+struct BusCallers {
+        Caller *callers;
+        size_t n;
+};
+
+static void refill(Caller *c, uint64_t now) {
+        c->tokens += (double) (now - c->last_usec) / 1e6 * BUS_CALLER_REFILL;
+        if (c->tokens > BUS_CALLER_TOKENS_MAX)
+                c->tokens = BUS_CALLER_TOKENS_MAX;
+        c->last_usec = now;
+}
+
+/* Callers that are back to a full bucket with nothing under way are
+ * forgotten: a new connection starts with a full bucket anyway. */
+static void forget_idle(struct BusCallers *b, uint64_t now) {
+        for (size_t i = 0; i < b->n;) {
+                Caller *c = &b->callers[i];
+
+                refill(c, now);
+                if (c->inflight == 0 && c->tokens >= BUS_CALLER_TOKENS_MAX) {
+                        free(c->name);
+                        b->callers[i] = b->callers[--b->n];
+                        continue;
+                }
+                i++;
+        }
+}
+
+static Caller *caller_find(struct BusCallers *b, const char *name) {
+        for (size_t i = 0; i < b->n; i++)
+                if (streq(b->callers[i].name, name))
+                        return &b->callers[i];
+        return NULL;
+}
+
+/* The account of the sender of m; its uid asked of the bus once. */
+static int caller_get(Daemon *d, sd_bus_message *m, Caller **ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+        uint64_t now = now_usec();
+        struct BusCallers *b;
+        Caller *c, *n;
+        uid_t uid;
+        int r;
+
+        if (!sender)
+                return -EACCES;
+        if (!d->callers && !(d->callers = calloc(1, sizeof(*d->callers))))
+                return -ENOMEM;
+        b = d->callers;
+        c = caller_find(b, sender);
+        if (c) {
+                refill(c, now);
+                *ret = c;
+                return 0;
+        }
+        r = bus_caller_uid(m, &uid);
+        if (r < 0)
+                return r;
+        if (b->n >= 64)
+                forget_idle(b, now);
+        n = realloc(b->callers, (b->n + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        b->callers = n;
+        c = &b->callers[b->n];
+        *c = (Caller) { .name = strdup(sender), .uid = uid, .tokens = BUS_CALLER_TOKENS_MAX, .last_usec = now };
+        if (!c->name)
+                return -ENOMEM;
+        b->n++;
+        *ret = c;
+        return 0;
+}
+
+unsigned bus_cost_of(size_t reply_bytes) {
+        return 1 + (unsigned) (reply_bytes / BUS_TOKEN_BYTES);
+}
+
+int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error) {
+        Caller *c;
+        int r;
+
+        r = caller_get(d, m, &c);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Cannot tell who the caller is");
+        if (c->uid == 0)
+                return 0;
+        if (c->tokens < (double) cost)
+                return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED,
+                                         "Too many requests from this caller: its share is %.0f listings in a burst and %.0f a "
+                                         "second, less for large ones; wait for the answers, or follow the signals",
+                                         BUS_CALLER_TOKENS_MAX, BUS_CALLER_REFILL);
+        c->tokens -= (double) cost;
+        return 0;
+}
+
+int bus_inflight_begin(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
+        Caller *c;
+        int r;
+
+        r = caller_get(d, m, &c);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Cannot tell who the caller is");
+        if (c->uid == 0)
+                return 1;
+        if (c->inflight >= BUS_CALLER_INFLIGHT_MAX)
+                return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED,
+                                         "This caller has %u calls under way already; wait for their answers",
+                                         c->inflight);
+        c->inflight++;
+        return 1;
+}
+
+void bus_inflight_done(Daemon *d, sd_bus_message *m) {
+        const char *sender = m ? sd_bus_message_get_sender(m) : NULL;
+        Caller *c = sender && d->callers ? caller_find(d->callers, sender) : NULL;
+
+        if (c && c->uid != 0 && c->inflight > 0)
+                c->inflight--;
+}
+
+int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *error) {
+        size_t max = test_size_limit("REPLY_MAX", BUS_REPLY_MAX);
+
+        if (reply_bytes <= max)
+                return 0;
+        return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED,
+                                 "The answer would be about %zu KiB, more than the %zu KiB a message may carry here; %s",
+                                 reply_bytes >> 10, max >> 10, hint);
+}
+
+void bus_callers_free(Daemon *d) {
+        if (!d->callers)
+                return;
+        for (size_t i = 0; i < d->callers->n; i++)
+                free(d->callers->callers[i].name);
+        free(d->callers->callers);
+        d->callers = mfree(d->callers);
+}
