@@ -16,6 +16,7 @@ bench_scripts = \
 	bench/bringup-tools.sh \
 	bench/scale.sh \
 	bench/dbus.sh \
+	bench/fairness.sh \
 	bench/report.py \
 	bench/topologies/bringup-4x64.json \
 	bench/vm/run \
@@ -24,6 +25,6 @@ EXTRA_DIST += $(bench_scripts)
 
 # BENCH_ARGS: options for bench/run (e.g. BENCH_ARGS="--reps 5", "--quick")
 bench: bench/sriovd-bench$(EXEEXT) sriovd$(EXEEXT) sriovctl$(EXEEXT)
-	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) tests/sim/sriov-sim$(EXEEXT) tests/sim/libsim-rtnl.so
+	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) tests/sim/sriov-sim$(EXEEXT) tests/sim/libsim-rtnl.so tests/dbus-flood$(EXEEXT)
 	$(top_srcdir)/bench/run --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
 .PHONY: bench

@@ -220,6 +220,45 @@ def main():
         if s2048 is not None:
             summary.append(["start-up with 2048 VFs (ms)", fmt(s2048), "", ""])
 
+    fa = by.get("fairness", [])
+    if fa:
+        md.append("## 6. Fairness: root's latency under unprivileged floods (8 clients as nobody, 2048 VFs)\n")
+        rows = []
+        idle = {}
+        for f in fa:
+            g, b = f.get("get", {}).get("lat_us", {}), f.get("bind", {}).get("lat_us", {})
+            if f["flood"] == "idle":
+                idle = {"get": g.get("p99"), "bind": b.get("p99")}
+            rows.append([f["flood"], fmt(g.get("p50")), fmt(g.get("p99")), fmt(g.get("max")),
+                         fmt(b.get("p50")), fmt(b.get("p99")), fmt(b.get("max"))])
+        md.append(table(["flood", "GetDevice p50 µs", "p99 µs", "max µs", "Bind+Restore p50 µs", "p99 µs", "max µs"], rows))
+        md.append("")
+        for f in by.get("fairness_flood", []):
+            md.append(f"- {f['flood']}: {f['result']}; sriovd RSS after it {f['rss_kib']} KiB")
+        md.append("")
+        res["fairness"] = {"runs": fa, "floods": by.get("fairness_flood", [])}
+        for f in fa:
+            if f["flood"] == "idle" or not idle.get("get") or not idle.get("bind"):
+                continue
+            g, b = f.get("get", {}).get("lat_us", {}), f.get("bind", {}).get("lat_us", {})
+            for what, lat, base in (("GetDevice", g, idle["get"]), ("Bind+Restore", b, idle["bind"])):
+                if lat.get("p99") is None:
+                    continue
+                ratio = lat["p99"] / base if base else None
+                summary.append([f"root {what} p99 under the {f['flood']} flood / idle", ratio_cell([ratio], 2) if ratio else "",
+                                "≤ 3", goal_cell(ratio, 3) if ratio else ""])
+                summary.append([f"root {what} slowest under the {f['flood']} flood (ms)", fmt(lat.get("max", 0) / 1000, 1),
+                                "≤ 1000", goal_cell(lat.get("max", 0) / 1000, 1000)])
+    sk = by.get("soak_sample", [])
+    if sk:
+        md.append("## 6b. Soak: every flood at once while root assigns and releases\n")
+        md.append(table(["t (s)", "RSS KiB", "fds"], [[s["t"], s["rss_kib"], s["fds"]] for s in sk]))
+        md.append("")
+        for a in by.get("soak_assign", []):
+            md.append(f"- root's Assign+Release cycles during the soak: {a['result']}")
+        md.append("")
+        res["soak"] = {"samples": sk, "assign": by.get("soak_assign", [])}
+
     rb = by.get("startup_reboot", [])
     if rb:
         md.append("### Start-up after a reboot (2048 VFs made again, assignments set up again, to READY=1)\n")

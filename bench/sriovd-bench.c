@@ -9,6 +9,9 @@
  *   sriovd-bench assign [-c CLIENTS] [-s SECONDS] POOL
  *           Assign(guest, POOL, {}) + Release(guest, "", {}) cycles, one guest
  *           per client process
+ *   sriovd-bench bind [-s SECONDS] DEVICE
+ *           Bind(DEVICE, "vfio-pci", {}) + RestoreDriver(DEVICE) cycles, one
+ *           client (a device takes one change at a time)
  *   sriovd-bench ready [-t SECONDS] -- COMMAND [ARGS...]
  *           start COMMAND with NOTIFY_SOCKET and wait for READY=1; the
  *           command keeps running
@@ -113,6 +116,23 @@ static int call_assign_release(sd_bus *bus, unsigned client, const char *arg, ch
         r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Release", &e, &reply2, "ssa{sv}", guest, "", 0);
         if (r < 0)
                 (void) snprintf(err, errlen, "Release %s: %s", guest, e.message ?: strerror(-r));
+        return r;
+}
+
+/* One Bind to vfio-pci and back, of the device arg. */
+static int call_bind_restore(sd_bus *bus, unsigned client, const char *arg, char *err, size_t errlen) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *reply2 = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Bind", &e, &reply, "ssa{sv}", arg, "vfio-pci", 0);
+        if (r < 0) {
+                (void) snprintf(err, errlen, "Bind %s: %s", arg, e.message ?: strerror(-r));
+                return r;
+        }
+        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "RestoreDriver", &e, &reply2, "s", arg);
+        if (r < 0)
+                (void) snprintf(err, errlen, "RestoreDriver %s: %s", arg, e.message ?: strerror(-r));
         return r;
 }
 
@@ -423,6 +443,7 @@ static void usage(void) {
         fprintf(stderr,
                 "Usage: sriovd-bench calls [-c CLIENTS] [-s SECONDS] GetDevice|ListDevices|DescribeDevices ARG\n"
                 "       sriovd-bench assign [-c CLIENTS] [-s SECONDS] POOL\n"
+                "       sriovd-bench bind [-s SECONDS] DEVICE\n"
                 "       sriovd-bench ready [-t SECONDS] -- COMMAND [ARGS...]\n"
                 "       sriovd-bench time [-n RUNS] -- COMMAND [ARGS...]\n"
                 "       sriovd-bench access [-n RUNS] FILE\n");
@@ -476,6 +497,8 @@ int main(int argc, char *argv[]) {
                 r = run_clients(argv[optind], fn, argv[optind + 1], clients, seconds);
         } else if (streq(verb, "assign") && argc - optind == 1)
                 r = run_clients("Assign+Release", call_assign_release, argv[optind], clients, seconds);
+        else if (streq(verb, "bind") && argc - optind == 1)
+                r = run_clients("Bind+RestoreDriver", call_bind_restore, argv[optind], 1, seconds);
         else if (streq(verb, "ready") && argc - optind >= 1)
                 r = cmd_ready(timeout, argv + optind);
         else if (streq(verb, "time") && argc - optind >= 1)
