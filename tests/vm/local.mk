@@ -19,6 +19,8 @@ EXTRA_DIST += \
 	tests/vm/boot \
 	tests/vm/diff-sim \
 	tests/vm/sim-reference.sh \
+	tests/vm/nested-kernel \
+	tests/vm/nested \
 	tests/vm/README.md \
 	tests/vm/guest \
 	tests/vm/helpers \
