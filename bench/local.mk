@@ -20,7 +20,10 @@ bench_scripts = \
 	bench/report.py \
 	bench/topologies/bringup-4x64.json \
 	bench/vm/run \
-	bench/vm/bench-bringup.sh
+	bench/vm/bench-bringup.sh \
+	bench/vm/net \
+	bench/vm/bench-net.sh \
+	bench/vm/tcp-rr.c
 EXTRA_DIST += $(bench_scripts)
 
 # BENCH_ARGS: options for bench/run (e.g. BENCH_ARGS="--reps 5", "--quick")
@@ -28,3 +31,10 @@ bench: bench/sriovd-bench$(EXEEXT) sriovd$(EXEEXT) sriovctl$(EXEEXT)
 	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) tests/sim/sriov-sim$(EXEEXT) tests/sim/libsim-rtnl.so tests/dbus-flood$(EXEEXT)
 	$(top_srcdir)/bench/run --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
 .PHONY: bench
+
+# workload 6, a nested guest's network paths (bench/vm/net: e1000, virtio-net,
+# the VF sriovd assigns; TCG inside TCG, ~10 min). BENCH_NET_ARGS: its
+# options (e.g. BENCH_NET_ARGS="--reps 3 --secs 5").
+bench-net: sriovd$(EXEEXT) sriovctl$(EXEEXT)
+	$(top_srcdir)/bench/vm/net --builddir '$(abs_top_builddir)' $(BENCH_NET_ARGS) '$(abs_top_builddir)/bench/out/vm-net.jsonl'
+.PHONY: bench-net

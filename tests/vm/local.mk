@@ -19,6 +19,9 @@ EXTRA_DIST += \
 	tests/vm/boot \
 	tests/vm/diff-sim \
 	tests/vm/sim-reference.sh \
+	tests/vm/wire-model.sh \
+	tests/vm/nested-kernel \
+	tests/vm/nested \
 	tests/vm/README.md \
 	tests/vm/guest \
 	tests/vm/helpers \
@@ -34,7 +37,7 @@ if ENABLE_SIMULATOR
 # the simulator the differential check runs the scenarios on
 VM_SIM = tests/sim/sriov-sim
 VM_DIFF_SIM = --diff-sim $(abs_top_builddir)/tests/sim/sriov-sim
-TESTS += tests/vm/sim-reference.sh
+TESTS += tests/vm/sim-reference.sh tests/vm/wire-model.sh
 else
 VM_SIM =
 VM_DIFF_SIM =

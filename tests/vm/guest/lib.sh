@@ -543,6 +543,7 @@ have_tool() {
         gdbus) [ -x /usr/bin/gdbus ] ;;
         polkitd) [ -x /usr/lib/polkit-1/polkitd ] ;;
         qemu) [ -x /usr/bin/qemu-system-x86_64 ] && [ -r /usr/share/qemu-vm/bios-256k.bin ] ;;
+        nested) [ -r /usr/share/qemu-vm/nested-bzImage ] && [ -r /usr/share/qemu-vm/linuxboot_dma.bin ] ;;
         *) false ;;
         esac
 }
