@@ -70,6 +70,8 @@ static int submit(Daemon *d, const pci_addr *pf, ApplyWork *w) {
         if (!j)
                 return -ENOMEM;
         j->complete = apply_complete;
+        /* a dry run changes nothing: it waits for the changes queued after it */
+        j->background = w->dry_run;
         r = lane_submit(d, j);
         if (r < 0) {
                 j->payload = NULL;      /* the caller keeps it */

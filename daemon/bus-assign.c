@@ -293,7 +293,7 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (!isempty(owner) && !owner_name_is_valid(owner))
                 return sd_bus_error_setf(error, SRIOVD_ERROR_INVALID_ARGUMENT, "Invalid owner \"%.64s\"", owner);
         r = admit_list(d, m, owner, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
@@ -430,7 +430,7 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         int r;
 
         r = bus_admit(d, m, VERIFY_COST, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = bus_inflight_begin(d, m, error);
         if (r < 0)

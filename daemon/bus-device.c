@@ -8,6 +8,7 @@
 
 #include "binding.h"
 #include "bus-device.h"
+#include "bus-limits.h"
 #include "lanes.h"
 #include "ops.h"
 #include "passthrough.h"
@@ -599,6 +600,7 @@ void bus_device_emit_change(Daemon *d, sriov_change change, const sriov_device *
         _cleanup_free_ char *path = NULL;
         const char *signal;
 
+        bus_dry_run_cache_drop(d);      /* what a dry run found may have changed */
         if (!d->bus || bus_device_path(dev, &path) < 0)
                 return;
         switch (change) {

@@ -11,11 +11,24 @@ typedef struct Caller {
         double tokens;
         uint64_t last_usec;             /* tokens as of then */
         unsigned inflight;
+        unsigned deferred;              /* refusals waiting to be sent */
 } Caller;
+
+/* A refusal to send later. */
+typedef struct Deferred {
+        sd_bus_message *m;
+        uint64_t due;
+} Deferred;
+
+#define REFUSAL_DELAY_USEC (250 * 1000ULL)
+#define REFUSALS_DEFERRED_MAX 8
 
 struct BusCallers {
         Caller *callers;
         size_t n;
+        Deferred *deferred;             /* in order of due */
+        size_t n_deferred;
+        sd_event_source *timer;         /* enabled only while refusals wait */
 };
 
 static void refill(Caller *c, uint64_t now) {
@@ -32,7 +45,7 @@ static void forget_idle(struct BusCallers *b, uint64_t now) {
                 Caller *c = &b->callers[i];
 
                 refill(c, now);
-                if (c->inflight == 0 && c->tokens >= BUS_CALLER_TOKENS_MAX) {
+                if (c->inflight == 0 && c->deferred == 0 && c->tokens >= BUS_CALLER_TOKENS_MAX) {
                         free(c->name);
                         b->callers[i] = b->callers[--b->n];
                         continue;
@@ -90,6 +103,75 @@ unsigned bus_cost_of(size_t reply_bytes) {
         return 1 + (unsigned) (reply_bytes / BUS_TOKEN_BYTES);
 }
 
+#define OVER_SHARE_MESSAGE                                                                                      \
+        "Too many requests from this caller: its share is %.0f listings in a burst and %.0f a second, less for "        \
+        "large ones; wait for the answers, or follow the signals"
+
+static int send_refusal(sd_bus_message *m) {
+        return sd_bus_reply_method_errorf(m, SRIOVD_ERROR_LIMITS_EXCEEDED, OVER_SHARE_MESSAGE, BUS_CALLER_TOKENS_MAX,
+                                          BUS_CALLER_REFILL);
+}
+
+static int on_refusals_due(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        struct BusCallers *b = d->callers;
+        uint64_t now = now_usec();
+        size_t i = 0;
+        int r;
+
+        for (; i < b->n_deferred && b->deferred[i].due <= now; i++) {
+                Caller *c = caller_find(b, strempty(sd_bus_message_get_sender(b->deferred[i].m)));
+
+                (void) send_refusal(b->deferred[i].m);
+                sd_bus_message_unref(b->deferred[i].m);
+                if (c && c->deferred > 0)
+                        c->deferred--;
+        }
+        memmove(b->deferred, b->deferred + i, (b->n_deferred - i) * sizeof(*b->deferred));
+        b->n_deferred -= i;
+        if (b->n_deferred == 0)
+                return 0;       /* a oneshot: off until the next refusal waits */
+        r = sd_event_source_set_time(s, b->deferred[0].due);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* The refusal, REFUSAL_DELAY_USEC later: a caller looping on calls over
+ * its share makes a few a second instead of thousands. At most
+ * REFUSALS_DEFERRED_MAX wait per caller (memory), the rest go at once. */
+static int defer_refusal(Daemon *d, Caller *c, sd_bus_message *m) {
+        struct BusCallers *b = d->callers;
+        Deferred *n;
+        int r;
+
+        if (c->deferred >= REFUSALS_DEFERRED_MAX) {
+                (void) send_refusal(m);         /* a caller gone meanwhile reads none */
+                return 1;
+        }
+        n = realloc(b->deferred, (b->n_deferred + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        b->deferred = n;
+        n[b->n_deferred++] = (Deferred) { sd_bus_message_ref(m), now_usec() + REFUSAL_DELAY_USEC };
+        c->deferred++;
+        if (!b->timer) {
+                r = sd_event_add_time(d->event, &b->timer, CLOCK_MONOTONIC, n[0].due, 10 * 1000, on_refusals_due, d);
+                if (r < 0)
+                        return r;
+                return 1;
+        }
+        if (b->n_deferred > 1)
+                return 1;               /* armed for the head already */
+        r = sd_event_source_set_time(b->timer, n[0].due);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(b->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error) {
         Caller *c;
         int r;
@@ -99,11 +181,13 @@ int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error) 
                 return bus_error_from_errno(error, r, "Cannot tell who the caller is");
         if (c->uid == 0)
                 return 0;
-        if (c->tokens < (double) cost)
-                return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED,
-                                         "Too many requests from this caller: its share is %.0f listings in a burst and %.0f a "
-                                         "second, less for large ones; wait for the answers, or follow the signals",
-                                         BUS_CALLER_TOKENS_MAX, BUS_CALLER_REFILL);
+        if (c->tokens < (double) cost) {
+                r = defer_refusal(d, c, m);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED, OVER_SHARE_MESSAGE,
+                                                 BUS_CALLER_TOKENS_MAX, BUS_CALLER_REFILL);
+                return 1;
+        }
         c->tokens -= (double) cost;
         return 0;
 }
@@ -143,11 +227,31 @@ int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *err
                                  reply_bytes >> 10, max >> 10, hint);
 }
 
+bool bus_caller_is_root(Daemon *d, sd_bus_message *m) {
+        Caller *c;
+
+        return caller_get(d, m, &c) >= 0 && c->uid == 0;
+}
+
+void bus_dry_run_cache_drop(Daemon *d) {
+        d->dry_run_cache = strv_free(d->dry_run_cache);
+        d->dry_run_cache_usec = 0;
+}
+
 void bus_callers_free(Daemon *d) {
+        bus_dry_run_cache_drop(d);
+        for (size_t i = 0; i < d->n_dry_run_waiters; i++)
+                sd_bus_message_unref(d->dry_run_waiters[i]);
+        d->dry_run_waiters = mfree(d->dry_run_waiters);
+        d->n_dry_run_waiters = 0;
         if (!d->callers)
                 return;
         for (size_t i = 0; i < d->callers->n; i++)
                 free(d->callers->callers[i].name);
+        for (size_t i = 0; i < d->callers->n_deferred; i++)
+                sd_bus_message_unref(d->callers->deferred[i].m);
+        free(d->callers->deferred);
+        sd_event_source_disable_unref(d->callers->timer);
         free(d->callers->callers);
         d->callers = mfree(d->callers);
 }

@@ -24,8 +24,9 @@
 /* What an answer of about reply_bytes costs (1 + a token per BUS_TOKEN_BYTES). */
 unsigned bus_cost_of(size_t reply_bytes);
 
-/* Charge the sender of m cost tokens. 0: go on; < 0: error set
- * (LimitsExceeded). Root is never charged. */
+/* Charge the sender of m cost tokens. 0: go on; 1: the caller is over its
+ * share, and is answered LimitsExceeded a quarter of a second later (the
+ * handler returns 1); < 0: error set. Root is never charged. */
 int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error);
 
 /* A call that runs on the workers: 1 when the sender of m may start one
@@ -37,5 +38,11 @@ void bus_inflight_done(Daemon *d, sd_bus_message *m);
 /* An answer of about reply_bytes may be built: 0, or LimitsExceeded with
  * what to ask for instead (hint). */
 int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *error);
+
+/* Whether the bus vouches for the sender of m as root (asked once per sender). */
+bool bus_caller_is_root(Daemon *d, sd_bus_message *m);
+
+/* The host or the configuration changed: a dry run made before is stale. */
+void bus_dry_run_cache_drop(Daemon *d);
 
 void bus_callers_free(Daemon *d);

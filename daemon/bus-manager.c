@@ -103,7 +103,7 @@ static int method_describe_devices(sd_bus_message *m, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         r = admit_listing(d, m, kind, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         jsonw_begin_object(&w, NULL);
         jsonw_begin_array(&w, "devices");
@@ -157,7 +157,7 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = admit_listing(d, m, kind, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
@@ -266,7 +266,7 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         int r;
 
         r = bus_admit(d, m, RESCAN_COST, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         /* Coalesced like uevents; replies once the re-read is queued. */
         daemon_mark_rescan_all(d);
@@ -343,7 +343,7 @@ static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *e
         int r;
 
         r = bus_admit(d, m, 1, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = bus_inflight_begin(d, m, error);
         if (r < 0)

@@ -167,7 +167,7 @@ static int method_list_pools(sd_bus_message *m, void *userdata, sd_bus_error *er
         int r;
 
         r = bus_admit(d, m, bus_cost_of(pools_count(d) * POOL_ENTRY_BYTES), error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)

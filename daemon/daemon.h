@@ -54,6 +54,8 @@ struct Daemon {
         struct BusCallers *callers;     /* the bus glue's account of each caller's share (bus-limits.c) */
         sd_bus_message **dry_run_waiters; /* the bus glue's: the callers of the dry run under way (bus-config.c) */
         size_t n_dry_run_waiters;
+        char **dry_run_cache;           /* the bus glue's: the last dry run's steps, 4 strings each (bus-config.c) */
+        uint64_t dry_run_cache_usec;    /* when it was made; 0: none, or the host or configuration changed since */
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;

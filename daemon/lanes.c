@@ -196,6 +196,24 @@ bool lane_is_busy(Daemon *d, Lane *l) {
         return b;
 }
 
+/* After the other jobs of its kind: a change (or a read it waits for) goes
+ * before the background reads queued, which keep their order. */
+static void enqueue_locked(Lane *l, Job *j) {
+        Job **p = &l->head;
+
+        j->next = NULL;
+        if (!j->background)
+                while (*p && !(*p)->background)
+                        p = &(*p)->next;
+        else
+                while (*p)
+                        p = &(*p)->next;
+        j->next = *p;
+        *p = j;
+        if (!j->next)
+                l->tail = j;
+}
+
 int lane_submit(Daemon *d, Job *j) {
         Lane *l = j->lane ?: daemon_lane_for(d, &j->addr);
         pthread_attr_t attr;
@@ -210,12 +228,7 @@ int lane_submit(Daemon *d, Job *j) {
                 pthread_mutex_unlock(&d->lock);
                 return -EINPROGRESS;
         }
-        j->next = NULL;
-        if (l->tail)
-                l->tail->next = j;
-        else
-                l->head = j;
-        l->tail = j;
+        enqueue_locked(l, j);
         if (!l->running) {
                 pthread_attr_init(&attr);
                 pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -44,6 +44,8 @@ struct Job {
         pci_addr addr;
         void *payload;                  /* the feature's, freed by type->free */
         bool retry;                     /* a lane's intent, run once a held write finished */
+        bool background;                /* a read nobody waits on to change the host (a dry run): the
+                                         * lane runs the other jobs first */
         bool no_read_back;              /* execute: nothing to read back this time */
 
         /* results, written by the worker */

@@ -6,7 +6,9 @@
 #     flat, and the flooders are held to their share (LimitsExceeded);
 #   - 8 unprivileged clients looping on the open expensive calls (a dry run
 #     of the configuration, Rescan): root's binds are answered, each within
-#     5 s; the dry runs are coalesced;
+#     5 s; the dry runs are coalesced, and an unprivileged caller may get
+#     the last one made (a second old at most), never one older than a
+#     change;
 #   - a CreatePool of 300,000 selectors: refused (AccessDenied) before it
 #     is read when the caller is not authorized, and at the 65th selector
 #     when it is (LimitsExceeded), in well under a second either way;
@@ -76,6 +78,15 @@ read -r _ calls _ ok _ wrong _ limited _ <"$T/open.out"
 note "root's slowest call during it: $ROOT_SLOWEST ms; the flood: $calls calls, $ok answered, $limited held to their share"
 [ "$limited" -gt 0 ] || fail "8 clients looping on expensive calls were never held to their share"
 [ "$ok" -gt 0 ] || fail "the flooders got no answer at all"
+
+note "an unprivileged caller's dry run may be the last one made, never one older than a change"
+ndry() { as_nobody gdbus call --system --dest "$DEST" --object-path "$MGR" --method "$IFACE.Apply" true; }
+wait_for 10 ndry || fail "nobody's dry run refused for good"
+assert_eq "$(ndry)" "(@a(ssss) [],)" "nobody's dry run of a host as declared"
+gmgr SetNumVFs 0000:3b:00.1 "uint32 2" "{'force': <true>}" >/dev/null || fail "SetNumVFs"
+out=$(ndry) || fail "nobody's dry run after a change"
+case $out in *"numvfs"*"VFs 2 -> 64"*) ;; *) fail "nobody's dry run right after a change did not show it: $out";; esac
+gmgr Apply false >/dev/null || fail "apply"
 
 note "a CreatePool of 300,000 selectors"
 "$FLOOD" -k bigpool -c 1 -s 1 -u "$nobody" -a $PF0 >"$T/big.out" 2>&1 || fail "bigpool as nobody: $(cat "$T/big.out")"
