@@ -100,6 +100,9 @@ static const BusErrorInfo bus_errors[] = {
         { SRIOVD_ERROR_NOT_SUPPORTED, NULL, BY_CONTRACT, NULL, false, NULL },
         { SRIOVD_ERROR_STATE_UNAVAILABLE, NULL, BY_CONTRACT, NULL, false,
           "free space in sriovd's state directory, or make it writable (journalctl -u sriovd says which); nothing was changed" },
+        { SRIOVD_ERROR_LIMITS_EXCEEDED, NULL, BY_CONTRACT, NULL, false,
+          "wait a moment and ask again, or ask for less (one kind of functions, one lease holder); "
+          "root is never held to a share" },
         { SRIOVD_ERROR_FAILED, NULL, BY_CONTRACT, NULL, false, NULL },
         { SD_BUS_ERROR_ACCESS_DENIED, NULL, EXIT_DENIED, "permission denied by the D-Bus policy", false, HINT_AUTH },
         { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, NULL, EXIT_DENIED, "authentication is required", false,
