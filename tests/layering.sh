@@ -13,6 +13,7 @@ declare -A allowed=(
         [api]="api"
         [daemon]="lib iommu api daemon"
         [cli]="lib api cli"
+        [k8s]="lib api k8s"
 )
 fail=0
 for dir in "${!allowed[@]}"; do
@@ -31,7 +32,7 @@ for dir in "${!allowed[@]}"; do
         done
 done
 # no two layers define a header of the same name
-dups=$(ls lib iommu api daemon cli | grep '\.h$' | sort | uniq -d)
+dups=$(ls lib iommu api daemon cli k8s | grep '\.h$' | sort | uniq -d)
 if [ -n "$dups" ]; then
         echo "FAIL: headers of the same name in two directories: $dups" >&2
         fail=1
