@@ -276,9 +276,11 @@ static void log_health(const Resource *r, const Vf *vfs, size_t n) {
                 const Vf *old = resource_find_vf(r, vfs[i].id);
 
                 if (!old)
-                        log_info("%s: %s is new, %s", r->name, vfs[i].id, vfs[i].healthy ? "healthy" : vfs[i].why);
+                        log_info("%s: %s is new, %s%s", r->name, vfs[i].id, vfs[i].healthy ? "healthy" : "unhealthy: ",
+                                 vfs[i].healthy ? "" : vfs[i].why);
                 else if (old->healthy != vfs[i].healthy)
-                        log_info("%s: %s is %s", r->name, vfs[i].id, vfs[i].healthy ? "healthy again" : vfs[i].why);
+                        log_info("%s: %s is %s%s", r->name, vfs[i].id, vfs[i].healthy ? "healthy again" : "unhealthy: ",
+                                 vfs[i].healthy ? "" : vfs[i].why);
         }
 }
 

@@ -358,13 +358,13 @@ static void refresh_apply(Plugin *p, Refresh *f) {
         p->sriovd_running = f->running;
         p->iommufd = f->iommufd;
         p->vfio_container = f->container;
+        for (size_t i = 0; i < n; i++)
+                if (pool_vfs(f, i, &vfs[i], &n_vfs[i]) < 0)
+                        vfs[i] = NULL;
         held_free(p->held, p->n_held);
         p->held = TAKE_PTR(f->held);
         p->n_held = f->n_held;
         f->n_held = 0;
-        for (size_t i = 0; i < n; i++)
-                if (pool_vfs(f, i, &vfs[i], &n_vfs[i]) < 0)
-                        vfs[i] = NULL;
         resources_update(p, f->pools, vfs, n_vfs);
         for (size_t i = 0; i < n; i++)
                 vf_array_free(vfs[i], n_vfs[i]);
@@ -379,6 +379,7 @@ static void refresh_done(Refresh *f) {
                 return;
         p->refreshing = false;
         p->n_refreshes++;
+        log_debug("sriovd read again (%s)", f->failed ? "failed" : "ok");
         if (f->failed) {
                 if (p->sriovd_running)
                         log_info("sriovd is not there: every VF is unhealthy until it is back");
@@ -450,6 +451,7 @@ static int refresh_start(Plugin *p) {
 static int on_refresh_due(sd_event_source *s, void *userdata) {
         Plugin *p = userdata;
 
+        log_debug("refresh due%s", p->refreshing ? " (one is under way)" : "");
         if (p->refreshing) {
                 p->refresh_again = true;
                 return 0;
@@ -474,6 +476,7 @@ const Held *sriovd_held_by(const Plugin *p, const char *vf) {
 static int on_sriovd_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Plugin *p = userdata;
 
+        log_debug("sriovd signals %s", strna(sd_bus_message_get_member(m)));
         sriovd_refresh_soon(p);
         return 0;
 }
@@ -501,12 +504,15 @@ int sriovd_connect(Plugin *p) {
         r = sd_bus_attach_event(p->bus, p->event, 0);
         if (r < 0)
                 return r;
-        /* every signal of sriovd's manager: devices, assignments */
-        r = sd_bus_match_signal_async(p->bus, NULL, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, NULL,
+        /* every signal of sriovd's manager: devices, assignments. Not by
+         * sender: sd-bus compares a signal's sender (a unique name) with
+         * the match's locally, and a well-known name never equals it; a
+         * signal someone else sends there only costs a refresh. */
+        r = sd_bus_match_signal_async(p->bus, NULL, NULL, SRIOVD_MANAGER_PATH, SRIOVD_MANAGER_IFACE, NULL,
                                       on_sriovd_signal, NULL, p);
         if (r < 0)
                 return r;
-        r = sd_bus_match_signal_async(p->bus, NULL, SRIOVD_BUS_NAME, SRIOVD_MANAGER_PATH,
+        r = sd_bus_match_signal_async(p->bus, NULL, NULL, SRIOVD_MANAGER_PATH,
                                       "org.freedesktop.DBus.Properties", "PropertiesChanged", on_sriovd_signal, NULL, p);
         if (r < 0)
                 return r;

@@ -196,6 +196,9 @@ def allocate(args):
     r = state["resources"].get(args.resource) or sys.exit("no resource %s" % args.resource)
     taken = {i for p in state["pods"].values() for i in p["devices"].get(args.resource, [])}
     available = [d["id"] for d in r["devices"] if d["health"] == "Healthy" and d["id"] not in taken]
+    if args.ids:
+        allocate_ids(args, state, args.ids.split(","))
+        return
     if len(available) < args.size:
         sys.exit("only %d healthy free devices" % len(available))
     pref = stub(state, args.resource, "GetPreferredAllocation", dp.PreferredAllocationRequest,
@@ -206,6 +209,10 @@ def allocate(args):
     chosen = list(pref.container_responses[0].deviceIDs)
     if len(chosen) != args.size:
         sys.exit("GetPreferredAllocation chose %d devices, not %d" % (len(chosen), args.size))
+    allocate_ids(args, state, chosen)
+
+
+def allocate_ids(args, state, chosen):
     try:
         resp = stub(state, args.resource, "Allocate", dp.AllocateRequest, dp.AllocateResponse)(
             dp.AllocateRequest(container_requests=[dp.ContainerAllocateRequest(devices_ids=chosen)]), timeout=60)
@@ -268,6 +275,7 @@ def main():
     a.add_argument("--pod", required=True)
     a.add_argument("--size", type=int, default=1)
     a.add_argument("--must", action="append", default=[])
+    a.add_argument("--ids", help="these devices, without GetPreferredAllocation")
     d = sub.add_parser("delete-pod")
     d.add_argument("--state", required=True)
     d.add_argument("--pod", required=True)
