@@ -282,14 +282,16 @@ static void on_request(void *obj, bool ok) {
         _cleanup_free_ char *method = NULL;
         grpc_slice s;
 
-        if (!ok || !c->request) {
+        /* the batch's reference, held until the handler has the call */
+        if (!ok || !c->request)
                 rpc_call_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "no request message");
-                return;
+        else {
+                method = grpc_slice_to_c_string(c->details.method);
+                s = unpack_slice(c->request);
+                c->server->on_call(c->server->userdata, c, method, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
+                grpc_slice_unref(s);
         }
-        method = grpc_slice_to_c_string(c->details.method);
-        s = unpack_slice(c->request);
-        c->server->on_call(c->server->userdata, c, method, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
-        grpc_slice_unref(s);
+        rpc_call_unref(c);
 }
 
 static void on_new_call(void *obj, bool ok) {

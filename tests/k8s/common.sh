@@ -63,7 +63,12 @@ kubelet_start() {
         KUBELET_PID=$!
         wait_for 20 test -S "$T/device-plugins/kubelet.sock" || fail "the fake kubelet did not start: $(tail "$T/kubelet.log")"
 }
-kubelet_stop() { [ -z "${KUBELET_PID:-}" ] || stop_pids "$KUBELET_PID"; KUBELET_PID=; }
+# (stop_pids answers the status of the last process it waited for: not a failure here)
+kubelet_stop() {
+        [ -z "${KUBELET_PID:-}" ] || stop_pids "$KUBELET_PID" || :
+        KUBELET_PID=
+        rm -f "$T/device-plugins/kubelet.sock"
+}
 
 # plugin_start [options...]: as $PLUGIN_USER when set (setpriv), else root
 plugin_start() {
@@ -73,7 +78,8 @@ plugin_start() {
                 --pods-dir "$T/pods" --log-level debug "$@" >>"$T/plugin.log" 2>&1 &
         PLUGIN_PID=$!
 }
-plugin_stop() { [ -z "${PLUGIN_PID:-}" ] || stop_pids "$PLUGIN_PID"; PLUGIN_PID=; }
+plugin_stop() { [ -z "${PLUGIN_PID:-}" ] || stop_pids "$PLUGIN_PID" || :; PLUGIN_PID=; }
+sriovd_stop() { daemon_stop || :; }
 plugin_kill9() { kill -9 "$PLUGIN_PID"; wait "$PLUGIN_PID" 2>/dev/null || :; PLUGIN_PID=; }
 
 kcall() { "$KPY" "$FAKE_KUBELET" "$1" --state "$KSTATE" "${@:2}"; }

@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -174,6 +175,7 @@ def serve(args):
     tmp = os.path.join(args.dir, ".kubelet.sock.new")
     server.add_insecure_port("unix:" + tmp)
     server.start()
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
     os.rename(tmp, os.path.join(args.dir, "kubelet.sock"))
     log("serving on %s and %s" % (os.path.join(args.dir, "kubelet.sock"), args.pod_resources))
     server.wait_for_termination()
@@ -290,6 +292,7 @@ def main():
             st["dir"], st["pods_dir"] = args.dir, args.pods_dir
             st.setdefault("pods", {})
             st["resources"] = {}
+            st["registrations"] = 0
         update(args.state, init)
         serve(args)
     else:
