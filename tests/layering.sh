@@ -21,6 +21,8 @@ for dir in "${!allowed[@]}"; do
                 [ -e "$f" ] || continue
                 while IFS= read -r inc; do
                         ok=0
+                        # a header protoc-c generates from a .proto of the directory
+                        case $inc in *.pb-c.h) [ -e "$dir/${inc%.pb-c.h}.proto" ] && ok=1;; esac
                         for a in ${allowed[$dir]}; do
                                 [ -e "$a/$inc" ] && ok=1 && break
                         done
