@@ -19,6 +19,8 @@
 #define KUBELET_CHECKPOINT "kubelet_internal_checkpoint"
 #define CALL_TIMEOUT_USEC (10 * 1000000ULL)
 #define REGISTER_TRIES 6
+/* a burst of pods going is one cleanup */
+#define RECONCILE_DEBOUNCE_USEC (250 * 1000ULL)
 
 /* ---- registration ---- */
 
@@ -290,9 +292,9 @@ static void on_plugin_dir_event(Plugin *p, const struct inotify_event *e) {
         if (streq(e->name, KUBELET_SOCKET) && created) {
                 log_info("The kubelet (re)started: serving and registering every resource again");
                 resources_reregister(p);
-                kubelet_reconcile_soon(p, 1000000);
+                kubelet_reconcile_soon(p, RECONCILE_DEBOUNCE_USEC);
         } else if (streq(e->name, KUBELET_CHECKPOINT) && (e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
-                kubelet_reconcile_soon(p, 1000000);
+                kubelet_reconcile_soon(p, RECONCILE_DEBOUNCE_USEC);
         else if (removed)
                 resources_socket_gone(p, e->name);
 }
@@ -310,7 +312,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                                 on_plugin_dir_event(p, e);
                         else if (e->wd == p->wd_pods_dir && (e->mask & (IN_DELETE | IN_MOVED_FROM)))
                                 /* a pod's directory went: the kubelet cleaned a pod up */
-                                kubelet_reconcile_soon(p, 1000000);
+                                kubelet_reconcile_soon(p, RECONCILE_DEBOUNCE_USEC);
                         c += sizeof(*e) + e->len;
                 }
         return 0;
