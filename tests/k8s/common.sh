@@ -61,6 +61,7 @@ kubelet_start() {
         "$KPY" "$FAKE_KUBELET" serve --dir "$T/device-plugins" --pod-resources "$T/pod-resources/kubelet.sock" \
                 --pods-dir "$T/pods" --state "$KSTATE" >>"$T/kubelet.log" 2>&1 &
         KUBELET_PID=$!
+        HARNESS_PIDS+=("$KUBELET_PID")
         wait_for 20 test -S "$T/device-plugins/kubelet.sock" || fail "the fake kubelet did not start: $(tail "$T/kubelet.log")"
 }
 # (stop_pids answers the status of the last process it waited for: not a failure here)
@@ -77,6 +78,7 @@ plugin_start() {
         "${as[@]}" "$PLUGIN" --plugin-dir "$T/device-plugins" --pod-resources-socket "$T/pod-resources/kubelet.sock" \
                 --pods-dir "$T/pods" --log-level debug "$@" >>"$T/plugin.log" 2>&1 &
         PLUGIN_PID=$!
+        HARNESS_PIDS+=("$PLUGIN_PID")
 }
 plugin_stop() { [ -z "${PLUGIN_PID:-}" ] || stop_pids "$PLUGIN_PID" || :; PLUGIN_PID=; }
 sriovd_stop() { daemon_stop || :; }
