@@ -342,7 +342,8 @@ void resources_reregister(Plugin *p) {
 
 void resources_socket_gone(Plugin *p, const char *endpoint) {
         for (Resource *r = p->resources; r; r = r->next)
-                if (streq(r->endpoint, endpoint) && r->server && !r->restart) {
+                /* not when it is there again: a server replaces a stale socket itself */
+                if (streq(r->endpoint, endpoint) && r->server && !r->restart && access(r->socket, F_OK) < 0) {
                         log_info("%s: its socket was removed; serving and registering again", r->name);
                         resource_restart(r);
                 }

@@ -300,7 +300,7 @@ static const Held *find_held(const Held *h, size_t n, const char *vf) {
 }
 
 /* Healthy: sriovd runs; the VF is not quarantined, has no kernel operation
- * pending, and is free or ready for the kubelet's pod (assigned to
+ * pending, and is free or the kubelet's pod's and not failed (assigned to
  * another owner's guest, it is not the kubelet's to give). */
 static char *vf_health(const Refresh *f, size_t pool, const char *vf, const char *pending) {
         const Held *h = find_held(f->held, f->n_held, vf);
@@ -315,7 +315,9 @@ static char *vf_health(const Refresh *f, size_t pool, const char *vf, const char
                 return NULL;
         if (!streq(h->owner, PLUGIN_OWNER))
                 return strdup_printf("assigned to %s of owner %s", h->guest, h->owner);
-        if (!streq(h->state, "ready"))
+        /* being made or undone for a pod is no fault of the VF: only a
+         * VF that is not back (not-ready) or cannot be (broken) is */
+        if (streq(h->state, "not-ready") || streq(h->state, "broken"))
                 return strdup_printf("its assignment is %s", h->state);
         return NULL;
 }
