@@ -174,7 +174,7 @@ daemon_up() {
         [ -f "$W/sriovd.conf" ] || echo '{}' >"$W/sriovd.conf"
         mapfile -t e < <(sim_env "$SIM_SHIM")
         json=$(env "${e[@]}" "$BENCH" ready -t 900 -- \
-                "$SRIOVD" --sysfs-root /sys --state-dir "$DAEMON_STATE_DIR" --config "$W/sriovd.conf" \
+                "$SRIOVD" --sysfs-root /sys --state-dir "$DAEMON_STATE_DIR" --cdi-dir "$W/cdi-$DAEMON_N" --config "$W/sriovd.conf" \
                 --config-dir "$W/conf.d" "$@" 2>>"$DAEMON_LOG") ||
                 die "sriovd did not become ready: $(tail -n 5 "$DAEMON_LOG")"
         DAEMON_PID=$(jfield "$json" pid)

@@ -23,8 +23,16 @@ bench_scripts = \
 	bench/vm/bench-bringup.sh \
 	bench/vm/net \
 	bench/vm/bench-net.sh \
-	bench/vm/tcp-rr.c
+	bench/vm/tcp-rr.c \
+	bench/k8s.sh \
+	bench/k8s-load.py
 EXTRA_DIST += $(bench_scripts)
+
+# sriovd-kubelet-plugin under the kubelet's load (docs/benchmarks.md, "Kubernetes")
+bench-k8s: sriovd$(EXEEXT) sriovd-kubelet-plugin$(EXEEXT)
+	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) tests/sim/sriov-sim$(EXEEXT) tests/sim/libsim-rtnl.so
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(top_srcdir)/bench/k8s.sh
+.PHONY: bench-k8s
 
 # BENCH_ARGS: options for bench/run (e.g. BENCH_ARGS="--reps 5", "--quick")
 bench: bench/sriovd-bench$(EXEEXT) sriovd$(EXEEXT) sriovctl$(EXEEXT)

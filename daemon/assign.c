@@ -39,6 +39,7 @@ AssignRequest *assign_request_free(AssignRequest *q) {
         if (!q)
                 return NULL;
         free(q->target);
+        free(q->vf);
         free(q->token);
         free(q->driver);
         return mfree(q);
@@ -387,17 +388,18 @@ static int complete_request(Daemon *d, AssignRequest *q, const PoolView *pool, b
         return find_same(d, q, pool != NULL, derived_mac, ret, ret_message);
 }
 
-/* The VF a request names by address (or interface), if it can be had. */
-static int pick_named(Daemon *d, const AssignRequest *q, const sriov_device **ret, char **ret_message) {
+/* The VF a request names (name: an address or interface), if it can be had. */
+static int pick_named(Daemon *d, const AssignRequest *q, const char *name, const sriov_device **ret,
+                      char **ret_message) {
         const StateAssignment *a;
         const StateQuarantine *qr;
         sriov_device *dev;
         sriov_error e = {};
         int r;
 
-        r = sriov_host_resolve(d->host, q->target, &dev, &e);
+        r = sriov_host_resolve(d->host, name, &dev, &e);
         if (r == -EINVAL || r == -ENODEV) {
-                *ret_message = strdup_printf("No pool or VF named \"%.64s\"", q->target);
+                *ret_message = strdup_printf("No %s named \"%.64s\"", name == q->target ? "pool or VF" : "VF", name);
                 return -ESRCH;
         }
         if (r < 0) {
@@ -487,14 +489,52 @@ static void start_prepare(Daemon *d, StateAssignment *a, bool force, AssignCall 
         }
 }
 
+typedef struct OnlyVF {
+        Daemon *d;
+        const sriov_device *vf;
+} OnlyVF;
+
+static bool vf_is_the_free_one(const sriov_device *vf, void *userdata) {
+        const OnlyVF *o = userdata;
+
+        return vf == o->vf && vf_is_free(vf, o->d);
+}
+
+/* The member of the pool a request names (option vf), if it can be had. */
+static int pick_member(Daemon *d, AssignRequest *q, const PoolView *pool, const sriov_device **ret,
+                       size_t *ret_position, char **ret_message) {
+        const sriov_device *vf;
+        sriov_error e = {};
+        int r;
+
+        r = pick_named(d, q, q->vf, &vf, ret_message);
+        if (r < 0)
+                return r;
+        if (!pool_contains(pool->selectors, vf)) {
+                *ret_message = strdup_printf("%s is not in pool %s", vf->bdf, pool->name);
+                return -EINVAL;
+        }
+        *ret = pool_pick(d->host, pool, -1, NUMA_ANY, vf_is_the_free_one, &(OnlyVF) { d, vf }, ret_position, &e);
+        if (*ret)
+                return 0;
+        *ret_message = strdup_printf("%s is not free: an operation on its PF is still pending in the kernel", vf->bdf);
+        return -EINPROGRESS;
+}
+
 /* The VF for the request: from its pool (*ret_position: its place there),
- * or the one it names. */
+ * the member of it the request names, or the VF it names. */
 static int pick(Daemon *d, AssignRequest *q, const PoolView *pool, const sriov_device **ret, size_t *ret_position,
                 char **ret_message) {
         sriov_error e = {};
 
+        if (!pool && q->vf) {
+                *ret_message = strdup("The option vf goes with a pool");
+                return -EINVAL;
+        }
         if (!pool)
-                return pick_named(d, q, ret, ret_message);
+                return pick_named(d, q, q->target, ret, ret_message);
+        if (q->vf)
+                return pick_member(d, q, pool, ret, ret_position, ret_message);
         *ret = pool_pick(d->host, pool, q->numa, q->numa_policy, vf_is_free, d, ret_position, &e);
         if (*ret)
                 return 0;

@@ -18,6 +18,7 @@ typedef struct AssignRequest {
         char guest[GUEST_NAME_MAX + 1];
         char owner[OWNER_NAME_MAX + 1]; /* the lease holder ("local" unless named) */
         char *target;                   /* a pool, or a VF (address or interface) */
+        char *vf;                       /* with a pool: this member of it (option vf), else NULL */
         char *token;                    /* the caller's idempotency token, NULL if none */
         sriov_vf_config want;           /* settings (on top of the pool's) */
         bool set_owner;

@@ -8,6 +8,8 @@
 #include "assign.h"
 #include "bus-assign.h"
 #include "bus-limits.h"
+#include "bus-device.h"
+#include "cdi.h"
 #include "ledger.h"
 #include "verify.h"
 
@@ -33,8 +35,15 @@ static int finish_numa(AssignRequest *q, int32_t numa, const char *policy, sd_bu
         return 0;
 }
 
-static int finish_names(AssignRequest *q, const char *driver, const char *token, const char *owner,
+static int finish_names(AssignRequest *q, const char *driver, const char *token, const char *owner, const char *vf,
                         sd_bus_error *error) {
+        if (vf) {
+                if (isempty(vf) || strlen(vf) > 64 || !string_is_printable(vf, 64))
+                        return BAD("Invalid VF name");
+                q->vf = strdup(vf);
+                if (!q->vf)
+                        return -ENOMEM;
+        }
         if (driver) {
                 if (!driver_name_is_valid(driver))
                         return BAD("Invalid driver name \"%.64s\"", driver);
@@ -58,7 +67,7 @@ static int finish_names(AssignRequest *q, const char *driver, const char *token,
 
 int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *ret_mac_is_base, ResetPolicy *ret_reset,
                         sd_bus_error *error) {
-        const char *numa_policy = NULL, *driver = NULL, *token = NULL, *owner = NULL, *reset = NULL;
+        const char *numa_policy = NULL, *driver = NULL, *token = NULL, *owner = NULL, *reset = NULL, *vf = NULL;
         uint32_t uid = 0, gid = 0;
         int32_t numa = -1;
         int force = 0, r;
@@ -71,7 +80,7 @@ int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *re
                 /* per request only (for pools the NULL name ends the table: these keys are refused) */
                 { pool ? NULL : "uid", 'u', &uid, &have_uid }, { "gid", 'u', &gid, &have_gid },
                 { "numa_node", 'i', &numa }, { "numa_policy", 's', &numa_policy },
-                { "token", 's', &token }, { "force", 'b', &force },
+                { "token", 's', &token }, { "force", 'b', &force }, { "vf", 's', &vf },
                 {}
         };
 
@@ -99,7 +108,7 @@ int bus_read_vf_options(sd_bus_message *m, bool pool, AssignRequest *q, bool *re
         r = finish_numa(q, numa, numa_policy, error);
         if (r < 0)
                 return r;
-        return finish_names(q, driver, token, owner, error);
+        return finish_names(q, driver, token, owner, vf, error);
 }
 
 #undef BAD
@@ -126,7 +135,7 @@ static int append_ledger(sd_bus_message *m, const StateAssignment *a) {
 }
 
 /* What a VMM needs: address, group, nodes, libvirt XML, QEMU arguments. */
-static int append_vmm(sd_bus_message *m, const AssignmentVmm *v) {
+static int append_vmm(sd_bus_message *m, const AssignmentVmm *v, const char *cdi) {
         int r;
 
         r = sd_bus_message_append(m, "{sv}{sv}{sv}", "vf_index", "i", v->vf->vf_index, "iommu_group", "i",
@@ -140,13 +149,17 @@ static int append_vmm(sd_bus_message *m, const AssignmentVmm *v) {
                                   v->libvirt_interface);
         if (r < 0)
                 return r;
-        return bus_append_kv_strv(m, "qemu_args", v->qemu_args);
+        r = bus_append_kv_strv(m, "qemu_args", v->qemu_args);
+        if (r < 0 || !cdi)
+                return r;
+        return sd_bus_message_append(m, "{sv}", "cdi_device", "s", cdi);
 }
 
 /* The assignment as a{sv}: the ledger's facts, and what a VMM needs while
  * the VF is there (else "missing": true). */
 static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a) {
         _cleanup_(assignment_vmm_done) AssignmentVmm v = {};
+        _cleanup_free_ char *cdi = cdi_device_name(d, a->vf);
         int r, k;
 
         k = assignment_vmm(d, a, &v);
@@ -158,7 +171,7 @@ static int append_result(Daemon *d, sd_bus_message *m, const StateAssignment *a)
         r = append_ledger(m, a);
         if (r < 0)
                 return r;
-        r = k >= 0 ? append_vmm(m, &v) : sd_bus_message_append(m, "{sv}", "missing", "b", 1);
+        r = k >= 0 ? append_vmm(m, &v, cdi) : sd_bus_message_append(m, "{sv}", "missing", "b", 1);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);
@@ -398,6 +411,8 @@ static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_err
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message);
         log_info("%s left quarantine (cleared by %s)", dev->bdf, strna(sd_bus_message_get_sender(m)));
+        /* for those who watch the VFs' health (ListPools' quarantined_vfs) */
+        bus_device_emit_change(d, SRIOV_DEVICE_CHANGED, dev);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -125,6 +125,27 @@ static int append_settings(sd_bus_message *reply, const PoolView *p) {
         return bus_append_vf_config(reply, &c);
 }
 
+/* The pool's VFs on the host now, in its order, and those of them quarantined. */
+static int append_members(Daemon *d, sd_bus_message *reply, const PoolView *p) {
+        _cleanup_strv_free_ char **vfs = NULL, **quarantined = NULL;
+        int r;
+
+        for (size_t i = 0; i < d->host->n_devices; i++) {
+                const sriov_device *vf = d->host->devices[i];
+
+                if (!pool_contains(p->selectors, vf))
+                        continue;
+                if (strv_extend(&vfs, vf->bdf) < 0)
+                        return -ENOMEM;
+                if (state_find_quarantine(d->state, vf->bdf) && strv_extend(&quarantined, vf->bdf) < 0)
+                        return -ENOMEM;
+        }
+        r = bus_append_kv_strv(reply, "vfs", vfs);
+        if (r < 0)
+                return r;
+        return bus_append_kv_strv(reply, "quarantined_vfs", quarantined);
+}
+
 static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
         unsigned size, used, quarantined;
         int r;
@@ -149,6 +170,9 @@ static int append_pool(Daemon *d, sd_bus_message *reply, const PoolView *p) {
         if (r < 0)
                 return r;
         r = append_settings(reply, p);
+        if (r < 0)
+                return r;
+        r = append_members(d, reply, p);
         if (r < 0)
                 return r;
         r = sd_bus_message_close_container(reply);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <systemd/sd-daemon.h>
 
+#include "cdi.h"
 #include "conffile.h"
 #include "lanes.h"
 #include "ledger.h"
@@ -152,6 +153,7 @@ static void reestablished(Daemon *d, void *userdata) {
         daemon_count_sriov(d, &pfs, &vfs);
         log_info("sriovd %s ready on %s: %u SR-IOV PFs, %u VFs, IOMMU %s", PACKAGE_VERSION, sriov_ctx_root(d->ctx),
                  pfs, vfs, d->iommu->present ? "present" : "absent");
+        cdi_sync_all(d);
         d->ready_sent = true;
         (void) sd_notify(0, "READY=1");
         daemon_emit_manager_changed(d, "State", NULL);

@@ -29,6 +29,7 @@ typedef struct DaemonConfig {
         const char *state_dir;
         const char *config_file;
         const char *config_dir;
+        const char *cdi_dir;            /* CDI specs of assigned VFs (cdi.h); NULL or "": none */
         uint64_t op_timeout_usec;       /* bound on every kernel wait */
         uint64_t coalesce_usec;         /* uevent storm window */
         uint64_t retry_usec;            /* first delay before failed apply steps are tried again; 0: never */

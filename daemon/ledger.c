@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "cdi.h"
 #include "ledger.h"
 
 /* What is on disk, to go back to when a commit fails. */
@@ -196,12 +197,14 @@ static void emit_vf(Daemon *d, const char *vf) {
 }
 
 void ledger_emit_assignment(Daemon *d, const StateAssignment *a) {
+        cdi_update(d, a, false);
         if (d->events && d->events->assignment_changed)
                 d->events->assignment_changed(d, a, false);
         emit_vf(d, a->vf);
 }
 
 void ledger_emit_released(Daemon *d, const StateAssignment *a) {
+        cdi_update(d, a, true);
         if (d->events && d->events->assignment_changed)
                 d->events->assignment_changed(d, a, true);
         emit_vf(d, a->vf);

@@ -22,6 +22,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/pools.c daemon/pools.h \
 	daemon/binding.c daemon/binding.h \
 	daemon/assign.c daemon/assign-work.c daemon/assign-vmm.c daemon/assign.h \
+	daemon/cdi.c daemon/cdi.h \
 	daemon/recovery.c daemon/recovery.h \
 	daemon/reestablish.c daemon/reestablish.h \
 	daemon/verify.c daemon/verify.h \

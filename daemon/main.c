@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/sriovd"
+#define DEFAULT_CDI_DIR RUNSTATEDIR "/cdi"
 #define DEFAULT_CONFIG SYSCONFDIR "/sriovd/sriovd.conf"
 #define DEFAULT_CONFIG_DIR SYSCONFDIR "/sriovd/conf.d"
 
@@ -69,6 +70,7 @@ static void help(void) {
                "  --config FILE        Main configuration file (default " DEFAULT_CONFIG ")\n"
                "  --config-dir DIR     Drop-in directory (default " DEFAULT_CONFIG_DIR ")\n"
                "  --state-dir DIR      Keep state in DIR (default " DEFAULT_STATE_DIR ")\n"
+               "  --cdi-dir DIR        Write the CDI specs of assigned VFs in DIR (default " DEFAULT_CDI_DIR "; \"\": none)\n"
                "  --timeout SEC        Bound on every wait for the kernel (default 10)\n"
                "  --coalesce-ms MS     Window that coalesces a burst of uevents (default 50)\n"
                "  --retry-ms MS        First delay before failed configuration steps are tried again,\n"
@@ -129,6 +131,7 @@ static int parse_uevent_source(const char *arg, UeventSource *ret) {
 enum {
         ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT, ARG_COALESCE,
         ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG, ARG_CONFIG_DIR, ARG_RETRY,
+        ARG_CDI_DIR,
 };
 
 /* What the options ask for besides the configuration. */
@@ -186,6 +189,13 @@ static int parse_option(int c, const char *arg, DaemonConfig *config, Wants *w) 
         case ARG_STATE_DIR:
                 config->state_dir = arg;
                 return 0;
+        case ARG_CDI_DIR:
+                if (!isempty(arg) && arg[0] != '/') {
+                        fprintf(stderr, "Invalid --cdi-dir \"%s\": an absolute path, or \"\"\n", arg);
+                        return -EINVAL;
+                }
+                config->cdi_dir = arg;
+                return 0;
         case ARG_CONFIG:
                 config->config_file = arg;
                 return 0;
@@ -224,6 +234,7 @@ static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "dev-root", required_argument, NULL, ARG_DEV_ROOT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "cdi-dir", required_argument, NULL, ARG_CDI_DIR },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "coalesce-ms", required_argument, NULL, ARG_COALESCE },
                 { "retry-ms", required_argument, NULL, ARG_RETRY },
@@ -266,6 +277,7 @@ static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state
 int main(int argc, char *argv[]) {
         DaemonConfig config = {
                 .state_dir = DEFAULT_STATE_DIR,
+                .cdi_dir = DEFAULT_CDI_DIR,
                 .config_file = DEFAULT_CONFIG,
                 .config_dir = DEFAULT_CONFIG_DIR,
                 .op_timeout_usec = 10 * 1000000ULL,

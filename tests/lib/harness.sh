@@ -92,6 +92,7 @@ daemon_start() {
         local -a e
         mapfile -t e < <(sim_env "$SIM_SHIM")
         env "${e[@]}" ${DAEMON_WRAPPER:-} "$SRIOVD" --sysfs-root "${SIM_ROOT:-/sys}" --state-dir "$T/state" --log-level debug \
+                --cdi-dir "$T/cdi" \
                 --config "$T/sriovd.conf" --config-dir "$T/conf.d" "$@" \
                 >>"$T/sriovd.log" 2>&1 &
         DAEMON_PID=$!
