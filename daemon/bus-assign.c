@@ -410,9 +410,8 @@ static int method_clear_quarantine(sd_bus_message *m, void *userdata, sd_bus_err
         r = ledger_clear_quarantine(d, dev->bdf, &e);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.message);
+        /* ledger_clear_quarantine() announced it (DeviceChanged, the VF's Quarantine) */
         log_info("%s left quarantine (cleared by %s)", dev->bdf, strna(sd_bus_message_get_sender(m)));
-        /* for those who watch the VFs' health (ListPools' quarantined_vfs) */
-        bus_device_emit_change(d, SRIOV_DEVICE_CHANGED, dev);
         return sd_bus_reply_method_return(m, NULL);
 }
 
