@@ -11,7 +11,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/model.c daemon/model.h \
 	daemon/monitor.c daemon/monitor.h \
 	daemon/scan.c daemon/scan.h \
-	daemon/state.c daemon/state.h \
+	daemon/state.c daemon/state.h daemon/state-internal.h daemon/state-parse.c daemon/state-format.c \
 	daemon/ledger.c daemon/ledger.h \
 	daemon/conffile.c daemon/conffile.h \
 	daemon/plan.c daemon/plan.h \
