@@ -13,7 +13,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/scan.c daemon/scan.h \
 	daemon/state.c daemon/state.h daemon/state-internal.h daemon/state-parse.c daemon/state-format.c \
 	daemon/ledger.c daemon/ledger.h \
-	daemon/conffile.c daemon/conffile.h \
+	daemon/conffile.c daemon/conffile-host.c daemon/conffile.h \
 	daemon/plan.c daemon/plan.h \
 	daemon/apply.c daemon/apply.h \
 	daemon/reconcile.c daemon/reconcile.h \
