@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "assign.h"
+#include "assign-internal.h"
 #include "conffile.h"
 #include "ledger.h"
 #include "pools.h"
@@ -58,7 +58,7 @@ static void call_finish(Daemon *d, AssignCall *c, int r, const char *message, co
         free(c);
 }
 
-static const char *job_message(const Job *j) {
+const char *assign_job_message(const Job *j) {
         return j->error.error ? j->error.message : NULL;
 }
 
@@ -113,14 +113,13 @@ int assign_submit(Daemon *d, const JobType *type, const char *vf, AssignWork *w,
 }
 
 static void rollback_done(Job *j);
-static void release_done(Job *j);
 
 /* The kernel holds a write of this assignment's work past the timeout: the
  * release (or the rollback) runs once it is done, as the lane's intent —
  * the way a held SetNumVFs or Bind is finished. Until then the assignment
  * stays RELEASING and the VF shows as Pending; a Release or a restart
  * finishes it as well. */
-static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
+void assign_release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
         char bdf[PCI_ADDR_STRLEN];
         StateAssignment *a;
         AssignWork *w;
@@ -137,7 +136,7 @@ static void release_when_kernel_done(Daemon *d, Job *j, bool rollback) {
                 log_error("Out of memory: %s stays releasing until Release or a restart", bdf);
                 return;
         }
-        k->complete = rollback ? rollback_done : release_done;
+        k->complete = rollback ? rollback_done : assign_release_done;
         k->lane = j->lane;
         if (lane_set_intent(d, k) < 0) {
                 job_free(k);
@@ -177,9 +176,9 @@ static void rollback_done(Job *j) {
         a = state_find_assignment_by_vf(d->state, bdf);
         if (j->r < 0) {
                 log_error("Rolling back the assignment of %s failed: %s (it stays recorded; Release retries)", bdf,
-                          job_message(j) ?: strerror(-j->r));
+                          assign_job_message(j) ?: strerror(-j->r));
                 if (j->held)
-                        release_when_kernel_done(d, j, true);
+                        assign_release_when_kernel_done(d, j, true);
         } else if (a) {
                 log_info("Rolled back the assignment of %s to %s", bdf, a->guest);
                 state_remove_assignment(d->state, a);
@@ -210,16 +209,16 @@ static void apply_done(Job *j) {
                             bdf, a->guest, j->error.message);
                 a->phase = ASSIGN_RELEASING;
                 ledger_save(d);
-                release_when_kernel_done(d, j, true);
-                call_finish(d, call, j->r, job_message(j), NULL);
+                assign_release_when_kernel_done(d, j, true);
+                call_finish(d, call, j->r, assign_job_message(j), NULL);
                 return;
         }
         if (j->r < 0) {
                 log_warning("Assigning %s to %s failed: %s; rolling back", bdf, a->guest,
-                            job_message(j) ?: strerror(-j->r));
+                            assign_job_message(j) ?: strerror(-j->r));
                 if (w && w->reset_failed && ledger_quarantine(d, bdf, w->reset_error) > 0)
                         a = state_find_assignment_by_vf(d->state, bdf);
-                start_rollback(d, a, call, j->r, job_message(j));
+                start_rollback(d, a, call, j->r, assign_job_message(j));
                 return;
         }
         a->phase = ASSIGN_DONE;
@@ -283,9 +282,9 @@ static void prepare_done(Job *j) {
         }
         if (j->r < 0) {
                 /* nothing was changed: just let the VF go */
-                log_info("Not assigning %s to %s: %s", bdf, a->guest, job_message(j) ?: strerror(-j->r));
+                log_info("Not assigning %s to %s: %s", bdf, a->guest, assign_job_message(j) ?: strerror(-j->r));
                 drop_reservation(d, bdf);
-                call_finish(d, call, j->r, job_message(j), NULL);
+                call_finish(d, call, j->r, assign_job_message(j), NULL);
                 return;
         }
         record_prior(d, a, j->payload);
@@ -593,266 +592,4 @@ void assignment_assign(Daemon *d, AssignRequest *q, assign_done_t done, void *us
         }
         crash_point("assign-reserved");
         start_prepare(d, state_find_assignment_by_vf(d->state, vf->bdf), q->force, call);
-}
-
-/* ---- Release ---- */
-
-typedef struct ReleaseBatch {
-        release_done_t done;
-        void *userdata;
-        unsigned outstanding;
-        char **released;
-        int error;
-        char message[600];
-} ReleaseBatch;
-
-static void release_batch_fail(ReleaseBatch *b, int r, const char *fmt, ...) _printf_(3, 4);
-static void release_batch_fail(ReleaseBatch *b, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (!b || b->error < 0)
-                return;         /* the first failure is the answer */
-        b->error = r;
-        va_start(ap, fmt);
-        (void) vsnprintf(b->message, sizeof(b->message), fmt, ap);
-        va_end(ap);
-}
-
-static void release_batch_maybe_done(Daemon *d, ReleaseBatch *b) {
-        if (b->outstanding > 0)
-                return;
-        b->done(d, b->error, b->message[0] ? b->message : NULL, b->released, b->userdata);
-        strv_free(b->released);
-        free(b);
-}
-
-/* A release refused before it changed anything: the assignment is as it was. */
-static void release_refused(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
-        const char *why = job_message(j) ?: strerror(-j->r);
-
-        if (a && a->phase == ASSIGN_RELEASING) {
-                a->phase = ASSIGN_DONE;
-                ledger_save(d);
-        }
-        log_notice("Not releasing %s from %s: %s; nothing was changed", bdf, a ? a->guest : "its guest", why);
-        /* the VF named once */
-        if (strneq(why, bdf, strlen(bdf)))
-                release_batch_fail(b, j->r, "%.440s; nothing was changed", why);
-        else
-                release_batch_fail(b, j->r, "%s: %.440s; nothing was changed", bdf, why);
-}
-
-static void release_succeeded(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
-        const AssignWork *w = j->payload;
-
-        if (w && w->reset_failed)
-                (void) ledger_quarantine(d, bdf, w->reset_error);
-        if (w && w->pf_link_note[0])
-                log_info("%s", w->pf_link_note);
-        if (a) {
-                log_info("Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
-                         w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
-                ledger_emit_released(d, a);
-                state_remove_assignment(d->state, a);
-        }
-        ledger_save(d);
-        crash_point("release-done");
-        if (b)
-                (void) strv_extend(&b->released, bdf);
-}
-
-static void release_done(Job *j) {
-        const AssignWork *w = j->payload;
-        Daemon *d = j->daemon;
-        ReleaseBatch *b = j->userdata;
-        char bdf[PCI_ADDR_STRLEN];
-        StateAssignment *a;
-
-        pci_addr_format(&j->addr, bdf);
-        a = state_find_assignment_by_vf(d->state, bdf);
-        if (j->r < 0 && w && w->unchanged)
-                release_refused(d, j, a, b, bdf);
-        else if (j->r < 0) {
-                /* stays RELEASING: the next Release (or a restart) finishes it */
-                log_warning("Releasing %s failed: %s", bdf, job_message(j) ?: strerror(-j->r));
-                if (j->held)
-                        release_when_kernel_done(d, j, false);
-                release_batch_fail(b, j->r, "%s: %.480s", bdf, job_message(j) ?: strerror(-j->r));
-        } else
-                release_succeeded(d, j, a, b, bdf);
-        if (b) {
-                b->outstanding--;
-                release_batch_maybe_done(d, b);
-        }
-}
-
-/* Whether Release may take the PF's link down again (when Assign brought it
- * up): no other assignment or declared VF settings on the PF need it up. */
-static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
-        const sriov_device *pf;
-        pci_addr addr;
-
-        for (size_t i = 0; i < d->state->n_assignments; i++) {
-                const StateAssignment *o = &d->state->assignments[i];
-
-                if (o != a && streq(o->pf, a->pf) && o->want.mask)
-                        return false;
-        }
-        if (pci_addr_parse(a->pf, &addr) < 0 || !(pf = sriov_host_find(d->host, &addr)))
-                return false;
-        return !(d->declared && config_rule_for(d->declared, d->host, pf));
-}
-
-static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata,
-                         sriov_error *e) {
-        char vf[PCI_ADDR_STRLEN];
-        AssignWork *w;
-        int r;
-
-        memcpy(vf, a->vf, sizeof(vf));
-        a->phase = ASSIGN_RELEASING;
-        r = ledger_commit(d, e);
-        if (r < 0)
-                return r;
-        crash_point("release-marked");
-        a = state_find_assignment_by_vf(d->state, vf);
-        w = assign_work_from(a, force);
-        if (!w)
-                return -ENOMEM;
-        w->pf_link_down_ok = pf_link_down_ok(d, a);
-        ledger_emit_assignment(d, a);
-        return assign_submit(d, &assign_release_job_type, vf, w, complete, userdata);
-}
-
-/* Release the VFs the guests hold (vf: only that one), one batch. */
-static void release_matching(Daemon *d, char * const *guests, const char *vf, bool force, release_done_t done,
-                             void *userdata) {
-        _cleanup_strv_free_ char **vfs = NULL;
-        ReleaseBatch *b = calloc(1, sizeof(*b));
-
-        if (!b) {
-                done(d, -ENOMEM, NULL, NULL, userdata);
-                return;
-        }
-        *b = (ReleaseBatch) { .done = done, .userdata = userdata, .outstanding = 1 /* until every release is queued */ };
-        /* the VFs first: a commit that fails rolls the state back under the loop */
-        for (size_t i = 0; i < d->state->n_assignments; i++) {
-                const StateAssignment *a = &d->state->assignments[i];
-
-                if (strv_contains(guests, a->guest) && (isempty(vf) || streq(a->vf, vf)) && strv_extend(&vfs, a->vf) < 0)
-                        release_batch_fail(b, -ENOMEM, "Out of memory");
-        }
-        STRV_FOREACH(v, vfs) {
-                StateAssignment *a = state_find_assignment_by_vf(d->state, *v);
-                sriov_error e = {};
-                int r;
-
-                if (!a)
-                        continue;
-                if (a->phase == ASSIGN_RESERVED || a->phase == ASSIGN_PREPARED) {
-                        release_batch_fail(b, -EINPROGRESS,
-                                           "%s is still being assigned; release it once Assign has answered", *v);
-                        continue;
-                }
-                r = start_release(d, a, force, release_done, b, &e);
-                if (r < 0) {
-                        release_batch_fail(b, r, "%s: %s", *v, e.error ? e.message : r == -EINPROGRESS
-                                           ? "an earlier operation on its PF is still pending in the kernel"
-                                           : strerror(-r));
-                        continue;
-                }
-                b->outstanding++;
-        }
-        if (!vfs)
-                release_batch_fail(b, -ESRCH, "Guest %s holds %s", guests[0], isempty(vf) ? "no VFs" : "no such VF");
-        b->outstanding--;
-        release_batch_maybe_done(d, b);
-}
-
-void assignment_release(Daemon *d, const char *guest, const char *vf, bool force, release_done_t done,
-                        void *userdata) {
-        char *guests[] = { (char *) guest, NULL };
-
-        release_matching(d, guests, vf, force, done, userdata);
-}
-
-/* ---- leases: what an owner's guests no longer need ---- */
-
-typedef struct ReconcileCall {
-        reconcile_done_t done;
-        void *userdata;
-        char **pairs;
-} ReconcileCall;
-
-static void reconcile_released(Daemon *d, int r, const char *message, char **released, void *userdata) {
-        ReconcileCall *c = userdata;
-
-        c->done(d, r, message, c->pairs, c->userdata);
-        strv_free(c->pairs);
-        free(c);
-}
-
-void assignment_reconcile(Daemon *d, const char *owner, char **live, bool dry_run, reconcile_done_t done,
-                          void *userdata) {
-        _cleanup_strv_free_ char **guests = NULL;
-        ReconcileCall *c = calloc(1, sizeof(*c));
-
-        if (!c) {
-                done(d, -ENOMEM, NULL, NULL, userdata);
-                return;
-        }
-        *c = (ReconcileCall) { done, userdata, NULL };
-        for (size_t i = 0; i < d->state->n_assignments; i++) {
-                const StateAssignment *a = &d->state->assignments[i];
-
-                if (!streq(a->owner, owner) || strv_contains(live, a->guest) || a->phase == ASSIGN_RESERVED ||
-                    a->phase == ASSIGN_PREPARED)
-                        continue;
-                if (strv_extend(&c->pairs, a->guest) < 0 || strv_extend(&c->pairs, a->vf) < 0 ||
-                    (!strv_contains(guests, a->guest) && strv_extend(&guests, a->guest) < 0)) {
-                        reconcile_released(d, -ENOMEM, NULL, NULL, c);
-                        return;
-                }
-        }
-        if (dry_run || !guests) {
-                reconcile_released(d, 0, NULL, NULL, c);
-                return;
-        }
-        log_info("Reconciling owner %s: %zu guest(s) no longer live", owner, strv_length(guests));
-        /* one release of all their VFs: the answer comes when every one is back */
-        release_matching(d, guests, NULL, false, reconcile_released, c);
-}
-
-/* ---- a release left over from before a restart ---- */
-
-typedef struct FinishCall {
-        void (*done)(Daemon *d, int r, void *userdata);
-        void *userdata;
-} FinishCall;
-
-static void finish_release_done(Job *j) {
-        FinishCall *c = TAKE_PTR(j->userdata);
-
-        release_done(j);
-        c->done(j->daemon, j->r, c->userdata);
-        free(c);
-}
-
-int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon *d, int r, void *userdata),
-                              void *userdata) {
-        FinishCall *c = calloc(1, sizeof(*c));
-        AssignWork *w;
-        int r;
-
-        if (!c)
-                return -ENOMEM;
-        *c = (FinishCall) { done, userdata };
-        a->phase = ASSIGN_RELEASING;
-        w = assign_work_from(a, false);
-        if (w)
-                w->pf_link_down_ok = pf_link_down_ok(d, a);
-        r = w ? assign_submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
-        if (r < 0)
-                free(c);
-        return r;
 }

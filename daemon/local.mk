@@ -21,7 +21,7 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/pool.c daemon/pool.h \
 	daemon/pools.c daemon/pools.h \
 	daemon/binding.c daemon/binding.h \
-	daemon/assign.c daemon/assign-work.c daemon/assign-vmm.c daemon/assign.h \
+	daemon/assign.c daemon/assign-release.c daemon/assign-internal.h daemon/assign-work.c daemon/assign-vmm.c daemon/assign.h \
 	daemon/cdi.c daemon/cdi.h \
 	daemon/recovery.c daemon/recovery.h \
 	daemon/reestablish.c daemon/reestablish.h \
