@@ -240,9 +240,7 @@ static void apply_done(Job *j) {
         call_finish(d, call, 0, NULL, a);
 }
 
-/* Everything needed to undo the assignment goes on disk before anything
- * changes: what the VF had, and who it is. */
-static void record_prior(Daemon *d, StateAssignment *a, const AssignWork *w) {
+void assign_record_prior(StateAssignment *a, const AssignWork *w) {
         a->prior = w->prior;
         free(a->prior_driver);
         free(a->prior_override);
@@ -252,8 +250,14 @@ static void record_prior(Daemon *d, StateAssignment *a, const AssignWork *w) {
         a->pf_ifname = w->pf_ifname ? strdup(w->pf_ifname) : NULL;
         a->pf_link_was_down = w->pf_link_was_down;
         a->vf_index = w->vf_index;
-        a->generation = state_pf_generation(d->state, a->pf);
         a->pf_numvfs = w->pf_numvfs;
+}
+
+/* Everything needed to undo the assignment goes on disk before anything
+ * changes: what the VF had, and who it is. */
+static void record_prior(Daemon *d, StateAssignment *a, const AssignWork *w) {
+        assign_record_prior(a, w);
+        a->generation = state_pf_generation(d->state, a->pf);
         a->phase = ASSIGN_PREPARED;
 }
 

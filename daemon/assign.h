@@ -103,6 +103,10 @@ typedef struct AssignWork {
         char failure_message[512];
 } AssignWork;
 
+/* What the VF had before (driver, override, settings, the PF's link and VF
+ * count, its index), from the prepare step's reading, into a. */
+void assign_record_prior(StateAssignment *a, const AssignWork *w);
+
 void assign_work_free(AssignWork *w);
 /* The work of the assignment a: what it wants, what to put back. */
 AssignWork *assign_work_from(const StateAssignment *a, bool force);

@@ -439,30 +439,7 @@ static void reply_verified(Job *j) {
 #define VERIFY_COST 4
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        Job *j;
-        int r;
-
-        r = bus_admit(d, m, VERIFY_COST, error);
-        if (r != 0)
-                return r;
-        r = bus_inflight_begin(d, m, error);
-        if (r < 0)
-                return r;
-        j = verify_job_new(d);
-        if (!j) {
-                bus_inflight_done(d, m);
-                return -ENOMEM;
-        }
-        j->request = sd_bus_message_ref(m);
-        j->complete = reply_verified;
-        r = lane_submit(d, j);
-        if (r < 0) {
-                bus_inflight_done(d, m);
-                job_free(j);
-                return r;
-        }
-        return 1;
+        return bus_start_read_job(userdata, m, VERIFY_COST, verify_job_new, reply_verified, error);
 }
 
 static const sd_bus_vtable assign_vtable[] = {

@@ -217,6 +217,33 @@ void bus_inflight_done(Daemon *d, sd_bus_message *m) {
                 c->inflight--;
 }
 
+int bus_start_read_job(Daemon *d, sd_bus_message *m, unsigned cost, Job *(*make)(Daemon *d),
+                       void (*complete)(Job *j), sd_bus_error *error) {
+        Job *j;
+        int r;
+
+        r = bus_admit(d, m, cost, error);
+        if (r != 0)
+                return r;
+        r = bus_inflight_begin(d, m, error);
+        if (r < 0)
+                return r;
+        j = make(d);
+        if (!j) {
+                bus_inflight_done(d, m);
+                return -ENOMEM;
+        }
+        j->request = sd_bus_message_ref(m);
+        j->complete = complete;
+        r = lane_submit(d, j);
+        if (r < 0) {
+                bus_inflight_done(d, m);
+                job_free(j);
+                return r;
+        }
+        return 1;
+}
+
 int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *error) {
         size_t max = test_size_limit("REPLY_MAX", BUS_REPLY_MAX);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bus-util.h"
+#include "lanes.h"
 
 /* Fairness between callers, and sizes the bus allows (docs/security.md,
  * "Limits"). Root (as the bus vouches for it) is served whatever others do;
@@ -34,6 +35,13 @@ int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error);
  * has BUS_CALLER_INFLIGHT_MAX under way. Root: always, and nothing counted. */
 int bus_inflight_begin(Daemon *d, sd_bus_message *m, sd_bus_error *error);
 void bus_inflight_done(Daemon *d, sd_bus_message *m);
+
+/* A read that runs on the workers for the sender of m: admitted (cost
+ * tokens), counted under way, and the job make(d) queued with complete as
+ * its completion, which must call bus_inflight_done(). Returns 1 (the
+ * answer comes from complete), or what bus_admit() says, or < 0. */
+int bus_start_read_job(Daemon *d, sd_bus_message *m, unsigned cost, Job *(*make)(Daemon *d),
+                       void (*complete)(Job *j), sd_bus_error *error);
 
 /* An answer of about reply_bytes may be built: 0, or LimitsExceeded with
  * what to ask for instead (hint). */

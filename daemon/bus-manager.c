@@ -337,32 +337,9 @@ static void groups_done(Job *j) {
                 log_debug_errno(r, "Cannot reply to ListGroups: %m");
 }
 
+/* reading every group is slow on big hosts: off the event loop */
 static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        Job *j;
-        int r;
-
-        r = bus_admit(d, m, 1, error);
-        if (r != 0)
-                return r;
-        r = bus_inflight_begin(d, m, error);
-        if (r < 0)
-                return r;
-        /* reading every group is slow on big hosts: off the event loop */
-        j = model_groups_job_new(d);
-        if (!j) {
-                bus_inflight_done(d, m);
-                return -ENOMEM;
-        }
-        j->request = sd_bus_message_ref(m);
-        j->complete = groups_done;
-        r = lane_submit(d, j);
-        if (r < 0) {
-                bus_inflight_done(d, m);
-                job_free(j);
-                return r;
-        }
-        return 1;
+        return bus_start_read_job(userdata, m, 1, model_groups_job_new, groups_done, error);
 }
 
 static const char *iommu_hint(const Daemon *d) {

@@ -394,8 +394,41 @@ static void parse_match(Walk *w, json_object *o, const json_node *n, ConfigMatch
                 werr(w, n->pos, "\"match\" needs exactly one of \"bdf\", \"interface\" or \"id\"");
 }
 
-static bool ranges_overlap(const ConfigVFRange *a, const ConfigVFRange *b) {
-        return a->first <= b->last && b->first <= a->last;
+/* Ranges by their first VF, then by their place in the rule. */
+static int cmp_range(const void *a, const void *b, void *ranges) {
+        const ConfigVFRange *x = (const ConfigVFRange *) ranges + *(const size_t *) a,
+                            *y = (const ConfigVFRange *) ranges + *(const size_t *) b;
+
+        if (x->first != y->first)
+                return x->first < y->first ? -1 : 1;
+        return *(const size_t *) a < *(const size_t *) b ? -1 : 1;
+}
+
+/* Overlapping ranges, in n log n (a rule may have 65535): a sweep by first
+ * VF, each range against the one that reaches furthest so far; the error
+ * is the later one's, in the order of the rule. */
+static void check_overlaps(Walk *w, const ConfigPF *p) {
+        _cleanup_free_ size_t *order = malloc(MAX(p->n_ranges, 1u) * sizeof(size_t));
+        size_t reach;
+
+        if (!order || p->n_ranges < 2)
+                return;
+        for (size_t i = 0; i < p->n_ranges; i++)
+                order[i] = i;
+        qsort_r(order, p->n_ranges, sizeof(*order), cmp_range, p->ranges);
+        reach = order[0];
+        for (size_t i = 1; i < p->n_ranges; i++) {
+                const ConfigVFRange *r = &p->ranges[order[i]], *f = &p->ranges[reach];
+
+                if (r->first <= f->last) {
+                        const ConfigVFRange *later = order[i] > reach ? r : f, *earlier = later == r ? f : r;
+
+                        werr(w, later->pos, "VF range %u-%u overlaps %u-%u of the same rule", later->first,
+                             later->last, earlier->first, earlier->last);
+                }
+                if (r->last > f->last)
+                        reach = order[i];
+        }
 }
 
 static void parse_pf(Walk *w, json_object *o, const json_node *n, ConfigPF *p) {
@@ -440,14 +473,11 @@ static void parse_pf(Walk *w, json_object *o, const json_node *n, ConfigPF *p) {
 
                         r->file = strdup(w->file);
                         parse_range(w, json_object_array_get_idx(v, i), json_node_element(c, i), r);
-                        for (size_t k = 0; k + 1 < p->n_ranges; k++)
-                                if (ranges_overlap(&p->ranges[k], r))
-                                        werr(w, r->pos, "VF range %u-%u overlaps %u-%u of the same rule",
-                                             r->first, r->last, p->ranges[k].first, p->ranges[k].last);
                         if (p->num_vfs >= 0 && r->last >= (unsigned) p->num_vfs)
                                 werr(w, r->pos, "VF range %u-%u goes beyond \"num_vfs\" %d", r->first, r->last,
                                      p->num_vfs);
                 }
+                check_overlaps(w, p);
         }
 }
 

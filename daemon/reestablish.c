@@ -92,19 +92,6 @@ static void apply_done(Job *j) {
         try_over(d, t);
 }
 
-/* The VF as it is now is what a release puts back (it is a new VF). */
-static void record_new_prior(StateAssignment *a, const AssignWork *w) {
-        a->prior = w->prior;
-        free(a->prior_driver);
-        free(a->prior_override);
-        free(a->pf_ifname);
-        a->prior_driver = w->prior_driver ? strdup(w->prior_driver) : NULL;
-        a->prior_override = w->prior_override ? strdup(w->prior_override) : NULL;
-        a->pf_ifname = w->pf_ifname ? strdup(w->pf_ifname) : NULL;
-        a->pf_link_was_down = w->pf_link_was_down;
-        a->vf_index = w->vf_index;
-        a->pf_numvfs = w->pf_numvfs;
-}
 
 /* What to put back on disk before the VF changes, then the guest's settings
  * on it. *a: the assignment again (a failed commit puts back the records). */
@@ -140,7 +127,8 @@ static void prepare_done(Job *j) {
                 try_over(d, t);
                 return;
         }
-        record_new_prior(a, j->payload);
+        /* the VF as it is now is what a release puts back (it is a new VF) */
+        assign_record_prior(a, j->payload);
         r = commit_and_apply(d, t, &a, &e);
         if (r < 0) {
                 if (a)

@@ -4,6 +4,7 @@
  * a later file replacing an earlier one's, the VF count and per-VF settings
  * a rule asks for, and the small parsers shared with the D-Bus API. */
 
+#include <limits.h>
 #include <errno.h>
 
 #include "conffile.h"
@@ -571,6 +572,45 @@ static void test_parse_pci_id_pair(void) {
         }
 }
 
+/* A rule of 65535 single-VF ranges: checked in n log n (a pairwise check
+ * took seconds), and one overlap among them found, at its range. */
+static char *many_ranges(unsigned n, unsigned overlap_at) {
+        size_t size = 128 + (size_t) n * 24, len;
+        char *text = malloc(size);
+
+        if (!text)
+                return NULL;
+        len = (size_t) snprintf(text, size, "{\"pfs\": [{\"match\": {\"interface\": \"ens1f0\"}, \"vfs\": [");
+        for (unsigned i = 0; i < n; i++)
+                len += (size_t) snprintf(text + len, size - len, "%s{\"range\": \"%u\"}", i ? "," : "",
+                                         i == overlap_at ? 7 : i);
+        (void) snprintf(text + len, size - len, "]}]}");
+        return text;
+}
+
+static void test_many_ranges(void) {
+        _cleanup_free_ char *fine = many_ranges(65535, UINT_MAX), *overlap = many_ranges(65535, 65534);
+        ConfigErrors e = {};
+
+        CHECK(fine && overlap);
+        if (!fine || !overlap)
+                return;
+        {
+                _cleanup_(config_freep) Config *c = config_new();
+
+                CHECK_INT(config_parse_text("many.conf", fine, strlen(fine), c, &e), 0);
+                CHECK_INT(c->n_pfs, 1);
+        }
+        config_errors_done(&e);
+        {
+                _cleanup_(config_freep) Config *c = config_new();
+
+                CHECK_INT(config_parse_text("many.conf", overlap, strlen(overlap), c, &e), -EINVAL);
+                CHECK(e.messages && strstr(e.messages[0], "VF range 7-7 overlaps 7-7 of the same rule"));
+        }
+        config_errors_done(&e);
+}
+
 int main(void) {
         test_valid_pf_rules();
         test_valid_ranges();
@@ -580,6 +620,7 @@ int main(void) {
         test_unknown_keys();
         test_out_of_range();
         test_overlaps_and_duplicates();
+        test_many_ranges();
         test_invalid_macs();
         test_invalid_names();
         test_nul_escaped();
