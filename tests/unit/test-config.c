@@ -4,8 +4,8 @@
  * a later file replacing an earlier one's, the VF count and per-VF settings
  * a rule asks for, and the small parsers shared with the D-Bus API. */
 
-#include <limits.h>
 #include <errno.h>
+#include <limits.h>
 
 #include "conffile.h"
 #include "tests.h"
