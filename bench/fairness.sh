@@ -26,7 +26,8 @@ fairness_host() {
           done
           printf '], "pools": [ { "name": "soak", "select": [ "%s" ] } ] }\n' "${pfs[0]}"; } >"$W/sriovd.conf"
         daemon_up "fairness" --uevent-source none
-        FAIR_VF=$(vf_bdfs "${pfs[1]}" 1)
+        FAIR_PF=${pfs[1]}
+        FAIR_VF=$(vf_bdfs "$FAIR_PF" 1)
         FAIR_VF=${FAIR_VF# }
 }
 
@@ -47,7 +48,7 @@ workload_fairness() {
         fairness_host
         fair_measure idle
         for kind in mixed noread open; do
-                "$FLOOD_BIN" -k "$kind" -c 8 -s $((FAIR_SECONDS * 2 + 10)) -u "$nobody" -a "$FAIR_VF" \
+                "$FLOOD_BIN" -k "$kind" -c 8 -s $((FAIR_SECONDS * 2 + 10)) -u "$nobody" -a "$FAIR_PF" \
                         >"$W/flood-$kind.out" 2>"$W/flood-$kind.log" &
                 pid=$!
                 fair_measure "$kind"
@@ -64,7 +65,7 @@ workload_soak() {
         say "== 6b. soak: every flood at once for $SOAK_SECONDS s while root assigns and releases"
         fairness_host
         for kind in mixed noread open; do
-                "$FLOOD_BIN" -k "$kind" -c 8 -s "$SOAK_SECONDS" -u "$nobody" -a "$FAIR_VF" \
+                "$FLOOD_BIN" -k "$kind" -c 8 -s "$SOAK_SECONDS" -u "$nobody" -a "$FAIR_PF" \
                         >"$W/soak-$kind.out" 2>"$W/soak-$kind.log" &
                 pids+=($!)
         done
