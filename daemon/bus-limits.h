@@ -47,6 +47,12 @@ int bus_start_read_job(Daemon *d, sd_bus_message *m, unsigned cost, Job *(*make)
  * what to ask for instead (hint). */
 int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *error);
 
+/* A caller of a dry run, and the epoch it asked in (bus-config.c). */
+typedef struct DryRunWaiter {
+        sd_bus_message *m;
+        uint64_t epoch;
+} DryRunWaiter;
+
 /* Whether the bus vouches for the sender of m as root (asked once per sender). */
 bool bus_caller_is_root(Daemon *d, sd_bus_message *m);
 

@@ -53,10 +53,12 @@ struct Daemon {
         const DaemonEvents *events;
         struct AuthQuery *auth_queries; /* the bus glue's questions to polkit (bus-auth.c) */
         struct BusCallers *callers;     /* the bus glue's account of each caller's share (bus-limits.c) */
-        sd_bus_message **dry_run_waiters; /* the bus glue's: the callers of the dry run under way (bus-config.c) */
+        struct DryRunWaiter *dry_run_waiters; /* the bus glue's: the callers of the dry run under way (bus-config.c) */
         size_t n_dry_run_waiters;
         char **dry_run_cache;           /* the bus glue's: the last dry run's steps, 4 strings each (bus-config.c) */
         uint64_t dry_run_cache_usec;    /* when it was made; 0: none, or the host or configuration changed since */
+        uint64_t dry_run_epoch;         /* moves on with every change: a plan begun before one is not kept */
+        uint64_t dry_run_started_epoch; /* of the dry run under way */
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;

@@ -48,6 +48,7 @@ int daemon_load_config(Daemon *d) {
         int r;
 
         d->dry_run_cache_usec = 0;      /* what a dry run found was of the configuration before */
+        d->dry_run_epoch++;
         r = load_checked(d, &c, &e);
         strv_free(d->config_errors);
         strv_free(d->config_warnings);
