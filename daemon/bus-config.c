@@ -44,7 +44,7 @@ static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
 /* What unprivileged callers get without a plan of their own: the last dry
  * run, while nothing changed since and for DRY_RUN_CACHE_USEC at most (a VF
  * setting changed by hand sends no event: drift shows after that long). */
-#define DRY_RUN_CACHE_USEC (1000 * 1000ULL)
+#define DRY_RUN_CACHE_USEC (5 * 1000 * 1000ULL)
 
 static void cache_dry_run(Daemon *d, ApplyBatch *b) {
         _cleanup_strv_free_ char **l = NULL;

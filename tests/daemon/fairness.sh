@@ -7,7 +7,7 @@
 #   - 8 unprivileged clients looping on the open expensive calls (a dry run
 #     of the configuration, Rescan): root's binds are answered, each within
 #     5 s; the dry runs are coalesced, and an unprivileged caller may get
-#     the last one made (a second old at most), never one older than a
+#     the last one made (five seconds old at most), never one older than a
 #     change;
 #   - a CreatePool of 300,000 selectors: refused (AccessDenied) before it
 #     is read when the caller is not authorized, and at the 65th selector
