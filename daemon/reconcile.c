@@ -2,6 +2,7 @@
 
 #include "conffile.h"
 #include "lanes.h"
+#include "metrics.h"
 #include "apply.h"
 #include "plan.h"
 #include "reconcile.h"
@@ -122,6 +123,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         l->retry_attempt++;
+        metrics_retry(d, "apply");
         if (!rule)
                 return 0;               /* gone, or no longer declared */
         log_info("Applying the declared configuration to %s again (try %u of %u)", pf->bdf, l->retry_attempt,

@@ -23,6 +23,7 @@ daemon_tests = \
 	tests/daemon/ledger-records.sh \
 	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
+	tests/daemon/drift.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/fairness.sh \
 	tests/daemon/valgrind.sh
