@@ -24,6 +24,9 @@ daemon_tests = \
 	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
 	tests/daemon/drift.sh \
+	tests/daemon/stats.sh \
+	tests/daemon/health.sh \
+	tests/daemon/metrics.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/fairness.sh \
 	tests/daemon/valgrind.sh
