@@ -217,7 +217,7 @@ static void render_pfs(Out *o, Daemon *d) {
                         pf_labels(o->f, &ob->links[i]);
                         fprintf(o->f, " %d\n", ob->links[i].admin_up && ob->links[i].carrier == 1);
                 }
-        family(o, "sriovd_pf_link_speed_bytes_per_second", "gauge", "The speed of the PF's link in bytes per second (Mbit/s × 125000; absent when unknown).");
+        family(o, "sriovd_pf_link_speed_bytes_per_second", "gauge", "The speed of the PF's link in bytes per second (Mbit/s x 125000; absent when unknown).");
         for (size_t i = 0; i < ob->n_links; i++)
                 if (ob->links[i].known && ob->links[i].speed > 0) {
                         fputs("sriovd_pf_link_speed_bytes_per_second", o->f);
