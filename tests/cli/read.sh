@@ -18,7 +18,7 @@ assert_eq "$(driver_of "$VF0")" iavf "VF driver in the simulator"
 
 note "list: the SR-IOV PFs, their VFs indented under them, in VF order"
 expect_ok list
-assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "ADDRESS KIND DRIVER NETDEV NUMA GROUP VFS USE NAME" "header"
+assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "ADDRESS KIND DRIVER NETDEV NUMA GROUP VFS USE HEALTH NAME" "header"
 assert_eq "$(wc -l <<<"$OUT")" 6 "lines (header, 2 PFs, 3 VFs)"
 assert_eq "$(sed -n 2p <<<"$OUT" | awk '{print $1}')" $PF "first row"
 assert_eq "$(sed -n 3,5p <<<"$OUT" | awk '{print $1}' | tr '\n' ' ')" "$VF0 $VF1 $VF2 " "VFs follow their PF"

@@ -18,7 +18,7 @@ usage "Which verb?"
 usage 'Unknown verb "frobnicate"' frobnicate
 usage 'Unknown verb "lis"' lis
 usage 'Unknown verb "List"' List
-usage 'the verbs are list, show, enable, disable, bind, unbind, restore, set, assign, release, assignments, reconcile, verify, unquarantine, pools, pool-create, pool-delete, apply, reload, groups, dma-check, owner, status, monitor' nope
+usage 'the verbs are list, show, enable, disable, bind, unbind, restore, set, assign, release, assignments, reconcile, verify, unquarantine, pools, pool-create, pool-delete, apply, reload, groups, dma-check, owner, status, stats, metrics, monitor' nope
 usage 'Unknown verb "pool"' pool
 
 note "argument counts, from the verb table"
