@@ -114,7 +114,7 @@ grep -q i40e <<<"$(jq_out "[x['reason'] for x in d['groups'] if x['id'] == $g][0
 note "status --json"
 expect_ok --json status
 keys_are d version state sysfs_root iommu_present iommu_hint vfio_container vfio_cdev iommufd num_pfs num_vfs \
-        config_files config_errors pending drift
+        config_files config_errors pending drift caught_drift unhealthy
 assert_eq "$(jq_out "d['state'], d['sysfs_root'], d['iommu_present'], d['num_pfs'], d['num_vfs'], d['pending']")" \
         "('running', '$SIM_ROOT', True, 2, 2, [])" "status values"
 assert_eq "$(jq_out "d['config_files'], d['config_errors'], d['drift']")" "([], [], [])" "status without a configuration"
