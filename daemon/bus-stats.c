@@ -6,6 +6,7 @@
  * to every caller. */
 
 #include "bus-device.h"
+#include "bus-limits.h"
 #include "metrics.h"
 #include "observe.h"
 #include "state.h"
@@ -13,6 +14,25 @@
 
 /* A reply this large is built in free heap pages: give them back once sent. */
 #define LARGE_REPLY (256 * 1024)
+/* what an answer takes, about, per VF (the counters with their labels) */
+#define STATS_BYTES_PER_VF 400U
+#define METRICS_BYTES_PER_VF 2600U
+#define METRICS_BYTES_BASE (64U * 1024U)
+
+/* An expensive read (docs/security.md, "Limits"): no larger than the bus
+ * allows, charged to an unprivileged caller by its size, and at most a
+ * few of its calls on the workers at a time (1: go on; < 0: refused). */
+static int admit_read(Daemon *d, sd_bus_message *m, size_t bytes, const char *hint, sd_bus_error *error) {
+        int r;
+
+        r = bus_check_reply_size(bytes, hint, error);
+        if (r < 0)
+                return r;
+        r = bus_admit(d, m, bus_cost_of(bytes), error);
+        if (r < 0)
+                return r;
+        return bus_inflight_begin(d, m, error);
+}
 
 static const char *error_name(int r) {
         for (const SriovdError *e = sriovd_errors; e->name; e++)
@@ -78,9 +98,13 @@ static void stats_done(Daemon *d, VFStatsSet *set, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = userdata;
         int r;
 
+        bus_inflight_done(d, m);
         r = reply_stats(m, set);
-        if (r < 0)
+        if (r < 0) {
+                /* every call gets an answer: the error when the reply cannot be built */
                 log_debug_errno(r, "Cannot reply to GetVFStats: %m");
+                bus_reply_errno(m, r, NULL);
+        }
         if (set->n >= LARGE_REPLY / 256)
                 d->trim_due = true;
         vf_stats_set_free(set);
@@ -108,8 +132,14 @@ static int method_get_vf_stats(sd_bus_message *m, void *userdata, sd_bus_error *
                 return sd_bus_error_setf(error, SRIOVD_ERROR_NOT_FOUND, "%s", e.message);
         if (r < 0)
                 return bus_error_from_errno(error, r, e.error ? e.message : NULL);
+        r = admit_read(d, m, set->n * STATS_BYTES_PER_VF, "ask for one PF's, pool's or guest's VFs", error);
+        if (r < 0) {
+                vf_stats_set_free(set);
+                return r;
+        }
         r = stats_read(d, set, stats_done, sd_bus_message_ref(m));
         if (r < 0) {
+                bus_inflight_done(d, m);
                 sd_bus_message_unref(m);
                 return bus_error_from_errno(error, r, NULL);
         }
@@ -128,6 +158,7 @@ static void metrics_done(Daemon *d, VFStatsSet *set, void *userdata) {
         _cleanup_free_ char *text = NULL;
         int r;
 
+        bus_inflight_done(d, c->m);
         r = metrics_render(d, set, c->openmetrics, error_name, &text);
         if (r < 0)
                 bus_reply_errno(c->m, r, NULL);
@@ -160,14 +191,22 @@ static int method_get_metrics(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = stats_collect(d, STATS_ALL, NULL, &set, NULL);
         if (r < 0)
                 return r;
+        r = admit_read(d, m, METRICS_BYTES_BASE + set->n * METRICS_BYTES_PER_VF,
+                       "ask for the VF counters of a PF, pool or guest with GetVFStats", error);
+        if (r < 0) {
+                vf_stats_set_free(set);
+                return r;
+        }
         c = calloc(1, sizeof(*c));
         if (!c) {
+                bus_inflight_done(d, m);
                 vf_stats_set_free(set);
                 return -ENOMEM;
         }
         *c = (MetricsCall) { .m = sd_bus_message_ref(m), .openmetrics = format && streq(format, "openmetrics") };
         r = stats_read(d, set, metrics_done, c);
         if (r < 0) {
+                bus_inflight_done(d, m);
                 sd_bus_message_unref(c->m);
                 free(c);
                 return bus_error_from_errno(error, r, NULL);
@@ -223,6 +262,9 @@ static int method_list_drift(sd_bus_message *m, void *userdata, sd_bus_error *er
         Daemon *d = userdata;
         int r;
 
+        r = bus_admit(d, m, bus_cost_of(d->observe ? d->observe->n_drift * 300 : 0), error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
@@ -293,6 +335,9 @@ static int method_get_health(sd_bus_message *m, void *userdata, sd_bus_error *er
         Daemon *d = userdata;
         int r;
 
+        r = bus_admit(d, m, bus_cost_of(d->host->n_devices * 100), error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
