@@ -386,7 +386,7 @@ int sim_netdev_set_up(sim *s, const char *ifname, bool up) {
         /* __dev_notify_flags(): RTM_NEWLINK when IFF_UP changed */
         if (nd && nd->up != up) {
                 nd->up = up;
-                sim_rtnl_notify_link(nd, false);
+                sim_rtnl_notify_flags(nd);
         }
         sim_unlock(s);
         return nd ? 0 : -ENODEV;

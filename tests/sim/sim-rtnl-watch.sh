@@ -127,9 +127,10 @@ watch_end
 expect_eq "$(watch_seen)" "notify NEWLINK ens1f0 type=ethernet up=yes carrier=1 operstate=up
 notify NEWLINK ens1f0 type=ethernet up=yes carrier=1 operstate=up
 notify NEWLINK ens1f0 type=ethernet up=no carrier=0 operstate=down
+notify NEWLINK ens1f0 type=ethernet up=yes carrier=0 operstate=down
 notify NEWLINK ens1f0 type=ethernet up=yes carrier=1 operstate=up
 notify NEWLINK ens1f0 type=ethernet up=yes carrier=0 operstate=down
-notify NEWLINK ens1f0 type=ethernet up=yes carrier=1 operstate=up" "notifications: VF MAC, MTU, down, up, carrier off, on"
+notify NEWLINK ens1f0 type=ethernet up=yes carrier=1 operstate=up" "notifications: VF MAC, MTU, down, up (then the carrier), carrier off, on"
 # a refused VF setting changes nothing: no notification
 watch_start ens1f0 1
 expect_ip_err "$EINVAL" link set ens1f0 vf 7 mac 02:00:00:00:01:07

@@ -1017,7 +1017,7 @@ static int do_setlink(conn *c, const struct nlmsghdr *h, sim_netdev *nd, const s
                 changed = up != nd->up;
                 nd->up = up;
                 if (changed)
-                        sim_rtnl_notify_link(nd, false);        /* __dev_notify_flags() */
+                        sim_rtnl_notify_flags(nd);
                 sim_unlock(s);
                 if (changed)
                         log_link(s, cur, "flags", up ? "up" : "down", 0);
@@ -1667,6 +1667,15 @@ void sim_rtnl_notify_link(sim_netdev *nd, bool deleted) {
         }
         pthread_mutex_unlock(&r->subs_lock);
         nlb_free(&b);
+}
+
+void sim_rtnl_notify_flags(sim_netdev *nd) {
+        if (nd->up && !nd->no_link) {
+                nd->negotiating = true;
+                sim_rtnl_notify_link(nd, false);
+                nd->negotiating = false;
+        }
+        sim_rtnl_notify_link(nd, false);
 }
 
 /* ---- the connection loop ---- */

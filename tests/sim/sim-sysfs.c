@@ -977,7 +977,7 @@ static int store_nd_flags(void *obj, const char *buf, size_t len) {
         sim_lock(nd->sim);
         if (nd->up != (bool) (v & 1)) {
                 nd->up = v & 1;
-                sim_rtnl_notify_link(nd, false);        /* __dev_notify_flags() */
+                sim_rtnl_notify_flags(nd);
         }
         sim_unlock(nd->sim);
         return 0;

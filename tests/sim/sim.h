@@ -308,6 +308,7 @@ struct sim_netdev {
         sim_device *dev;
         bool up;
         bool no_link;               /* no link partner ("netdev IF carrier off"): no carrier while up */
+        bool negotiating;           /* set up, the link not negotiated yet (only inside sim_rtnl_notify_flags()) */
         unsigned speed;             /* Mbit/s the link runs at while it has carrier (the device's "port_speed") */
         unsigned mtu, tx_queue_len;
         uint8_t mac[6];
@@ -316,7 +317,7 @@ struct sim_netdev {
 
 /* netif_carrier_ok(): the interface is up and has a link partner */
 static inline bool sim_netdev_carrier(const sim_netdev *nd) {
-        return nd->up && !nd->no_link;
+        return nd->up && !nd->no_link && !nd->negotiating;
 }
 
 /* failure injection points and latency points (sim-ctl.c) */
@@ -537,4 +538,9 @@ void sim_rtnl_dump_device(sim *s, const sim_device *d, struct json_object *o);  
 /* An RTM_NEWLINK (RTM_DELLINK when deleted) of nd to the sockets that
  * joined RTNLGRP_LINK, as rtmsg_ifinfo() sends it; sim->lock held */
 void sim_rtnl_notify_link(sim_netdev *nd, bool deleted);
+/* IFF_UP changed: __dev_notify_flags()'s RTM_NEWLINK; set up with a link
+ * partner, the carrier follows in a second one, as linkwatch sends it once
+ * the driver has negotiated the link (igb: a second or two later; here at
+ * once). sim->lock held */
+void sim_rtnl_notify_flags(sim_netdev *nd);
 int sim_rtnl_ctl_traffic(sim *s, char **argv, size_t argc);

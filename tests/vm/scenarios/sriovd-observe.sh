@@ -1,17 +1,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=sh
 # sriovd-observe: what sriovd watches (issue 18, docs/metrics.md) on the
-# real kernel. Below the daemon, through lib/ (tests/sriov-tool): the igb
-# PF's carrier, operstate and speed (sysfs and rtnetlink), up and down; the
-# kernel's link notifications (RTNLGRP_LINK) for a VF setting changed with
-# ip(8) and for down/up; the IFLA_VF_STATS nest of igb's VFs (and, on 6.12,
-# netdevsim's): present, with what each driver reports. Then sriovd: the PF
-# link properties, a VF's health when the PF goes down, and a declared VF's
-# MAC changed by hand with `ip link set PF vf 0 mac ...`: caught
-# (DriftDetected, ListDrift) and, with "enforce", put back.
+# real kernel. On 6.12, the IFLA_VF_STATS nest of netdevsim's VFs through
+# lib/ (tests/sriov-tool): present, with what netdevsim reports (igb's is in
+# rtnl-link). Then sriovd: the PF link properties, a VF's health when the PF
+# goes down, and a declared VF's MAC changed by hand with `ip link set PF vf
+# 0 mac ...`: caught (DriftDetected, ListDrift) and, with "enforce", put
+# back.
 #
-# diff-skip: the project's daemon and lib/ on the real kernel; the
-# simulator's side of these rules is tests/sim/sim-rtnl-watch.sh
+# diff-skip: the project's daemon, and netdevsim (not PCI), on the real
+# kernel; the simulator's side of the rules below the daemon is rtnl-link
 # vm-needs: gdbus
 
 no_reference
@@ -23,49 +21,10 @@ IF=$(pf_if)
 [ -n "$IF" ] || { fail "the igb PF has no interface"; exit 1; }
 netrd() { cat "/sys/class/net/$IF/$1" 2>&1 | sed 's/^cat: .*: //'; }
 
-# ---- the link, down and up (sysfs, and rtnetlink through lib/linkmon.c)
-$IP link set dev "$IF" down
-expect down.carrier "$(netrd carrier)" "Invalid argument"
-expect down.speed "$(netrd speed)" "Invalid argument"
-expect down.operstate "$(netrd operstate)" down
-expect down.link_info "$(sriov-tool link-info "$IF" | head -n 1)" "NEWLINK $IF type=ethernet up=no carrier=0 operstate=down"
+# (the igb PF's link facts, its VFs' counters and the link notifications,
+# below the daemon, are in rtnl-link, compared with the simulator)
 $IP link set dev "$IF" up
 wait_until 20 eval '[ "$(netrd carrier)" = 1 ]'
-expect up.carrier "$(netrd carrier)" 1
-expect up.operstate "$(netrd operstate)" up
-obs up.speed "$(netrd speed)"
-obs up.duplex "$(netrd duplex)"
-expect up.link_info "$(sriov-tool link-info "$IF")" "NEWLINK $IF type=ethernet up=yes carrier=1 operstate=up
-speed $(netrd speed)"
-
-# ---- VF counters: the nest as igb fills it
-expect numvfs.autoprobe "$(sw "$GP/sriov_drivers_autoprobe" 0)" ok
-expect numvfs.enable "$(sw "$GP/sriov_numvfs" 2)" ok
-wait_until 20 eval '[ "$(netrd carrier)" = 1 ]'
-sriov-tool vf-stats "$IF" igb >"$STATE/stats" 2>&1
-obs stats.igb "$(cat "$STATE/stats")"
-expect stats.igb.head "$(head -n 1 "$STATE/stats")" "num_vf 2 vfinfo yes"
-expect stats.igb.vf0 "$(sed -n 2p "$STATE/stats")" "vf0 nest yes rx_packets=0 tx_packets=0 rx_bytes=0 tx_bytes=0 broadcast=0 multicast=0 rx_dropped=0 tx_dropped=0 reported=no: the PF driver does not count VF traffic (the kernel sends zeros)"
-
-# ---- notifications: a VF setting made with ip(8), then down and up
-sriov-tool link-watch "$IF" 12 >"$STATE/watch" 2>&1 &
-W=$!
-echo "$W" >>"$STATE/pids"
-wait_until 10 grep -q subscribed "$STATE/watch"
-$IP link set dev "$IF" vf 1 mac 02:00:00:5e:77:01
-wait_until 10 eval '[ "$(grep -c "^notify NEWLINK $IF " "$STATE/watch")" -ge 1 ]'
-expect notify.vf_mac "$(grep -c "^notify NEWLINK $IF " "$STATE/watch" | sed 's/^[1-9][0-9]*$/yes/')" yes
-n=$(grep -c "^notify" "$STATE/watch")
-$IP link set dev "$IF" down
-wait_until 10 eval '[ "$(grep -c "^notify NEWLINK $IF type=ethernet up=no" "$STATE/watch")" -ge 1 ]'
-expect notify.down "$(grep "^notify NEWLINK $IF type=ethernet up=no" "$STATE/watch" | head -n 1)" \
-        "notify NEWLINK $IF type=ethernet up=no carrier=0 operstate=down"
-$IP link set dev "$IF" up
-wait_until 20 eval 'grep -q "^notify NEWLINK $IF type=ethernet up=yes carrier=1 operstate=up" "$STATE/watch"'
-expect notify.up "$(grep -c "^notify NEWLINK $IF type=ethernet up=yes carrier=1 operstate=up" "$STATE/watch" | sed 's/^[1-9][0-9]*$/yes/')" yes
-obs notify.all "$(grep '^notify' "$STATE/watch" | tr '\n' '|')"
-kill "$W" 2>/dev/null
-sw "$GP/sriov_numvfs" 0 >/dev/null
 
 # ---- netdevsim (6.12): the nest as netdevsim fills it
 if [ -w /sys/bus/netdevsim/new_device ]; then
