@@ -67,7 +67,8 @@ changed_to "$vf1p" false || fail "no PropertiesChanged for VF 1"
 grep -q "0000:01:00.0 (ens1f0): link down (no carrier)" "$T/sriovd.log" || fail "not logged"
 sim_ctl netdev ens1f0 carrier on
 wait_for 2 eval '[ "$(healthy "$vf1p")" = true ]' || fail "VF 1 not healthy again"
-assert_eq "$(prop "$pfp" org.sriovd.PF1 Speed)" 10000 "Speed back"
+# the carrier comes with the notification, the speed with the read of the PF after it
+wait_for 2 eval '[ "$(prop "$pfp" org.sriovd.PF1 Speed)" = 10000 ]' || fail "Speed back: $(prop "$pfp" org.sriovd.PF1 Speed)"
 note "... and when it is set down"
 with_sim_rtnl ip link set ens1f0 down
 wait_for 2 eval '[ "$(reason "$vf1p")" = "PF link down (ens1f0 is administratively down)" ]' || fail "down: $(reason "$vf1p")"
