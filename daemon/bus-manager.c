@@ -454,6 +454,7 @@ static const DaemonEvents bus_events = {
         .device_changed = bus_device_emit_change,
         .manager_changed = on_manager_changed,
         .assignment_changed = bus_assign_emit_change,
+        .drift_detected = bus_stats_emit_drift,
 };
 
 /* Without its bus sriovd can neither be asked nor answer: exit with an
@@ -468,7 +469,7 @@ static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 static int register_objects(Daemon *d) {
         int (*const parts[])(Daemon *d) = {
                 bus_manager_register, bus_device_register, bus_assign_register, bus_pools_register,
-                bus_config_register, bus_vfio_register, bus_vfconfig_register,
+                bus_config_register, bus_vfio_register, bus_vfconfig_register, bus_stats_register,
         };
         int r;
 

@@ -15,6 +15,8 @@ typedef struct Job Job;
 typedef struct State State;
 typedef struct Config Config;
 typedef struct StateAssignment StateAssignment;
+typedef struct Observe Observe;
+typedef struct DriftRecord DriftRecord;
 
 typedef enum UeventSource {
         UEVENT_SOURCE_AUTO,
@@ -44,6 +46,8 @@ typedef struct DaemonEvents {
         void (*manager_changed)(Daemon *d, char **properties);
         /* an assignment's state, readiness or device nodes changed; gone: it was released */
         void (*assignment_changed)(Daemon *d, const StateAssignment *a, bool gone);
+        /* a declared or assigned VF's settings were changed by hand (observe.h) */
+        void (*drift_detected)(Daemon *d, const DriftRecord *r);
 } DaemonEvents;
 
 struct Daemon {
@@ -83,6 +87,9 @@ struct Daemon {
         sd_event_source *done_source;
         unsigned workers;                       /* running worker threads */
         pthread_cond_t workers_cond;
+
+        /* PF links, VF health, drift, metrics (observe.h) */
+        Observe *observe;
 
         /* kernel writes that outlived their timeout and finished later (lanes-pending.c) */
         struct LateWrite *late_head;
