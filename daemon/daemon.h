@@ -63,6 +63,7 @@ struct Daemon {
         uint64_t dry_run_cache_usec;    /* when it was made; 0: none, or the host or configuration changed since */
         uint64_t dry_run_epoch;         /* moves on with every change: a plan begun before one is not kept */
         uint64_t dry_run_started_epoch; /* of the dry run under way */
+        uint64_t rescan_unprivileged_usec; /* the bus glue's: the last Rescan an unprivileged caller made run */
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;
