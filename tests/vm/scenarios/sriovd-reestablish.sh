@@ -189,3 +189,5 @@ expect nvme.released.assignments "$(gmgr ListAssignments "''")" "(@a(ssssa{sv}) 
 
 stop_sriovd || fail "sriovd did not stop on SIGTERM"
 stop_bus
+# the PF's link as the scenarios after this one expect it (not part of the runner's reset)
+$IP link set dev "$(ls "$PCI/devices/$IGB/net" | head -n 1)" down
