@@ -126,6 +126,11 @@ expect igb.rebound.verify "$(sriovctl verify >&2; echo $?)" 0
 realize igb.rebound "$r" "$VF"
 expect igb.release "$(gmgr Release vm1 "''" '{}')" "(['$VF'],)"
 expect igb.released.driver "$(drv "$VF")" igbvf
+# The PF has a declared rule: its link stays up after the release, as
+# documented (dbus-api.md, Release), and the log says why.
+IF=$(ls "$PCI/devices/$IGB/net" | head -n 1)
+expect igb.released.pf_link "$($IP -o link show dev "$IF" | grep -c '<[^>]*[<,]UP[,>]')" 1
+expect_ne igb.released.log.pf_link_stays_up "$(grep -c "$IF stays up" "$RESULTS/$NAME.sriovd.log")" 0
 
 # ==== NVMe: no configuration; the VFs made with SetNumVFs, the VF assigned by address
 expect nvme.enable "$(gmgr SetNumVFs "$NVME" 2 "{'autoprobe': <false>}")" "(uint32 2,)"

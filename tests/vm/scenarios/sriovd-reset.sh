@@ -9,7 +9,8 @@
 # resets nothing. A reset that fails is made real by clearing the VF's reset
 # methods by hand (an empty write to reset_method: the kernel then refuses
 # `reset` with ENOTTY): the release still gives the VF back, and the VF is
-# quarantined (ListPools, `sriovctl pools`), given to no guest, until
+# quarantined (ListPools, `sriovctl pools`, `sriovctl list` and `show` on
+# the VF, with the reason), given to no guest, until
 # `sriovctl unquarantine`; then it is handed out, reset, again.
 #
 # diff-skip: the project's daemon on the real kernel, not a kernel rule
@@ -89,14 +90,19 @@ expect quarantine.log "$(logged "$NVF0 is quarantined, it goes to no guest until
 obs quarantine.reason "$(sed -n "s/.*$NVF0 is quarantined, it goes to no guest until an administrator clears it: //p" "$LOG")"
 expect quarantine.pool.quarantined "$(pool_field nv quarantined)" 1
 expect quarantine.ctl_pools "$(sriovctl pools | awk '$1 == "nv" { print $5 }')" 1
+# on the VF itself: `sriovctl list` (USE) and `show` (why)
+expect quarantine.ctl_list "$(sriovctl list | awk -v v="$NVF0" '$1 == v { print $8 }')" quarantined
+expect_glob quarantine.ctl_show "$(sriovctl show "$NVF0" | sed -n 's/^ *Quarantined: //p')" "*Resetting $NVF0 failed*"
 r=$(gmgr Assign g5 nv '{}')
 expect quarantine.assign_again "${r%%:*}" "ERROR org.sriovd.Error.PoolExhausted"
-obs quarantine.assign_again.message "${r#*: }"
+# the refusal says why: the pool's VF is quarantined, not assigned
+expect_glob quarantine.assign_again.message "${r#*: }" "*quarantine*"
 # the administrator: the reset methods back, the quarantine cleared
 expect unquarantine.methods "$(sw "$PCI/devices/$NVF0/reset_method" default)" ok
 expect unquarantine.methods_now "$(rd "$PCI/devices/$NVF0/reset_method")" flr
 expect unquarantine.ctl "$(sriovctl unquarantine "$NVF0" 2>&1)" "$NVF0: out of quarantine; it goes to guests again"
 expect unquarantine.pool.quarantined "$(pool_field nv quarantined)" 0
+expect unquarantine.ctl_list "$(sriovctl list | awk -v v="$NVF0" '$1 == v { print $8 }')" -
 r=$(gmgr Assign g5 nv '{}')
 expect unquarantine.assign.vf "$(gv_string "$r" vf)" "$NVF0"
 expect unquarantine.assign.log "$(logged "Assigned $NVF0 to g5 from pool nv (owner local), reset with flr\$")" 1
