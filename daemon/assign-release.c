@@ -8,6 +8,7 @@
 
 #include "assign-internal.h"
 #include "conffile.h"
+#include "journal.h"
 #include "ledger.h"
 #include "test-hooks.h"
 
@@ -61,13 +62,16 @@ static void release_refused(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch 
 static void release_succeeded(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
         const AssignWork *w = j->payload;
 
-        if (w && w->reset_failed)
-                (void) ledger_quarantine(d, bdf, w->reset_error);
+        if (w && w->reset_failed && ledger_quarantine(d, bdf, w->reset_error) > 0)
+                log_event(EVENT_RESET, 4, &(LogFields) { .device = bdf, .pf = a ? a->pf : NULL, .guest = a ? a->guest : NULL },
+                          "%s is quarantined: its reset between tenants failed: %s", bdf, strna(w->reset_error));
         if (w && w->pf_link_note[0])
                 log_info("%s", w->pf_link_note);
         if (a) {
-                log_info("Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
-                         w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+                log_event(w && w->reset_done ? EVENT_RESET : EVENT_RELEASE, 6,
+                          &(LogFields) { .device = bdf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
+                          w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
                 ledger_emit_released(d, a);
                 state_remove_assignment(d->state, a);
         }

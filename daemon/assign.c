@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "assign-internal.h"
+#include "journal.h"
 #include "conffile.h"
 #include "ledger.h"
 #include "pools.h"
@@ -233,9 +234,10 @@ static void apply_done(Job *j) {
                 return;
         }
         crash_point("assign-done");
-        log_info("Assigned %s to %s%s%s (owner %s)%s%s", bdf, a->guest, a->pool ? " from pool " : "",
-                 strempty(a->pool), a->owner, w && w->reset_done ? ", reset with " : "",
-                 w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+        log_event(EVENT_ASSIGN, 6, &(LogFields) { .device = bdf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                  "Assigned %s to %s%s%s (owner %s)%s%s", bdf, a->guest, a->pool ? " from pool " : "",
+                  strempty(a->pool), a->owner, w && w->reset_done ? ", reset with " : "",
+                  w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
         ledger_emit_assignment(d, a);
         call_finish(d, call, 0, NULL, a);
 }

@@ -44,14 +44,15 @@ static void start_apply(Daemon *d, sd_bus_message *m, bool dry_run) {
 /* What unprivileged callers get without a plan of their own: the last dry
  * run, while nothing changed since and for DRY_RUN_CACHE_USEC at most (a VF
  * setting changed by hand sends no event: drift shows after that long). */
-#define DRY_RUN_CACHE_USEC (1000 * 1000ULL)
+#define DRY_RUN_CACHE_USEC (5 * 1000 * 1000ULL)
 
 static void cache_dry_run(Daemon *d, ApplyBatch *b) {
         _cleanup_strv_free_ char **l = NULL;
 
         d->dry_run_cache = strv_free(d->dry_run_cache);
         d->dry_run_cache_usec = 0;
-        if (!b)
+        /* nothing kept of a plan that a change overtook while it was made */
+        if (!b || d->dry_run_epoch != d->dry_run_started_epoch)
                 return;
         for (size_t i = 0; i < apply_batch_n_steps(b); i++) {
                 const PlanStep *s = apply_batch_step(b, i);
@@ -76,25 +77,43 @@ static bool cache_fresh(const Daemon *d) {
         return d->dry_run_cache_usec > 0 && now_usec() - d->dry_run_cache_usec < DRY_RUN_CACHE_USEC;
 }
 
-/* Every caller of the dry run under way gets its steps. */
-static void reply_dry_runs(Daemon *d, ApplyBatch *b, void *userdata) {
-        sd_bus_message **waiters = TAKE_PTR(d->dry_run_waiters);
-        size_t n = d->n_dry_run_waiters;
+static void reply_dry_runs(Daemon *d, ApplyBatch *b, void *userdata);
 
-        d->n_dry_run_waiters = 0;
+static void begin_dry_run(Daemon *d) {
+        int r;
+
+        d->dry_run_started_epoch = d->dry_run_epoch;
+        r = daemon_apply_all(d, true, reply_dry_runs, NULL);
+        if (r < 0)
+                log_warning_errno(r, "The dry run could not start on every PF: %m");
+}
+
+/* Every caller of the dry run that asked before a change overtook it gets
+ * its steps; who asked after a change gets the next dry run. */
+static void reply_dry_runs(Daemon *d, ApplyBatch *b, void *userdata) {
+        size_t kept = 0;
+
         cache_dry_run(d, b);
-        for (size_t i = 0; i < n; i++) {
-                bus_inflight_done(d, waiters[i]);
-                reply_batch(d, b, waiters[i]);  /* takes the reference */
+        for (size_t i = 0; i < d->n_dry_run_waiters; i++) {
+                DryRunWaiter *w = &d->dry_run_waiters[i];
+
+                if (b && w->epoch > d->dry_run_started_epoch) {
+                        d->dry_run_waiters[kept++] = *w;
+                        continue;
+                }
+                bus_inflight_done(d, w->m);
+                reply_batch(d, b, w->m);        /* takes the reference */
         }
-        free(waiters);
+        d->n_dry_run_waiters = kept;
+        if (kept > 0)
+                begin_dry_run(d);
 }
 
 /* Dry runs are coalesced: one plan at a time, whoever asks meanwhile gets
  * its steps too, so that callers who loop on it cost the workers one. */
 static int start_dry_run(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
-        sd_bus_message **n;
         bool running = d->n_dry_run_waiters > 0;
+        DryRunWaiter *n;
         int r;
 
         if (cache_fresh(d) && !bus_caller_is_root(d, m)) {
@@ -119,12 +138,9 @@ static int start_dry_run(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
                 return -ENOMEM;
         }
         d->dry_run_waiters = n;
-        n[d->n_dry_run_waiters++] = sd_bus_message_ref(m);
-        if (running)
-                return 1;
-        r = daemon_apply_all(d, true, reply_dry_runs, NULL);
-        if (r < 0)
-                log_warning_errno(r, "The dry run could not start on every PF: %m");
+        n[d->n_dry_run_waiters++] = (DryRunWaiter) { sd_bus_message_ref(m), d->dry_run_epoch };
+        if (!running)
+                begin_dry_run(d);
         return 1;
 }
 
@@ -151,6 +167,7 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static char *config_errors_text(Daemon *d) {
         _cleanup_free_ char *all = NULL;
         size_t len = 0;
+        char *p;
 
         STRV_FOREACH(e, d->config_errors)
                 len += strlen(*e) + 1;
@@ -159,12 +176,12 @@ static char *config_errors_text(Daemon *d) {
         all = malloc(len);
         if (!all)
                 return NULL;
-        all[0] = 0;
+        p = all;
         STRV_FOREACH(e, d->config_errors) {
-                strcat(all, *e);
-                strcat(all, "\n");
+                p = stpcpy(p, *e);
+                *p++ = '\n';
         }
-        all[len - 1] = 0;
+        p[-1] = 0;      /* the last newline becomes the end */
         return TAKE_PTR(all);
 }
 

@@ -5,12 +5,19 @@
 #include "bus-limits.h"
 #include "test-hooks.h"
 
-typedef struct Caller {
-        char *name;                     /* the unique bus name */
+/* A user's share: every connection of one uid draws on it, so that a
+ * caller opening more connections gets no more. */
+typedef struct Share {
         uid_t uid;
         double tokens;
         uint64_t last_usec;             /* tokens as of then */
-        unsigned inflight;
+        unsigned inflight;              /* its calls on the workers */
+} Share;
+
+typedef struct Caller {
+        char *name;                     /* the unique bus name */
+        uid_t uid;
+        unsigned inflight;              /* its calls on the workers (its share counts them too) */
         unsigned deferred;              /* refusals waiting to be sent */
 } Caller;
 
@@ -24,28 +31,47 @@ typedef struct Deferred {
 #define REFUSALS_DEFERRED_MAX 8
 
 struct BusCallers {
-        Caller *callers;
+        Caller *callers;                /* connections seen, their uid asked of the bus once */
         size_t n;
+        Share *shares;                  /* one per uid that made a call: as many as the host has users at most */
+        size_t n_shares;
         Deferred *deferred;             /* in order of due */
         size_t n_deferred;
         sd_event_source *timer;         /* enabled only while refusals wait */
 };
 
-static void refill(Caller *c, uint64_t now) {
-        c->tokens += (double) (now - c->last_usec) / 1e6 * BUS_CALLER_REFILL;
-        if (c->tokens > BUS_CALLER_TOKENS_MAX)
-                c->tokens = BUS_CALLER_TOKENS_MAX;
-        c->last_usec = now;
+static void refill(Share *s, uint64_t now) {
+        s->tokens += (double) (now - s->last_usec) / 1e6 * BUS_CALLER_REFILL;
+        if (s->tokens > BUS_CALLER_TOKENS_MAX)
+                s->tokens = BUS_CALLER_TOKENS_MAX;
+        s->last_usec = now;
 }
 
-/* Callers that are back to a full bucket with nothing under way are
- * forgotten: a new connection starts with a full bucket anyway. */
-static void forget_idle(struct BusCallers *b, uint64_t now) {
+static Share *share_of(struct BusCallers *b, uid_t uid) {
+        uint64_t now = now_usec();
+        Share *n;
+
+        for (size_t i = 0; i < b->n_shares; i++)
+                if (b->shares[i].uid == uid) {
+                        refill(&b->shares[i], now);
+                        return &b->shares[i];
+                }
+        n = realloc(b->shares, (b->n_shares + 1) * sizeof(*n));
+        if (!n)
+                return NULL;
+        b->shares = n;
+        n[b->n_shares] = (Share) { .uid = uid, .tokens = BUS_CALLER_TOKENS_MAX, .last_usec = now };
+        return &n[b->n_shares++];
+}
+
+/* Connections with nothing under way and no refusal waiting are forgotten
+ * (their uid is asked again should they call again); their user's share
+ * stays. */
+static void forget_idle(struct BusCallers *b) {
         for (size_t i = 0; i < b->n;) {
                 Caller *c = &b->callers[i];
 
-                refill(c, now);
-                if (c->inflight == 0 && c->deferred == 0 && c->tokens >= BUS_CALLER_TOKENS_MAX) {
+                if (c->deferred == 0 && c->inflight == 0) {
                         free(c->name);
                         b->callers[i] = b->callers[--b->n];
                         continue;
@@ -64,7 +90,6 @@ static Caller *caller_find(struct BusCallers *b, const char *name) {
 /* The account of the sender of m; its uid asked of the bus once. */
 static int caller_get(Daemon *d, sd_bus_message *m, Caller **ret) {
         const char *sender = sd_bus_message_get_sender(m);
-        uint64_t now = now_usec();
         struct BusCallers *b;
         Caller *c, *n;
         uid_t uid;
@@ -77,7 +102,6 @@ static int caller_get(Daemon *d, sd_bus_message *m, Caller **ret) {
         b = d->callers;
         c = caller_find(b, sender);
         if (c) {
-                refill(c, now);
                 *ret = c;
                 return 0;
         }
@@ -85,13 +109,13 @@ static int caller_get(Daemon *d, sd_bus_message *m, Caller **ret) {
         if (r < 0)
                 return r;
         if (b->n >= 64)
-                forget_idle(b, now);
+                forget_idle(b);
         n = realloc(b->callers, (b->n + 1) * sizeof(*n));
         if (!n)
                 return -ENOMEM;
         b->callers = n;
         c = &b->callers[b->n];
-        *c = (Caller) { .name = strdup(sender), .uid = uid, .tokens = BUS_CALLER_TOKENS_MAX, .last_usec = now };
+        *c = (Caller) { .name = strdup(sender), .uid = uid };
         if (!c->name)
                 return -ENOMEM;
         b->n++;
@@ -174,6 +198,7 @@ static int defer_refusal(Daemon *d, Caller *c, sd_bus_message *m) {
 
 int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error) {
         Caller *c;
+        Share *sh;
         int r;
 
         r = caller_get(d, m, &c);
@@ -181,19 +206,23 @@ int bus_admit(Daemon *d, sd_bus_message *m, unsigned cost, sd_bus_error *error) 
                 return bus_error_from_errno(error, r, "Cannot tell who the caller is");
         if (c->uid == 0)
                 return 0;
-        if (c->tokens < (double) cost) {
+        sh = share_of(d->callers, c->uid);
+        if (!sh)
+                return -ENOMEM;
+        if (sh->tokens < (double) cost) {
                 r = defer_refusal(d, c, m);
                 if (r < 0)
                         return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED, OVER_SHARE_MESSAGE,
                                                  BUS_CALLER_TOKENS_MAX, BUS_CALLER_REFILL);
                 return 1;
         }
-        c->tokens -= (double) cost;
+        sh->tokens -= (double) cost;
         return 0;
 }
 
 int bus_inflight_begin(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
         Caller *c;
+        Share *sh;
         int r;
 
         r = caller_get(d, m, &c);
@@ -201,10 +230,14 @@ int bus_inflight_begin(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
                 return bus_error_from_errno(error, r, "Cannot tell who the caller is");
         if (c->uid == 0)
                 return 1;
-        if (c->inflight >= BUS_CALLER_INFLIGHT_MAX)
+        sh = share_of(d->callers, c->uid);
+        if (!sh)
+                return -ENOMEM;
+        if (sh->inflight >= BUS_CALLER_INFLIGHT_MAX)
                 return sd_bus_error_setf(error, SRIOVD_ERROR_LIMITS_EXCEEDED,
-                                         "This caller has %u calls under way already; wait for their answers",
-                                         c->inflight);
+                                         "This user has %u calls under way already; wait for their answers",
+                                         sh->inflight);
+        sh->inflight++;
         c->inflight++;
         return 1;
 }
@@ -212,9 +245,13 @@ int bus_inflight_begin(Daemon *d, sd_bus_message *m, sd_bus_error *error) {
 void bus_inflight_done(Daemon *d, sd_bus_message *m) {
         const char *sender = m ? sd_bus_message_get_sender(m) : NULL;
         Caller *c = sender && d->callers ? caller_find(d->callers, sender) : NULL;
+        Share *sh = c && c->uid != 0 ? share_of(d->callers, c->uid) : NULL;
 
-        if (c && c->uid != 0 && c->inflight > 0)
-                c->inflight--;
+        if (!sh || c->inflight == 0)
+                return;
+        c->inflight--;
+        if (sh->inflight > 0)
+                sh->inflight--;
 }
 
 int bus_start_read_job(Daemon *d, sd_bus_message *m, unsigned cost, Job *(*make)(Daemon *d),
@@ -263,12 +300,13 @@ bool bus_caller_is_root(Daemon *d, sd_bus_message *m) {
 void bus_dry_run_cache_drop(Daemon *d) {
         d->dry_run_cache = strv_free(d->dry_run_cache);
         d->dry_run_cache_usec = 0;
+        d->dry_run_epoch++;
 }
 
 void bus_callers_free(Daemon *d) {
         bus_dry_run_cache_drop(d);
         for (size_t i = 0; i < d->n_dry_run_waiters; i++)
-                sd_bus_message_unref(d->dry_run_waiters[i]);
+                sd_bus_message_unref(d->dry_run_waiters[i].m);
         d->dry_run_waiters = mfree(d->dry_run_waiters);
         d->n_dry_run_waiters = 0;
         if (!d->callers)
@@ -278,6 +316,7 @@ void bus_callers_free(Daemon *d) {
         for (size_t i = 0; i < d->callers->n_deferred; i++)
                 sd_bus_message_unref(d->callers->deferred[i].m);
         free(d->callers->deferred);
+        free(d->callers->shares);
         sd_event_source_disable_unref(d->callers->timer);
         free(d->callers->callers);
         d->callers = mfree(d->callers);

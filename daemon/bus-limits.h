@@ -16,8 +16,8 @@
  * And no answer is built larger than BUS_REPLY_MAX, under the bus's own
  * message limit (32 MiB on the system bus): a caller asks for less instead. */
 
-#define BUS_CALLER_TOKENS_MAX   16.0    /* a burst */
-#define BUS_CALLER_REFILL       4.0     /* tokens a second */
+#define BUS_CALLER_TOKENS_MAX   64.0    /* a burst: a user's scripts and interactive use never meet it */
+#define BUS_CALLER_REFILL       16.0    /* tokens a second */
 #define BUS_TOKEN_BYTES         (256U * 1024U)  /* each token buys this much answer, beyond the first */
 #define BUS_CALLER_INFLIGHT_MAX 2
 #define BUS_REPLY_MAX           (24U * 1024U * 1024U)
@@ -46,6 +46,12 @@ int bus_start_read_job(Daemon *d, sd_bus_message *m, unsigned cost, Job *(*make)
 /* An answer of about reply_bytes may be built: 0, or LimitsExceeded with
  * what to ask for instead (hint). */
 int bus_check_reply_size(size_t reply_bytes, const char *hint, sd_bus_error *error);
+
+/* A caller of a dry run, and the epoch it asked in (bus-config.c). */
+typedef struct DryRunWaiter {
+        sd_bus_message *m;
+        uint64_t epoch;
+} DryRunWaiter;
 
 /* Whether the bus vouches for the sender of m as root (asked once per sender). */
 bool bus_caller_is_root(Daemon *d, sd_bus_message *m);

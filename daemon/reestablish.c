@@ -5,6 +5,7 @@
 #include "assign.h"
 #include "binding.h"
 #include "conffile.h"
+#include "journal.h"
 #include "ledger.h"
 #include "reestablish.h"
 
@@ -49,9 +50,11 @@ static void set_readiness(Daemon *d, StateAssignment *a, Readiness r, const char
         if (!state_assignment_set_readiness(a, r, reason))
                 return;
         if (r == BROKEN)
-                log_warning("The assignment of %s to %s is broken: %s", a->vf, a->guest, reason);
+                log_event(EVENT_RECOVERY, 4, &(LogFields) { .device = a->vf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "The assignment of %s to %s is broken: %s", a->vf, a->guest, reason);
         else if (r == READY)
-                log_info("The assignment of %s to %s is set up again", a->vf, a->guest);
+                log_event(EVENT_RECOVERY, 6, &(LogFields) { .device = a->vf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "The assignment of %s to %s is set up again", a->vf, a->guest);
         ledger_save(d);
         ledger_emit_assignment(d, a);
 }
