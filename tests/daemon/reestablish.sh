@@ -8,9 +8,10 @@
 #
 # With no declared configuration for the PF, sriovd creates as many VFs as
 # the PF had when the guest got its VF; with one, the configuration does.
-# Also: Release puts the PF's link back down when Assign brought it up, and
-# a Release that a VFIO user would make the kernel wait on is refused and
-# changes nothing.
+# Also: Release puts the PF's link back down when Assign brought it up (and
+# leaves it up, saying why, when the configuration has a rule for the PF),
+# and a Release that a VFIO user would make the kernel wait on is refused
+# and changes nothing.
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -127,6 +128,16 @@ cat > "$T/sriovd.conf" <<'CONF'
   "pools": [ { "name": "p", "select": [ "ens1f0" ] } ] }
 CONF
 mgr Reload >/dev/null || fail "reload"
+
+note "the PF has a rule: Release leaves its link up, though Assign brought it up, and says why"
+with_sim_rtnl "$IP" link set dev ens1f0 down || fail "ens1f0 down by hand"
+out=$(gmgr Assign g3 p "{'vlan': <uint32 7>}") || fail "assign g3: $out"
+link_up ens1f0 || fail "Assign did not bring ens1f0 up"
+gmgr Release g3 "" "{}" >/dev/null || fail "release g3"
+link_up ens1f0 || fail "Release took ens1f0 down, though the configuration has a rule for it"
+grep -q "ens1f0 stays up: the configuration has a rule for its PF" "$T/sriovd.log" ||
+        fail "the log does not say why ens1f0 stays up: $(grep ens1f0 "$T/sriovd.log" | tail -n 5)"
+
 out=$(gmgr Assign g2 p "{'vlan': <uint32 7>}") || fail "assign g2: $out"
 read -r VF2 state < <(assignment g2)
 reboot_host
