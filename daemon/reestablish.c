@@ -110,6 +110,26 @@ static int commit_and_apply(Daemon *d, Try *t, StateAssignment **a, sriov_error 
         return assign_submit(d, &assign_apply_job_type, t->vf, work_for(*a), apply_done, t);
 }
 
+/* A new VF that the configuration declares settings for would have had them
+ * but for the guest (the configuration leaves an assigned VF alone, as after
+ * a reboot): those settings, not the ones the VF came with, are what a
+ * release puts back. */
+static void prior_as_declared(Daemon *d, StateAssignment *a) {
+        const char *driver = NULL;
+        DriverWant want = DRIVER_UNSET;
+        const sriov_device *pf;
+        const ConfigPF *rule;
+        sriov_vf_config attrs;
+        pci_addr addr;
+
+        if (!d->declared || a->vf_index < 0 || pci_addr_parse(a->pf, &addr) < 0 ||
+            !(pf = sriov_host_find(d->host, &addr)))
+                return;
+        rule = config_rule_for(d->declared, d->host, pf);
+        if (rule && config_vf_settings(rule, (unsigned) a->vf_index, &want, &driver, &attrs))
+                vf_config_copy(&a->prior, &attrs, attrs.mask);
+}
+
 static void prepare_done(Job *j) {
         Try *t = j->userdata;
         Daemon *d = j->daemon;
@@ -130,8 +150,10 @@ static void prepare_done(Job *j) {
                 try_over(d, t);
                 return;
         }
-        /* the VF as it is now is what a release puts back (it is a new VF) */
+        /* the VF as it is now is what a release puts back (it is a new VF),
+         * with the configuration's settings for it */
         assign_record_prior(a, j->payload);
+        prior_as_declared(d, a);
         r = commit_and_apply(d, t, &a, &e);
         if (r < 0) {
                 if (a)
