@@ -8,8 +8,9 @@
 #
 # With no declared configuration for the PF, sriovd creates as many VFs as
 # the PF had when the guest got its VF; with one, the configuration does.
-# After a reboot, the release of a VF the configuration declares settings
-# for puts back those settings, not the ones the new VF came with.
+# After a reboot, a VF the configuration declares settings for has them
+# again under the guest's own, and its release puts back the declared
+# settings, not the ones the new VF came with.
 # Also: Release puts the PF's link back down when Assign brought it up (and
 # leaves it up, saying why, when the configuration has a rule for the PF),
 # and a Release that a VFIO user would make the kernel wait on is refused
@@ -155,6 +156,8 @@ assert_eq "$(sysattr $PF sriov_numvfs)" 2 "VFs as declared after the reboot"
 assert_eq "$(assignment g2)" "$VF2 ready" "g2 after the reboot"
 assert_eq "$(driver_of "$VF2")" vfio-pci "g2's VF driver after the reboot"
 ipvf "$IDX2" | grep -qi "link/ether 02:00:00:00:07:01" || fail "g2's MAC after the reboot: $(ipvf "$IDX2")"
+# what the guest's VF had before the reboot: the declared spoofchk off under the guest's own MAC and VLAN
+ipvf "$IDX2" | grep -q "vlan 7, .*spoof checking off" || fail "g2's VF after the reboot, as before it: $(ipvf "$IDX2")"
 gmgr Release g2 "" "{}" >/dev/null || fail "release g2"
 assert_eq "$(driver_of "$VF2")" iavf "g2's VF after its release"
 declared "$IDX2" || fail "g2's VF after its release lacks the declared MAC and spoofchk off: $(ipvf "$IDX2")"
