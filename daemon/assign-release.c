@@ -106,9 +106,10 @@ void assign_release_done(Job *j) {
         }
 }
 
-/* Whether Release may take the PF's link down again (when Assign brought it
- * up): no other assignment or declared VF settings on the PF need it up. */
-static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
+/* Who needs the PF's link up, so that Release leaves it up even when Assign
+ * brought it up: another assignment's VF settings on the PF, or the declared
+ * configuration's rule for it. NULL: nothing sriovd knows of. */
+static const char *pf_link_needed_by(Daemon *d, const StateAssignment *a) {
         const sriov_device *pf;
         pci_addr addr;
 
@@ -116,11 +117,20 @@ static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
                 const StateAssignment *o = &d->state->assignments[i];
 
                 if (o != a && streq(o->pf, a->pf) && o->want.mask)
-                        return false;
+                        return "another assignment's VF settings on it need it";
         }
         if (pci_addr_parse(a->pf, &addr) < 0 || !(pf = sriov_host_find(d->host, &addr)))
-                return false;
-        return !(d->declared && config_rule_for(d->declared, d->host, pf));
+                return "its PF is not in sriovd's model of the host";
+        if (d->declared && config_rule_for(d->declared, d->host, pf))
+                return "the configuration has a rule for its PF";
+        return NULL;
+}
+
+/* Whether Release may take the PF's link down again, and why not (the log
+ * says it: dbus-api.md, Release). */
+static void set_pf_link_rule(Daemon *d, const StateAssignment *a, AssignWork *w) {
+        w->pf_link_needed_by = pf_link_needed_by(d, a);
+        w->pf_link_down_ok = !w->pf_link_needed_by;
 }
 
 static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata,
@@ -139,7 +149,7 @@ static int start_release(Daemon *d, StateAssignment *a, bool force, void (*compl
         w = assign_work_from(a, force);
         if (!w)
                 return -ENOMEM;
-        w->pf_link_down_ok = pf_link_down_ok(d, a);
+        set_pf_link_rule(d, a, w);
         ledger_emit_assignment(d, a);
         return assign_submit(d, &assign_release_job_type, vf, w, complete, userdata);
 }
@@ -270,7 +280,7 @@ int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon
         a->phase = ASSIGN_RELEASING;
         w = assign_work_from(a, false);
         if (w)
-                w->pf_link_down_ok = pf_link_down_ok(d, a);
+                set_pf_link_rule(d, a, w);
         r = w ? assign_submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
         if (r < 0)
                 free(c);

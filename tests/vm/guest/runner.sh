@@ -16,8 +16,8 @@
 # to stderr instead of the console, and the host's kernel log is left alone.
 CONF=${SRIOVD_VM_CONF:-/etc/sriovd-vm.conf}
 [ ! -r "$CONF" ] || . "$CONF"
-# the scenarios see which kernel they run on (only_on_kernel)
-export KERNEL_NAME
+# the scenarios see which kernel they run on (only_on_kernel), and CI (ci_skip)
+export KERNEL_NAME SRIOVD_VM_CI
 VM_LIB=${SRIOVD_VM_LIB:-/vm/lib.sh}
 export SRIOVD_VM_LIB=$VM_LIB
 . "$VM_LIB"
