@@ -22,7 +22,6 @@
 # vm-needs: gdbus qemu
 
 no_reference
-only_on_kernel "debian-*" "the same igb, igbvf and nvme drivers and PCI hotplug; the nodes handed to the guest on 6.12 (VFIO cdev) are in sriovd-vfio and sriovd-assign, a cdev user in sriovd-release-busy (make check-vm time budget)"
 need_bin sriovd sriovctl
 need_tool gdbus
 have_tool qemu || ci_skip "no QEMU for the guest (see tests/vm/run)"

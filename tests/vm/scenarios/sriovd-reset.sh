@@ -17,7 +17,6 @@
 # vm-needs: gdbus
 
 no_reference
-only_on_kernel "debian-*" "the same reset methods (flr) and reset_method file on both kernels (make check-vm time budget)"
 need_bin sriovd sriovctl
 need_tool gdbus
 need_igb || ci_skip "no igb NIC (QEMU < 8): one pool is of igb VFs"
