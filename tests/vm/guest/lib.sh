@@ -119,6 +119,14 @@ need_bin() {
         done
 }
 
+# ci_need_bin NAME...: need_bin for what CI's build must have made (its
+# build dependencies are all there): a skip here, a failure with CI=true.
+ci_need_bin() {
+        for _b in "$@"; do
+                command -v "$_b" >/dev/null 2>&1 || ci_skip "binary '$_b' not provided (not built here, or not in SRIOVD_VM_BINARIES)"
+        done
+}
+
 # ---- small kernel access helpers ------------------------------------------
 
 # rd PATH: the content of a sysfs file without its trailing newline, or
@@ -548,6 +556,14 @@ need_tool() {
         done
 }
 
+# ci_need_tool TOOL...: need_tool for what CI's machine must carry into the
+# guest (tools/install-deps --test): a skip here, a failure with CI=true.
+ci_need_tool() {
+        for _t in "$@"; do
+                have_tool "$_t" || ci_skip "tool '$_t' is not in the guest (not on the host, or no '# vm-needs: $_t' line)"
+        done
+}
+
 have_tool() {
         case $1 in
         gdbus) [ -x /usr/bin/gdbus ] ;;
@@ -555,6 +571,7 @@ have_tool() {
         qemu) [ -x /usr/bin/qemu-system-x86_64 ] && [ -r /usr/share/qemu-vm/bios-256k.bin ] ;;
         nested) [ -r /usr/share/qemu-vm/nested-bzImage ] && [ -r /usr/share/qemu-vm/linuxboot_dma.bin ] ;;
         fake-kubelet) [ -x /usr/bin/python3 ] && [ -r /vm/k8s/fake-kubelet.py ] && [ -r /vm/k8s/deviceplugin_pb2.py ] ;;
+        jsonschema) [ -x /usr/bin/python3 ] && [ -d /usr/lib/python3/dist-packages/jsonschema ] && [ -r /vm/k8s/cdi-spec-0.5.schema.json ] ;;
         podman) [ -x /usr/bin/podman ] && [ -x /usr/bin/crun ] && [ -r /vm/podman/busybox.tar ] ;;
         *) false ;;
         esac

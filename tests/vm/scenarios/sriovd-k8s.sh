@@ -10,17 +10,20 @@
 # cdev + /dev/iommu) whose host nodes exist, PCIDEVICE_ and CDI names with
 # the spec sriovd wrote. This run's QEMU, as the pod's user in a /dev that
 # has only what a runtime gives a container plus those DeviceSpecs,
-# realizes the VF. The pod deleted: the plugin asks PodResources and calls
+# realizes the VF (the same QEMU in a pod /dev without them cannot open
+# it: the control). The pod deleted: the plugin asks PodResources and calls
 # Reconcile, sriovd releases the VF and resets it, igbvf has it again, the
-# CDI spec is gone and the kubelet sees it healthy and free.
+# CDI spec is gone and the kubelet sees it healthy and free. The plugin
+# stopped: the kubelet's ListAndWatch stream ends. (sriovd-cdi checks the
+# CDI spec itself: its schema, and podman injecting the VF by that name.)
 #
 # diff-skip: the project's plugin and daemon and a VMM on the real kernel, not a kernel rule
 # vm-needs: gdbus qemu fake-kubelet
 
 no_reference
-need_bin sriovd sriovd-kubelet-plugin
-need_tool gdbus qemu fake-kubelet
-need_igb || skip "no igb NIC (QEMU < 8): the pool is of igb VFs"
+ci_need_bin sriovd sriovd-kubelet-plugin
+ci_need_tool gdbus qemu fake-kubelet
+need_igb || ci_skip "no igb NIC (QEMU < 8): the pool is of igb VFs"
 GP=$PCI/devices/$IGB
 IF=$(ls "$GP/net" | head -n 1)
 RES=sriovd.io/net
@@ -120,6 +123,13 @@ cat "$K/qemu.out.err" >&2
 expect qemu.realized "$(qmp_pci_id "$K/qemu.out" pod1vf)" "$(pci_id "$VF0")"
 expect qemu.quit "$(grep -c '"event": "SHUTDOWN"' "$K/qemu.out")" 1
 grep -o '"qdev_id": "pod1vf"[^}]*}[^}]*}' "$K/qemu.out" >&2
+# the control: the same QEMU as the same user in a pod /dev without the
+# DeviceSpecs' nodes cannot open the VF (so it was those nodes that did)
+: >"$K/no-nodes"
+# shellcheck disable=SC2086  # one argument a word
+pod_qemu "$K/qemu-none.out" "$POD_USER" "$K/no-nodes" -- $QARGS
+expect control.qemu_exit "$([ $? -ne 0 ] && echo failed || echo ok)" failed
+expect_glob control.qemu_error "$(grep 'vfio-pci' "$K/qemu-none.out.err")" "*vfio-pci,host=$VF0*: vfio $VF0: *open*/dev/*"
 
 # ---- the pod deleted: PodResources, Reconcile, the VF released and reset
 lists0=$(kj "d.get('lists', 0)")
