@@ -127,8 +127,8 @@ grep -o '"qdev_id": "pod1vf"[^}]*}[^}]*}' "$K/qemu.out" >&2
 # DeviceSpecs' nodes cannot open the VF (so it was those nodes that did)
 : >"$K/no-nodes"
 # shellcheck disable=SC2086  # one argument a word
-pod_qemu "$K/qemu-none.out" "$POD_USER" "$K/no-nodes" -- $QARGS
-expect control.qemu_exit "$([ $? -ne 0 ] && echo failed || echo ok)" failed
+if pod_qemu "$K/qemu-none.out" "$POD_USER" "$K/no-nodes" -- $QARGS; then r=ok; else r=failed; fi
+expect control.qemu_exit "$r" failed
 expect_glob control.qemu_error "$(grep 'vfio-pci' "$K/qemu-none.out.err")" "*vfio-pci,host=$VF0*: vfio $VF0: *open*/dev/*"
 
 # ---- the pod deleted: PodResources, Reconcile, the VF released and reset
