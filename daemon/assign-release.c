@@ -133,6 +133,20 @@ static void set_pf_link_rule(Daemon *d, const StateAssignment *a, AssignWork *w)
         w->pf_link_down_ok = !w->pf_link_needed_by;
 }
 
+/* The PF's link was down before this assignment, and stays up for the
+ * other assignments whose VF settings need it: the last of them to go puts
+ * it back (their records said "up", which this one had made it). */
+static void hand_on_pf_link(Daemon *d, const StateAssignment *a) {
+        if (!a->pf_link_was_down)
+                return;
+        for (size_t i = 0; i < d->state->n_assignments; i++) {
+                StateAssignment *o = &d->state->assignments[i];
+
+                if (o != a && streq(o->pf, a->pf) && o->want.mask)
+                        o->pf_link_was_down = true;
+        }
+}
+
 static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata,
                          sriov_error *e) {
         char vf[PCI_ADDR_STRLEN];
@@ -141,6 +155,7 @@ static int start_release(Daemon *d, StateAssignment *a, bool force, void (*compl
 
         memcpy(vf, a->vf, sizeof(vf));
         a->phase = ASSIGN_RELEASING;
+        hand_on_pf_link(d, a);
         r = ledger_commit(d, e);
         if (r < 0)
                 return r;

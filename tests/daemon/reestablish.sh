@@ -64,6 +64,14 @@ link_up ens1f0 || fail "Assign did not bring ens1f0 up (the VF's settings need i
 gmgr Release g1 "" "{}" >/dev/null || fail "release g1"
 link_up ens1f0 && fail "Release left ens1f0 up, as it was not before the assignment"
 
+note "two guests on the PF: released in the order they came, the link goes down with the last"
+out=$(gmgr Assign ga p "{'vlan': <uint32 43>}") || fail "assign ga: $out"
+out=$(gmgr Assign gb p "{'vlan': <uint32 44>}") || fail "assign gb: $out"
+gmgr Release ga "" "{}" >/dev/null || fail "release ga"
+link_up ens1f0 || fail "Release took ens1f0 down under gb's VF settings"
+gmgr Release gb "" "{}" >/dev/null || fail "release gb"
+link_up ens1f0 && fail "the last Release left ens1f0 up, as it was not before the first assignment"
+
 note "a Release the kernel would wait on is refused and changes nothing"
 out=$(gmgr Assign g1 p "{'vlan': <uint32 42>, 'mac': <'02:00:00:00:00:42'>}") || fail "assign g1: $out"
 read -r VF state < <(assignment g1)
