@@ -400,7 +400,7 @@ static int change_driver(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
                 size_t n_peers = 0;
                 int group;
 
-                r = passthrough_check(ctx, &s->addr, 0, &peers, &n_peers, &group, e);
+                r = passthrough_check(ctx, &s->addr, PASSTHROUGH_DEVICE_CHECKED, &peers, &n_peers, &group, e);
                 if (r < 0)
                         return r;
         }
