@@ -17,6 +17,7 @@ bench_scripts = \
 	bench/scale.sh \
 	bench/dbus.sh \
 	bench/fairness.sh \
+	bench/observe.sh \
 	bench/report.py \
 	bench/topologies/bringup-4x64.json \
 	bench/vm/run \

@@ -384,6 +384,35 @@ def main():
                                                     for n, xs, g in spec]})
         summary.append([f"VM {k}: sriovd / shell loop", ratio_cell(spec[0][1]), "≤ 1.0", goal_cell(med(spec[0][1]), 1.0)])
 
+    # ---- 6. observability ----
+    ob = by.get("observe", [])
+    if ob:
+        md.append("## 7. Observability with 2048 VFs\n")
+        rows = []
+        for what in dict.fromkeys(r["what"] for r in ob):
+            xs = [r["ms"] for r in ob if r["what"] == what]
+            lo, hi = spread(xs)
+            rss = max(r["client_maxrss_kib"] for r in ob if r["what"] == what)
+            rows.append([f"`{what}`", fmt(med(xs), 1), f"{fmt(lo, 1)}–{fmt(hi, 1)}", f"{rss / 1024:.1f}"])
+        md.append(table(["call", "ms (median)", "min–max", "client peak RSS MiB"], rows))
+        size = (by.get("observe_size") or [{}])[0]
+        md.append(f"\nThe exposition: {size.get('metrics_bytes')} bytes, {size.get('metrics_lines')} lines; "
+                  f"stats --json {size.get('stats_json_bytes')} bytes.")
+        idle = (by.get("observe_idle") or [{}])[0]
+        if idle:
+            rate = idle["switches"] / idle["seconds"]
+            md.append(f"Idle with the link subscription: {idle['switches']} context switches in {idle['seconds']} s "
+                      f"({idle['cpu_ms']} ms CPU).")
+            summary.append(["idle wake-ups/s with the link subscription", f"{rate:.2f}", "0", goal_cell(rate, 0)])
+        n = (by.get("observe_notification") or [{}])[0]
+        if n:
+            md.append(f"A VF setting changed by hand: sriovd had read its PF again {n['reread_ms']} ms later.")
+        for what in ("sriovctl metrics", "sriovctl stats --json (2048 VFs)"):
+            xs = [r["ms"] for r in ob if r["what"] == what]
+            if xs:
+                summary.append([f"`{what}` (ms)", fmt(med(xs), 1), "", ""])
+        md.append("")
+
     wall = by.get("wall", [])
     if wall:
         md.append("## Wall time of the suite\n")

@@ -40,6 +40,14 @@ static const BusField device_fields[] = {
         FIELD("VFIndex", "i", vf_index),
         FIELD("Guest", "s", guest),
         FIELD("Quarantine", "s", quarantine),
+        FIELD("Interface", "s", interface),
+        FIELD("Carrier", "b", carrier),
+        FIELD("OperState", "s", operstate),
+        FIELD("Speed", "i", speed),
+        FIELD("LinkType", "s", link_type),
+        FIELD("RDMADevice", "s", rdma_device),
+        FIELD("Healthy", "b", healthy),
+        FIELD("HealthReason", "s", health_reason),
 };
 
 int device_read(sd_bus_message *m, Device *ret) {
@@ -48,6 +56,8 @@ int device_read(sd_bus_message *m, Device *ret) {
                 .driver = "", .driver_override = "", .prior_driver = "", .parent = "", .pending = "",
                 .config_space_mismatch = "", .physfn = "", .guest = "", .quarantine = "",
                 .numa_node = -1, .iommu_group = -1, .vf_index = -1,
+                .interface = "", .operstate = "", .link_type = "", .rdma_device = "", .speed = -1,
+                .healthy = -1, .health_reason = "",
         };
         int r;
 
@@ -124,6 +134,36 @@ char *device_name(const Device *d) {
         return strdup_printf("%s %s", d->vendor_name, d->device_name);
 }
 
+/* "up, 10000 Mbit/s", "no carrier", "down" */
+static char *link_text(const Device *d) {
+        if (isempty(d->interface))
+                return NULL;
+        if (d->carrier > 0 && d->speed > 0)
+                return strdup_printf("up, %d Mbit/s", d->speed);
+        return strdup(d->carrier > 0 ? "up" : "down");
+}
+
+static void print_pf_link(const Device *d) {
+        print_string(PRINT_ANY, "interface", NULL, d->interface);
+        print_bool(PRINT_JSON, "carrier", NULL, d->carrier > 0);
+        print_string(PRINT_JSON, "operstate", NULL, d->operstate);
+        print_int_or_null(PRINT_JSON, "speed", NULL, d->speed);
+        print_string(PRINT_ANY, "link_type", NULL, d->link_type);
+        print_string(PRINT_ANY, "rdma_device", NULL, d->rdma_device);
+        print_text_take("link", link_text(d));
+        if (!isempty(d->interface))
+                print_text_take("health", d->carrier > 0 ? strdup("link up") : strdup("LINK DOWN"));
+}
+
+static void print_vf_health(const Device *d) {
+        if (d->healthy < 0)
+                return;
+        print_bool(PRINT_JSON, "healthy", NULL, d->healthy);
+        print_string(PRINT_JSON, "health_reason", NULL, d->health_reason);
+        print_string(PRINT_TEXT, "health", NULL, d->healthy ? "ok" : d->health_reason);
+        print_string(PRINT_TEXT, "health_reason", NULL, d->healthy ? "healthy" : d->health_reason);
+}
+
 void device_print(const Device *d, const char *address_fmt) {
         _cleanup_free_ char *name = device_name(d);
 
@@ -165,6 +205,7 @@ void device_print(const Device *d, const char *address_fmt) {
                 print_string(PRINT_TEXT, "config_space",
                              d->config_space_consistent ? "consistent with sysfs" : "INCONSISTENT: %s",
                              isempty(d->config_space_mismatch) ? "unreadable" : d->config_space_mismatch);
+                print_pf_link(d);
         }
         if (device_is_vf(d)) {
                 print_string(PRINT_ANY, "physfn", NULL, d->physfn);
@@ -175,5 +216,6 @@ void device_print(const Device *d, const char *address_fmt) {
                         print_string(PRINT_TEXT, "use", "guest %s", d->guest);
                 else if (!isempty(d->quarantine))
                         print_string(PRINT_TEXT, "use", NULL, "quarantined");
+                print_vf_health(d);
         }
 }

@@ -23,10 +23,15 @@ typedef struct Device {
         uint16_t vf_device_id;
         int drivers_autoprobe, config_space_consistent;
         const char *config_space_mismatch;
+        const char *interface, *operstate, *link_type, *rdma_device;  /* the PF's link */
+        int carrier;
+        int32_t speed;                          /* Mbit/s, -1: unknown */
         /* VF */
         const char *physfn;
         int32_t vf_index;                       /* -1: unknown */
         const char *guest, *quarantine;         /* who holds it; why no guest may */
+        int healthy;                            /* -1: not said (an older daemon) */
+        const char *health_reason;
 } Device;
 
 typedef struct DeviceList {
@@ -55,6 +60,7 @@ char *device_name(const Device *d);
 
 /* Emits every property of d under stable keys (sriovctl(8) lists them),
  * plus text-only cells: "name", "ids", "class_text", "vfs" ("n/total"),
- * "routing", "config_space", "use" (a VF's guest or quarantine). address_fmt: the text format of the address
+ * "routing", "config_space", "use" (a VF's guest or quarantine), "link" (a PF's),
+ * "health" (a PF's link or a VF's health, short). address_fmt: the text format of the address
  * (list indents VFs). */
 void device_print(const Device *d, const char *address_fmt);

@@ -14,6 +14,7 @@ sriovctl_SOURCES = \
 	cli/verbs-config.c \
 	cli/verbs-assign.c \
 	cli/verbs-vfio.c \
+	cli/verbs-observe.c \
 	cli/monitor.c
 sriovctl_CPPFLAGS = $(CLI_CPPFLAGS)
 sriovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)

@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 
+#include "bdf.h"
 #include "bus.h"
 #include "options.h"
 #include "util.h"
@@ -55,6 +56,18 @@ static bool owner_ok(const char *s) {
                 if (!isalnum((unsigned char) *c) && !strchr("_.:-", *c))
                         return false;
         return true;
+}
+
+static bool pf_ok(const char *s) {
+        pci_addr a;
+
+        return strchr(s, ':') ? pci_addr_parse(s, &a) >= 0 : ifname_is_valid(s);
+}
+
+static bool pool_ok(const char *s) {
+        size_t n = strlen(s);
+
+        return n > 0 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
 static bool driver_ok(const char *s) {
@@ -112,6 +125,18 @@ static const Option options[_OPT_MAX] = {
                         .check = owner_ok, .expect = "1 to 64 letters, digits, '_', '.', ':' or '-'" },
         [OPT_VF_RESET] = { "vf-reset", OPT_TYPE_CHOICE, "auto|always|never", "reset",
                            "reset a VF between guests: when it can, always (else quarantine), never" },
+        [OPT_PF] = { "pf", OPT_TYPE_STRING, "PF", NULL, "the VFs of this PF (address or interface)",
+                     .check = pf_ok, .expect = "a PCI address or an interface name" },
+        [OPT_POOL] = { "pool", OPT_TYPE_STRING, "POOL", NULL, "the VFs of this pool", .check = pool_ok,
+                       .expect = "a pool name: 1 to 64 letters, digits, '_', '.' or '-'" },
+        [OPT_GUEST] = { "guest", OPT_TYPE_STRING, "GUEST", NULL, "the VFs this guest holds", .check = guest_name_ok,
+                        .expect = "a guest name" },
+        [OPT_WATCH] = { "watch", OPT_TYPE_UINT, "SECONDS", NULL, "read again every SECONDS, with rates", 1, 3600 },
+        [OPT_SAMPLES] = { "samples", OPT_TYPE_UINT, "N", NULL, "with --watch: stop after N reads", 1, UINT32_MAX },
+        [OPT_OPENMETRICS] = { "openmetrics", OPT_TYPE_FLAG, NULL, NULL,
+                              "OpenMetrics 1.0 instead of Prometheus' text format" },
+        [OPT_OUTPUT] = { "output", OPT_TYPE_STRING, "FILE", NULL,
+                         "write FILE atomically (node_exporter's textfile collector)" },
 };
 
 size_t options_longopts(struct option *ret) {

@@ -73,7 +73,11 @@ static const Verb verbs[] = {
         { "owner", "DEV", 1, 1, OPT(OPT_UID) | OPT(OPT_GID) | OPT(OPT_RESET), true, verb_owner, verb_owner_check,
           "Hand the VFIO nodes of DEV to --uid:--gid, or back (--reset)" },
         { "status", "", 0, 0, 0, false, verb_status, NULL,
-          "Show sriovd, the IOMMU, the configuration and its drift" },
+          "Show sriovd, the IOMMU, the configuration, drift and health" },
+        { "stats", "[VF]", 0, 1, OPT(OPT_PF) | OPT(OPT_POOL) | OPT(OPT_GUEST) | OPT(OPT_WATCH) | OPT(OPT_SAMPLES),
+          false, verb_stats, verb_stats_check, "VF traffic counters (and rates with --watch)" },
+        { "metrics", "", 0, 0, OPT(OPT_OPENMETRICS) | OPT(OPT_OUTPUT), false, verb_metrics, NULL,
+          "Print metrics in Prometheus' text format (or OpenMetrics)" },
         { "monitor", "", 0, 0, 0, false, verb_monitor, NULL,
           "Print device events as they happen, until interrupted" },
 };

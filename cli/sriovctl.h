@@ -42,6 +42,13 @@ typedef enum OptId {
         OPT_RESET,
         OPT_OWNER,
         OPT_VF_RESET,
+        OPT_PF,
+        OPT_POOL,
+        OPT_GUEST,
+        OPT_WATCH,
+        OPT_SAMPLES,
+        OPT_OPENMETRICS,
+        OPT_OUTPUT,
         _OPT_MAX,
 } OptId;
 
@@ -124,6 +131,14 @@ int verb_unquarantine(Ctl *c, char **args, size_t n_args);
 int verb_dma_check(Ctl *c, char **args, size_t n_args);
 int verb_owner(Ctl *c, char **args, size_t n_args);
 int verb_owner_check(const Ctl *c, char **args, size_t n_args);
+int verb_stats(Ctl *c, char **args, size_t n_args);
+int verb_stats_check(const Ctl *c, char **args, size_t n_args);
+int verb_metrics(Ctl *c, char **args, size_t n_args);
+
+/* status: the PFs and VFs that are not healthy, and the VF settings
+ * changed by hand that sriovd caught (verbs-observe.c) */
+void status_print_health(Ctl *c);
+void status_print_caught_drift(Ctl *c);
 
 /* dma-check: the reserved regions of an IOMMU group (as groups prints them) */
 void print_group_regions(Ctl *c, int32_t group);

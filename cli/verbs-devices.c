@@ -19,6 +19,7 @@ static const OutColumn list_columns[] = {
         { "iommu_group", "GROUP", OUT_COLUMN_RIGHT },
         { "vfs", "VFS", OUT_COLUMN_RIGHT },
         { "use", "USE" },
+        { "health", "HEALTH" },
         { "name", "NAME" },
 };
 
@@ -41,12 +42,17 @@ static const OutColumn show_columns[] = {
         { "routing", "VF routing" },
         { "drivers_autoprobe", "VF autoprobe" },
         { "config_space", "Config space" },
+        { "interface", "Interface" },
+        { "link", "Link" },
+        { "link_type", "Link type" },
+        { "rdma_device", "RDMA device" },
         { "physfn", "PF" },
         { "physfn_driver", "PF driver" },
         { "physfn_netdevs", "PF interfaces" },
         { "vf_index", "VF index" },
         { "guest", "Guest" },
         { "quarantine", "Quarantined" },
+        { "health_reason", "Health" },
         VF_SETTINGS_COLUMNS,
         { "settings_not_reported", "Not reported" },
         { "settings_error", "Settings" },
@@ -60,6 +66,7 @@ static const OutColumn vf_columns[] = {
         { "iommu_group", "GROUP", OUT_COLUMN_RIGHT },
         { "pending", "PENDING" },
         { "use", "USE" },
+        { "health", "HEALTH" },
 };
 
 static int cmp_address(const void *a, const void *b) {

@@ -295,6 +295,8 @@ int verb_status(Ctl *c, char **args, size_t n_args) {
         out_table_end();
         if (drift.reply)
                 steps_print(&drift, "drift", "Drift from the declared configuration", false);
+        status_print_caught_drift(c);
+        status_print_health(c);
         out_close();
         return EXIT_OK;
 }

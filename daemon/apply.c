@@ -52,7 +52,12 @@ static void apply_execute(Job *j) {
         ApplyWork *w = j->payload;
 
         if (w->phase == PHASE_PLAN) {
-                j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->plan, &j->family);
+                /* a dry run reads on the host's lane, beside the PF's
+                 * changes: its read may be older than theirs, and is not
+                 * the model's */
+                j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->plan,
+                               w->dry_run ? NULL : &j->family);
+                j->no_read_back = true;
                 return;
         }
         w->vfs_due = plan_execute_pf(j->daemon->ctx, &w->plan, &w->replan);
@@ -77,8 +82,20 @@ static int submit(Daemon *d, const pci_addr *pf, ApplyWork *w) {
         if (!j)
                 return -ENOMEM;
         j->complete = apply_complete;
-        /* a dry run changes nothing: it waits for the changes queued after it */
-        j->background = w->dry_run;
+        /* a dry run changes nothing: it reads on the host's lane, never in
+         * the way of a PF's changes, and after the other reads queued there */
+        if (w->dry_run) {
+                /* a PF whose lane waits on the kernel: its reads would wait too */
+                Lane *own = daemon_lane_for(d, pf);
+
+                if (own && lane_is_pending(d, own)) {
+                        j->payload = NULL;      /* the caller keeps it */
+                        job_free(j);
+                        return -EINPROGRESS;
+                }
+                j->lane = daemon_lane_for(d, &LANE_HOST_KEY);
+                j->background = true;
+        }
         r = lane_submit(d, j);
         if (r < 0) {
                 j->payload = NULL;      /* the caller keeps it */

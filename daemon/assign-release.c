@@ -8,6 +8,7 @@
 
 #include "assign-internal.h"
 #include "conffile.h"
+#include "journal.h"
 #include "ledger.h"
 #include "test-hooks.h"
 
@@ -61,13 +62,16 @@ static void release_refused(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch 
 static void release_succeeded(Daemon *d, Job *j, StateAssignment *a, ReleaseBatch *b, const char *bdf) {
         const AssignWork *w = j->payload;
 
-        if (w && w->reset_failed)
-                (void) ledger_quarantine(d, bdf, w->reset_error);
+        if (w && w->reset_failed && ledger_quarantine(d, bdf, w->reset_error) > 0)
+                log_event(EVENT_RESET, 4, &(LogFields) { .device = bdf, .pf = a ? a->pf : NULL, .guest = a ? a->guest : NULL },
+                          "%s is quarantined: its reset between tenants failed: %s", bdf, strna(w->reset_error));
         if (w && w->pf_link_note[0])
                 log_info("%s", w->pf_link_note);
         if (a) {
-                log_info("Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
-                         w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+                log_event(w && w->reset_done ? EVENT_RESET : EVENT_RELEASE, 6,
+                          &(LogFields) { .device = bdf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "Released %s from %s%s%s", bdf, a->guest, w && w->reset_done ? ", reset with " : "",
+                          w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
                 ledger_emit_released(d, a);
                 state_remove_assignment(d->state, a);
         }
@@ -102,9 +106,10 @@ void assign_release_done(Job *j) {
         }
 }
 
-/* Whether Release may take the PF's link down again (when Assign brought it
- * up): no other assignment or declared VF settings on the PF need it up. */
-static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
+/* Who needs the PF's link up, so that Release leaves it up even when Assign
+ * brought it up: another assignment's VF settings on the PF, or the declared
+ * configuration's rule for it. NULL: nothing sriovd knows of. */
+static const char *pf_link_needed_by(Daemon *d, const StateAssignment *a) {
         const sriov_device *pf;
         pci_addr addr;
 
@@ -112,11 +117,20 @@ static bool pf_link_down_ok(Daemon *d, const StateAssignment *a) {
                 const StateAssignment *o = &d->state->assignments[i];
 
                 if (o != a && streq(o->pf, a->pf) && o->want.mask)
-                        return false;
+                        return "another assignment's VF settings on it need it";
         }
         if (pci_addr_parse(a->pf, &addr) < 0 || !(pf = sriov_host_find(d->host, &addr)))
-                return false;
-        return !(d->declared && config_rule_for(d->declared, d->host, pf));
+                return "its PF is not in sriovd's model of the host";
+        if (d->declared && config_rule_for(d->declared, d->host, pf))
+                return "the configuration has a rule for its PF";
+        return NULL;
+}
+
+/* Whether Release may take the PF's link down again, and why not (the log
+ * says it: dbus-api.md, Release). */
+static void set_pf_link_rule(Daemon *d, const StateAssignment *a, AssignWork *w) {
+        w->pf_link_needed_by = pf_link_needed_by(d, a);
+        w->pf_link_down_ok = !w->pf_link_needed_by;
 }
 
 static int start_release(Daemon *d, StateAssignment *a, bool force, void (*complete)(Job *), void *userdata,
@@ -135,7 +149,7 @@ static int start_release(Daemon *d, StateAssignment *a, bool force, void (*compl
         w = assign_work_from(a, force);
         if (!w)
                 return -ENOMEM;
-        w->pf_link_down_ok = pf_link_down_ok(d, a);
+        set_pf_link_rule(d, a, w);
         ledger_emit_assignment(d, a);
         return assign_submit(d, &assign_release_job_type, vf, w, complete, userdata);
 }
@@ -266,7 +280,7 @@ int assignment_finish_release(Daemon *d, StateAssignment *a, void (*done)(Daemon
         a->phase = ASSIGN_RELEASING;
         w = assign_work_from(a, false);
         if (w)
-                w->pf_link_down_ok = pf_link_down_ok(d, a);
+                set_pf_link_rule(d, a, w);
         r = w ? assign_submit(d, &assign_release_job_type, a->vf, w, finish_release_done, c) : -ENOMEM;
         if (r < 0)
                 free(c);

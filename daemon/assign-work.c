@@ -259,13 +259,20 @@ static int pf_link_down(sriov_ctx *ctx, const pci_addr *pf, const char *ifname, 
         return sriov_link_set_down(ifname, e);
 }
 
-/* The PF's link as it was before Assign brought it up, unless the host uses
- * the PF now (then it stays up, and the log says why). */
+/* The PF's link as it was before Assign brought it up, unless something
+ * else needs it (the event loop says what) or the host uses the PF now: then
+ * it stays up, and the log says why. */
 static void put_pf_link_back(sriov_ctx *ctx, const pci_addr *pf, AssignWork *w) {
         sriov_error e = {};
 
-        if (!w->pf_link_was_down || !w->pf_link_down_ok || !w->pf_ifname)
+        if (!w->pf_link_was_down || !w->pf_ifname)
                 return;
+        if (!w->pf_link_down_ok) {
+                if (w->pf_link_needed_by)
+                        (void) snprintf(w->pf_link_note, sizeof(w->pf_link_note), "%s stays up: %s", w->pf_ifname,
+                                        w->pf_link_needed_by);
+                return;
+        }
         if (pf_link_down(ctx, pf, w->pf_ifname, &e) < 0) {
                 (void) snprintf(w->pf_link_note, sizeof(w->pf_link_note), "%s stays up: %.500s", w->pf_ifname, e.message);
                 return;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "assign-internal.h"
+#include "journal.h"
 #include "conffile.h"
 #include "ledger.h"
 #include "pools.h"
@@ -233,9 +234,10 @@ static void apply_done(Job *j) {
                 return;
         }
         crash_point("assign-done");
-        log_info("Assigned %s to %s%s%s (owner %s)%s%s", bdf, a->guest, a->pool ? " from pool " : "",
-                 strempty(a->pool), a->owner, w && w->reset_done ? ", reset with " : "",
-                 w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
+        log_event(EVENT_ASSIGN, 6, &(LogFields) { .device = bdf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                  "Assigned %s to %s%s%s (owner %s)%s%s", bdf, a->guest, a->pool ? " from pool " : "",
+                  strempty(a->pool), a->owner, w && w->reset_done ? ", reset with " : "",
+                  w && w->reset_done ? (w->reset_method ?: "its reset method") : "");
         ledger_emit_assignment(d, a);
         call_finish(d, call, 0, NULL, a);
 }
@@ -306,14 +308,16 @@ static void prepare_done(Job *j) {
 
 /* ---- Assign ---- */
 
-static bool vf_is_free(const sriov_device *vf, void *userdata) {
+static MemberUse vf_use(const sriov_device *vf, void *userdata) {
         Daemon *d = userdata;
         Lane *l;
 
-        if (state_find_assignment_by_vf(d->state, vf->bdf) || state_find_quarantine(d->state, vf->bdf))
-                return false;
+        if (state_find_assignment_by_vf(d->state, vf->bdf))
+                return MEMBER_ASSIGNED;
+        if (state_find_quarantine(d->state, vf->bdf))
+                return MEMBER_QUARANTINED;
         l = daemon_lane_for(d, &vf->addr);
-        return !l || !lane_is_pending(d, l);
+        return l && lane_is_pending(d, l) ? MEMBER_PENDING : MEMBER_FREE;
 }
 
 static bool settings_equal(const sriov_vf_config *a, const sriov_vf_config *b) {
@@ -497,10 +501,10 @@ typedef struct OnlyVF {
         const sriov_device *vf;
 } OnlyVF;
 
-static bool vf_is_the_free_one(const sriov_device *vf, void *userdata) {
+static MemberUse only_the_named_vf(const sriov_device *vf, void *userdata) {
         const OnlyVF *o = userdata;
 
-        return vf == o->vf && vf_is_free(vf, o->d);
+        return vf == o->vf ? vf_use(vf, o->d) : MEMBER_PASSED_OVER;
 }
 
 /* The member of the pool a request names (option vf), if it can be had. */
@@ -517,7 +521,7 @@ static int pick_member(Daemon *d, AssignRequest *q, const PoolView *pool, const 
                 *ret_message = strdup_printf("%s is not in pool %s", vf->bdf, pool->name);
                 return -EINVAL;
         }
-        *ret = pool_pick(d->host, pool, -1, NUMA_ANY, vf_is_the_free_one, &(OnlyVF) { d, vf }, ret_position, &e);
+        *ret = pool_pick(d->host, pool, -1, NUMA_ANY, only_the_named_vf, &(OnlyVF) { d, vf }, ret_position, &e);
         if (*ret)
                 return 0;
         *ret_message = strdup_printf("%s is not free: an operation on its PF is still pending in the kernel", vf->bdf);
@@ -538,7 +542,7 @@ static int pick(Daemon *d, AssignRequest *q, const PoolView *pool, const sriov_d
                 return pick_named(d, q, q->target, ret, ret_message);
         if (q->vf)
                 return pick_member(d, q, pool, ret, ret_position, ret_message);
-        *ret = pool_pick(d->host, pool, q->numa, q->numa_policy, vf_is_free, d, ret_position, &e);
+        *ret = pool_pick(d->host, pool, q->numa, q->numa_policy, vf_use, d, ret_position, &e);
         if (*ret)
                 return 0;
         *ret_message = strdup(e.message);

@@ -97,6 +97,7 @@ typedef struct AssignWork {
         /* release: what to put back */
         bool rollback;                  /* of a failed or interrupted assignment */
         bool pf_link_down_ok;           /* no other user of the PF's link that sriovd knows */
+        const char *pf_link_needed_by;  /* else who needs it up, when known (a static string) */
         char pf_link_note[600];         /* what became of the PF's link */
         bool unchanged;                 /* refused before the first change */
         int failure;                    /* rollback after a failure: the error to answer with */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "binding.h"
+#include "journal.h"
 #include "ops.h"
 #include "passthrough.h"
 #include "safety.h"
@@ -542,7 +543,8 @@ static void record_bound(Daemon *d, Job *j, const char *bdf) {
                 log_info("Bound %s to %s along with %s (same IOMMU group)", pci_addr_format(&w->peers[i].addr, peer),
                          w->driver, bdf);
         }
-        log_info("%s %s%s%s", bind ? "Bound" : "Unbound", bdf, bind ? " to " : "", bind ? w->driver : "");
+        log_event(EVENT_BIND, 6, &(LogFields) { .device = bdf }, "%s %s%s%s", bind ? "Bound" : "Unbound", bdf,
+                  bind ? " to " : "", bind ? w->driver : "");
 }
 
 static void record_restored(Daemon *d, Job *j, const char *bdf) {
@@ -556,7 +558,8 @@ static void record_restored(Daemon *d, Job *j, const char *bdf) {
         }
         if (changed)
                 ledger_save(d);
-        log_info("Restored the driver of %s%s", bdf, w->n_peers ? " and its group peers" : "");
+        log_event(EVENT_BIND, 6, &(LogFields) { .device = bdf }, "Restored the driver of %s%s", bdf,
+                  w->n_peers ? " and its group peers" : "");
 }
 
 static void binding_complete(Job *j) {
@@ -572,7 +575,8 @@ static void binding_complete(Job *j) {
         } else if (j->type == &numvfs_job_type) {
                 const NumVFsWork *w = j->payload;
 
-                log_info("%s: %u VFs enabled (asked for %u)", bdf, w->enabled, w->count);
+                log_event(EVENT_NUMVFS, 6, &(LogFields) { .device = bdf, .pf = bdf }, "%s: %u VFs enabled (asked for %u)",
+                          bdf, w->enabled, w->count);
         } else if (job_restores(j))
                 record_restored(d, j, bdf);
         else if (j->r > 0)      /* 0: nothing had to change */

@@ -167,6 +167,7 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static char *config_errors_text(Daemon *d) {
         _cleanup_free_ char *all = NULL;
         size_t len = 0;
+        char *p;
 
         STRV_FOREACH(e, d->config_errors)
                 len += strlen(*e) + 1;
@@ -175,12 +176,12 @@ static char *config_errors_text(Daemon *d) {
         all = malloc(len);
         if (!all)
                 return NULL;
-        all[0] = 0;
+        p = all;
         STRV_FOREACH(e, d->config_errors) {
-                strcat(all, *e);
-                strcat(all, "\n");
+                p = stpcpy(p, *e);
+                *p++ = '\n';
         }
-        all[len - 1] = 0;
+        p[-1] = 0;      /* the last newline becomes the end */
         return TAKE_PTR(all);
 }
 

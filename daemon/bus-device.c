@@ -10,6 +10,7 @@
 #include "bus-device.h"
 #include "bus-limits.h"
 #include "lanes.h"
+#include "observe.h"
 #include "ops.h"
 #include "passthrough.h"
 #include "state.h"
@@ -92,6 +93,36 @@ APPEND(p_vf_index, "i", dev->vf_index)
 APPEND(p_guest, "s", guest_of(d, dev))
 APPEND(p_quarantine, "s", quarantine_of(d, dev))
 
+/* the PF's link (observe.h): unknown until read */
+static PFLink link_of(Daemon *d, const sriov_device *dev) {
+        const PFLink *l = observe_pf_link(d, dev->bdf);
+
+        return l ? *l : (PFLink) { .carrier = -1, .operstate = -1, .speed = -1 };
+}
+
+APPEND(p_interface, "s", link_of(d, dev).ifname)
+APPEND(p_carrier, "b", link_of(d, dev).admin_up && link_of(d, dev).carrier == 1)
+APPEND(p_operstate, "s", link_of(d, dev).ifname[0] ? sriov_operstate_name(link_of(d, dev).operstate) : "")
+APPEND(p_speed, "i", link_of(d, dev).speed)
+APPEND(p_link_type, "s", link_of(d, dev).ifname[0] ? sriov_link_type_name(link_of(d, dev).type) : "")
+APPEND(p_rdma, "s", strempty(link_of(d, dev).rdma))
+
+static int p_health_reason(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
+        _cleanup_free_ char *reason = vf_health_reason(d, dev);
+
+        if (!reason)
+                return -ENOMEM;
+        return sd_bus_message_append(m, "s", reason);
+}
+
+static int p_healthy(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
+        _cleanup_free_ char *reason = vf_health_reason(d, dev);
+
+        if (!reason)
+                return -ENOMEM;
+        return sd_bus_message_append(m, "b", isempty(reason));
+}
+
 static int p_netdevs(sd_bus_message *m, Daemon *d, const sriov_device *dev) {
         return sd_bus_message_append_strv(m, dev->netdevs);
 }
@@ -166,11 +197,19 @@ static int p_physfn_address(sd_bus_message *m, Daemon *d, const sriov_device *de
         X(VFs, "ao", PF, CHANGE, p_vfs)                                 \
         X(ConfigSpaceConsistent, "b", PF, CHANGE, p_cs_consistent)      \
         X(ConfigSpaceMismatch, "s", PF, CHANGE, p_cs_mismatch)          \
+        X(Interface, "s", PF, CHANGE, p_interface)                      \
+        X(Carrier, "b", PF, CHANGE, p_carrier)                          \
+        X(OperState, "s", PF, CHANGE, p_operstate)                      \
+        X(Speed, "i", PF, CHANGE, p_speed)                              \
+        X(LinkType, "s", PF, CHANGE, p_link_type)                       \
+        X(RDMADevice, "s", PF, CHANGE, p_rdma)                          \
         X(PhysFn, "o", VF, CONST, p_physfn)                             \
         X(PhysFnAddress, "s", VF, CONST, p_physfn_address)              \
         X(VFIndex, "i", VF, CONST, p_vf_index)                          \
         X(Guest, "s", VF, CHANGE, p_guest)                              \
-        X(Quarantine, "s", VF, CHANGE, p_quarantine)
+        X(Quarantine, "s", VF, CHANGE, p_quarantine)                    \
+        X(Healthy, "b", VF, CHANGE, p_healthy)                          \
+        X(HealthReason, "s", VF, CHANGE, p_health_reason)
 
 typedef struct DeviceProperty {
         const char *name;
@@ -276,6 +315,27 @@ static void describe_pf(JsonW *w, const sriov_device *dev) {
         jsonw_string_or_null(w, "config_space_mismatch", dev->sriov.cap_mismatch);
 }
 
+static void describe_link(JsonW *w, Daemon *d, const sriov_device *dev) {
+        PFLink l = link_of(d, dev);
+
+        jsonw_string_or_null(w, "interface", l.ifname);
+        jsonw_bool(w, "carrier", l.admin_up && l.carrier == 1);
+        jsonw_string_or_null(w, "operstate", l.ifname[0] ? sriov_operstate_name(l.operstate) : NULL);
+        if (l.speed > 0)
+                jsonw_int(w, "speed", l.speed);
+        else
+                jsonw_null(w, "speed");
+        jsonw_string_or_null(w, "link_type", l.ifname[0] ? sriov_link_type_name(l.type) : NULL);
+        jsonw_string_or_null(w, "rdma_device", l.rdma);
+}
+
+static void describe_health(JsonW *w, Daemon *d, const sriov_device *dev) {
+        _cleanup_free_ char *reason = vf_health_reason(d, dev);
+
+        jsonw_bool(w, "healthy", reason && isempty(reason));
+        jsonw_string_or_null(w, "health_reason", reason);
+}
+
 static void describe_vf(JsonW *w, const sriov_device *dev) {
         char bdf[PCI_ADDR_STRLEN];
 
@@ -312,12 +372,15 @@ int bus_device_describe(JsonW *w, Daemon *d, const sriov_device *dev) {
         describe_numbers(w, dev);
         jsonw_string_or_null(w, "parent", dev->parent);
         jsonw_string_or_null(w, "pending", pending_of(d, dev));
-        if (dev->is_pf)
+        if (dev->is_pf) {
                 describe_pf(w, dev);
+                describe_link(w, d, dev);
+        }
         if (dev->is_vf) {
                 describe_vf(w, dev);
                 jsonw_string_or_null(w, "guest", guest_of(d, dev));
                 jsonw_string_or_null(w, "quarantine", quarantine_of(d, dev));
+                describe_health(w, d, dev);
         }
         jsonw_end_object(w);
         return 0;

@@ -16,8 +16,8 @@
  * And no answer is built larger than BUS_REPLY_MAX, under the bus's own
  * message limit (32 MiB on the system bus): a caller asks for less instead. */
 
-#define BUS_CALLER_TOKENS_MAX   16.0    /* a burst */
-#define BUS_CALLER_REFILL       4.0     /* tokens a second */
+#define BUS_CALLER_TOKENS_MAX   64.0    /* a burst: a user's scripts and interactive use never meet it */
+#define BUS_CALLER_REFILL       16.0    /* tokens a second */
 #define BUS_TOKEN_BYTES         (256U * 1024U)  /* each token buys this much answer, beyond the first */
 #define BUS_CALLER_INFLIGHT_MAX 2
 #define BUS_REPLY_MAX           (24U * 1024U * 1024U)

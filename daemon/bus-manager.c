@@ -261,13 +261,24 @@ static int method_restore(sd_bus_message *m, void *userdata, sd_bus_error *error
 /* A re-read of the whole host: what it costs a caller's share. */
 #define RESCAN_COST 4
 
+/* Unprivileged callers' re-reads of the whole host: one this often at most
+ * (a host read keeps every PF's lane busy a while); root's always run. */
+#define RESCAN_UNPRIVILEGED_USEC (5 * 1000 * 1000ULL)
+
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
+        uint64_t now = now_usec();
         int r;
 
         r = bus_admit(d, m, RESCAN_COST, error);
         if (r != 0)
                 return r;
+        if (!bus_caller_is_root(d, m)) {
+                /* the model was re-read moments ago: that read is the answer */
+                if (d->rescan_unprivileged_usec > 0 && now - d->rescan_unprivileged_usec < RESCAN_UNPRIVILEGED_USEC)
+                        return sd_bus_reply_method_return(m, NULL);
+                d->rescan_unprivileged_usec = now;
+        }
         /* Coalesced like uevents; replies once the re-read is queued. */
         daemon_mark_rescan_all(d);
         model_update_host_facts(d);
@@ -454,6 +465,7 @@ static const DaemonEvents bus_events = {
         .device_changed = bus_device_emit_change,
         .manager_changed = on_manager_changed,
         .assignment_changed = bus_assign_emit_change,
+        .drift_detected = bus_stats_emit_drift,
 };
 
 /* Without its bus sriovd can neither be asked nor answer: exit with an
@@ -468,7 +480,7 @@ static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 static int register_objects(Daemon *d) {
         int (*const parts[])(Daemon *d) = {
                 bus_manager_register, bus_device_register, bus_assign_register, bus_pools_register,
-                bus_config_register, bus_vfio_register, bus_vfconfig_register,
+                bus_config_register, bus_vfio_register, bus_vfconfig_register, bus_stats_register,
         };
         int r;
 

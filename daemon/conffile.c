@@ -432,7 +432,7 @@ static void check_overlaps(Walk *w, const ConfigPF *p) {
 }
 
 static void parse_pf(Walk *w, json_object *o, const json_node *n, ConfigPF *p) {
-        static const char *const keys[] = { "match", "num_vfs", "autoprobe", "vfs", NULL };
+        static const char *const keys[] = { "match", "num_vfs", "autoprobe", "vfs", "enforce", NULL };
         json_object *v;
 
         p->pos = n->pos;
@@ -458,6 +458,9 @@ static void parse_pf(Walk *w, json_object *o, const json_node *n, ConfigPF *p) {
                 if (want_type(w, v, c, json_type_boolean, "autoprobe"))
                         p->autoprobe = json_object_get_boolean(v);
         }
+        if (json_object_object_get_ex(o, "enforce", &v) &&
+            want_type(w, v, json_node_member(n, "enforce"), json_type_boolean, "enforce"))
+                p->enforce = json_object_get_boolean(v);
         if (json_object_object_get_ex(o, "vfs", &v)) {
                 const json_node *c = json_node_member(n, "vfs");
                 size_t len;
@@ -519,7 +522,7 @@ static void parse_reset(Walk *w, json_object *v, const json_node *c, ResetPolicy
 static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *p) {
         static const char *const keys[] = {
                 "name", "select", "driver", "reset", "mac_base", "vlan", "qos", "vlan_proto", "min_tx_rate",
-                "max_tx_rate", "spoofchk", "trust", "link_state", "query_rss", NULL
+                "max_tx_rate", "spoofchk", "trust", "link_state", "query_rss", "enforce", NULL
         };
 
         p->pos = n->pos;
@@ -568,6 +571,10 @@ static void parse_pool(Walk *w, json_object *o, const json_node *n, ConfigPool *
                                      "or a VF driver such as \"iavf\"), not \"host\"");
                 } else if (streq(key, "reset"))
                         parse_reset(w, v, c, &p->reset);
+                else if (streq(key, "enforce")) {
+                        if (want_type(w, v, c, json_type_boolean, key))
+                                p->enforce = json_object_get_boolean(v);
+                }
                 else if (streq(key, "mac_base"))
                         (void) parse_vf_attr(w, "mac_base", v, c, &p->attrs, &p->mac_is_base);
                 else

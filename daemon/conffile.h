@@ -46,6 +46,7 @@ typedef struct ConfigPF {
         ConfigMatch match;
         int num_vfs;                    /* -1: not declared */
         int autoprobe;                  /* -1: not declared */
+        bool enforce;                   /* a VF setting changed by hand is put back as declared */
         ConfigVFRange *ranges;
         size_t n_ranges;
         char *file;
@@ -72,6 +73,7 @@ typedef struct ConfigPool {
         sriov_vf_config attrs;          /* defaults applied at assignment */
         bool mac_is_base;               /* attrs.mac is "mac_base": each VF gets base + its place in the pool */
         ResetPolicy reset;
+        bool enforce;                   /* a setting of an assigned VF changed by hand is put back */
         char *file;
         json_pos pos;
 } ConfigPool;

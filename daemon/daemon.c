@@ -11,6 +11,7 @@
 #include "ledger.h"
 #include "model.h"
 #include "monitor.h"
+#include "observe.h"
 #include "reconcile.h"
 #include "recovery.h"
 #include "reestablish.h"
@@ -59,6 +60,7 @@ static void on_model_change(sriov_host *h, sriov_change change, const sriov_devi
 
         if (d->events && d->events->device_changed)
                 d->events->device_changed(d, change, dev);
+        observe_device_changed(d, change, dev);
         /* hot-plugged, or its driver (re)bound: the declared configuration comes back */
         if (dev->is_pf && ((change == SRIOV_DEVICE_ADDED && d->ready_sent) ||
                            (change == SRIOV_DEVICE_CHANGED && old && !old->driver && dev->driver)))
@@ -157,6 +159,8 @@ static void reestablished(Daemon *d, void *userdata) {
         d->ready_sent = true;
         (void) sd_notify(0, "READY=1");
         daemon_emit_manager_changed(d, "State", NULL);
+        /* the configuration is in place: its VFs' settings are compared from now on */
+        observe_read_all(d);
         notify_status(d);
         /* the host is read: what only reading it needed can go */
         d->trim_due = true;
@@ -301,6 +305,9 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         r = monitor_setup(d);
         if (r < 0)
                 return log_error_errno(r, "Failed to listen to uevents: %m");
+        r = observe_setup(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch links: %m");
 
         r = sriov_host_scan(d->ctx, &d->host);
         if (r < 0)
@@ -308,6 +315,7 @@ int daemon_new(const DaemonConfig *config, Daemon **ret) {
         model_update_host_facts(d);
         if (!d->iommu)
                 return log_error_errno(-EIO, "Cannot read the IOMMU facts");
+        observe_read_all(d);
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -327,6 +335,7 @@ Daemon *daemon_free(Daemon *d) {
         monitor_done(d);
         if (d->done_source || d->done_fd >= 0)
                 lanes_done(d);
+        observe_done(d);
         sriov_host_free(d->host);
         iommu_host_free(d->iommu);
         state_free(d->state);

@@ -15,6 +15,8 @@ typedef struct Job Job;
 typedef struct State State;
 typedef struct Config Config;
 typedef struct StateAssignment StateAssignment;
+typedef struct Observe Observe;
+typedef struct DriftRecord DriftRecord;
 
 typedef enum UeventSource {
         UEVENT_SOURCE_AUTO,
@@ -45,6 +47,8 @@ typedef struct DaemonEvents {
         void (*manager_changed)(Daemon *d, char **properties);
         /* an assignment's state, readiness or device nodes changed; gone: it was released */
         void (*assignment_changed)(Daemon *d, const StateAssignment *a, bool gone);
+        /* a declared or assigned VF's settings were changed by hand (observe.h) */
+        void (*drift_detected)(Daemon *d, const DriftRecord *r);
 } DaemonEvents;
 
 struct Daemon {
@@ -60,6 +64,7 @@ struct Daemon {
         uint64_t dry_run_cache_usec;    /* when it was made; 0: none, or the host or configuration changed since */
         uint64_t dry_run_epoch;         /* moves on with every change: a plan begun before one is not kept */
         uint64_t dry_run_started_epoch; /* of the dry run under way */
+        uint64_t rescan_unprivileged_usec; /* the bus glue's: the last Rescan an unprivileged caller made run */
         sriov_ctx *ctx;
         sriov_host *host;
         iommu_host *iommu;
@@ -84,6 +89,9 @@ struct Daemon {
         sd_event_source *done_source;
         unsigned workers;                       /* running worker threads */
         pthread_cond_t workers_cond;
+
+        /* PF links, VF health, drift, metrics (observe.h) */
+        Observe *observe;
 
         /* kernel writes that outlived their timeout and finished later (lanes-pending.c) */
         struct LateWrite *late_head;

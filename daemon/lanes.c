@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "lanes.h"
+#include "metrics.h"
 
 Job *job_new(Daemon *d, const JobType *type, const pci_addr *a, void *payload) {
         Job *j = calloc(1, sizeof(*j));
@@ -35,9 +36,11 @@ Job *job_free(Job *j) {
 static void job_execute(Job *j) {
         Lane *l = j->lane;
         unsigned abandoned = sysfs_writes_abandoned();
+        uint64_t start = now_usec();
         int r;
 
         j->type->execute(j);
+        j->usec = now_usec() - start;
         /* Never read a device whose write is still blocked in the kernel:
          * reads may block too, and what they show is not the final state.
          * A wait that ran out (VFs that did not appear in time) holds
@@ -423,6 +426,7 @@ bool lanes_idle(Daemon *d) {
 
 /* On the event loop: a job came back. */
 static void job_finished(Daemon *d, Job *j) {
+        metrics_job_finished(d, j->type->name, j->r, j->usec);
         if (j->family) {
                 int r = daemon_merge_family(d, TAKE_PTR(j->family));
                 if (r < 0)

@@ -61,6 +61,7 @@ struct Job {
         /* results, written by the worker */
         int r;
         unsigned abandoned;             /* writes of the job the kernel still held when their time was up */
+        uint64_t usec;                  /* time execute took (metrics) */
         bool held;                      /* r is -ETIMEDOUT and the kernel still holds a write of the job
                                          * (not only a wait that ran out): the lane is pending */
         sriov_error error;

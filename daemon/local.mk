@@ -28,6 +28,9 @@ daemon_libsriovd_core_a_SOURCES = \
 	daemon/verify.c daemon/verify.h \
 	daemon/vfconfig.c daemon/vfconfig.h \
 	daemon/vfio-session.c daemon/vfio-session.h \
+	daemon/observe.h daemon/linkwatch.c daemon/health.c daemon/drift.c \
+	daemon/stats.c daemon/stats.h daemon/metrics.c daemon/metrics.h \
+	daemon/journal.c daemon/journal.h \
 	daemon/test-hooks.c daemon/test-hooks.h
 daemon_libsriovd_core_a_CPPFLAGS = $(DAEMON_CPPFLAGS)
 daemon_libsriovd_core_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
@@ -45,7 +48,8 @@ sriovd_SOURCES = \
 	daemon/bus-pools.c \
 	daemon/bus-config.c \
 	daemon/bus-vfio.c \
-	daemon/bus-vfconfig.c
+	daemon/bus-vfconfig.c \
+	daemon/bus-stats.c
 sriovd_CPPFLAGS = $(DAEMON_CPPFLAGS)
 sriovd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PCI_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(NL_CFLAGS)
 sriovd_LDADD = $(LIBAPI_LIBS) $(LIBCORE_LIBS)

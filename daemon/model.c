@@ -42,8 +42,10 @@ Job *daemon_refresh_job_new(Daemon *d, const pci_addr *a) {
         RefreshWork *w = calloc(1, sizeof(*w));
         Job *j = w ? job_new(d, &refresh_job_type, a, w) : NULL;
 
-        if (j)
-                j->complete = refresh_complete;
+        if (!j)
+                return NULL;
+        j->complete = refresh_complete;
+        j->background = true;           /* a read: the PF's changes queued go first */
         return j;
 }
 

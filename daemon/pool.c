@@ -89,20 +89,44 @@ const char *pool_driver(const PoolView *p) {
         return p && p->driver_want == DRIVER_NAMED && p->driver ? p->driver : "vfio-pci";
 }
 
+/* Why no member is free: all assigned (the common case, said plainly), or
+ * how many of them each reason holds. */
+static void set_exhausted(const PoolView *p, size_t members, const size_t held[_MEMBER_USE_MAX], sriov_error *e) {
+        static const char *const why[_MEMBER_USE_MAX] = {
+                [MEMBER_ASSIGNED] = "assigned",
+                [MEMBER_QUARANTINED] = "quarantined (their reset between guests failed)",
+                [MEMBER_PENDING] = "waiting for a kernel write on their PF",
+        };
+        char parts[256] = "";
+        size_t n = 0;
+
+        if (held[MEMBER_ASSIGNED] == members) {
+                sriov_error_set(e, -ENOSPC, "Pool %s is exhausted: all %zu VFs are assigned", p->name, members);
+                return;
+        }
+        for (MemberUse u = MEMBER_ASSIGNED; u < _MEMBER_USE_MAX; u++)
+                if (why[u] && held[u] > 0 && n < sizeof(parts))
+                        n += (size_t) snprintf(parts + n, sizeof(parts) - n, "%s%zu %s", n ? ", " : "", held[u], why[u]);
+        sriov_error_set(e, -ENOSPC, "Pool %s is exhausted: of its %zu VFs, %s", p->name, members, parts);
+}
+
 const sriov_device *pool_pick(const sriov_host *h, const PoolView *p, int numa, NumaPolicy policy,
-                              bool (*is_free)(const sriov_device *vf, void *userdata), void *userdata,
+                              MemberUse (*use_of)(const sriov_device *vf, void *userdata), void *userdata,
                               size_t *ret_position, sriov_error *e) {
         const sriov_device *best = NULL;
-        size_t members = 0, free_members = 0;
+        size_t members = 0, free_members = 0, held[_MEMBER_USE_MAX] = {};
 
         for (size_t i = 0; i < h->n_devices; i++) {
                 const sriov_device *vf = h->devices[i];
+                MemberUse use;
                 bool on_node;
 
                 if (!pool_contains(p->selectors, vf))
                         continue;
                 members++;
-                if (!is_free(vf, userdata))
+                use = use_of(vf, userdata);
+                held[use]++;
+                if (use != MEMBER_FREE)
                         continue;
                 free_members++;
                 on_node = numa < 0 || vf->numa_node == numa;
@@ -118,7 +142,7 @@ const sriov_device *pool_pick(const sriov_host *h, const PoolView *p, int numa, 
         if (members == 0)
                 sriov_error_set(e, -ENOSPC, "Pool %s has no VFs on this host (are VFs enabled?)", p->name);
         else if (free_members == 0)
-                sriov_error_set(e, -ENOSPC, "Pool %s is exhausted: all %zu VFs are assigned", p->name, members);
+                set_exhausted(p, members, held, e);
         else
                 sriov_error_set(e, -ENOSPC, "Pool %s has %zu free VFs, none on NUMA node %d (policy: required)",
                                 p->name, free_members, numa);

@@ -60,11 +60,21 @@ typedef enum NumaPolicy {
         NUMA_REQUIRED,
 } NumaPolicy;
 
-/* The VF for a request from pool p: free (is_free says), in the pool, on
+/* What a pool's member is to a request: free, or why it is not. */
+typedef enum MemberUse {
+        MEMBER_FREE,
+        MEMBER_ASSIGNED,
+        MEMBER_QUARANTINED,             /* its reset between guests failed */
+        MEMBER_PENDING,                 /* a kernel write on its PF is under way */
+        MEMBER_PASSED_OVER,             /* not the VF the request names */
+        _MEMBER_USE_MAX,
+} MemberUse;
+
+/* The VF for a request from pool p: free (use_of says), in the pool, on
  * NUMA node numa (-1: any) as the policy asks; on equal terms the first in
  * the host's order (the lowest address). *ret_position: its place among the
  * pool's members in that order (what a MAC base is offset by). NULL when
- * none is left, with the reason in e (-ENOSPC). */
+ * none is left, with the reason in e (-ENOSPC): what holds the members. */
 const sriov_device *pool_pick(const sriov_host *h, const PoolView *p, int numa, NumaPolicy policy,
-                              bool (*is_free)(const sriov_device *vf, void *userdata), void *userdata,
+                              MemberUse (*use_of)(const sriov_device *vf, void *userdata), void *userdata,
                               size_t *ret_position, sriov_error *e);

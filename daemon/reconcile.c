@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "conffile.h"
+#include "journal.h"
 #include "lanes.h"
+#include "metrics.h"
 #include "apply.h"
 #include "plan.h"
 #include "reconcile.h"
@@ -83,13 +85,18 @@ static void batch_maybe_done(ApplyBatch *b) {
         free(b);
 }
 
-static void log_step(const PlanStep *s, bool dry_run) {
+static void log_step(const PlanStep *s, const char *pf, bool dry_run) {
+        static const LogEventKind events[] = { [STEP_NUMVFS] = EVENT_NUMVFS, [STEP_DRIVER] = EVENT_BIND };
+        LogFields f = { .device = s->has_addr ? s->bdf : NULL, .pf = pf };
+
         if (s->kind == STEP_ERROR)
                 log_error("%s: %s", s->bdf, s->detail);
         else if (dry_run)
                 log_debug("Plan: %s: %s", s->bdf, s->detail);
         else if (s->result < 0)
                 log_error("Applying the configuration: %s: %s failed: %s", s->bdf, s->detail, strna(s->error));
+        else if (s->kind == STEP_NUMVFS || s->kind == STEP_DRIVER)
+                log_event(events[s->kind], 6, &f, "Applied: %s: %s", s->bdf, s->detail);
         else
                 log_info("Applied: %s: %s", s->bdf, s->detail);
 }
@@ -123,6 +130,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         l->retry_attempt++;
+        metrics_retry(d, "apply");
         if (!rule)
                 return 0;               /* gone, or no longer declared */
         log_info("Applying the declared configuration to %s again (try %u of %u)", pf->bdf, l->retry_attempt,
@@ -184,9 +192,11 @@ static void schedule_retry(Daemon *d, const ApplyResult *res) {
 /* Main loop: a PF's steps came back. */
 static void apply_done(Daemon *d, ApplyResult *res, void *userdata) {
         ApplyBatch *b = userdata;
+        char pf[PCI_ADDR_STRLEN];
 
+        pci_addr_format(&res->pf, pf);
         for (size_t i = 0; i < res->steps.n_steps; i++)
-                log_step(&res->steps.steps[i], res->dry_run);
+                log_step(&res->steps.steps[i], pf, res->dry_run);
         if (!res->dry_run && !res->held)
                 schedule_retry(d, res);
         /* the VFs the configuration made: assignments on them come back */

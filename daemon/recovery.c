@@ -2,6 +2,7 @@
 
 #include "assign.h"
 #include "binding.h"
+#include "journal.h"
 #include "ledger.h"
 #include "recovery.h"
 
@@ -114,7 +115,8 @@ static void restore_done(Job *j) {
 
         pci_addr_format(&j->addr, bdf);
         if (j->r >= 0) {
-                log_info("Put back the binding of %s after an interrupted change", bdf);
+                log_event(EVENT_RECOVERY, 6, &(LogFields) { .device = bdf }, "Put back the binding of %s after an interrupted change",
+                          bdf);
                 if (state_forget_device(d->state, bdf) > 0)
                         ledger_save(d);
         } else if (j->r == -ETIMEDOUT)
@@ -201,7 +203,8 @@ static void numvfs_done(Job *j) {
         StatePF *p = state_find_pf(d->state, pci_addr_format(&j->addr, bdf), false);
 
         if (j->r >= 0 && p) {
-                log_info("Put back the VF count of %s after an interrupted change", bdf);
+                log_event(EVENT_RECOVERY, 6, &(LogFields) { .device = bdf, .pf = bdf },
+                          "Put back the VF count of %s after an interrupted change", bdf);
                 p->numvfs_pending = false;
                 ledger_save(d);
         } else if (j->r < 0)
@@ -289,9 +292,11 @@ static int recover_assignments(Daemon *d, Recovery *rc) {
                         continue;
                 case RECOVER_ROLL_BACK:
                 case RECOVER_FINISH_RELEASE:
-                        log_notice("%s the %s of %s to %s after a restart",
-                                   act == RECOVER_ROLL_BACK ? "Rolling back" : "Finishing",
-                                   act == RECOVER_ROLL_BACK ? "unfinished assignment" : "release", a->vf, a->guest);
+                        log_event(EVENT_RECOVERY, 5,
+                                  &(LogFields) { .device = a->vf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                                  "%s the %s of %s to %s after a restart",
+                                  act == RECOVER_ROLL_BACK ? "Rolling back" : "Finishing",
+                                  act == RECOVER_ROLL_BACK ? "unfinished assignment" : "release", a->vf, a->guest);
                         changed = true;
                         r = assignment_finish_release(d, a, release_finished, rc);
                         if (r == -ENOMEM)

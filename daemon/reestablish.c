@@ -5,6 +5,7 @@
 #include "assign.h"
 #include "binding.h"
 #include "conffile.h"
+#include "journal.h"
 #include "ledger.h"
 #include "reestablish.h"
 
@@ -49,9 +50,11 @@ static void set_readiness(Daemon *d, StateAssignment *a, Readiness r, const char
         if (!state_assignment_set_readiness(a, r, reason))
                 return;
         if (r == BROKEN)
-                log_warning("The assignment of %s to %s is broken: %s", a->vf, a->guest, reason);
+                log_event(EVENT_RECOVERY, 4, &(LogFields) { .device = a->vf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "The assignment of %s to %s is broken: %s", a->vf, a->guest, reason);
         else if (r == READY)
-                log_info("The assignment of %s to %s is set up again", a->vf, a->guest);
+                log_event(EVENT_RECOVERY, 6, &(LogFields) { .device = a->vf, .pf = a->pf, .guest = a->guest, .pool = a->pool },
+                          "The assignment of %s to %s is set up again", a->vf, a->guest);
         ledger_save(d);
         ledger_emit_assignment(d, a);
 }
@@ -64,9 +67,39 @@ static StateAssignment *still_not_ready(Daemon *d, const char *vf) {
 
 static void step(Daemon *d, Try *t);
 
-/* The guest's wishes; what to put back comes from a new prepare, or stays. */
-static AssignWork *work_for(const StateAssignment *a) {
-        return assign_work_from(a, false);
+/* The VF settings the configuration declares for the assignment's VF (its
+ * PF's rule, its index); false when none. */
+static bool declared_settings(Daemon *d, const StateAssignment *a, sriov_vf_config *ret) {
+        DriverWant want = DRIVER_UNSET;
+        const char *driver = NULL;
+        const sriov_device *pf;
+        const ConfigPF *rule;
+        sriov_vf_config attrs;
+        pci_addr addr;
+
+        if (!d->declared || a->vf_index < 0 || pci_addr_parse(a->pf, &addr) < 0 ||
+            !(pf = sriov_host_find(d->host, &addr)))
+                return false;
+        rule = config_rule_for(d->declared, d->host, pf);
+        if (!rule || !config_vf_settings(rule, (unsigned) a->vf_index, &want, &driver, &attrs) || !attrs.mask)
+                return false;
+        *ret = attrs;
+        return true;
+}
+
+/* The guest's wishes, over the settings the configuration declares for the
+ * VF: a new VF has neither, and before it was destroyed the guest's VF had
+ * both (the configuration's, then the guest's own on top). What to put back
+ * comes from a new prepare, or stays. */
+static AssignWork *work_for(Daemon *d, const StateAssignment *a) {
+        AssignWork *w = assign_work_from(a, false);
+        sriov_vf_config want;
+
+        if (w && declared_settings(d, a, &want)) {
+                vf_config_copy(&want, &a->want, a->want.mask);
+                w->want = want;
+        }
+        return w;
 }
 
 static void apply_done(Job *j) {
@@ -104,7 +137,18 @@ static int commit_and_apply(Daemon *d, Try *t, StateAssignment **a, sriov_error 
                 return r;
         if (!*a)
                 return -ESTALE;         /* settled otherwise meanwhile: this try is over */
-        return assign_submit(d, &assign_apply_job_type, t->vf, work_for(*a), apply_done, t);
+        return assign_submit(d, &assign_apply_job_type, t->vf, work_for(d, *a), apply_done, t);
+}
+
+/* A new VF that the configuration declares settings for would have had them
+ * but for the guest (the configuration leaves an assigned VF alone, as after
+ * a reboot): those settings, not the ones the VF came with, are what a
+ * release puts back. */
+static void prior_as_declared(Daemon *d, StateAssignment *a) {
+        sriov_vf_config declared;
+
+        if (declared_settings(d, a, &declared))
+                vf_config_copy(&a->prior, &declared, declared.mask);
 }
 
 static void prepare_done(Job *j) {
@@ -127,8 +171,10 @@ static void prepare_done(Job *j) {
                 try_over(d, t);
                 return;
         }
-        /* the VF as it is now is what a release puts back (it is a new VF) */
+        /* the VF as it is now is what a release puts back (it is a new VF),
+         * with the configuration's settings for it */
         assign_record_prior(a, j->payload);
+        prior_as_declared(d, a);
         r = commit_and_apply(d, t, &a, &e);
         if (r < 0) {
                 if (a)
@@ -206,8 +252,8 @@ static void step(Daemon *d, Try *t) {
                 bool intact = vf->driver && a->driver && streq(vf->driver, a->driver);
 
                 /* a VF still on the guest's driver keeps what to put back */
-                r = intact ? assign_submit(d, &assign_apply_job_type, t->vf, work_for(a), apply_done, t)
-                           : assign_submit(d, &assign_prepare_job_type, t->vf, work_for(a), prepare_done, t);
+                r = intact ? assign_submit(d, &assign_apply_job_type, t->vf, work_for(d, a), apply_done, t)
+                           : assign_submit(d, &assign_prepare_job_type, t->vf, work_for(d, a), prepare_done, t);
         } else if (pf->sriov.num_vfs == 0 && !(d->declared && config_rule_for(d->declared, d->host, pf)))
                 r = create_vfs(d, t, a, pf);
         else if (pf->sriov.num_vfs == 0) {

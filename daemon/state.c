@@ -117,13 +117,23 @@ State *state_free(State *s) {
         return mfree(s);
 }
 
-/* Grow an array by one zeroed element; NULL on ENOMEM. */
+/* Grow an array by one zeroed element; NULL on ENOMEM. Its room doubles
+ * when the count reaches a power of two (every array of the state is grown
+ * here only, so n elements always have room for the next power of two):
+ * loading n records costs n log n copies, not n². */
 void *state_grow(void **array, size_t *n, size_t size) {
-        char *a = realloc(*array, (*n + 1) * size);
+        char *a = *array;
 
-        if (!a)
-                return NULL;
-        *array = a;
+        if ((*n & (*n - 1)) == 0) {     /* 0, 1, 2, 4, ...: full */
+                size_t room = *n ? *n * 2 : 1;
+
+                if (room > SIZE_MAX / size)
+                        return NULL;
+                a = realloc(*array, room * size);
+                if (!a)
+                        return NULL;
+                *array = a;
+        }
         memset(a + *n * size, 0, size);
         return a + (*n)++ * size;
 }

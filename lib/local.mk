@@ -17,6 +17,8 @@ lib_libsriov_a_SOURCES = \
 	lib/ops.c lib/ops.h \
 	lib/vfattr.c lib/vfattr.h \
 	lib/vfattr-json.c \
+	lib/vfstats.c lib/vfstats.h \
+	lib/linkmon.c lib/linkmon.h \
 	lib/jsonpos.c lib/jsonpos.h \
 	lib/rtnl-internal.h \
 	lib/netuse.c lib/netuse.h

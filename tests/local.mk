@@ -11,7 +11,8 @@ unit_tests = \
 	tests/unit/test-recovery \
 	tests/unit/test-pool \
 	tests/unit/test-config \
-	tests/unit/test-plan
+	tests/unit/test-plan \
+	tests/unit/test-netlink-observe
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/tests.h tests/unit/fake-host.h tests/unit/fake-sysfs.h tests/unit/data
@@ -25,6 +26,9 @@ tests_unit_test_util_LDADD = $(UNIT_LDADD)
 tests_unit_test_jsonw_SOURCES = tests/unit/test-jsonw.c
 tests_unit_test_jsonw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonw_LDADD = $(UNIT_LDADD)
+tests_unit_test_netlink_observe_SOURCES = tests/unit/test-netlink-observe.c
+tests_unit_test_netlink_observe_CFLAGS = $(UNIT_CFLAGS) $(NL_CFLAGS)
+tests_unit_test_netlink_observe_LDADD = $(LIBSRIOV_LIBS)
 tests_unit_test_vfio_SOURCES = tests/unit/test-vfio.c
 tests_unit_test_vfio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vfio_LDADD = $(UNIT_LDADD)

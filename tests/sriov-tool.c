@@ -5,14 +5,17 @@
  * on stdout; on failure "ERRNO_NAME: message" on stderr and exit status 1. */
 
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 
 #include "groups.h"
 #include "host.h"
 #include "json-util.h"
+#include "linkmon.h"
 #include "ops.h"
 #include "util.h"
 #include "vfattr.h"
+#include "vfstats.h"
 
 static int fail(int r, const sriov_error *e) {
         fprintf(stderr, "%s: %s\n", errno_name(r) ?: "ERROR",
@@ -30,6 +33,97 @@ static int parse_dev(const char *s, pci_addr *a) {
 
 static const char *dash(const char *s) {
         return s ?: "-";
+}
+
+/* vf-stats IFNAME [PF_DRIVER]: each VF's IFLA_VF_STATS, one line each,
+ * and whether the counters are the driver's */
+static int cmd_vf_stats(const char *ifname, const char *driver) {
+        _cleanup_(sriov_link_stats_done) sriov_link_stats l = {};
+        sriov_error e = {};
+        int r;
+
+        r = sriov_link_get_stats(ifname, &l, &e);
+        if (r < 0)
+                return fail(r, &e);
+        printf("num_vf %u vfinfo %s\n", l.num_vf, l.has_vfinfo ? "yes" : "no");
+        for (size_t i = 0; i < l.n_vfs; i++) {
+                const char *why = NULL;
+                bool reported = vf_stats_reported(&l.vfs[i], driver, &why);
+
+                printf("vf%u nest %s", l.vfs[i].vf, l.vfs[i].mask ? "yes" : "no");
+                for (unsigned k = 0; k < _VF_STAT_MAX; k++)
+                        if (l.vfs[i].mask & (1u << k))
+                                printf(" %s=%llu", vf_stat_name(k), (unsigned long long) l.vfs[i].v[k]);
+                printf(" reported=%s%s%s\n", reported ? "yes" : "no", why ? ": " : "", why ?: "");
+        }
+        return 0;
+}
+
+static void print_link(const sriov_link_info *l, const char *prefix) {
+        printf("%s%s %s type=%s up=%s carrier=%d operstate=%s\n", prefix, l->deleted ? "DELLINK" : "NEWLINK",
+               l->ifname, sriov_link_type_name(l->type), l->flags & 1 ? "yes" : "no", l->carrier,
+               sriov_operstate_name(l->operstate));
+}
+
+/* link-info IFNAME [SYSFS-ROOT]: the link as rtnetlink tells it, its speed */
+static int cmd_link_info(sriov_ctx *ctx, const char *ifname) {
+        sriov_link_info l;
+        sriov_error e = {};
+        int r, speed = -1;
+
+        r = sriov_link_info_get(ifname, &l, &e);
+        if (r < 0)
+                return fail(r, &e);
+        print_link(&l, "");
+        r = sriov_netdev_speed(ctx, ifname, &speed);
+        if (r < 0)
+                return fail(r, NULL);
+        printf("speed %d\n", speed);
+        return 0;
+}
+
+typedef struct Watch {
+        const char *ifname;
+        unsigned seen;
+} Watch;
+
+static void on_link(const sriov_link_info *l, void *userdata) {
+        Watch *w = userdata;
+
+        if (!streq(l->ifname, w->ifname))
+                return;
+        w->seen++;
+        print_link(l, "notify ");
+        fflush(stdout);
+}
+
+/* link-watch IFNAME SECONDS: subscribe, print "subscribed", then every
+ * notification about IFNAME until SECONDS passed (bounded) */
+static int cmd_link_watch(const char *ifname, const char *seconds) {
+        _cleanup_(sriov_linkmon_freep) sriov_linkmon *m = NULL;
+        Watch w = { .ifname = ifname };
+        uint64_t end;
+        double t = atof(seconds);
+        int r;
+
+        r = sriov_linkmon_open(&m);
+        if (r < 0)
+                return fail(r, NULL);
+        puts("subscribed");
+        fflush(stdout);
+        end = now_usec() + (uint64_t) (t * 1e6);
+        while (now_usec() < end) {
+                struct pollfd p = { .fd = sriov_linkmon_fd(m), .events = POLLIN };
+                uint64_t left = end - now_usec();
+
+                if (poll(&p, 1, (int) (left / 1000) + 1) < 0 && errno != EINTR)
+                        return fail(-errno, NULL);
+                r = sriov_linkmon_read(m, on_link, &w);
+                if (r < 0)
+                        return fail(r, NULL);
+        }
+        printf("notifications %u\n", w.seen);
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
@@ -68,7 +162,7 @@ int main(int argc, char *argv[]) {
                         return 2;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "usage: sriov-tool [--sysfs-root DIR] [--timeout SEC] numvfs|bind|unbind|restore|show|groups|vf-set|vf-get ...\n");
+                fprintf(stderr, "usage: sriov-tool [--sysfs-root DIR] [--timeout SEC] numvfs|bind|unbind|restore|show|groups|vf-set|vf-get|vf-stats|link-info|link-watch ...\n");
                 return 2;
         }
         r = sriov_ctx_new(root, &ctx);
@@ -167,6 +261,12 @@ int main(int argc, char *argv[]) {
                 }
                 return 0;
         }
+        if (streq(cmd, "vf-stats") && (argc == 1 || argc == 2))
+                return cmd_vf_stats(argv[0], argc == 2 ? argv[1] : NULL);
+        if (streq(cmd, "link-info") && argc == 1)
+                return cmd_link_info(ctx, argv[0]);
+        if (streq(cmd, "link-watch") && argc == 2)
+                return cmd_link_watch(argv[0], argv[1]);
         if (streq(cmd, "show") && argc == 1) {
                 _cleanup_(sriov_host_freep) sriov_host *h = NULL;
                 _cleanup_json_ json_object *j = NULL;

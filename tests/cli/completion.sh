@@ -54,7 +54,7 @@ for verb in $verbs; do
         want=$(sorted $global $(awk -v v="$verb" '$1 == v { print $2 }' <<<"$verb_options"))
         assert_eq "$(complete_line "$verb --")" "$want" "the options of $verb"
 done
-assert_eq "$(complete_line "s")" "set show status " "verbs with s"
+assert_eq "$(complete_line "s")" "set show stats status " "verbs with s"
 assert_eq "$(complete_line "pool")" "pool-create pool-delete pools " "verbs with pool"
 assert_eq "$(complete_line "--no")" "--no-ask-password " "global option"
 assert_eq "$(complete_line "--json=p")" "pretty " "--json= value, after bash's split at ="

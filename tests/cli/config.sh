@@ -36,7 +36,7 @@ before=$(snapshot)
 expect_ok status
 assert_eq "$(field Drift)" "1 change" "status: drift"
 grep -q "^Drift from the declared configuration:$" <<<"$OUT" || fail "status: no drift table: $OUT"
-assert_eq "$(row "  $VF1" | tr -s ' ')" " $VF1 driver driver (none) -> vfio-pci" "status: the drift"
+assert_eq "$(row "  $VF1" | grep ' driver ' | tr -s ' ')" " $VF1 driver driver (none) -> vfio-pci" "status: the drift"
 expect_ok --json status
 assert_eq "$(jq_out "d['drift']")" \
         "[{'device': '$VF1', 'step': 'driver', 'change': 'driver (none) -> vfio-pci', 'error': None}]" "status --json: drift"

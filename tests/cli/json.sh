@@ -16,8 +16,8 @@ expect_ok bind "$VF1" vfio-pci
 DEVICE_KEYS="address class class_name device device_id driver driver_override iommu_group kind netdevs numa_node
 parent path pending prior_driver subsystem_device_id subsystem_vendor_id vendor vendor_id"
 PF_KEYS="$DEVICE_KEYS config_space_consistent config_space_mismatch drivers_autoprobe num_vfs total_vfs vf_device_id
-vf_offset vf_stride"
-VF_KEYS="$DEVICE_KEYS physfn vf_index guest quarantine"
+vf_offset vf_stride interface carrier operstate speed link_type rdma_device"
+VF_KEYS="$DEVICE_KEYS physfn vf_index guest quarantine healthy health_reason"
 sorted() { tr ' ' '\n' <<<"$*" | grep . | sort | tr '\n' ' '; }
 # keys_are PYTHON-EXPR KEYS...: the keys of the object the expression names
 keys_are() {
@@ -114,7 +114,7 @@ grep -q i40e <<<"$(jq_out "[x['reason'] for x in d['groups'] if x['id'] == $g][0
 note "status --json"
 expect_ok --json status
 keys_are d version state sysfs_root iommu_present iommu_hint vfio_container vfio_cdev iommufd num_pfs num_vfs \
-        config_files config_errors pending drift
+        config_files config_errors pending drift caught_drift unhealthy
 assert_eq "$(jq_out "d['state'], d['sysfs_root'], d['iommu_present'], d['num_pfs'], d['num_vfs'], d['pending']")" \
         "('running', '$SIM_ROOT', True, 2, 2, [])" "status values"
 assert_eq "$(jq_out "d['config_files'], d['config_errors'], d['drift']")" "([], [], [])" "status without a configuration"

@@ -18,7 +18,7 @@ assert_eq "$(driver_of "$VF0")" iavf "VF driver in the simulator"
 
 note "list: the SR-IOV PFs, their VFs indented under them, in VF order"
 expect_ok list
-assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "ADDRESS KIND DRIVER NETDEV NUMA GROUP VFS USE NAME" "header"
+assert_eq "$(head -n1 <<<"$OUT" | tr -s ' ')" "ADDRESS KIND DRIVER NETDEV NUMA GROUP VFS USE HEALTH NAME" "header"
 assert_eq "$(wc -l <<<"$OUT")" 6 "lines (header, 2 PFs, 3 VFs)"
 assert_eq "$(sed -n 2p <<<"$OUT" | awk '{print $1}')" $PF "first row"
 assert_eq "$(sed -n 3,5p <<<"$OUT" | awk '{print $1}' | tr '\n' ' ')" "$VF0 $VF1 $VF2 " "VFs follow their PF"
@@ -29,7 +29,8 @@ read -r -a f <<<"$(row $PF)"
 assert_eq "${f[*]:1:6}" "pf i40e ens1f0 0 $group 3/64" "PF row"
 [[ "$(row $PF)" == *"$NAME" ]] || fail "PF row lacks the name: $(row $PF)"
 read -r -a f <<<"$(row "  $VF1")"
-assert_eq "${f[*]}" "$VF1 vf iavf ens1f0v1 0 $(simdev "$VF1" iommu_group) - - -" "VF row"
+# HEALTH: the PF's interface is down here (nothing set it up)
+assert_eq "${f[*]}" "$VF1 vf iavf ens1f0v1 0 $(simdev "$VF1" iommu_group) - - PF link down (ens1f0 is administratively down) -" "VF row"
 assert_eq "$(row $PF1 | awk '{print $7}')" "0/64" "PF without VFs"
 # the columns are aligned: every row has its KIND at the same offset as the header
 col=$(head -n1 <<<"$OUT" | grep -bo KIND | cut -d: -f1)

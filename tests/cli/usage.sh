@@ -18,7 +18,7 @@ usage "Which verb?"
 usage 'Unknown verb "frobnicate"' frobnicate
 usage 'Unknown verb "lis"' lis
 usage 'Unknown verb "List"' List
-usage 'the verbs are list, show, enable, disable, bind, unbind, restore, set, assign, release, assignments, reconcile, verify, unquarantine, pools, pool-create, pool-delete, apply, reload, groups, dma-check, owner, status, monitor' nope
+usage 'the verbs are list, show, enable, disable, bind, unbind, restore, set, assign, release, assignments, reconcile, verify, unquarantine, pools, pool-create, pool-delete, apply, reload, groups, dma-check, owner, status, stats, metrics, monitor' nope
 usage 'Unknown verb "pool"' pool
 
 note "argument counts, from the verb table"
@@ -141,7 +141,7 @@ for line in "list [--kind pf|vf|sriov|all]" "show DEV" "enable PF COUNT [--autop
             "--mac MAC" "--vlan-proto 802.1Q|802.1ad, --proto" "--max-tx-rate RATE, --max-rate" "--format text|libvirt|libvirt-interface|qemu"; do
         grep -qF -- "$line" <<<"$OUT" || fail "--help lacks \"$line\""
 done
-[ "$(grep -c '^  [a-z]' <<<"$OUT")" = 24 ] || fail "--help does not list exactly the 24 verbs: $OUT"
+[ "$(grep -c '^  [a-z]' <<<"$OUT")" = 26 ] || fail "--help does not list exactly the 26 verbs: $OUT"
 grep -qE '^  --mac MAC +set, assign: ' <<<"$OUT" || fail "--help does not say which verbs take --mac: $OUT"
 note "the man page describes every verb and option of --help, and every exit status"
 man=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$top_srcdir/man/sriovctl.8")

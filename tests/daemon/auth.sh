@@ -39,6 +39,24 @@ nobody Rescan >/dev/null || fail "Rescan denied to nobody"
 as_nobody busctl --system get-property "$DEST" "$PFP" org.sriovd.PF1 NumVFs >/dev/null || fail "property read denied"
 as_nobody busctl --system introspect "$DEST" "$VF0P" >/dev/null || fail "introspection denied"
 
+note "an unprivileged Rescan re-reads the host once per 5 s at most, root's every time"
+VF1=$(vf_bdf $PF 1)
+# on vfio-pci, which has no interface: its unbind sends no link notification either
+# without uevents sriovd re-reads the host after each operation: the bind's
+# re-read (logged "Re-read PF") is over before the kernel changes behind its back
+rereads() { grep -c "^Re-read $PF\$" "$T/sriovd.log" || :; }
+n=$(rereads)
+mgr Bind 'ssa{sv}' "$VF1" vfio-pci 0 >/dev/null
+wait_for 5 eval '[ "$(rereads)" -gt "$n" ]' || fail "no re-read after the bind"
+echo "$VF1" >"$SIM_ROOT/bus/pci/drivers/vfio-pci/unbind"   # no uevent: only a re-read sees it
+nobody Rescan >/dev/null || fail "a second Rescan denied to nobody"
+# the first re-read above was moments ago: this one is answered and re-reads nothing
+! wait_for 1 prop_is "$(devpath "$VF1")" org.sriovd.Device1 Driver "" ||
+        fail "nobody's second Rescan within 5 s re-read the host"
+mgr Rescan >/dev/null
+wait_for 5 prop_is "$(devpath "$VF1")" org.sriovd.Device1 Driver "" || fail "root's Rescan did not re-read the host"
+assert_eq "$(mgr RestoreDriver s "$VF1")" 's "iavf"' "RestoreDriver after the test"
+
 note "changes are denied without polkit, and nothing changes"
 before=$(snapshot)
 expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.SetNumVFs $PF 4 '{}'

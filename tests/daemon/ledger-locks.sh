@@ -150,6 +150,9 @@ ctl list >"$T/out" || fail "sriovctl list"
 grep "$QVF" "$T/out" | grep -qi quarantin || fail "sriovctl list does not show the quarantine: $(grep "$QVF" "$T/out")"
 for g in q1 q2 q3; do gmgr Assign "$g" p "{}" >/dev/null || fail "assign $g"; done
 expect_error org.sriovd.Error.PoolExhausted gmgr Assign q4 p "{}"
+# the refusal says what holds the pool's VFs: the quarantined one is not assigned
+expect_error "Pool p is exhausted: of its 4 VFs, 3 assigned, 1 quarantined (their reset between guests failed)" \
+        gmgr Assign q4 p "{}"
 assignments | grep -q "$QVF" && fail "a quarantined VF was handed out"
 busctl --system --json=short call "$DEST" "$MGR" "$IFACE" ListAssignments s "" | jq -e --arg v "$QVF" '[.data[0][] | select(.[1] == $v)] == []' >/dev/null ||
         fail "the quarantined VF was assigned"

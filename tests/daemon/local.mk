@@ -23,9 +23,14 @@ daemon_tests = \
 	tests/daemon/ledger-records.sh \
 	tests/daemon/reestablish.sh \
 	tests/daemon/vfattrs.sh \
+	tests/daemon/drift.sh \
+	tests/daemon/stats.sh \
+	tests/daemon/health.sh \
+	tests/daemon/metrics.sh \
+	tests/daemon/journal.sh \
 	tests/daemon/hostile.sh \
 	tests/daemon/fairness.sh \
 	tests/daemon/valgrind.sh
 TESTS += $(daemon_tests)
-EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/lib/harness.sh tests/lib/system-bus.conf.in \
+EXTRA_DIST += $(daemon_tests) tests/daemon/common.sh tests/daemon/observe-host.json tests/metrics/exposition.py tests/lib/harness.sh tests/lib/system-bus.conf.in \
 	tests/lib/sim.sh tests/lib/bus.sh tests/lib/gmgr.sh tests/lib/strict.sh tests/lib/users.sh

@@ -8,9 +8,13 @@
 #
 # With no declared configuration for the PF, sriovd creates as many VFs as
 # the PF had when the guest got its VF; with one, the configuration does.
-# Also: Release puts the PF's link back down when Assign brought it up, and
-# a Release that a VFIO user would make the kernel wait on is refused and
-# changes nothing.
+# After a reboot, a VF the configuration declares settings for has them
+# again under the guest's own, and its release puts back the declared
+# settings, not the ones the new VF came with.
+# Also: Release puts the PF's link back down when Assign brought it up (and
+# leaves it up, saying why, when the configuration has a rule for the PF),
+# and a Release that a VFIO user would make the kernel wait on is refused
+# and changes nothing.
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
 command -v gdbus >/dev/null || skip "no gdbus (libglib2.0-bin)"
@@ -121,19 +125,41 @@ wait_for 10 assignment_is g1 "$VF broken" || fail "g1 with its VF destroyed by a
 gmgr Release g1 "" "{}" >/dev/null || fail "a broken assignment is released"
 [ -z "$(assignment g1)" ] || fail "g1 still listed after its release"
 
-note "with the declared configuration, the configuration makes the VFs"
+note "with the declared configuration, the configuration makes the VFs and sets their MAC and spoofchk"
 cat > "$T/sriovd.conf" <<'CONF'
-{ "pfs": [ { "match": { "interface": "ens1f0" }, "num_vfs": 2, "autoprobe": true } ],
+{ "pfs": [ { "match": { "interface": "ens1f0" }, "num_vfs": 2, "autoprobe": true,
+             "vfs": [ { "range": "0-1", "mac_base": "02:5d:00:00:00:10", "spoofchk": false } ] } ],
   "pools": [ { "name": "p", "select": [ "ens1f0" ] } ] }
 CONF
 mgr Reload >/dev/null || fail "reload"
-out=$(gmgr Assign g2 p "{'vlan': <uint32 7>}") || fail "assign g2: $out"
+vf_index() { jq -r --arg v "$1" '.devices[] | select(.bdf == $v) | .vf_index' "$SIM_ROOT/.sim/state"; }
+# declared: the VF's MAC (mac_base + index) and spoofchk off
+declared() { ipvf "$1" | grep -qi "link/ether 02:5d:00:00:00:1$1 .*spoof checking off"; }
+
+note "the PF has a rule: Release leaves its link up, though Assign brought it up, and says why"
+with_sim_rtnl "$IP" link set dev ens1f0 down || fail "ens1f0 down by hand"
+out=$(gmgr Assign g3 p "{'vlan': <uint32 7>}") || fail "assign g3: $out"
+link_up ens1f0 || fail "Assign did not bring ens1f0 up"
+gmgr Release g3 "" "{}" >/dev/null || fail "release g3"
+link_up ens1f0 || fail "Release took ens1f0 down, though the configuration has a rule for it"
+grep -q "ens1f0 stays up: the configuration has a rule for its PF" "$T/sriovd.log" ||
+        fail "the log does not say why ens1f0 stays up: $(grep ens1f0 "$T/sriovd.log" | tail -n 5)"
+
+note "a reboot with a declared VF assigned: its release puts back the declared settings, not the new VF's"
+out=$(gmgr Assign g2 p "{'vlan': <uint32 7>, 'mac': <'02:00:00:00:07:01'>}") || fail "assign g2: $out"
 read -r VF2 state < <(assignment g2)
+IDX2=$(vf_index "$VF2")
+declared "$IDX2" && fail "g2's VF kept the declared MAC: $(ipvf "$IDX2")"
 reboot_host
 daemon_start --uevent-source udev --dev-root "$T/dev"
 assert_eq "$(sysattr $PF sriov_numvfs)" 2 "VFs as declared after the reboot"
 assert_eq "$(assignment g2)" "$VF2 ready" "g2 after the reboot"
 assert_eq "$(driver_of "$VF2")" vfio-pci "g2's VF driver after the reboot"
+ipvf "$IDX2" | grep -qi "link/ether 02:00:00:00:07:01" || fail "g2's MAC after the reboot: $(ipvf "$IDX2")"
+# what the guest's VF had before the reboot: the declared spoofchk off under the guest's own MAC and VLAN
+ipvf "$IDX2" | grep -q "vlan 7, .*spoof checking off" || fail "g2's VF after the reboot, as before it: $(ipvf "$IDX2")"
 gmgr Release g2 "" "{}" >/dev/null || fail "release g2"
 assert_eq "$(driver_of "$VF2")" iavf "g2's VF after its release"
+declared "$IDX2" || fail "g2's VF after its release lacks the declared MAC and spoofchk off: $(ipvf "$IDX2")"
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "a dry run after the release (the VF as declared)"
 echo ok

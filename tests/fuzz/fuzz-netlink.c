@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The netlink VF information parser: IFLA_VFINFO_LIST payloads (first byte
- * even) or whole RTM_NEWLINK messages (odd), as the kernel would send them. */
+ * even), whole RTM_NEWLINK messages (1 mod 4), or RTM_NEWLINK/RTM_DELLINK
+ * read for VF counters and link facts (3 mod 4), as the kernel would send them. */
 #include "fuzz.h"
+#include "linkmon.h"
 #include "vfattr.h"
+#include "vfstats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         void *copy;
@@ -24,11 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         abort();
                         free(v);
                 }
-        } else {
+        } else if (data[0] % 4 == 1) {
                 sriov_link l;
 
                 if (vf_link_msg_parse(copy, size - 1, &l) >= 0)
                         sriov_link_done(&l);
+        } else {
+                /* VF counters and link notifications (issue 18) */
+                sriov_link_stats s;
+                sriov_link_info li;
+
+                if (vf_stats_msg_parse(copy, size - 1, &s) >= 0)
+                        sriov_link_stats_done(&s);
+                (void) sriov_link_info_parse(copy, size - 1, &li);
         }
         free(copy);
         return 0;

@@ -16,7 +16,8 @@ sim_shell_tests = \
 	tests/sim/sim-rtnl.sh \
 	tests/sim/sim-rtnl-errors.sh \
 	tests/sim/sim-rtnl-shim.sh \
-	tests/sim/sim-rtnl-vfattr.sh
+	tests/sim/sim-rtnl-vfattr.sh \
+	tests/sim/sim-rtnl-watch.sh
 
 if ENABLE_SIMULATOR
 

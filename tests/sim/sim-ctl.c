@@ -443,6 +443,8 @@ static int ctl_netdev(sim *s, char **argv, size_t argc) {
                 return sim_netdev_set_up(s, argv[1], false);
         if (argc == 4 && streq(argv[2], "rename"))
                 return sim_netdev_rename(s, argv[1], argv[3]);
+        if (argc == 4 && streq(argv[2], "carrier") && (streq(argv[3], "on") || streq(argv[3], "off")))
+                return sim_netdev_set_link(s, argv[1], streq(argv[3], "on"));
         if (argc >= 5 && (streq(argv[2], "addr") || streq(argv[2], "route")))
                 return sim_rtnl_ctl_netdev(s, argv, argc);
         return -EINVAL;
@@ -486,6 +488,8 @@ int sim_ctl_execute(sim *s, const char *cmd) {
                 return ctl_latency(s, argv, argc);
         if (streq(argv[0], "netdev"))
                 return ctl_netdev(s, argv, argc);
+        if (streq(argv[0], "traffic"))
+                return sim_rtnl_ctl_traffic(s, argv, argc);
         if (argc == 3 && streq(argv[0], "partial"))
                 return ctl_partial(s, argv[1], argv[2]);
         if (argc != 2)

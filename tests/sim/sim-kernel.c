@@ -306,6 +306,7 @@ static int netdev_register(sim_device *d) {
         nd->dev = d;
         nd->mtu = 1500;
         nd->tx_queue_len = 1000;
+        nd->speed = d->port_speed;
         /* a stable address per function: the vendor's OUI for PFs, a locally
          * administered one for VFs (as iavf/mlx5 pick random ones) */
         h = sim_murmur2(d->name, strlen(d->name), 0);
@@ -340,6 +341,8 @@ static int netdev_register(sim_device *d) {
         d->netdevs[d->n_netdevs++] = nd;
         s->netdevs[s->n_netdevs++] = nd;
         sim_uevent_netdev(nd, "add", NULL);
+        /* register_netdevice(): rtmsg_ifinfo(RTM_NEWLINK) */
+        sim_rtnl_notify_link(nd, false);
         return 0;
 }
 
@@ -348,6 +351,8 @@ static void netdev_unregister(sim_netdev *nd) {
         sim *s = nd->sim;
         sim_device *d = nd->dev;
 
+        /* unregister_netdevice_many(): RTM_DELLINK before the device goes */
+        sim_rtnl_notify_link(nd, true);
         sim_uevent_netdev(nd, "remove", NULL);
         sim_sysfs_remove_netdev(nd);
         for (size_t i = 0; i < d->n_netdevs; i++)
@@ -378,8 +383,29 @@ int sim_netdev_set_up(sim *s, const char *ifname, bool up) {
 
         sim_lock(s);
         nd = netdev_find(s, ifname);
-        if (nd)
+        /* __dev_notify_flags(): RTM_NEWLINK when IFF_UP changed */
+        if (nd && nd->up != up) {
                 nd->up = up;
+                sim_rtnl_notify_flags(nd);
+        }
+        sim_unlock(s);
+        return nd ? 0 : -ENODEV;
+}
+
+/* A link partner comes or goes (a cable): netif_carrier_on()/off() while
+ * the interface is up, then linkwatch's netdev_state_change() */
+int sim_netdev_set_link(sim *s, const char *ifname, bool link) {
+        sim_netdev *nd;
+        bool before;
+
+        sim_lock(s);
+        nd = netdev_find(s, ifname);
+        if (nd) {
+                before = sim_netdev_carrier(nd);
+                nd->no_link = !link;
+                if (before != sim_netdev_carrier(nd))
+                        sim_rtnl_notify_link(nd, false);
+        }
         sim_unlock(s);
         return nd ? 0 : -ENODEV;
 }
@@ -407,6 +433,8 @@ int sim_netdev_rename(sim *s, const char *ifname, const char *newname) {
                 r = sim_sysfs_add_netdev(nd);
                 if (r >= 0)
                         sim_uevent_netdev(nd, "move", old);
+                if (r >= 0)
+                        sim_rtnl_notify_link(nd, false);     /* NETDEV_CHANGENAME */
         }
         sim_unlock(s);
         return r;
@@ -951,6 +979,7 @@ static int pci_iov_add_virtfn(sim_device *pf, unsigned id) {
         vf->numa_node = pf->numa_node;
         vf->link_speed = pf->link_speed;
         vf->link_width = pf->link_width;
+        vf->port_speed = pf->port_speed;
         vf->bar0_size = 0x10000;
         vf->bar0 = 0x3a0000000000ULL + ((uint64_t) pci_addr_rid(&pf->addr) << 28) + vf->bar0_size * id;
         vf->physfn = sim_device_ref(pf);

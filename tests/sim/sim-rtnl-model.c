@@ -29,6 +29,7 @@ sim_rtnl *sim_rtnl_get(sim *s) {
                         r->rover = -4097;
                         pthread_mutex_init(&r->rtnl_lock, NULL);
                         pthread_mutex_init(&r->ports_lock, NULL);
+                        pthread_mutex_init(&r->subs_lock, NULL);
                         s->rtnl = r;
                 }
         }
@@ -134,7 +135,7 @@ static void model_free(sim_vf_model *m) {
 
 int sim_rtnl_parse_vf_ops(sim *s, const char *file, const char *where, const char *driver, json_object *o) {
         static const char *const keys[] = {
-                "mac", "vlan", "rate", "spoofchk", "trust", "link_state", "query_rss", "ivi_memset", NULL,
+                "mac", "vlan", "rate", "spoofchk", "trust", "link_state", "query_rss", "ivi_memset", "stats", NULL,
         };
         static const char *const mac_q[] = { "zero", "netdev", "report", NULL };
         static const char *const vlan_q[] = { "proto", "proto_first", NULL };
@@ -225,6 +226,13 @@ int sim_rtnl_parse_vf_ops(sim *s, const char *file, const char *where, const cha
                         goto fail;
                 }
                 m->ivi_memset = json_object_get_boolean(v);
+        }
+        if (json_object_object_get_ex(o, "stats", &v)) {
+                if (!json_object_is_type(v, json_type_boolean)) {
+                        e = model_error(file, where, "\"stats\" must be true or false");
+                        goto fail;
+                }
+                m->stats = json_object_get_boolean(v);
         }
         if (!m->spoofchk)
                 m->spoofchk_default = false;
@@ -576,6 +584,50 @@ int sim_vf_get_config(sim_rtnl *r, sim_device *pf, uint32_t vf, sim_vf_info *ret
                 ivi.rss_query_en = st->query_rss;
         *ret = ivi;
         return 0;
+}
+
+void sim_vf_get_stats(sim_rtnl *r, sim_device *pf, uint32_t vf, uint64_t ret[static SIM_VF_STATS]) {
+        const sim_vf_model *m = sim_vf_model_find(r, pf->driver);
+        sim_device *d = sim_vf_find(pf, vf);
+        sim_vf_state *st = m && m->stats && d ? sim_vf_state_get(r, d) : NULL;
+
+        for (size_t i = 0; i < SIM_VF_STATS; i++)
+                ret[i] = st ? st->stats[i] : 0;
+}
+
+/* "traffic VF COUNTER N": the VF's hardware counts N more (the kernel's
+ * names: rx_packets, tx_packets, rx_bytes, tx_bytes, broadcast, multicast,
+ * rx_dropped, tx_dropped), whether or not its PF driver reports them */
+int sim_rtnl_ctl_traffic(sim *s, char **argv, size_t argc) {
+        static const char *const names[SIM_VF_STATS] = {
+                "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "broadcast", "multicast", "rx_dropped", "tx_dropped",
+        };
+        sim_rtnl *r = sim_rtnl_get(s);
+        unsigned long long n;
+        sim_vf_state *st;
+        sim_device *d;
+        size_t i;
+        int e = 0;
+
+        if (!r)
+                return -ENOMEM;
+        if (argc != 4 || kstrtoull(argv[3], 10, &n) < 0)
+                return -EINVAL;
+        for (i = 0; i < SIM_VF_STATS && !streq(argv[2], names[i]); i++)
+                ;
+        if (i == SIM_VF_STATS)
+                return -EINVAL;
+        sim_lock(s);
+        sim_vf_state_gc(r);
+        d = sim_find_device(s, argv[1]);
+        if (!d || !d->present || !d->physfn || !sim_vf_model_find(r, d->physfn->driver))
+                e = -ENODEV;
+        else if (!(st = sim_vf_state_get(r, d)))
+                e = -ENOMEM;
+        else
+                st->stats[i] += n;
+        sim_unlock(s);
+        return e;
 }
 
 /* ---- ndo_set_vf_* ---- */
@@ -938,6 +990,12 @@ void sim_rtnl_dump_device(sim *s, const sim_device *cd, json_object *o) {
                         /* whether register_netdev() tells us about new net devices */
                         json_object_object_add(v, "probe_hook", json_object_new_boolean(r->probe_hook));
                         json_object_object_add(o, "vf_config", v);
+                        /* the traffic the hardware counted (reported or not) */
+                        v = json_object_new_array();
+                        for (size_t k = 0; v && k < SIM_VF_STATS; k++)
+                                json_object_array_add(v, json_object_new_int64((int64_t) st->stats[k]));
+                        if (v)
+                                json_object_object_add(o, "vf_stats", v);
                 } else
                         json_object_put(v);
         }

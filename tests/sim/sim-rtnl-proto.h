@@ -18,7 +18,9 @@
  *     processed the request, as netlink_sendmsg() does.
  * The simulator keeps the netlink socket's state that changes its answers:
  * the port id (unique among the connected sockets, as in a network
- * namespace), NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK. */
+ * namespace), NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK,
+ * and the multicast groups joined: the simulator queues its notifications
+ * (RTNLGRP_LINK) on the data socket of every connection in the group. */
 
 #include <stdint.h>
 
@@ -30,6 +32,7 @@ enum {
         SIM_RTNL_SETOPT,        /* arg: NETLINK_* option (SOL_NETLINK), arg2: its value */
         SIM_RTNL_SEND,          /* payload follows; reply: result = bytes or -errno */
         SIM_RTNL_CLOSE,         /* the last fd is being closed: release the port id */
+        SIM_RTNL_GROUPS,        /* arg: the multicast groups joined (bit n-1: group n), after every change */
 };
 
 typedef struct sim_rtnl_req {

@@ -512,6 +512,23 @@ EXPORT int fcntl64(int fd, int cmd, ...) {
         return fcntl_common(real_fcntl64, fd, cmd, arg);
 }
 
+/* ---- multicast groups ---- */
+
+/* Tell the simulator the groups joined now (s->lock held). netlink_bind()
+ * and NETLINK_ADD_MEMBERSHIP bind the socket first. */
+static int send_groups(nlsock *s) {
+        sim_rtnl_reply rep;
+        int r = 0;
+
+        if (!s->bound)
+                r = do_bind(s, 0);
+        if (r >= 0)
+                r = exchange(s, SIM_RTNL_GROUPS, s->groups, 0, NULL, 0, &rep);
+        if (r >= 0 && rep.result < 0)
+                r = rep.result;
+        return r;
+}
+
 /* ---- addresses ---- */
 
 static int check_nladdr(const struct sockaddr *a, socklen_t len) {
@@ -538,8 +555,10 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len) {
                         r = nl.nl_pid != s->portid ? -EINVAL : 0;
                 else
                         r = do_bind(s, nl.nl_pid);
-                if (r >= 0)
+                if (r >= 0 && s->groups != nl.nl_groups) {
                         s->groups = nl.nl_groups;
+                        r = send_groups(s);
+                }
                 pthread_mutex_unlock(&s->lock);
         }
         return finish(s, r);
@@ -637,13 +656,14 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
                 switch (name) {
                 case NETLINK_ADD_MEMBERSHIP:
                 case NETLINK_DROP_MEMBERSHIP:
-                        /* no notifications are sent, but the groups are recorded */
+                        /* the simulator sends the notifications of the groups joined */
                         pthread_mutex_lock(&s->lock);
                         if (v > 0 && v <= 32) {
                                 if (name == NETLINK_ADD_MEMBERSHIP)
                                         s->groups |= 1u << (v - 1);
                                 else
                                         s->groups &= ~(1u << (v - 1));
+                                r = send_groups(s);
                         }
                         pthread_mutex_unlock(&s->lock);
                         break;

@@ -200,6 +200,7 @@ typedef struct conn {
         bool bound;
         uint32_t portid;
         bool ext_ack, cap_ack, strict;
+        uint32_t groups;                /* joined multicast groups (bit n-1: group n); under subs_lock */
 } conn;
 
 typedef struct extack {
@@ -412,12 +413,14 @@ static sim_netdev *netdev_by_name(sim *s, const char *name) {
 }
 
 /* dev_get_flags(): IFF_UP|IFF_BROADCAST|IFF_MULTICAST, and RUNNING and
- * LOWER_UP while up (the simulated carrier is always there) */
+ * LOWER_UP while the carrier is there (up, with a link partner) */
 static unsigned netdev_flags(const sim_netdev *nd) {
         unsigned f = IFF_BROADCAST | IFF_MULTICAST;
 
         if (nd->up)
-                f |= IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+                f |= IFF_UP;
+        if (sim_netdev_carrier(nd))
+                f |= IFF_RUNNING | IFF_LOWER_UP;
         return f;
 }
 
@@ -431,8 +434,8 @@ static unsigned netdev_num_vf(const sim_netdev *nd) {
         return nd->dev && nd->dev->sriov ? nd->dev->sriov->num_vfs : 0;
 }
 
-/* rtnl_fill_vfinfo() */
-static void fill_vfinfo(nlb *b, const sim_vf_info *ivi, uint32_t ext_mask) {
+/* rtnl_fill_vfinfo(); stats: ndo_get_vf_stats()'s, zeros without one */
+static void fill_vfinfo(nlb *b, const sim_vf_info *ivi, const uint64_t *stats, uint32_t ext_mask) {
         struct ifla_vf_mac mac = { .vf = ivi->vf };
         struct ifla_vf_broadcast brd = {};
         struct ifla_vf_vlan vlan = { .vf = ivi->vf, .vlan = ivi->vlan, .qos = ivi->qos };
@@ -461,11 +464,11 @@ static void fill_vfinfo(nlb *b, const sim_vf_info *ivi, uint32_t ext_mask) {
         put(b, IFLA_VF_VLAN_INFO, &vi, sizeof(vi));
         nest_end(b, list);
         if (!(ext_mask & RTEXT_FILTER_SKIP_STATS)) {
-                /* no traffic in the simulator */
+                /* the struct's order: 0-5, then 7-8 after IFLA_VF_STATS_PAD */
                 st = nest_begin(b, IFLA_VF_STATS);
-                for (uint16_t t = IFLA_VF_STATS_RX_PACKETS; t <= IFLA_VF_STATS_TX_DROPPED; t++)
+                for (uint16_t t = IFLA_VF_STATS_RX_PACKETS, i = 0; t <= IFLA_VF_STATS_TX_DROPPED; t++)
                         if (t != IFLA_VF_STATS_PAD)
-                                put_u64(b, t, 0);
+                                put_u64(b, t, stats[i++]);
                 nest_end(b, st);
         }
         nest_end(b, vf);
@@ -490,7 +493,7 @@ static void fill_link(sim_rtnl *r, nlb *b, sim_netdev *nd, uint16_t flags, uint3
         ifi->ifi_flags = netdev_flags(nd);
         put_str(b, IFLA_IFNAME, nd->name);
         put_u32(b, IFLA_TXQLEN, 1000);
-        put_u8(b, IFLA_OPERSTATE, nd->up ? IF_OPER_UP : IF_OPER_DOWN);
+        put_u8(b, IFLA_OPERSTATE, sim_netdev_carrier(nd) ? IF_OPER_UP : IF_OPER_DOWN);
         put_u8(b, IFLA_LINKMODE, 0);
         put_u32(b, IFLA_MTU, nd->mtu);
         put_u32(b, IFLA_MIN_MTU, MIN_MTU);
@@ -504,7 +507,7 @@ static void fill_link(sim_rtnl *r, nlb *b, sim_netdev *nd, uint16_t flags, uint3
         put_u32(b, IFLA_TSO_MAX_SIZE, 65536);
         put_u32(b, IFLA_TSO_MAX_SEGS, 65535);
         put_u32(b, IFLA_NUM_RX_QUEUES, NUM_QUEUES);
-        put_u8(b, IFLA_CARRIER, nd->up);
+        put_u8(b, IFLA_CARRIER, sim_netdev_carrier(nd));
         put_str(b, IFLA_QDISC, nd->up ? "mq" : "noop");
         put_u32(b, IFLA_CARRIER_CHANGES, 0);
         put_u32(b, IFLA_CARRIER_UP_COUNT, 0);
@@ -523,10 +526,13 @@ static void fill_link(sim_rtnl *r, nlb *b, sim_netdev *nd, uint16_t flags, uint3
                 if (sim_vf_model_find(r, nd->dev->driver)) {
                         x = nest_begin(b, IFLA_VFINFO_LIST);
                         for (unsigned i = 0; i < n; i++) {
+                                uint64_t counters[SIM_VF_STATS];
                                 sim_vf_info ivi;
 
-                                if (sim_vf_get_config(r, nd->dev, i, &ivi) >= 0)
-                                        fill_vfinfo(b, &ivi, ext_mask);
+                                if (sim_vf_get_config(r, nd->dev, i, &ivi) < 0)
+                                        continue;
+                                sim_vf_get_stats(r, nd->dev, i, counters);
+                                fill_vfinfo(b, &ivi, counters, ext_mask);
                         }
                         nest_end(b, x);
                 }
@@ -872,8 +878,9 @@ static int do_setvfinfo(conn *c, sim_netdev *nd, const attrs *vt) {
         return err;
 }
 
-/* the IFLA_VFINFO_LIST loop of do_setlink() */
-static int set_vfinfo_list(conn *c, sim_netdev *nd, const struct nlattr *list) {
+/* the IFLA_VFINFO_LIST loop of do_setlink(); *modified: an IFLA_VF_INFO
+ * was applied (status |= DO_SETLINK_NOTIFY), even if a later one failed */
+static int set_vfinfo_list(conn *c, sim_netdev *nd, const struct nlattr *list, bool *modified) {
         const uint8_t *p = nla_data_c(list);
         size_t left = nla_len_c(list);
 
@@ -899,6 +906,7 @@ static int set_vfinfo_list(conn *c, sim_netdev *nd, const struct nlattr *list) {
                 err = do_setvfinfo(c, nd, &vt);
                 if (err < 0)
                         return err;
+                *modified = true;
                 if ((size_t) NLA_ALIGN(a->nla_len) >= left)
                         break;
                 p += NLA_ALIGN(a->nla_len);
@@ -953,6 +961,7 @@ static int do_setlink(conn *c, const struct nlmsghdr *h, sim_netdev *nd, const s
                 if (err == 0) {
                         sim_lock(s);
                         memcpy(nd->mac, a, 6);
+                        sim_rtnl_notify_link(nd, false);        /* NETDEV_CHANGEADDR */
                         sim_unlock(s);
                 }
                 log_link(s, cur, "address", v, err);
@@ -976,7 +985,10 @@ static int do_setlink(conn *c, const struct nlmsghdr *h, sim_netdev *nd, const s
                         err = -EINVAL;
                 } else {
                         sim_lock(s);
-                        nd->mtu = mtu;
+                        if (nd->mtu != mtu) {
+                                nd->mtu = mtu;
+                                sim_rtnl_notify_link(nd, false);        /* NETDEV_CHANGEMTU */
+                        }
                         sim_unlock(s);
                 }
                 (void) snprintf(v, sizeof(v), "%u", mtu);
@@ -1004,12 +1016,23 @@ static int do_setlink(conn *c, const struct nlmsghdr *h, sim_netdev *nd, const s
                 up = flags & IFF_UP;
                 changed = up != nd->up;
                 nd->up = up;
+                if (changed)
+                        sim_rtnl_notify_flags(nd);
                 sim_unlock(s);
                 if (changed)
                         log_link(s, cur, "flags", up ? "up" : "down", 0);
         }
         if (tb->a[IFLA_VFINFO_LIST]) {
-                err = set_vfinfo_list(c, nd, tb->a[IFLA_VFINFO_LIST]);
+                bool modified = false;
+
+                err = set_vfinfo_list(c, nd, tb->a[IFLA_VFINFO_LIST], &modified);
+                /* errout: netdev_state_change() for what was done */
+                if (modified) {
+                        sim_lock(s);
+                        if (nd->dev)
+                                sim_rtnl_notify_link(nd, false);
+                        sim_unlock(s);
+                }
                 if (err < 0)
                         return err;
         }
@@ -1597,6 +1620,64 @@ static void port_release(conn *c) {
         pthread_mutex_unlock(&r->ports_lock);
 }
 
+/* ---- multicast: link notifications ---- */
+
+static void subs_set(conn *c, uint32_t groups) {
+        sim_rtnl *r = c->r;
+        bool listed = false;
+
+        pthread_mutex_lock(&r->subs_lock);
+        for (size_t i = 0; i < r->n_subs; i++)
+                if (r->subs[i] == c) {
+                        listed = true;
+                        if (groups == 0)
+                                r->subs[i] = r->subs[--r->n_subs];
+                        break;
+                }
+        if (!listed && groups != 0) {
+                conn **a = realloc(r->subs, (r->n_subs + 1) * sizeof(*a));
+
+                if (a) {
+                        r->subs = a;
+                        r->subs[r->n_subs++] = c;
+                }
+        }
+        c->groups = groups;
+        pthread_mutex_unlock(&r->subs_lock);
+}
+
+/* rtmsg_ifinfo() → rtnl_notify(): the message, without VF information
+ * (ext_filter_mask 0), to every socket in RTNLGRP_LINK, the sender's too.
+ * A socket whose queue is full loses it (the kernel then reports ENOBUFS
+ * on its next receive: not modelled, the queues are large). */
+void sim_rtnl_notify_link(sim_netdev *nd, bool deleted) {
+        sim_rtnl *r = nd->sim->rtnl;
+        nlb b = {};
+
+        if (!r)
+                return;
+        pthread_mutex_lock(&r->subs_lock);
+        if (r->n_subs > 0) {
+                fill_link(r, &b, nd, 0, 0, 0, 0);
+                if (!b.oom && deleted)
+                        ((struct nlmsghdr *) b.p)->nlmsg_type = RTM_DELLINK;
+                for (size_t i = 0; !b.oom && i < r->n_subs; i++)
+                        if (r->subs[i]->groups & (1u << (RTNLGRP_LINK - 1)))
+                                (void) send(r->subs[i]->data, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        pthread_mutex_unlock(&r->subs_lock);
+        nlb_free(&b);
+}
+
+void sim_rtnl_notify_flags(sim_netdev *nd) {
+        if (nd->up && !nd->no_link) {
+                nd->negotiating = true;
+                sim_rtnl_notify_link(nd, false);
+                nd->negotiating = false;
+        }
+        sim_rtnl_notify_link(nd, false);
+}
+
 /* ---- the connection loop ---- */
 
 static int reply(conn *c, int result) {
@@ -1693,7 +1774,11 @@ static void *conn_thread(void *userdata) {
                         out_free(&o);
                         break;
                 }
+                case SIM_RTNL_GROUPS:
+                        subs_set(c, req.arg);
+                        break;
                 case SIM_RTNL_CLOSE:
+                        subs_set(c, 0);
                         port_release(c);
                         break;
                 default:
@@ -1703,6 +1788,7 @@ static void *conn_thread(void *userdata) {
                         break;
         }
 out:
+        subs_set(c, 0);
         port_release(c);
         free(buf);
         safe_close(c->ctl);

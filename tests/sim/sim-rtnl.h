@@ -17,6 +17,9 @@
 
 #include "sim.h"
 
+/* struct ifla_vf_stats: rx/tx packets, rx/tx bytes, broadcast, multicast, rx/tx dropped */
+#define SIM_VF_STATS 8
+
 /* What one driver's ndo_set_vf_* do ("vf_ops" in the topology's driver). */
 typedef struct sim_vf_model {
         char *driver;
@@ -34,6 +37,7 @@ typedef struct sim_vf_model {
         bool query_rss_default;
         bool link_state_invalid_auto;   /* an unknown link state means auto (else EINVAL) */
         bool ivi_memset;                /* get_vf_config zeroes ifla_vf_info: vlan_proto 0, query_rss 0 */
+        bool stats;                     /* ndo_get_vf_stats: the VF's counters (else the kernel sends zeros) */
 } sim_vf_model;
 
 /* One VF as its PF driver keeps it (reset when the VF goes away). */
@@ -47,6 +51,7 @@ typedef struct sim_vf_state {
         uint32_t min_rate, max_rate;
         bool spoofchk, trust, query_rss;
         uint8_t link_state;             /* IFLA_VF_LINK_STATE_* */
+        uint64_t stats[SIM_VF_STATS];   /* the traffic ("traffic" in .sim/ctl), as the hardware counts it */
 } sim_vf_state;
 
 typedef struct sim_ipaddr {
@@ -103,6 +108,11 @@ struct sim_rtnl {
         uint32_t *ports;
         size_t n_ports;
         int32_t rover;
+        /* the connections that joined a multicast group (under subs_lock,
+         * taken after sim->lock) */
+        pthread_mutex_t subs_lock;
+        struct conn **subs;
+        size_t n_subs;
 };
 
 sim_rtnl *sim_rtnl_get(sim *s);
@@ -121,6 +131,9 @@ typedef struct sim_vf_info {            /* the kernel's struct ifla_vf_info */
         uint32_t spoofchk, linkstate, min_tx_rate, max_tx_rate, rss_query_en, trusted;
 } sim_vf_info;
 int sim_vf_get_config(sim_rtnl *r, sim_device *pf, uint32_t vf, sim_vf_info *ret);
+/* ndo_get_vf_stats(): the counters, or zeros (as rtnl_fill_vfinfo()'s
+ * memset) when the driver has none */
+void sim_vf_get_stats(sim_rtnl *r, sim_device *pf, uint32_t vf, uint64_t ret[static SIM_VF_STATS]);
 sim_ipconf *sim_netdev_ipconf(sim_rtnl *r, sim_netdev *nd);     /* NULL: none / out of memory */
 
 /* One ndo_set_vf_* call, from do_setvfinfo(); rtnl_lock held, sim->lock

@@ -897,11 +897,13 @@ ND_CONST(dev_id, "0x0")
 ND_CONST(dev_port, "0")
 ND_CONST(type, "1")
 ND_SHOW(flags, "0x%x", nd->up ? 0x1003 : 0x1002)
+/* operstate: RFC 2863 as dev_base_lock'ed linkwatch sets it: up with a
+ * carrier, else down */
 ND_SHOW(ifindex, "%d", nd->ifindex)
 ND_SHOW(iflink, "%d", nd->ifindex)
 ND_SHOW(mtu, "%u", nd->mtu)
 ND_SHOW(tx_queue_len, "%u", nd->tx_queue_len)
-ND_SHOW(operstate, "%s", nd->up ? "up" : "down")
+ND_SHOW(operstate, "%s", sim_netdev_carrier(nd) ? "up" : "down")
 ND_SHOW(uevent, "INTERFACE=%s\nIFINDEX=%d", nd->name, nd->ifindex)
 
 /* carrier_show(): only meaningful while the interface is up */
@@ -910,7 +912,25 @@ static int show_nd_carrier(void *obj, sim_buf *out) {
 
         if (!nd->up)
                 return -EINVAL;
-        return sim_buf_printf(out, "1\n");
+        return sim_buf_printf(out, "%d\n", sim_netdev_carrier(nd));
+}
+
+/* speed_show() / duplex_show(): EINVAL unless running; then the driver's
+ * get_link_ksettings(): SPEED_UNKNOWN (-1) and "unknown" without a link */
+static int show_nd_speed(void *obj, sim_buf *out) {
+        sim_netdev *nd = obj;
+
+        if (!nd->up)
+                return -EINVAL;
+        return sim_buf_printf(out, "%d\n", sim_netdev_carrier(nd) ? (int) nd->speed : -1);
+}
+
+static int show_nd_duplex(void *obj, sim_buf *out) {
+        sim_netdev *nd = obj;
+
+        if (!nd->up)
+                return -EINVAL;
+        return sim_buf_printf(out, "%s\n", sim_netdev_carrier(nd) ? "full" : "unknown");
 }
 
 static int store_nd_mtu(void *obj, const char *buf, size_t len) {
@@ -925,8 +945,10 @@ static int store_nd_mtu(void *obj, const char *buf, size_t len) {
         sim_lock(nd->sim);
         if (v < 68 || v > (nd->dev && nd->dev->driver ? nd->dev->driver->max_mtu : 9702))
                 r = -EINVAL;
-        else
+        else if (nd->mtu != v) {
                 nd->mtu = (unsigned) v;
+                sim_rtnl_notify_link(nd, false);        /* NETDEV_CHANGEMTU */
+        }
         sim_unlock(nd->sim);
         return r;
 }
@@ -953,7 +975,10 @@ static int store_nd_flags(void *obj, const char *buf, size_t len) {
         if (kstrtoull(buf, 0, &v) < 0)
                 return -EINVAL;
         sim_lock(nd->sim);
-        nd->up = v & 1;
+        if (nd->up != (bool) (v & 1)) {
+                nd->up = v & 1;
+                sim_rtnl_notify_flags(nd);
+        }
         sim_unlock(nd->sim);
         return 0;
 }
@@ -966,11 +991,13 @@ static const sim_attr netdev_attrs[] = {
         { .name = "carrier", .mode = 0644, .show = show_nd_carrier },
         { .name = "dev_id", .mode = 0444, .show = show_nd_dev_id },
         { .name = "dev_port", .mode = 0444, .show = show_nd_dev_port },
+        { .name = "duplex", .mode = 0444, .show = show_nd_duplex },
         { .name = "flags", .mode = 0644, .show = show_nd_flags, .store = store_nd_flags },
         { .name = "ifindex", .mode = 0444, .show = show_nd_ifindex },
         { .name = "iflink", .mode = 0444, .show = show_nd_iflink },
         { .name = "mtu", .mode = 0644, .show = show_nd_mtu, .store = store_nd_mtu },
         { .name = "operstate", .mode = 0444, .show = show_nd_operstate },
+        { .name = "speed", .mode = 0444, .show = show_nd_speed },
         { .name = "type", .mode = 0444, .show = show_nd_type },
         { .name = "tx_queue_len", .mode = 0644, .show = show_nd_tx_queue_len, .store = store_nd_tx_queue_len },
         { .name = "uevent", .mode = 0644, .show = show_nd_uevent, .store = store_synth_only },

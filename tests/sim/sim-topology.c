@@ -461,7 +461,7 @@ static int parse_device(const topo_ctx *t, size_t idx, json_object *o) {
         static const char *const keys[] = {
                 "bdf", "parent", "type", "id", "subsys", "class", "revision", "numa", "acs", "slot",
                 "link_speed", "link_width", "irq", "driver", "driver_override", "netdev", "sriov",
-                "reserved_regions", "command", "addresses", "routes", NULL,
+                "reserved_regions", "command", "addresses", "routes", "port_speed", NULL,
         };
         sim *s = t->s;
         char where[64];
@@ -571,6 +571,9 @@ static int parse_device(const topo_ctx *t, size_t idx, json_object *o) {
         if (!d->link_speed)
                 return topo_error(t, where, "\"link_speed\" must be 2 (2.5), 5, 8, 16, 32 or 64 GT/s");
         if ((r = get_uint(t, where, o, "link_width", 32, sim_device_is_bridge(d) ? 16 : 8, &d->link_width)) < 0)
+                return r;
+        /* the Ethernet port: what ethtool's speed says once the link is up */
+        if ((r = get_uint(t, where, o, "port_speed", 800000, 10000, &d->port_speed)) < 0)
                 return r;
 
         if ((r = get_string(t, where, o, "slot", &str)) < 0)

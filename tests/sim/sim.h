@@ -233,6 +233,7 @@ struct sim_device {
         uint8_t secondary, subordinate;
         char *slot;                 /* physical slot name (ports) */
         unsigned link_speed, link_width;
+        unsigned port_speed;        /* Mbit/s of its network port (its net devices' "speed") */
         uint64_t bar0, bar0_size;
 
         /* initial state (topology) */
@@ -306,10 +307,18 @@ struct sim_netdev {
         int ifindex;
         sim_device *dev;
         bool up;
+        bool no_link;               /* no link partner ("netdev IF carrier off"): no carrier while up */
+        bool negotiating;           /* set up, the link not negotiated yet (only inside sim_rtnl_notify_flags()) */
+        unsigned speed;             /* Mbit/s the link runs at while it has carrier (the device's "port_speed") */
         unsigned mtu, tx_queue_len;
         uint8_t mac[6];
         sim_node *dir, *class_link;
 };
+
+/* netif_carrier_ok(): the interface is up and has a link partner */
+static inline bool sim_netdev_carrier(const sim_netdev *nd) {
+        return nd->up && !nd->no_link && !nd->negotiating;
+}
 
 /* failure injection points and latency points (sim-ctl.c) */
 typedef enum sim_op {
@@ -461,6 +470,7 @@ int sim_driver_register(sim_driver *drv);
 int sim_driver_unregister(sim_driver *drv);
 int sim_netdev_set_up(sim *s, const char *ifname, bool up);
 int sim_netdev_rename(sim *s, const char *ifname, const char *newname);
+int sim_netdev_set_link(sim *s, const char *ifname, bool link);
 sim_device **sim_bus_snapshot(sim *s, size_t *ret_n);
 void sim_snapshot_free(sim_device **l, size_t n);
 int sim_device_pcie_cap_type(const sim_device *d);
@@ -525,3 +535,12 @@ int sim_rtnl_parse_device(sim *s, const char *file, const char *where, const cha
 void sim_rtnl_netdev_registered(sim_netdev *nd);   /* from register_netdev(), sim->lock held */
 int sim_rtnl_ctl_netdev(sim *s, char **argv, size_t argc);
 void sim_rtnl_dump_device(sim *s, const sim_device *d, struct json_object *o);   /* sim->lock held */
+/* An RTM_NEWLINK (RTM_DELLINK when deleted) of nd to the sockets that
+ * joined RTNLGRP_LINK, as rtmsg_ifinfo() sends it; sim->lock held */
+void sim_rtnl_notify_link(sim_netdev *nd, bool deleted);
+/* IFF_UP changed: __dev_notify_flags()'s RTM_NEWLINK; set up with a link
+ * partner, the carrier follows in a second one, as linkwatch sends it once
+ * the driver has negotiated the link (igb: a second or two later; here at
+ * once). sim->lock held */
+void sim_rtnl_notify_flags(sim_netdev *nd);
+int sim_rtnl_ctl_traffic(sim *s, char **argv, size_t argc);

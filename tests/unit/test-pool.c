@@ -231,9 +231,18 @@ static void test_contains_invalid(void) {
 
 /* ---- pool_pick ---- */
 
-/* userdata: the addresses taken, as a string list */
-static bool is_free(const sriov_device *vf, void *userdata) {
-        return !strv_contains(userdata, vf->bdf);
+/* userdata: the addresses taken, as a string list: assigned, or with a
+ * prefix "q" quarantined, "p" pending */
+static MemberUse use_of(const sriov_device *vf, void *userdata) {
+        char q[PCI_ADDR_STRLEN + 1], pending[PCI_ADDR_STRLEN + 1];
+
+        (void) snprintf(q, sizeof(q), "q%s", vf->bdf);
+        (void) snprintf(pending, sizeof(pending), "p%s", vf->bdf);
+        if (strv_contains(userdata, vf->bdf))
+                return MEMBER_ASSIGNED;
+        if (strv_contains(userdata, q))
+                return MEMBER_QUARANTINED;
+        return strv_contains(userdata, pending) ? MEMBER_PENDING : MEMBER_FREE;
 }
 
 typedef struct Pick {
@@ -249,7 +258,7 @@ static Pick pick(const char *selectors, const char *taken, int numa, NumaPolicy 
         Pick r = { .bdf = "(none)", .position = 999 };
         const sriov_device *vf;
 
-        vf = pool_pick(h, &p, numa, policy, is_free, busy, &r.position, &r.error);
+        vf = pool_pick(h, &p, numa, policy, use_of, busy, &r.position, &r.error);
         if (vf) {
                 memcpy(r.bdf, vf->bdf, sizeof(r.bdf));
                 CHECK_INT(r.error.error, 0);
@@ -316,6 +325,17 @@ static void test_pick_exhausted(void) {
         CHECK_INT(r.position, 999);
         CHECK_INT(r.error.error, -ENOSPC);
         CHECK_STR(r.error.message, "Pool vms is exhausted: all 2 VFs are assigned");
+        /* not all assigned: what holds each (a quarantined VF is not assigned) */
+        r = pick("ens2f0", "0000:5e:02.0 q0000:5e:02.1", -1, NUMA_ANY);
+        CHECK_STR(r.bdf, "(none)");
+        CHECK_INT(r.error.error, -ENOSPC);
+        CHECK_STR(r.error.message,
+                  "Pool vms is exhausted: of its 2 VFs, 1 assigned, 1 quarantined (their reset between guests failed)");
+        r = pick("ens2f0#1", "q0000:5e:02.1", -1, NUMA_ANY);
+        CHECK_STR(r.error.message, "Pool vms is exhausted: of its 1 VFs, 1 quarantined (their reset between guests failed)");
+        r = pick("ens2f0", "p0000:5e:02.0 q0000:5e:02.1", -1, NUMA_ANY);
+        CHECK_STR(r.error.message, "Pool vms is exhausted: of its 2 VFs, 1 quarantined (their reset between guests failed), "
+                  "1 waiting for a kernel write on their PF");
         r = pick("ens9f9", "", -1, NUMA_ANY);
         CHECK_STR(r.bdf, "(none)");
         CHECK_INT(r.error.error, -ENOSPC);

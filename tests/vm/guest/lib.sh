@@ -97,6 +97,16 @@ skip() {
         exit 77
 }
 
+# ci_skip REASON: skip, for what this run lacks (QEMU without igb, no QEMU
+# for the guest); with CI=true a failure instead: CI's machine has them.
+ci_skip() {
+        if [ "${SRIOVD_VM_CI:-}" = true ]; then
+                fail "$* (CI=true: this must run here)"
+                exit 1
+        fi
+        skip "$@"
+}
+
 # no_reference: this scenario checks the harness or the project, not the
 # kernel; its transcript is not a reference for the simulator.
 no_reference() { : >"$RESULTS/$NAME.noref"; }
@@ -596,6 +606,16 @@ mgr_error() {
 gv_string() {
         echo "$1" | sed -n "s/.*'$2': <\\(uint32 \\|int32 \\|uint64 \\)\\{0,1\\}'\\{0,1\\}\\([^'>]*\\)'\\{0,1\\}>.*/\\2/p" | head -n 1
 }
+
+# gv_list REPLY KEY: the strings of an "as" member of an a{sv} in gdbus's
+# printout, one per line.
+gv_list() { echo "$1" | sed -n "s/.*'$2': <\\[\\([^]]*\\)\\]>.*/\\1/p" | sed "s/', '/\\n/g; s/^'//; s/'\$//"; }
+
+# assignment_reply GUEST: the guest's entry in ListAssignments (one line:
+# "('GUEST', 'VF', 'POOL', 'STATE', {...})"); assignment_of GUEST: its
+# "VF STATE" (ready, not-ready, broken, ...). Nothing when it has none.
+assignment_reply() { gmgr ListAssignments "''" | sed "s/}), ('/})\\n('/g" | grep "('$1', '"; }
+assignment_of() { assignment_reply "$1" | sed -n "s/.*('$1', '\\([^']*\\)', '[^']*', '\\([^']*\\)'.*/\\1 \\2/p"; }
 
 # as_user UID:GID COMMAND...: COMMAND as that user, without supplementary
 # groups, with an unlimited RLIMIT_MEMLOCK (a VFIO user pins its DMA memory):

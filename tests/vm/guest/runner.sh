@@ -16,8 +16,8 @@
 # to stderr instead of the console, and the host's kernel log is left alone.
 CONF=${SRIOVD_VM_CONF:-/etc/sriovd-vm.conf}
 [ ! -r "$CONF" ] || . "$CONF"
-# the scenarios see which kernel they run on (only_on_kernel)
-export KERNEL_NAME
+# the scenarios see which kernel they run on (only_on_kernel), and CI (ci_skip)
+export KERNEL_NAME SRIOVD_VM_CI
 VM_LIB=${SRIOVD_VM_LIB:-/vm/lib.sh}
 export SRIOVD_VM_LIB=$VM_LIB
 . "$VM_LIB"
@@ -85,7 +85,13 @@ for NAME in $SCENARIOS; do
         fi
         klog_clear
         export NAME T
-        timeout -s KILL "$SCENARIO_TIMEOUT" sh -c '. "$SRIOVD_VM_LIB"; . "$SCENARIO_DIR/$NAME.sh"; [ ! -s "$RESULTS/$NAME.reasons" ]' \
+        # on the simulator, a scenario that says "# diff-rtnl" has its
+        # rtnetlink (iproute2, sriov-tool) on the simulator's (tests/vm/README)
+        RTNL_ENV=
+        if on_sim && [ -n "${SRIOVD_VM_SIM_RTNL:-}" ] && grep -q '^# diff-rtnl' "$SCENARIO_DIR/$NAME.sh"; then
+                RTNL_ENV="SRIOV_SIM_RTNL=$SRIOVD_VM_SIM_RTNL LD_PRELOAD=$SRIOVD_VM_SIM_SHIM PATH=$PATH:$SRIOVD_VM_SIM_TOOLS"
+        fi
+        env $RTNL_ENV timeout -s KILL "$SCENARIO_TIMEOUT" sh -c '. "$SRIOVD_VM_LIB"; . "$SCENARIO_DIR/$NAME.sh"; [ ! -s "$RESULTS/$NAME.reasons" ]' \
                 >"$RESULTS/$NAME.log" 2>&1
         rc=$?
         on_sim || dmesg >"$RESULTS/$NAME.dmesg"

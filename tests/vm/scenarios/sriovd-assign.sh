@@ -44,7 +44,7 @@ echo "Assign: $r" >&2
 expect assign.vf "$(gv_string "$r" vf)" "$VF0"
 expect assign.pool "$(gv_string "$r" pool)" guests
 expect assign.driver "$(gv_string "$r" driver)" vfio-pci
-expect assign.state "$(gv_string "$r" state)" done
+expect assign.state "$(gv_string "$r" state)" ready
 G=$(grp "$VF0")
 expect assign.iommu_group "$(gv_string "$r" iommu_group)" "$G"
 gv_list "$r" device_nodes >"$STATE/nodes"

@@ -179,7 +179,7 @@ ping1() { nsx ping -c 1 -W 3 "$PF_IP" >/dev/null 2>&1; }
 expect release.host_reach "$(wait_until 30 ping1 && echo yes || echo no)" yes
 expect release.frame "$(seen "^in $VMAC > $PFMAC .*echo-request" | sed "s/$VMAC/VFMAC/")" \
         "in VFMAC > PFMAC icmp echo-request $VF_IP > $PF_IP"
-expect release.assignments "$(mgr ListAssignments)" "(@a(ssssa{sv}) [],)"
+expect release.assignments "$(gmgr ListAssignments "''")" "(@a(ssssa{sv}) [],)"
 
 phase end
 $IP netns del "$NS"

@@ -65,7 +65,7 @@ if need_igb; then
         $IP address add 192.0.2.1/24 dev "$IF"
         r=$(gmgr Bind "$IGB" vfio-pci '{}')
         expect host_use.bind.error "${r%%:*}" "ERROR org.sriovd.Error.DeviceInUse"
-        expect_glob host_use.bind.message "$r" "*The host uses $IGB: its interface $IF has the address 192.0.2.1/24*"
+        expect_glob host_use.bind.message "$r" "*The host uses $IGB: *its interface $IF has the address 192.0.2.1/24*"
         expect host_use.driver "$(drv "$IGB")" igb
         $IP address del 192.0.2.1/24 dev "$IF"
 fi

@@ -138,7 +138,7 @@ expect mac.peer_neigh "$($IP neigh show "$VF_IP" dev "$PF" | awk '{ print $3 }')
 
 # ---- VLAN and QoS, through D-Bus: the VF's frames arrive tagged
 phase vlan
-r=$(mgr SetVFConfig "$VF" "{'vlan': <uint32 100>, 'qos': <uint32 3>}" '{}')
+r=$(gmgr SetVFConfig "$VF" "{'vlan': <uint32 100>, 'qos': <uint32 3>}" '{}')
 echo "SetVFConfig: $r" >&2
 expect vlan.dbus.vlan "$(gv_string "$r" vlan)" 100
 expect vlan.dbus.qos "$(gv_string "$r" qos)" 3
