@@ -7,6 +7,7 @@
 #include "conffile.h"
 #include "journal.h"
 #include "ledger.h"
+#include "ops.h"
 #include "reestablish.h"
 
 /* The tries under way (one per assignment at a time), and who waits for them. */
@@ -67,24 +68,31 @@ static StateAssignment *still_not_ready(Daemon *d, const char *vf) {
 
 static void step(Daemon *d, Try *t);
 
-/* The VF settings the configuration declares for the assignment's VF (its
- * PF's rule, its index); false when none. */
-static bool declared_settings(Daemon *d, const StateAssignment *a, sriov_vf_config *ret) {
-        DriverWant want = DRIVER_UNSET;
-        const char *driver = NULL;
+/* What the configuration declares for the assignment's VF (its PF's rule,
+ * its index): its driver and its settings (ret->mask 0: none); false when
+ * no rule covers it. */
+static bool declared_for(Daemon *d, const StateAssignment *a, DriverWant *ret_want, const char **ret_driver,
+                         sriov_vf_config *ret) {
         const sriov_device *pf;
         const ConfigPF *rule;
-        sriov_vf_config attrs;
         pci_addr addr;
 
+        *ret_want = DRIVER_UNSET;
+        *ret_driver = NULL;
         if (!d->declared || a->vf_index < 0 || pci_addr_parse(a->pf, &addr) < 0 ||
             !(pf = sriov_host_find(d->host, &addr)))
                 return false;
         rule = config_rule_for(d->declared, d->host, pf);
-        if (!rule || !config_vf_settings(rule, (unsigned) a->vf_index, &want, &driver, &attrs) || !attrs.mask)
-                return false;
-        *ret = attrs;
-        return true;
+        return rule && config_vf_settings(rule, (unsigned) a->vf_index, ret_want, ret_driver, ret);
+}
+
+/* The VF settings the configuration declares for the assignment's VF;
+ * false when none. */
+static bool declared_settings(Daemon *d, const StateAssignment *a, sriov_vf_config *ret) {
+        DriverWant want;
+        const char *driver;
+
+        return declared_for(d, a, &want, &driver, ret) && ret->mask;
 }
 
 /* The guest's wishes, over the settings the configuration declares for the
@@ -145,10 +153,30 @@ static int commit_and_apply(Daemon *d, Try *t, StateAssignment **a, sriov_error 
  * a reboot): those settings, not the ones the VF came with, are what a
  * release puts back. */
 static void prior_as_declared(Daemon *d, StateAssignment *a) {
+        _cleanup_free_ char *bound = NULL, *override = NULL;
         sriov_vf_config declared;
+        DriverWant want;
+        const char *driver;
+        bool dma;
 
-        if (declared_settings(d, a, &declared))
-                vf_config_copy(&a->prior, &declared, declared.mask);
+        if (!declared_for(d, a, &want, &driver, &declared))
+                return;
+        vf_config_copy(&a->prior, &declared, declared.mask);
+        if (want != DRIVER_NAMED)
+                return;
+        /* bound as the configuration binds it: a DMA-managed driver keeps
+         * its override (plan.c) */
+        dma = driver_is_dma_managed(driver);
+        bound = strdup(driver);
+        override = dma ? strdup(driver) : NULL;
+        if (!bound || (dma && !override)) {
+                log_warning("Out of memory: the release of %s puts back the driver its new VF had", a->vf);
+                return;
+        }
+        free(a->prior_driver);
+        a->prior_driver = TAKE_PTR(bound);
+        free(a->prior_override);
+        a->prior_override = TAKE_PTR(override);
 }
 
 static void prepare_done(Job *j) {

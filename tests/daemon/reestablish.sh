@@ -162,4 +162,24 @@ gmgr Release g2 "" "{}" >/dev/null || fail "release g2"
 assert_eq "$(driver_of "$VF2")" iavf "g2's VF after its release"
 declared "$IDX2" || fail "g2's VF after its release lacks the declared MAC and spoofchk off: $(ipvf "$IDX2")"
 assert_eq "$(mgr Apply b true)" "a(ssss) 0" "a dry run after the release (the VF as declared)"
+
+note "a reboot with a VF the configuration binds to vfio-pci assigned: its release puts back the declared driver"
+cat > "$T/sriovd.conf" <<'CONF'
+{ "pfs": [ { "match": { "interface": "ens1f0" }, "num_vfs": 2, "autoprobe": true,
+             "vfs": [ { "range": "0-1", "driver": "vfio-pci" } ] } ],
+  "pools": [ { "name": "p", "select": [ "ens1f0" ] } ] }
+CONF
+mgr Reload >/dev/null || fail "reload"
+wait_for 10 eval '[ "$(driver_of "$VF2")" = vfio-pci ]' || fail "the declared driver: $(driver_of "$VF2")"
+out=$(gmgr Assign g4 p "{}") || fail "assign g4: $out"
+read -r VF4 state < <(assignment g4)
+reboot_host
+daemon_start --uevent-source udev --dev-root "$T/dev"
+assert_eq "$(assignment g4)" "$VF4 ready" "g4 after the reboot"
+gmgr Release g4 "" "{}" >/dev/null || fail "release g4"
+# the new VF came up on iavf (autoprobe) while the configuration left it to
+# the guest: the declared vfio-pci is what it would have had
+assert_eq "$(driver_of "$VF4")" vfio-pci "g4's VF after its release"
+assert_eq "$(sysattr "$VF4" driver_override)" vfio-pci "g4's VF override after its release"
+assert_eq "$(mgr Apply b true)" "a(ssss) 0" "a dry run after the release (the VF as declared)"
 echo ok
