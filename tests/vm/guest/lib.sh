@@ -119,6 +119,14 @@ need_bin() {
         done
 }
 
+# ci_need_bin NAME...: need_bin for what CI's build must have made (its
+# build dependencies are all there): a skip here, a failure with CI=true.
+ci_need_bin() {
+        for _b in "$@"; do
+                command -v "$_b" >/dev/null 2>&1 || ci_skip "binary '$_b' not provided (not built here, or not in SRIOVD_VM_BINARIES)"
+        done
+}
+
 # ---- small kernel access helpers ------------------------------------------
 
 # rd PATH: the content of a sysfs file without its trailing newline, or
@@ -548,12 +556,23 @@ need_tool() {
         done
 }
 
+# ci_need_tool TOOL...: need_tool for what CI's machine must carry into the
+# guest (tools/install-deps --test): a skip here, a failure with CI=true.
+ci_need_tool() {
+        for _t in "$@"; do
+                have_tool "$_t" || ci_skip "tool '$_t' is not in the guest (not on the host, or no '# vm-needs: $_t' line)"
+        done
+}
+
 have_tool() {
         case $1 in
         gdbus) [ -x /usr/bin/gdbus ] ;;
         polkitd) [ -x /usr/lib/polkit-1/polkitd ] ;;
         qemu) [ -x /usr/bin/qemu-system-x86_64 ] && [ -r /usr/share/qemu-vm/bios-256k.bin ] ;;
         nested) [ -r /usr/share/qemu-vm/nested-bzImage ] && [ -r /usr/share/qemu-vm/linuxboot_dma.bin ] ;;
+        fake-kubelet) [ -x /usr/bin/python3 ] && [ -r /vm/k8s/fake-kubelet.py ] && [ -r /vm/k8s/deviceplugin_pb2.py ] ;;
+        jsonschema) [ -x /usr/bin/python3 ] && [ -d /usr/lib/python3/dist-packages/jsonschema ] && [ -r /vm/k8s/cdi-spec-0.5.schema.json ] ;;
+        podman) [ -x /usr/bin/podman ] && [ -x /usr/bin/crun ] && [ -r /vm/podman/busybox.tar ] ;;
         *) false ;;
         esac
 }
@@ -654,6 +673,7 @@ stop_polkitd() {
 
 # ---- a real QEMU in the guest -------------------------------------------------
 
+QEMU_WRAP=         # a command guest_qemu starts its QEMU through (pod_qemu)
 # guest_qemu OUT [USER] -- QEMU-ARGS...: this run's QEMU (the host's binary),
 # as USER (uid:gid, optional), on a q35 machine that stays paused (-S):
 # nothing runs in it, but every device is realized, vfio-pci included (it
@@ -669,7 +689,8 @@ guest_qemu() {
                 -machine q35 -accel tcg -m 32 -display none -S -qmp stdio "$@"
         printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "query-pci"}' '{"execute": "quit"}' >"$STATE/qmp.in"
         if [ -n "$_qu" ]; then
-                as_user "$_qu" "$@" <"$STATE/qmp.in" >"$_qo" 2>"$_qo.err"
+                # shellcheck disable=SC2086  # the wrapper's words (pod_qemu)
+                $QEMU_WRAP as-user "${_qu%%:*}" "${_qu#*:}" "$@" <"$STATE/qmp.in" >"$_qo" 2>"$_qo.err"
         else
                 QEMU_MODULE_DIR=/nonexistent "$@" <"$STATE/qmp.in" >"$_qo" 2>"$_qo.err"
         fi
@@ -683,4 +704,37 @@ qmp_pci_id() {
         _j=${_j##*\"id\": }
         printf '%04x:%04x\n' "$(echo "$_j" | sed -n 's/.*"vendor": \([0-9]*\).*/\1/p')" \
                 "$(echo "$_j" | sed -n 's/.*"device": \([0-9]*\).*/\1/p')"
+}
+
+# pod_qemu OUT UID:GID NODES -- QEMU-ARGS...: guest_qemu as a pod's user
+# the way a container runtime starts a container: in a mount namespace of
+# its own whose /dev holds nothing but the OCI runtime's default devices
+# (null, zero, full, random, urandom, tty, ptmx) and the nodes in the file
+# NODES ("HOST_PATH CONTAINER_PATH" lines: the kubelet's DeviceSpecs), made
+# with the host nodes' numbers and owned by the pod's user, as containerd
+# and CRI-O do with device_ownership_from_security_context (what KubeVirt's
+# non-root virt-launcher relies on).
+pod_qemu() {
+        _po=$1 _pu=$2 _pn=$3
+        shift 3
+        {
+                echo 'set -e'
+                echo 'mount -t tmpfs -o mode=755 pod-dev /dev'
+                echo 'mkdir -p /dev/pts /dev/shm'
+                for _d in null zero full random urandom tty ptmx; do
+                        echo "mknod -m 666 /dev/$_d c $(stat -c '$((0x%t)) $((0x%T))' "/dev/$_d")"
+                done
+                while read -r _h _c; do
+                        [ -c "$_h" ] || { echo "echo 'pod_qemu: $_h is not a character device' >&2; exit 1"; continue; }
+                        echo "mkdir -p ${_c%/*}"
+                        echo "mknod -m 660 $_c c $(stat -c '$((0x%t)) $((0x%T))' "$_h")"
+                        echo "chown $_pu $_c"
+                done <"$_pn"
+                echo 'exec "$@"'
+        } >"$STATE/pod-dev.sh"
+        QEMU_WRAP="unshare -m --propagation private -- sh $STATE/pod-dev.sh"
+        guest_qemu "$_po" "$_pu" "$@"
+        _pr=$?
+        QEMU_WRAP=
+        return $_pr
 }
