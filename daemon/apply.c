@@ -23,6 +23,9 @@ typedef struct ApplyWork {
         Plan plan;                      /* this round's */
         bool *journaled;                /* per step of plan: its record was made for it */
         bool replan;                    /* execute: a VF count changed */
+        bool vfs_due;                   /* execute: the VFs' steps of the round are to run */
+        unsigned outstanding;           /* the VFs' jobs of the round not finished */
+        bool held;                      /* the kernel holds a write of one of them */
         Plan all;                       /* the steps of the rounds before */
         apply_pf_done_t done;
         void *userdata;
@@ -39,20 +42,29 @@ static void apply_work_free(void *p) {
         free(w);
 }
 
+static bool pf_step_executed(const Plan *p) {
+        return p->n_steps > 0 && p->steps[0].kind == STEP_NUMVFS && p->steps[0].executed;
+}
+
+/* On the PF's lane: the plan (from a fresh read of the family, which the
+ * model gets too), or the PF's own step of it. */
 static void apply_execute(Job *j) {
         ApplyWork *w = j->payload;
 
         if (w->phase == PHASE_PLAN) {
-                j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->plan);
+                /* a dry run reads on the host's lane, beside the PF's
+                 * changes: its read may be older than theirs, and is not
+                 * the model's */
+                j->r = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->plan,
+                               w->dry_run ? NULL : &j->family);
                 j->no_read_back = true;
                 return;
         }
-        plan_execute(j->daemon->ctx, &w->plan, &w->replan);
+        w->vfs_due = plan_execute_pf(j->daemon->ctx, &w->plan, &w->replan);
         /* a write the kernel still holds makes the lane pending (lanes.c) */
-        j->r = 0;
-        for (size_t i = 0; i < w->plan.n_steps; i++)
-                if (w->plan.steps[i].result == -ETIMEDOUT)
-                        j->r = -ETIMEDOUT;
+        j->r = pf_step_executed(&w->plan) && w->plan.steps[0].result == -ETIMEDOUT ? -ETIMEDOUT : 0;
+        /* nothing changed the family; or the next round's plan reads it */
+        j->no_read_back = !pf_step_executed(&w->plan) || (w->replan && w->round + 1 < ROUNDS_MAX);
 }
 
 static void apply_complete(Job *j);
@@ -231,15 +243,7 @@ static void settle(Daemon *d, ApplyWork *w, const pci_addr *pf) {
 
 /* The journal could not be written: no step of the round is carried out. */
 static void refuse_round(ApplyWork *w, const sriov_error *e) {
-        for (size_t i = 0; i < w->plan.n_steps; i++) {
-                PlanStep *s = &w->plan.steps[i];
-
-                if (!executable(s))
-                        continue;
-                s->result = e->error;
-                s->error = strdup(e->message);
-                w->plan.n_failed++;
-        }
+        plan_refuse_steps(&w->plan, 0, w->plan.n_steps, e->error, e->message);
 }
 
 static bool any_executable(const Plan *p) {
@@ -298,6 +302,121 @@ static void executed(Daemon *d, const pci_addr *pf, ApplyWork *w) {
                 finish(d, pf, w, false);
 }
 
+/* ---- the VFs' steps, each VF's on its own job: in parallel in the PF's lane ---- */
+
+typedef struct ApplyVFWork {
+        ApplyWork *w;                   /* not owned: the round's, until its last VF job is done */
+        pci_addr pf;
+        size_t first, end;              /* the VF's steps in w->plan */
+} ApplyVFWork;
+
+static void apply_vf_execute(Job *j) {
+        ApplyVFWork *v = j->payload;
+        bool any = false;
+
+        plan_execute_device(j->daemon->ctx, &v->w->plan, v->first, v->end);
+        j->r = 0;
+        for (size_t i = v->first; i < v->end; i++) {
+                const PlanStep *s = &v->w->plan.steps[i];
+
+                any = any || s->executed;
+                if (s->executed && s->result == -ETIMEDOUT)
+                        j->r = -ETIMEDOUT;
+        }
+        j->no_read_back = !any;
+}
+
+/* The kernel held a write of a VF's step: once it is done, the
+ * configuration is applied anew (once for the round). */
+static Job *apply_vf_clone_intent(const Job *j) {
+        const ApplyVFWork *v = j->payload;
+        Job k = { .daemon = j->daemon, .addr = v->pf, .payload = v->w };
+
+        if (v->w->held)
+                return NULL;
+        v->w->held = true;
+        return apply_clone_intent(&k);
+}
+
+static void vfs_done(Daemon *d, const pci_addr *pf, ApplyWork *w);
+
+static void apply_vf_complete(Job *j) {
+        ApplyVFWork *v = j->payload;
+        ApplyWork *w = v->w;
+        bool started = false;
+
+        for (size_t i = v->first; i < v->end; i++)
+                started = started || w->plan.steps[i].executed;
+        /* refused by the lane (an earlier write is pending): not done */
+        if (j->r < 0 && !started)
+                plan_refuse_steps(&w->plan, v->first, v->end, j->r, j->error.error ? j->error.message : strerror(-j->r));
+        w->held = w->held || j->held;
+        if (--w->outstanding == 0)
+                vfs_done(j->daemon, &v->pf, w);
+}
+
+static const JobType apply_vf_job_type = {
+        .name = "apply-vf", .execute = apply_vf_execute, .free = free, .clone_intent = apply_vf_clone_intent,
+        .read_back = true,
+};
+
+static bool any_executable_in(const Plan *p, size_t first, size_t end) {
+        for (size_t i = first; i < end; i++)
+                if (executable(&p->steps[i]))
+                        return true;
+        return false;
+}
+
+static int submit_vf(Daemon *d, const pci_addr *pf, ApplyWork *w, size_t first, size_t end) {
+        ApplyVFWork *v = calloc(1, sizeof(*v));
+        Job *j;
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        *v = (ApplyVFWork) { .w = w, .pf = *pf, .first = first, .end = end };
+        j = job_new(d, &apply_vf_job_type, &w->plan.steps[first].addr, v);
+        if (!j)
+                return -ENOMEM;
+        j->complete = apply_vf_complete;
+        r = lane_submit(d, j);
+        if (r < 0)
+                job_free(j);
+        return r;
+}
+
+/* Every VF's steps on a job of its own; the round goes on when the last is done. */
+static void start_vfs(Daemon *d, const pci_addr *pf, ApplyWork *w) {
+        w->outstanding = 1;     /* until all are queued */
+        for (size_t i = 0, end; i < w->plan.n_steps; i = end) {
+                int r;
+
+                end = plan_device_end(&w->plan, i);
+                if (w->plan.steps[i].kind == STEP_NUMVFS || !any_executable_in(&w->plan, i, end))
+                        continue;
+                r = submit_vf(d, pf, w, i, end);
+                if (r < 0)
+                        plan_refuse_steps(&w->plan, i, end, r,
+                                          r == -EINPROGRESS ? "An earlier operation on this PF is still pending in the kernel"
+                                                            : strerror(-r));
+                else
+                        w->outstanding++;
+        }
+        if (--w->outstanding == 0)
+                vfs_done(d, pf, w);
+}
+
+static void vfs_done(Daemon *d, const pci_addr *pf, ApplyWork *w) {
+        plan_count_failed(&w->plan);
+        if (w->held) {
+                /* as for the PF's step: the records stay under way */
+                collect(w);
+                finish(d, pf, w, true);
+                return;
+        }
+        executed(d, pf, w);
+}
+
 static void apply_complete(Job *j) {
         ApplyWork *w = TAKE_PTR(j->payload);
         Daemon *d = j->daemon;
@@ -320,6 +439,8 @@ static void apply_complete(Job *j) {
         }
         if (w->phase == PHASE_PLAN)
                 planned(d, &j->addr, w);
+        else if (w->vfs_due)
+                start_vfs(d, &j->addr, w);
         else
                 executed(d, &j->addr, w);
 }

@@ -105,6 +105,7 @@ static int check_reset(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_
 
 static int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork *w, sriov_error *err) {
         _cleanup_free_ char *drv = NULL, *ovr = NULL;
+        bool checked;
         pci_addr pf;
         int idx, r;
 
@@ -120,7 +121,8 @@ static int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork
                 if (r < 0)
                         return r;
         }
-        if (!drv || !streq(drv, w->driver)) {
+        checked = !drv || !streq(drv, w->driver);
+        if (checked) {
                 r = safety_before_unbind(ctx, vf, w->force, err);
                 if (r < 0)
                         return r;
@@ -130,7 +132,8 @@ static int assign_execute_prepare(sriov_ctx *ctx, const pci_addr *vf, AssignWork
                 size_t n_peers = 0;
                 int group;
 
-                r = passthrough_check(ctx, vf, w->force ? PASSTHROUGH_FORCE : 0, &peers, &n_peers, &group, err);
+                r = passthrough_check(ctx, vf, (w->force ? PASSTHROUGH_FORCE : 0) | (checked ? PASSTHROUGH_DEVICE_CHECKED : 0),
+                                      &peers, &n_peers, &group, err);
                 if (r < 0)
                         return r;
         }

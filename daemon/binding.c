@@ -148,8 +148,9 @@ static int execute_bind(Job *j) {
         if (r < 0)
                 return r;
         if (driver_is_dma_managed(w->driver)) {
-                r = passthrough_check(ctx, &j->addr, w->pt_flags | (w->force ? PASSTHROUGH_FORCE : 0), &peers,
-                                      &n_peers, &group, &j->error);
+                r = passthrough_check(ctx, &j->addr,
+                                      w->pt_flags | PASSTHROUGH_DEVICE_CHECKED | (w->force ? PASSTHROUGH_FORCE : 0),
+                                      &peers, &n_peers, &group, &j->error);
                 if (r < 0)
                         return r;
         }

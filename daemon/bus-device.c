@@ -38,12 +38,7 @@ static bool cs_consistent(const sriov_device *dev) {
 
 /* What kernel write the device waits for, "" if none. */
 static const char *pending_of(Daemon *d, const sriov_device *dev) {
-        pci_addr key = dev->is_vf ? dev->physfn : dev->addr;
-        const Lane *l = lane_find(d, &key);
-        bool mine = l && l->pending_what &&
-                (pci_addr_equal(&l->key, &dev->addr) || (l->intent && pci_addr_equal(&l->intent->addr, &dev->addr)));
-
-        return mine ? l->pending_what : "";
+        return lane_pending_what(d, &dev->addr) ?: "";
 }
 
 static const char *guest_of(Daemon *d, const sriov_device *dev) {

@@ -35,6 +35,7 @@ typedef struct DaemonConfig {
         uint64_t op_timeout_usec;       /* bound on every kernel wait */
         uint64_t coalesce_usec;         /* uevent storm window */
         uint64_t retry_usec;            /* first delay before failed apply steps are tried again; 0: never */
+        unsigned lane_workers;          /* jobs of one lane run at once (its VFs in parallel); 0: the default */
         UeventSource uevent_source;
 } DaemonConfig;
 

@@ -45,16 +45,20 @@ static void job_execute(Job *j) {
          * reads may block too, and what they show is not the final state.
          * A wait that ran out (VFs that did not appear in time) holds
          * nothing: the device is read, and the lane goes on. */
-        j->held = j->r == -ETIMEDOUT && sysfs_writes_abandoned() != abandoned;
-        if (j->held || !j->type->read_back || j->no_read_back)
+        j->abandoned = sysfs_writes_abandoned() - abandoned;
+        j->held = j->r == -ETIMEDOUT && j->abandoned > 0;
+        if (j->held)
                 return;
-        r = sriov_family_load(j->daemon->ctx, &j->addr, &j->family);
-        if (r < 0) {
-                if (j->r >= 0)
-                        j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
-                return;
+        /* a job that read its device (family) itself hands that read on */
+        if (!j->family && j->type->read_back && !j->no_read_back) {
+                r = sriov_family_load(j->daemon->ctx, &j->addr, &j->family);
+                if (r < 0) {
+                        if (j->r >= 0)
+                                j->r = sriov_error_set(&j->error, r, "Cannot read the device back: %s", strerror(-r));
+                        return;
+                }
         }
-        if (pci_addr_equal(&j->addr, &l->key))
+        if (j->family && pci_addr_equal(&j->addr, &l->key))
                 lane_cover_seqnum(j->daemon, l, j->family->seqnum);
 }
 
@@ -73,48 +77,155 @@ static void push_done_locked(Daemon *d, Job *j) {
         d->done_tail = j;
 }
 
+/* Two jobs that must not run at the same time. */
+static bool jobs_conflict(const Job *a, const Job *b) {
+        return a->exclusive || b->exclusive || a->order_key == b->order_key;
+}
+
+/* May j (queued) start now: nothing running or queued before it is in its way? */
+static bool runnable_locked(const Lane *l, const Job *j) {
+        for (const Job *r = l->running; r; r = r->next)
+                if (jobs_conflict(j, r))
+                        return false;
+        for (const Job *q = l->head; q && q != j; q = q->next)
+                if (jobs_conflict(j, q))
+                        return false;
+        return true;
+}
+
+/* Take the first job that may start now off the queue. */
+static Job *pick_locked(Lane *l) {
+        Job *prev = NULL;
+
+        for (Job *j = l->head; j; prev = j, j = j->next) {
+                if (runnable_locked(l, j)) {
+                        if (prev)
+                                prev->next = j->next;
+                        else
+                                l->head = j->next;
+                        if (l->tail == j)
+                                l->tail = prev;
+                        j->next = NULL;
+                        return j;
+                }
+                if (j->exclusive)
+                        break;          /* everything after it waits for it */
+        }
+        return NULL;
+}
+
+static unsigned n_runnable_locked(const Lane *l, unsigned max) {
+        unsigned n = 0;
+
+        for (const Job *j = l->head; j && n < max; j = j->next) {
+                if (runnable_locked(l, j))
+                        n++;
+                else if (j->exclusive)
+                        break;
+        }
+        return n;
+}
+
+static unsigned lane_workers_max(const Daemon *d) {
+        return d->config.lane_workers > 0 ? MIN(d->config.lane_workers, LANE_WORKERS_MAX) : LANE_WORKERS_DEFAULT;
+}
+
+static void running_remove_locked(Lane *l, Job *j) {
+        for (Job **p = &l->running; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        break;
+                }
+        j->next = NULL;
+}
+
+/* The kernel still holds a write of j: fail what waits behind it in the
+ * lane rather than block on it too (what runs already finishes). */
+static void hold_locked(Daemon *d, Lane *l, Job *j) {
+        lane_hold_locked(l, j, j->abandoned);
+        while (l->head) {
+                Job *k = l->head;
+
+                l->head = k->next;
+                k->r = sriov_error_set(&k->error, -EINPROGRESS,
+                                       "An earlier operation on this device is still pending in the kernel");
+                push_done_locked(d, k);
+        }
+        l->tail = NULL;
+}
+
+static int spawn_locked(Daemon *d, Lane *l);
+
 static void *worker(void *userdata) {
         Lane *l = userdata;
         Daemon *d = l->daemon;
 
+        pthread_mutex_lock(&d->lock);
         for (;;) {
-                Job *j;
+                Job *j = pick_locked(l);
 
-                pthread_mutex_lock(&d->lock);
-                j = l->head;
-                if (!j) {
-                        l->running = false;
-                        d->workers--;
-                        pthread_cond_broadcast(&d->workers_cond);
-                        pthread_mutex_unlock(&d->lock);
-                        return NULL;
-                }
-                l->head = j->next;
-                if (!l->head)
-                        l->tail = NULL;
+                if (!j)
+                        break;
+                j->next = l->running;
+                l->running = j;
                 pthread_mutex_unlock(&d->lock);
 
                 job_execute(j);
 
                 pthread_mutex_lock(&d->lock);
+                running_remove_locked(l, j);
                 push_done_locked(d, j);
-                if (j->held) {
-                        /* The kernel still holds a write of this lane: fail
-                         * what waits behind it rather than block on it too. */
-                        l->pending = true;
-                        while (l->head) {
-                                Job *k = l->head;
-
-                                l->head = k->next;
-                                k->r = sriov_error_set(&k->error, -EINPROGRESS,
-                                                       "An earlier operation on this device is still pending in the kernel");
-                                push_done_locked(d, k);
-                        }
-                        l->tail = NULL;
-                }
-                pthread_mutex_unlock(&d->lock);
+                if (j->held)
+                        hold_locked(d, l, j);
+                /* what this job kept waiting may start now, beside the next one here */
+                (void) spawn_locked(d, l);
                 wake_loop(d);
         }
+        l->n_workers--;
+        d->workers--;
+        pthread_cond_broadcast(&d->workers_cond);
+        pthread_mutex_unlock(&d->lock);
+        return NULL;
+}
+
+/* Enough workers for the jobs that may start now, within the lane's bound.
+ * A worker that is not running a job is about to pick one. */
+static int spawn_locked(Daemon *d, Lane *l) {
+        unsigned max = lane_workers_max(d), busy = 0, free_workers, want;
+
+        for (const Job *r = l->running; r; r = r->next)
+                busy++;
+        free_workers = l->n_workers - busy;
+        if (l->n_workers >= max)
+                return 0;
+        want = n_runnable_locked(l, max);
+        while (free_workers < want && l->n_workers < max) {
+                pthread_attr_t attr;
+                pthread_t t;
+                int r;
+
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&attr, 256 * 1024);
+                r = -pthread_create(&t, &attr, worker, l);
+                pthread_attr_destroy(&attr);
+                if (r < 0)
+                        return r;
+                l->n_workers++;
+                d->workers++;
+                free_workers++;
+        }
+        return 0;
+}
+
+/* The key of a's jobs' order: its IOMMU group (viability is the group's),
+ * else the function. */
+static uint64_t order_key(Daemon *d, const pci_addr *a) {
+        const sriov_device *dev = sriov_host_find(d->host, a);
+
+        if (dev && dev->iommu_group >= 0)
+                return (UINT64_C(1) << 48) | (uint64_t) dev->iommu_group;
+        return ((uint64_t) a->domain << 16) | pci_addr_rid(a);
 }
 
 pci_addr daemon_lane_key(Daemon *d, const pci_addr *a) {
@@ -194,7 +305,7 @@ bool lane_is_busy(Daemon *d, Lane *l) {
         bool b;
 
         pthread_mutex_lock(&d->lock);
-        b = l->pending || l->running || l->head;
+        b = l->pending || l->n_workers > 0 || l->head;
         pthread_mutex_unlock(&d->lock);
         return b;
 }
@@ -217,35 +328,45 @@ static void enqueue_locked(Lane *l, Job *j) {
                 l->tail = j;
 }
 
+static void dequeue_locked(Lane *l, Job *j) {
+        Job *prev = NULL;
+
+        for (Job *q = l->head; q; prev = q, q = q->next)
+                if (q == j) {
+                        if (prev)
+                                prev->next = j->next;
+                        else
+                                l->head = j->next;
+                        if (l->tail == j)
+                                l->tail = prev;
+                        break;
+                }
+        j->next = NULL;
+}
+
 int lane_submit(Daemon *d, Job *j) {
         Lane *l = j->lane ?: daemon_lane_for(d, &j->addr);
-        pthread_attr_t attr;
-        pthread_t t;
-        int r = 0;
+        int r;
 
         if (!l)
                 return -ENOMEM;
         j->lane = l;
+        j->order_key = order_key(d, &j->addr);
+        /* the lane's own function: its VF count, its whole family */
+        if (pci_addr_equal(&j->addr, &l->key))
+                j->exclusive = true;
         pthread_mutex_lock(&d->lock);
         if (l->pending) {
                 pthread_mutex_unlock(&d->lock);
                 return -EINPROGRESS;
         }
         enqueue_locked(l, j);
-        if (!l->running) {
-                pthread_attr_init(&attr);
-                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                pthread_attr_setstacksize(&attr, 256 * 1024);
-                r = -pthread_create(&t, &attr, worker, l);
-                pthread_attr_destroy(&attr);
-                if (r < 0) {
-                        /* take the job back out */
-                        l->head = l->tail = NULL;
-                } else {
-                        l->running = true;
-                        d->workers++;
-                }
-        }
+        r = spawn_locked(d, l);
+        if (r < 0 && l->n_workers == 0)
+                /* no one would run it: take it back out */
+                dequeue_locked(l, j);
+        else
+                r = 0;
         pthread_mutex_unlock(&d->lock);
         return r;
 }
@@ -364,8 +485,7 @@ void lanes_done(Daemon *d) {
                 Lane *l = d->lanes;
 
                 d->lanes = l->next;
-                job_free(l->intent);
-                free(l->pending_what);
+                lane_pending_free(l);
                 sd_event_source_unref(l->retry_source);
                 while (l->head) {
                         Job *j = l->head;

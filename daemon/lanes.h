@@ -4,10 +4,17 @@
 #include "daemon.h"
 
 /* Kernel work runs off the event loop, on worker threads, in lanes: one lane
- * per PF (its VFs share it) or per stand-alone function. A lane runs its jobs
- * one after another; different lanes run in parallel. A job whose kernel
- * write outlives the timeout leaves its lane "pending": the lane refuses new
- * work until the kernel finishes, then the job's intent is run (lanes-pending.c).
+ * per PF (its VFs share it) or per stand-alone function. Inside a lane,
+ * jobs on different devices run in parallel (at most config.lane_workers at
+ * a time: the kernel locks per device), and the jobs of one device one
+ * after another, in the order they were queued. The device is its IOMMU
+ * group when it has one (a group's viability is one thing, checked and
+ * changed by one job at a time). A job on the lane's own function (the PF:
+ * its VF count, its whole family) runs alone: what was queued before it
+ * finishes first, and nothing queued after it starts before it is done.
+ * Different lanes run in parallel. A job whose kernel write outlives the
+ * timeout leaves its lane "pending": the lane refuses new work until the
+ * kernel finishes, then the job's intent is run (lanes-pending.c).
  *
  * Lanes know nothing of what a job does. Each feature brings its job types,
  * as a JobType table of operations, and owns the payload of its jobs:
@@ -46,10 +53,14 @@ struct Job {
         bool retry;                     /* a lane's intent, run once a held write finished */
         bool background;                /* a read nobody waits on to change the host (a dry run): the
                                          * lane runs the other jobs first */
+        bool exclusive;                 /* runs alone in its lane (lane_submit(): a job on the lane's own
+                                         * function, the PF; a feature may ask for it too) */
+        uint64_t order_key;             /* lane_submit(): jobs of one key run in order, one at a time */
         bool no_read_back;              /* execute: nothing to read back this time */
 
         /* results, written by the worker */
         int r;
+        unsigned abandoned;             /* writes of the job the kernel still held when their time was up */
         uint64_t usec;                  /* time execute took (metrics) */
         bool held;                      /* r is -ETIMEDOUT and the kernel still holds a write of the job
                                          * (not only a wait that ran out): the lane is pending */
@@ -64,15 +75,19 @@ struct Job {
         sd_bus_message *request;        /* the call to answer, if any */
 };
 
+/* A kernel write of a lane's job that the kernel still holds. */
+typedef struct HeldWrite HeldWrite;
+
 struct Lane {
         Lane *next;
         Daemon *daemon;
         pci_addr key;
-        Job *head, *tail;               /* queued; under daemon->lock */
-        bool running;                   /* a worker drains it; under daemon->lock */
-        bool pending;                   /* a write outlived its timeout; under daemon->lock */
-        Job *intent;                    /* event loop only: what to run again */
-        char *pending_what;             /* event loop only: the pending write, for people */
+        Job *head, *tail;               /* queued, not started; under daemon->lock */
+        Job *running;                   /* started, not finished (linked by next); under daemon->lock */
+        unsigned n_workers;             /* threads draining it; under daemon->lock */
+        bool pending;                   /* a write outlived its timeout (held is not empty); under daemon->lock */
+        HeldWrite *held;                /* the writes the kernel holds; under daemon->lock */
+        Job *intents;                   /* event loop only: what to run once the kernel is done (linked by next) */
         uint64_t covered_seqnum;        /* a read of the whole lane reflects uevents up to this; under daemon->lock */
         sd_event_source *retry_source;  /* event loop only: the next try of failed apply steps, when due */
         unsigned retry_attempt;         /* event loop only: tries since the last apply that was not one */
@@ -86,6 +101,10 @@ Job *job_new(Daemon *d, const JobType *type, const pci_addr *a, void *payload);
 Job *job_free(Job *j);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free);
 
+/* Worker threads per lane (config.lane_workers: 0 means the default). */
+#define LANE_WORKERS_DEFAULT 4U
+#define LANE_WORKERS_MAX 64U
+
 /* The lane a device's work belongs to: its PF's for a VF (also for a VF the
  * model does not know yet, found by the PFs' routing-id ranges), else its own. */
 Lane *daemon_lane_for(Daemon *d, const pci_addr *a);
@@ -96,6 +115,8 @@ uint64_t lane_covered_seqnum(Daemon *d, Lane *l);
 void lane_cover_seqnum(Daemon *d, Lane *l, uint64_t seqnum);
 bool lane_is_pending(Daemon *d, Lane *l);
 bool lane_is_busy(Daemon *d, Lane *l);
+/* What kernel write the device waits for, NULL if none (event loop). */
+const char *lane_pending_what(Daemon *d, const pci_addr *dev);
 
 /* Queue a job. Fails with -EINPROGRESS if the lane is pending; the job is
  * then not consumed. */
@@ -104,7 +125,7 @@ int lane_submit(Daemon *d, Job *j);
  * then merge(queued, j) folds j into it and j is freed. */
 int lane_submit_coalesced(Daemon *d, Job *j, void (*merge)(Job *queued, const Job *j));
 
-/* Make j what runs once the lane's pending kernel write is done, in place
+/* Make j what runs once the lane's pending kernel writes are done, in place
  * of a re-run of the job that timed out. Called on the event loop, from
  * that job's completion. -ESRCH if the lane is not pending (j is not
  * consumed then). */
@@ -123,7 +144,11 @@ void lanes_wake(Daemon *d);
 /* lanes-pending.c: a job whose write the kernel holds leaves its lane
  * pending with the job's intent; the kernel's late answer (from lib's late
  * callback, on a helper thread) ends it and runs the intent. */
+/* A worker (under daemon->lock): j abandoned n writes to the kernel. */
+void lane_hold_locked(Lane *l, const Job *j, unsigned n);
 void lanes_pending_start(Daemon *d, Job *j);
 void lanes_late_write(const pci_addr *dev, const char *path, int result, void *userdata);
 void lanes_pending_process(Daemon *d);
 void lanes_pending_done(Daemon *d);
+/* A lane's held writes and intents, when it goes. */
+void lane_pending_free(Lane *l);

@@ -76,6 +76,7 @@ static void help(void) {
                "  --retry-ms MS        First delay before failed configuration steps are tried again,\n"
                "                       doubling each time, 6 tries (default 1000; 0: no retries)\n"
                "  --uevent-source SRC  auto, udev, kernel or none (default auto)\n"
+               "  --workers N          Jobs of one PF run at once, on different VFs (1-64, default 4)\n"
                "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n");
@@ -113,6 +114,17 @@ static int parse_timeout(const char *arg, uint64_t *ret_usec) {
         return 0;
 }
 
+static int parse_workers(const char *arg, unsigned *ret) {
+        unsigned u;
+
+        if (safe_atou(arg, 10, &u) < 0 || u < 1 || u > 64) {
+                fprintf(stderr, "Invalid --workers \"%s\": 1 to 64\n", arg);
+                return -EINVAL;
+        }
+        *ret = u;
+        return 0;
+}
+
 static int parse_uevent_source(const char *arg, UeventSource *ret) {
         static const char *const names[] = {
                 [UEVENT_SOURCE_AUTO] = "auto", [UEVENT_SOURCE_UDEV] = "udev",
@@ -131,7 +143,7 @@ static int parse_uevent_source(const char *arg, UeventSource *ret) {
 enum {
         ARG_SCAN = 0x100, ARG_JSON, ARG_SYSFS_ROOT, ARG_DEV_ROOT, ARG_STATE_DIR, ARG_TIMEOUT, ARG_COALESCE,
         ARG_UEVENT_SOURCE, ARG_LOG_LEVEL, ARG_VERSION, ARG_CHECK_CONFIG, ARG_CONFIG, ARG_CONFIG_DIR, ARG_RETRY,
-        ARG_CDI_DIR,
+        ARG_CDI_DIR, ARG_WORKERS,
 };
 
 /* What the options ask for besides the configuration. */
@@ -210,6 +222,8 @@ static int parse_option(int c, const char *arg, DaemonConfig *config, Wants *w) 
                 return parse_ms("--retry-ms", arg, 60000, &config->retry_usec);
         case ARG_UEVENT_SOURCE:
                 return parse_uevent_source(arg, &config->uevent_source);
+        case ARG_WORKERS:
+                return parse_workers(arg, &config->lane_workers);
         case ARG_LOG_LEVEL:
                 return parse_log_level(arg);
         case 'h':
@@ -239,6 +253,7 @@ static int parse_args(int argc, char *argv[], DaemonConfig *config, char **state
                 { "coalesce-ms", required_argument, NULL, ARG_COALESCE },
                 { "retry-ms", required_argument, NULL, ARG_RETRY },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
+                { "workers", required_argument, NULL, ARG_WORKERS },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "config", required_argument, NULL, ARG_CONFIG },

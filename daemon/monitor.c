@@ -12,7 +12,18 @@ typedef struct Dirty {
         pci_addr addr;
         uint64_t seqnum;                /* newest uevent for it; 0 = unconditional */
         bool reapply;
+        bool created;                   /* a uevent for a function the model did not know (a VF being created) */
+        uint64_t last_usec;             /* of its newest uevent (CLOCK_MONOTONIC) */
+        uint64_t first_usec;
 } Dirty;
+
+/* A PF whose VFs are being created (their uevents came, the PF's own
+ * "change" that ends sriov_enable() did not) is read once it is done: a
+ * storm of thousands of VFs costs one read per PF. Unless its events stop
+ * coming for this long (the creation failed half-way) or it takes longer
+ * than STORM_MAX_USEC. */
+#define STORM_QUIET_USEC (1000 * 1000ULL)
+#define STORM_MAX_USEC (60 * 1000 * 1000ULL)
 
 int devpath_to_pci_addr(const char *devpath, pci_addr *ret) {
         const char *p = devpath;
@@ -57,12 +68,24 @@ static void coalesce_arm(Daemon *d) {
         (void) sd_event_source_set_enabled(d->coalesce_source, SD_EVENT_ONESHOT);
 }
 
+static uint64_t now_monotonic(Daemon *d) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        return now;
+}
+
 void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply) {
+        bool created = seqnum > 0 && !sriov_host_find(d->host, a);
+        uint64_t now = now_monotonic(d);
+
         for (size_t i = 0; i < d->n_dirty; i++)
                 if (pci_addr_equal(&d->dirty[i].addr, a)) {
                         Dirty *x = &d->dirty[i];
                         x->seqnum = x->seqnum && seqnum ? MAX(x->seqnum, seqnum) : 0;
                         x->reapply = x->reapply || reapply;
+                        x->created = x->created || created;
+                        x->last_usec = now;
                         coalesce_arm(d);
                         return;
                 }
@@ -78,8 +101,20 @@ void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool 
                 d->dirty = n;
                 d->n_dirty_alloc = na;
         }
-        d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum, .reapply = reapply };
+        d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum, .reapply = reapply, .created = created,
+                                           .last_usec = now, .first_usec = now };
         coalesce_arm(d);
+}
+
+/* Keep x for the next window (on_coalesce: the list is empty or being rebuilt). */
+static void keep_dirty(Daemon *d, const Dirty *x) {
+        daemon_mark_dirty_full(d, &x->addr, x->seqnum, x->reapply);
+        for (size_t i = 0; i < d->n_dirty; i++)
+                if (pci_addr_equal(&d->dirty[i].addr, &x->addr)) {
+                        d->dirty[i].created = x->created;
+                        d->dirty[i].last_usec = x->last_usec;
+                        d->dirty[i].first_usec = x->first_usec;
+                }
 }
 
 void daemon_mark_rescan_all(Daemon *d) {
@@ -128,14 +163,70 @@ static uint64_t seq_merge(uint64_t a, uint64_t b) {
         return a && b ? MAX(a, b) : 0;
 }
 
-/* The burst is over: re-read each dirty family once. A PF is read with its
- * VFs when it, a VF not known yet, or several of its VFs are dirty; a single
- * known VF is read on its own. */
+/* What a read since reflects already: the device's own (a job on it read it
+ * back), or its lane's whole family. */
+static bool covered(Daemon *d, const Dirty *x) {
+        const sriov_device *dev = sriov_host_find(d->host, &x->addr);
+        pci_addr key;
+        Lane *l;
+
+        if (x->seqnum == 0 || x->reapply)
+                return false;
+        if (dev && dev->seqnum >= x->seqnum)
+                return true;
+        key = daemon_lane_key(d, &x->addr);
+        l = lane_find(d, &key);
+        return l && lane_covered_seqnum(d, l) >= x->seqnum;
+}
+
+/* The group [i, end) of g is a PF whose VFs are still being created: wait for it. */
+static bool still_creating(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
+        uint64_t now = now_monotonic(d), last = 0, first = UINT64_MAX;
+        bool created = false;
+
+        for (size_t k = i; k < end; k++) {
+                const Dirty *x = &dirty[g[k].index];
+
+                if (pci_addr_equal(&x->addr, &g[i].key))
+                        return false;   /* the PF's own event: sriov_enable() is over */
+                created = created || x->created;
+                last = MAX(last, x->last_usec);
+                first = MIN(first, x->first_usec);
+        }
+        return created && now < last + STORM_QUIET_USEC && now < first + STORM_MAX_USEC;
+}
+
+/* One group's re-read: a PF is read with its VFs when it, a VF not known
+ * yet, or several of its VFs are dirty; a single known VF on its own. */
+static void refresh_group(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
+        bool family = false, reapply = false;
+        uint64_t seq = dirty[g[i].index].seqnum;
+
+        for (size_t k = i; k < end; k++) {
+                const pci_addr *a = &dirty[g[k].index].addr;
+                const sriov_device *dev = sriov_host_find(d->host, a);
+
+                seq = seq_merge(seq, dirty[g[k].index].seqnum);
+                /* only the PF's own add/bind brings its configuration back,
+                 * not the VFs that appear while it is being configured */
+                reapply = reapply || (dirty[g[k].index].reapply && pci_addr_equal(a, &g[i].key));
+                if (pci_addr_equal(a, &g[i].key) || !dev)
+                        family = true;
+        }
+        if (family || end - i > 1)
+                (void) model_refresh(d, &g[i].key, seq, reapply);
+        else
+                (void) model_refresh(d, &dirty[g[i].index].addr, seq, reapply);
+        d->n_refreshes++;
+}
+
+/* The burst is over: re-read each dirty family once, leaving out what a
+ * read since (the daemon's own jobs read their devices back) reflects. */
 static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
         _cleanup_free_ Dirty *dirty = NULL;
         _cleanup_free_ Grouped *g = NULL;
-        size_t n;
+        size_t n, m = 0;
 
         if (d->rescan_all_dirty) {
                 d->rescan_all_dirty = false;
@@ -153,33 +244,25 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
                 daemon_mark_rescan_all(d);
                 return 0;
         }
-        for (size_t i = 0; i < n; i++)
-                g[i] = (Grouped) { .key = daemon_lane_key(d, &dirty[i].addr), .index = i };
-        qsort(g, n, sizeof(*g), cmp_grouped);
-
-        for (size_t i = 0; i < n;) {
-                size_t end = i + 1;
-                bool family = false, reapply = false;
-                uint64_t seq = dirty[g[i].index].seqnum;
-
-                while (end < n && pci_addr_equal(&g[end].key, &g[i].key))
-                        end++;
-                for (size_t k = i; k < end; k++) {
-                        const pci_addr *a = &dirty[g[k].index].addr;
-                        const sriov_device *dev = sriov_host_find(d->host, a);
-
-                        seq = seq_merge(seq, dirty[g[k].index].seqnum);
-                        /* only the PF's own add/bind brings its configuration back,
-                         * not the VFs that appear while it is being configured */
-                        reapply = reapply || (dirty[g[k].index].reapply && pci_addr_equal(a, &g[i].key));
-                        if (pci_addr_equal(a, &g[i].key) || !dev)
-                                family = true;
+        for (size_t i = 0; i < n; i++) {
+                if (covered(d, &dirty[i])) {
+                        d->n_uevents_skipped++;
+                        continue;
                 }
-                if (family || end - i > 1)
-                        (void) model_refresh(d, &g[i].key, seq, reapply);
+                g[m++] = (Grouped) { .key = daemon_lane_key(d, &dirty[i].addr), .index = i };
+        }
+        qsort(g, m, sizeof(*g), cmp_grouped);
+
+        for (size_t i = 0; i < m;) {
+                size_t end = i + 1;
+
+                while (end < m && pci_addr_equal(&g[end].key, &g[i].key))
+                        end++;
+                if (still_creating(d, dirty, g, i, end))
+                        for (size_t k = i; k < end; k++)
+                                keep_dirty(d, &dirty[g[k].index]);
                 else
-                        (void) model_refresh(d, &dirty[g[i].index].addr, seq, reapply);
-                d->n_refreshes++;
+                        refresh_group(d, dirty, g, i, end);
                 i = end;
         }
         return 0;
@@ -217,9 +300,10 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         bool reapply = streq(subsystem, "pci") && action &&
                                 (streq(action, "add") || streq(action, "bind")) && !(known && known->is_vf);
 
-                        /* A read of the whole family started after this event
-                         * was sent reflects it already. */
-                        if (l && seqnum > 0 && lane_covered_seqnum(d, l) >= seqnum && !reapply)
+                        /* A read of the whole family, or of the device itself,
+                         * started after this event was sent reflects it already. */
+                        if (seqnum > 0 && !reapply &&
+                            ((l && lane_covered_seqnum(d, l) >= seqnum) || (known && known->seqnum >= seqnum)))
                                 d->n_uevents_skipped++;
                         else
                                 daemon_mark_dirty_full(d, &a, seqnum, reapply);

@@ -49,9 +49,15 @@ _printf_(4, 5) static PlanStep *add_step(Plan *p, StepKind kind, const char *bdf
         return s;
 }
 
-static void step_failed(Plan *p, PlanStep *s, int r, const sriov_error *e) {
+/* A step that failed; its plan counts it (planning). */
+static void step_mark_failed(PlanStep *s, int r, const sriov_error *e) {
         s->result = r;
+        free(s->error);
         s->error = strdup(e && e->error ? e->message : strerror(-r));
+}
+
+static void step_failed(Plan *p, PlanStep *s, int r, const sriov_error *e) {
+        step_mark_failed(s, r, e);
         p->n_failed++;
 }
 
@@ -290,7 +296,8 @@ static int plan_missing_vfs(const ConfigPF *rule, const sriov_device *pf, const 
         return 0;
 }
 
-int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *const *assigned, Plan *ret) {
+int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *const *assigned, Plan *ret,
+            sriov_family **ret_family) {
         _cleanup_(sriov_family_freep) sriov_family *f = NULL;
         _cleanup_(sriov_link_done) sriov_link link = {};
         _cleanup_(plan_done) Plan p = {};
@@ -306,6 +313,8 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *co
                 p.n_failed++;
                 *ret = p;
                 p = (Plan) {};
+                if (ret_family)
+                        *ret_family = TAKE_PTR(f);
                 return 0;
         }
         r = plan_numvfs(rule, f, assigned, &p);
@@ -323,6 +332,8 @@ int plan_pf(sriov_ctx *ctx, const ConfigPF *rule, const pci_addr *addr, char *co
                 return r;
         *ret = p;
         p = (Plan) {};
+        if (ret_family)
+                *ret_family = TAKE_PTR(f);
         return 0;
 }
 
@@ -344,7 +355,7 @@ static int set_numvfs(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
         return 0;
 }
 
-static void execute_numvfs(sriov_ctx *ctx, Plan *p, PlanStep *s, bool *replan) {
+static void execute_numvfs(sriov_ctx *ctx, PlanStep *s, bool *replan) {
         sriov_error e = {};
         unsigned now = 0;
         int r;
@@ -353,12 +364,12 @@ static void execute_numvfs(sriov_ctx *ctx, Plan *p, PlanStep *s, bool *replan) {
         if (now == s->count) {
                 r = sysfs_dev_write(ctx, &s->addr, "sriov_drivers_autoprobe", s->autoprobe ? "1" : "0");
                 if (r < 0)
-                        step_failed(p, s, r, NULL);
+                        step_mark_failed(s, r, NULL);
                 return;
         }
         r = set_numvfs(ctx, s, &e);
         if (r < 0)
-                step_failed(p, s, r, &e);
+                step_mark_failed(s, r, &e);
         *replan = true;
 }
 
@@ -389,7 +400,7 @@ static int change_driver(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
                 size_t n_peers = 0;
                 int group;
 
-                r = passthrough_check(ctx, &s->addr, 0, &peers, &n_peers, &group, e);
+                r = passthrough_check(ctx, &s->addr, PASSTHROUGH_DEVICE_CHECKED, &peers, &n_peers, &group, e);
                 if (r < 0)
                         return r;
         }
@@ -399,7 +410,7 @@ static int change_driver(sriov_ctx *ctx, const PlanStep *s, sriov_error *e) {
                           NULL, NULL, e);
 }
 
-static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
+static void execute_driver(sriov_ctx *ctx, PlanStep *s) {
         /* the checks and the bind read and write a dozen of the VF's files */
         _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
         sriov_error e = {};
@@ -408,7 +419,7 @@ static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
         sysfs_dev_scope_begin(ctx, &s->addr, &scope);
         r = change_driver(ctx, s, &e);
         if (r < 0) {
-                step_failed(p, s, r, &e);
+                step_mark_failed(s, r, &e);
                 return;
         }
         if (s->want == DRIVER_HOST) {
@@ -416,11 +427,11 @@ static void execute_driver(sriov_ctx *ctx, Plan *p, PlanStep *s) {
 
                 /* the kernel may find no driver for it at all */
                 if (sriov_device_load(ctx, &s->addr, &now) >= 0 && !now->driver)
-                        step_failed(p, s, -ENXIO, &(sriov_error) { -ENXIO, "no host driver took the VF" });
+                        step_mark_failed(s, -ENXIO, &(sriov_error) { -ENXIO, "no host driver took the VF" });
         }
 }
 
-static void execute_attrs(Plan *p, PlanStep *s) {
+static void execute_attrs(PlanStep *s) {
         sriov_error e = {};
         unsigned ignored = 0;
         char names[128] = "";
@@ -428,7 +439,7 @@ static void execute_attrs(Plan *p, PlanStep *s) {
 
         r = sriov_vf_set(s->pf_ifname, &s->attrs, SRIOV_VF_BRING_PF_UP, NULL, &ignored, NULL, &e);
         if (r < 0) {
-                step_failed(p, s, r, &e);
+                step_mark_failed(s, r, &e);
                 return;
         }
         if (!ignored)
@@ -438,34 +449,71 @@ static void execute_attrs(Plan *p, PlanStep *s) {
                         (void) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                         names[0] ? ", " : "", vf_attr_name(b));
         r = sriov_error_set(&e, -EPROTONOSUPPORT, "the driver accepted but did not apply: %s", names);
-        step_failed(p, s, r, &e);
+        step_mark_failed(s, r, &e);
 }
 
-void plan_execute(sriov_ctx *ctx, Plan *p, bool *ret_replan) {
+static bool step_runs(const PlanStep *s) {
+        return s->kind != STEP_ERROR && s->result >= 0 && s->has_addr;
+}
+
+bool plan_execute_pf(sriov_ctx *ctx, Plan *p, bool *ret_replan) {
+        PlanStep *s = p->n_steps > 0 && p->steps[0].kind == STEP_NUMVFS ? &p->steps[0] : NULL;
         bool replan = false;
 
-        for (size_t i = 0; i < p->n_steps && !replan; i++) {
+        if (s && step_runs(s)) {
+                s->executed = true;
+                execute_numvfs(ctx, s, &replan);
+        }
+        /* a failed count change leaves the VFs' steps undone, and ends the apply */
+        *ret_replan = replan && s->result >= 0;
+        return !replan && !(s && s->result < 0);
+}
+
+size_t plan_device_end(const Plan *p, size_t first) {
+        size_t end = first + 1;
+
+        while (end < p->n_steps && p->steps[end].has_addr == p->steps[first].has_addr &&
+               pci_addr_equal(&p->steps[end].addr, &p->steps[first].addr) && streq(p->steps[end].bdf, p->steps[first].bdf))
+                end++;
+        return end;
+}
+
+void plan_execute_device(sriov_ctx *ctx, Plan *p, size_t first, size_t end) {
+        /* the checks and the bind read and write a dozen of the VF's files */
+        _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
+        bool scoped = false;
+
+        for (size_t i = first; i < end && i < p->n_steps; i++) {
                 PlanStep *s = &p->steps[i];
 
-                if (s->kind == STEP_ERROR || s->result < 0 || !s->has_addr)
+                if (!step_runs(s))
                         continue;
-                s->executed = true;
-                switch (s->kind) {
-                case STEP_NUMVFS:
-                        execute_numvfs(ctx, p, s, &replan);
-                        /* a failed count change leaves the VFs' steps undone */
-                        if (s->result < 0)
-                                return;
-                        break;
-                case STEP_DRIVER:
-                        execute_driver(ctx, p, s);
-                        break;
-                case STEP_VF_ATTRS:
-                        execute_attrs(p, s);
-                        break;
-                default:
-                        break;
+                if (!scoped) {
+                        sysfs_dev_scope_begin(ctx, &s->addr, &scope);
+                        scoped = true;
                 }
+                s->executed = true;
+                if (s->kind == STEP_DRIVER)
+                        execute_driver(ctx, s);
+                else if (s->kind == STEP_VF_ATTRS)
+                        execute_attrs(s);
         }
-        *ret_replan = replan;
+}
+
+void plan_refuse_steps(Plan *p, size_t first, size_t end, int r, const char *message) {
+        for (size_t i = first; i < end && i < p->n_steps; i++) {
+                PlanStep *s = &p->steps[i];
+
+                if (!step_runs(s) || s->executed)
+                        continue;
+                step_failed(p, s, r, &(sriov_error) { .error = r });
+                free(s->error);
+                s->error = strdup(strempty(message));
+        }
+}
+
+void plan_count_failed(Plan *p) {
+        p->n_failed = 0;
+        for (size_t i = 0; i < p->n_steps; i++)
+                p->n_failed += p->steps[i].kind == STEP_ERROR || p->steps[i].result < 0;
 }

@@ -86,7 +86,7 @@ int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_a
                                                "%s has no IOMMU group: the host has no IOMMU enabled (boot with intel_iommu=on or amd_iommu=on); "
                                                "without one a device can reach all memory, so passthrough is refused unless the unsafe no-IOMMU mode is asked for",
                                                bdf);
-                r = host_use_check(ctx, dev, flags & PASSTHROUGH_FORCE, err);
+                r = flags & PASSTHROUGH_DEVICE_CHECKED ? 0 : host_use_check(ctx, dev, flags & PASSTHROUGH_FORCE, err);
                 if (r < 0)
                         return r;
                 *ret_peers = NULL;
@@ -99,7 +99,7 @@ int passthrough_check(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, pci_a
         if (safe_atoi(group, 10, &gid) < 0 || gid < 0)
                 return sriov_error_set(err, -EBADMSG, "Unexpected IOMMU group \"%s\" of %s", group, bdf);
 
-        r = host_use_check(ctx, dev, flags & PASSTHROUGH_FORCE, err);
+        r = flags & PASSTHROUGH_DEVICE_CHECKED ? 0 : host_use_check(ctx, dev, flags & PASSTHROUGH_FORCE, err);
         if (r < 0)
                 return r;
 

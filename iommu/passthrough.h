@@ -20,6 +20,8 @@ enum {
         PASSTHROUGH_WHOLE_GROUP = 1 << 0,
         PASSTHROUGH_FORCE = 1 << 1,             /* take devices the host uses */
         PASSTHROUGH_ALLOW_NOIOMMU = 1 << 2,
+        PASSTHROUGH_DEVICE_CHECKED = 1 << 3,    /* the caller checked the function's own use just before
+                                                 * (safety_before_unbind()): only the group is checked */
 };
 
 /* Returns 0 with *ret_peers (the other endpoints to bind along, may be NULL)

@@ -27,6 +27,13 @@ struct sriov_ctx {
          * few ids a host has are a few hundred bytes here (pcilib.c) */
         struct pci_name_entry *names;
         size_t n_names;
+
+        /* PFs whose sriov_drivers_autoprobe reprobes of their VFs turned
+         * on for their probes, and how many are under way (ops.c): the last
+         * one turns it off again, so that parallel reprobes do not turn it
+         * off under each other's probe */
+        pthread_mutex_t autoprobe_lock;
+        struct autoprobe_hold *autoprobe_holds;
 };
 
 void pci_access_release(struct sriov_ctx *c);

@@ -555,6 +555,7 @@ int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
         }
         if (r < 0)
                 return r;
+        f->dev->seqnum = f->seqnum;
 
         if (f->dev->is_pf && f->dev->sriov.num_vfs > 0) {
                 _cleanup_(sysfs_dev_scope_end) sysfs_dev_scope scope = { .fd = -EBADF };
@@ -578,6 +579,7 @@ int sriov_family_load(sriov_ctx *ctx, const pci_addr *a, sriov_family **ret) {
                         if (r < 0)
                                 return r;
                         /* packed: a VF that is missing leaves no hole, its index says which it is */
+                        f->vfs[f->n_vfs]->seqnum = f->seqnum;
                         f->vfs[f->n_vfs++]->vf_index = (int) n;
                 }
         }

@@ -63,6 +63,9 @@ struct sriov_device {
 
         sriov_device **vfs;             /* when is_pf: indexed by VF number, n_vfs = num_vfs */
         size_t n_vfs;
+
+        uint64_t seqnum;                /* the read reflects every uevent up to this (the kernel's
+                                         * uevent_seqnum before it); 0: unknown. Not compared. */
 };
 
 typedef struct sriov_host {

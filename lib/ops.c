@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "ctx-internal.h"
 #include "ops.h"
 #include "util.h"
 
@@ -448,6 +449,58 @@ int sriov_restore_driver(sriov_ctx *ctx, const pci_addr *dev, const char *prior_
         return restore_driver(ctx, dev, prior_driver, prior_override, true, err);
 }
 
+/* A reprobe of a VF whose PF has sriov_drivers_autoprobe off turns it on
+ * for its probe; parallel reprobes of the PF's VFs share that: the first
+ * turns it on, the last turns it off again. Returns 1 when held (release
+ * with autoprobe_put()), 0 when the PF has it on by itself. */
+struct autoprobe_hold {
+        struct autoprobe_hold *next;
+        pci_addr pf;
+        unsigned n;
+};
+
+static int autoprobe_get(sriov_ctx *ctx, const pci_addr *pf) {
+        struct autoprobe_hold *h;
+        unsigned autoprobe = 1;
+        int r = 0;
+
+        pthread_mutex_lock(&ctx->autoprobe_lock);
+        for (h = ctx->autoprobe_holds; h; h = h->next)
+                if (pci_addr_equal(&h->pf, pf)) {
+                        h->n++;
+                        pthread_mutex_unlock(&ctx->autoprobe_lock);
+                        return 1;
+                }
+        if (sysfs_dev_read_uint(ctx, pf, "sriov_drivers_autoprobe", 10, &autoprobe) >= 0 && autoprobe == 0) {
+                h = calloc(1, sizeof(*h));
+                r = h ? sysfs_dev_write(ctx, pf, "sriov_drivers_autoprobe", "1") : -ENOMEM;
+                if (r >= 0) {
+                        *h = (struct autoprobe_hold) { .next = ctx->autoprobe_holds, .pf = *pf, .n = 1 };
+                        ctx->autoprobe_holds = TAKE_PTR(h);
+                        r = 1;
+                }
+                free(h);
+        }
+        pthread_mutex_unlock(&ctx->autoprobe_lock);
+        return r;
+}
+
+static void autoprobe_put(sriov_ctx *ctx, const pci_addr *pf) {
+        pthread_mutex_lock(&ctx->autoprobe_lock);
+        for (struct autoprobe_hold **p = &ctx->autoprobe_holds; *p; p = &(*p)->next)
+                if (pci_addr_equal(&(*p)->pf, pf)) {
+                        struct autoprobe_hold *h = *p;
+
+                        if (--h->n == 0) {
+                                (void) sysfs_dev_write(ctx, pf, "sriov_drivers_autoprobe", "0");
+                                *p = h->next;
+                                free(h);
+                        }
+                        break;
+                }
+        pthread_mutex_unlock(&ctx->autoprobe_lock);
+}
+
 /* Order: clear driver_override → unbind the current driver → drivers_probe.
  * The kernel probes a VF without an override only while its PF's
  * sriov_drivers_autoprobe is 1 (pci_device_can_probe()), so for a VF whose
@@ -456,8 +509,7 @@ int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_
         _cleanup_free_ char *cur = NULL, *now = NULL, *physfn = NULL;
         char bdf[PCI_ADDR_STRLEN];
         pci_addr pf;
-        unsigned autoprobe = 1;
-        int r;
+        int held = 0, r;
 
         bdf_of(dev, bdf);
         r = check_device(ctx, dev, err);
@@ -474,16 +526,15 @@ int sriov_reprobe(sriov_ctx *ctx, const pci_addr *dev, char **ret_driver, sriov_
                 if (r < 0)
                         return r;
         }
-        if (sysfs_dev_link_name(ctx, dev, "physfn", &physfn) >= 0 && pci_addr_parse(physfn, &pf) >= 0 &&
-            sysfs_dev_read_uint(ctx, &pf, "sriov_drivers_autoprobe", 10, &autoprobe) >= 0 && autoprobe == 0) {
-                r = sysfs_dev_write(ctx, &pf, "sriov_drivers_autoprobe", "1");
-                if (r < 0)
-                        return sriov_error_set(err, r, "Cannot enable driver autoprobe on the PF of %s: %s", bdf,
-                                               strerror(-r));
+        if (sysfs_dev_link_name(ctx, dev, "physfn", &physfn) >= 0 && pci_addr_parse(physfn, &pf) >= 0) {
+                held = autoprobe_get(ctx, &pf);
+                if (held < 0)
+                        return sriov_error_set(err, held, "Cannot enable driver autoprobe on the PF of %s: %s", bdf,
+                                               strerror(-held));
         }
         r = probe(ctx, dev, err);
-        if (autoprobe == 0)
-                (void) sysfs_dev_write(ctx, &pf, "sriov_drivers_autoprobe", "0");
+        if (held > 0)
+                autoprobe_put(ctx, &pf);
         if (r < 0)
                 return r;
         r = read_driver(ctx, dev, &now);

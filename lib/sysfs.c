@@ -47,6 +47,7 @@ int sriov_ctx_new(const char *sysfs_root, sriov_ctx **ret) {
         if (!c)
                 return -ENOMEM;
         pthread_mutex_init(&c->pci_lock, NULL);
+        pthread_mutex_init(&c->autoprobe_lock, NULL);
         r = normalize_root(sysfs_root ?: "/sys", &c->root);
         if (r < 0)
                 return r;
@@ -68,6 +69,7 @@ sriov_ctx *sriov_ctx_free(sriov_ctx *c) {
                 return NULL;
         pci_access_release(c);
         pthread_mutex_destroy(&c->pci_lock);
+        pthread_mutex_destroy(&c->autoprobe_lock);
         free(c->root);
         free(c->dev_root);
         free(c->proc_root);

@@ -97,22 +97,27 @@ static void on_link(const sriov_link_info *l, void *userdata) {
         fflush(stdout);
 }
 
-/* link-watch IFNAME SECONDS: subscribe, print "subscribed", then every
- * notification about IFNAME until SECONDS passed (bounded) */
-static int cmd_link_watch(const char *ifname, const char *seconds) {
+/* link-watch IFNAME SECONDS [COUNT]: subscribe, print "subscribed", then
+ * every notification about IFNAME until SECONDS passed (bounded) or, given
+ * COUNT, until COUNT of them came: a test that knows how many to expect
+ * waits for them, not for a window that a loaded machine can outlast */
+static int cmd_link_watch(const char *ifname, const char *seconds, const char *count) {
         _cleanup_(sriov_linkmon_freep) sriov_linkmon *m = NULL;
         Watch w = { .ifname = ifname };
         uint64_t end;
         double t = atof(seconds);
+        unsigned want = 0;
         int r;
 
+        if (count && (safe_atou(count, 10, &want) < 0 || want == 0))
+                return fail(-EINVAL, NULL);
         r = sriov_linkmon_open(&m);
         if (r < 0)
                 return fail(r, NULL);
         puts("subscribed");
         fflush(stdout);
         end = now_usec() + (uint64_t) (t * 1e6);
-        while (now_usec() < end) {
+        while (now_usec() < end && (want == 0 || w.seen < want)) {
                 struct pollfd p = { .fd = sriov_linkmon_fd(m), .events = POLLIN };
                 uint64_t left = end - now_usec();
 
@@ -265,8 +270,8 @@ int main(int argc, char *argv[]) {
                 return cmd_vf_stats(argv[0], argc == 2 ? argv[1] : NULL);
         if (streq(cmd, "link-info") && argc == 1)
                 return cmd_link_info(ctx, argv[0]);
-        if (streq(cmd, "link-watch") && argc == 2)
-                return cmd_link_watch(argv[0], argv[1]);
+        if (streq(cmd, "link-watch") && (argc == 2 || argc == 3))
+                return cmd_link_watch(argv[0], argv[1], argc == 3 ? argv[2] : NULL);
         if (streq(cmd, "show") && argc == 1) {
                 _cleanup_(sriov_host_freep) sriov_host *h = NULL;
                 _cleanup_json_ json_object *j = NULL;

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Calls on one PF run one after another; calls on different PFs run at the
-# same time. The simulator's operation log shows the order the kernel saw.
+# Calls on different VFs of one PF run at the same time (the kernel locks
+# per device); calls on one VF run one after another, and so does a call on
+# the PF with those on its VFs; calls on different PFs run at the same time.
+# The simulator's operation log shows the order the kernel saw.
 set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
@@ -20,7 +22,7 @@ probe_time() { awk -v b="$1" '$2 == "bus/pci/drivers_probe" && index($3, b) {t=$
 LAT=600
 sim_ctl latency probe $LAT
 
-note "two VFs of one PF: serialized"
+note "two VFs of one PF: in parallel"
 mgr Bind 'ssa{sv}' "$A0" vfio-pci 0 >/dev/null & p1=$!
 mgr Bind 'ssa{sv}' "$A1" vfio-pci 0 >/dev/null & p2=$!
 wait $p1 || fail "bind A0 failed"
@@ -28,8 +30,33 @@ wait $p2 || fail "bind A1 failed"
 ta0=$(probe_time "$A0"); ta1=$(probe_time "$A1")
 [ -n "$ta0" ] && [ -n "$ta1" ] || fail "probes not in the log"
 gap=$(( ta0 > ta1 ? ta0 - ta1 : ta1 - ta0 ))
-note "same PF: probes finished ${gap} ms apart (each takes ${LAT} ms)"
-[ "$gap" -ge $((LAT * 9 / 10)) ] || fail "calls on one PF overlapped in the kernel (${gap} ms apart)"
+note "same PF, two VFs: probes finished ${gap} ms apart (each takes ${LAT} ms)"
+[ "$gap" -lt $((LAT / 2)) ] || fail "calls on two VFs of one PF were serialized (${gap} ms apart)"
+
+note "one VF: serialized, in the order asked"
+mgr Bind 'ssa{sv}' "$A0" pci-stub 0 >/dev/null & p1=$!
+wait_for 10 grep -q "/$A0/driver_override \"pci-stub\" 0\$" "$SIM_ROOT/.sim/log" || fail "the first bind did not start"
+mgr Bind 'ssa{sv}' "$A0" vfio-pci 0 >/dev/null & p2=$!
+wait $p1 || fail "bind A0 to pci-stub failed"
+wait $p2 || fail "bind A0 back to vfio-pci failed"
+assert_eq "$(driver_of "$A0")" vfio-pci "A0 after two binds in a row"
+t1=$(awk -v b="$A0" '$2 == "bus/pci/drivers_probe" && index($3, b) {print $1}' "$SIM_ROOT/.sim/log" | tail -n 2 | head -n 1)
+t2=$(probe_time "$A0")
+gap=$((t2 - t1))
+note "same VF: probes finished ${gap} ms apart"
+[ "$gap" -ge $((LAT * 9 / 10)) ] || fail "calls on one VF overlapped in the kernel (${gap} ms apart)"
+
+note "the PF and its VF: serialized"
+mgr Bind 'ssa{sv}' "$A1" pci-stub 0 >/dev/null & p1=$!
+wait_for 10 grep -q "/$A1/driver_override \"pci-stub\" 0\$" "$SIM_ROOT/.sim/log" || fail "the bind of A1 did not start"
+mgr SetNumVFs 'sua{sv}' $PFA 2 1 autoprobe b true >/dev/null & p2=$!
+wait $p1 || fail "bind A1 failed"
+wait $p2 || fail "SetNumVFs (autoprobe) on A failed"
+ta1=$(probe_time "$A1")
+tap=$(awk -v b="$PFA" '$2 ~ b"/sriov_drivers_autoprobe$" {t=$1} END {print t}' "$SIM_ROOT/.sim/log")
+[ -n "$tap" ] || fail "the autoprobe write is not in the log"
+note "the PF's write came $((tap - ta1)) ms after its VF's probe finished"
+[ "$tap" -ge "$ta1" ] || fail "a call on the PF overlapped one on its VF"
 
 note "two PFs: in parallel"
 sim_ctl latency probe 0

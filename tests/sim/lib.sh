@@ -156,6 +156,18 @@ expect_blocked() {
         fail "${2:-the operation} is not waiting for the simulator after 10 s"
 }
 
+# wait_state EXPR VALUE [WHAT]: waits (10 s at most) until the state EXPR
+# (see state) is VALUE: that a blocked request reached the simulator
+# (expect_blocked) does not say how far the simulator got with it.
+wait_state() {
+        local i
+        for ((i = 0; i < 200; i++)); do
+                [ "$(state "$1")" = "$2" ] && return 0
+                sleep 0.05
+        done
+        fail "${3:-$1} is not $2 after 10 s: $(state "$1")"
+}
+
 # milliseconds on a monotonic-enough clock
 now_ms() {
         echo $(($(date +%s%N) / 1000000))

@@ -33,11 +33,7 @@ w=$!
 expect_blocked $w "unbind of a held device"
 # the writer waits for the simulator's answer from the start: what says that
 # the driver's remove() is the one waiting is the state
-for ((i = 0; i < 200; i++)); do
-        [ "$(state "dev('0000:3b:02.0')['vfio_waiting']")" = true ] && break
-        sleep 0.05
-done
-expect_eq "$(state "dev('0000:3b:02.0')['vfio_waiting']")" true "remove() waits for the VFIO user"
+wait_state "dev('0000:3b:02.0')['vfio_waiting']" true "remove() waiting for the VFIO user"
 [ -L "$(dev 0000:3b:02.0)/driver" ] && fail "driver link while the unbind waits"
 [ -L "$D/vfio-pci/0000:3b:02.0" ] && fail "driver's device link while the unbind waits"
 expect_eq "$(state "dev('0000:3b:02.0')['driver']")" vfio-pci "dev->driver while the unbind waits"
@@ -65,7 +61,9 @@ expect_blocked $w "sriov_numvfs=0 with a held VF"
 cat "$PF/sriov_numvfs" > "$tmp/numvfs" &
 r=$!
 expect_blocked $r "reading sriov_numvfs during a pending disable"
-# pci_iov_remove_virtfn() goes VF0, VF1: VF0's link is gone, VF1's not yet
+# pci_iov_remove_virtfn() goes VF0, VF1: once VF0's remove() waits for its
+# VFIO user, VF0's link is gone, VF1's not yet
+wait_state "dev('0000:3b:02.0')['vfio_waiting']" true "VF0's remove() waiting for its VFIO user"
 [ -L "$PF/virtfn0" ] && fail "virtfn0 while VF0's removal waits"
 [ -L "$PF/virtfn1" ] || fail "virtfn1 gone before VF0's removal finished"
 [ -d "$(dev 0000:3b:02.0)" ] || fail "VF0 is gone while its removal waits"
@@ -86,6 +84,7 @@ ctl hold 0000:3b:02.1
 sim-write "$PF/sriov_numvfs" 0 > "$tmp/disable" &
 w=$!
 expect_blocked $w "sriov_numvfs=0 with the last VF held"
+wait_state "dev('0000:3b:02.1')['vfio_waiting']" true "VF1's remove() waiting for its VFIO user"
 ls "$PF"/virtfn* >/dev/null 2>&1 && fail "virtfn links while the last VF's removal waits"
 [ -e "$(dev 0000:3b:02.0)" ] && fail "VF0 still there while VF1's removal waits"
 expect_blocked $w "still held before the release"

@@ -100,8 +100,10 @@ expect_write "$(dev 0000:01:00.0)/sriov_numvfs" 2 0
 expect_eq "$(tool vf-stats ens1f0 i40e | grep -c 'rx_packets=0 ')" 2 "counters of new VFs"
 
 # ---- notifications
+# watch_start IF SECONDS [COUNT]: with COUNT the watcher ends once that many
+# came (SECONDS only bounds it), so a loaded machine cannot outlast it
 watch_start() {
-        tool link-watch "$1" "$2" >"$work/watch.out" 2>&1 &
+        tool link-watch "$@" >"$work/watch.out" 2>&1 &
         WATCH=$!
         for ((i = 0; i < 200; i++)); do
                 grep -q subscribed "$work/watch.out" && return 0
@@ -115,8 +117,8 @@ watch_end() {
         wait "$WATCH" || fail "link-watch: $(cat "$work/watch.out")"
 }
 watch_seen() { grep '^notify' "$work/watch.out" || :; }
-# a watcher that ends on its own after a few seconds: what came meanwhile
-watch_start ens1f0 3
+# a watcher that ends once the seven notifications came: what came meanwhile
+watch_start ens1f0 60 7
 expect_ip_ok link set ens1f0 vf 1 mac 02:00:00:00:01:01
 expect_ip_ok link set ens1f0 mtu 9000
 expect_ip_ok link set ens1f0 down
@@ -139,7 +141,7 @@ expect_eq "$(watch_seen)" "" "refused setting"
 # VF net devices come and go
 expect_write "$(dev 0000:01:00.0)/sriov_drivers_autoprobe" 1 0
 expect_write "$(dev 0000:01:00.0)/sriov_numvfs" 0 0
-watch_start ens1f0v0 2
+watch_start ens1f0v0 60 2
 expect_write "$(dev 0000:01:00.0)/sriov_numvfs" 1 0
 expect_write "$(dev 0000:01:00.0)/sriov_numvfs" 0 0
 watch_end

@@ -165,7 +165,7 @@ static inline void plan(const Tree *t, const char *rule, char **assigned, Plan *
         CHECK_INT(pci_addr_parse(PF, &a), 0);
         *ret = (Plan) {};
         if (c->n_pfs == 1)
-                CHECK_INT(plan_pf(t->ctx, &c->pfs[0], &a, assigned, ret), 0);
+                CHECK_INT(plan_pf(t->ctx, &c->pfs[0], &a, assigned, ret, NULL), 0);
 }
 
 /* The plan as "KIND BDF: DETAIL" lines. */

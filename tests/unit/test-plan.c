@@ -201,12 +201,12 @@ static void test_not_a_pf(void) {
         add_pf(&t, 1, 1, NULL);
         add_vf(&t, 0, "iavf", NULL);
         CHECK_INT(pci_addr_parse("0000:3b:02.0", &a), 0);
-        CHECK_INT(plan_pf(t.ctx, &c->pfs[0], &a, NULL, &p), 0);
+        CHECK_INT(plan_pf(t.ctx, &c->pfs[0], &a, NULL, &p, NULL), 0);
         CHECK_STEPS(&p, "error 0000:3b:02.0: not an SR-IOV PF (any more)\n");
         CHECK_INT(p.n_failed, 1);
         plan_done(&p);
         CHECK_INT(pci_addr_parse("0000:af:00.0", &a), 0);
-        CHECK_INT(plan_pf(t.ctx, &c->pfs[0], &a, NULL, &p), 0);
+        CHECK_INT(plan_pf(t.ctx, &c->pfs[0], &a, NULL, &p, NULL), 0);
         CHECK_STEPS(&p, "error 0000:af:00.0: not an SR-IOV PF (any more)\n");
         CHECK_INT(p.n_failed, 1);
         tree_end(&t);
