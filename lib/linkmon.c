@@ -85,27 +85,13 @@ static int on_info(const struct nlmsghdr *h, void *userdata) {
 }
 
 int sriov_link_info_get(const char *ifname, sriov_link_info *ret, sriov_error *err) {
-        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         sriov_link_info l = {};
         rtnl_call call = { .on_message = on_info, .userdata = &l };
         int r;
 
-        if (!ifname_is_valid(ifname))
-                return sriov_error_set(err, -EINVAL, "Invalid interface name \"%.32s\"", strempty(ifname));
-        r = rtnl_open(&s, &call);
+        r = rtnl_get_link(ifname, RTEXT_FILTER_SKIP_STATS, &call, &l.ifindex, "interface ", err);
         if (r < 0)
-                return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
-        m = nlmsg_alloc_simple(RTM_GETLINK, 0);
-        if (!m || rtnl_append_ifinfo(m, 0, 0, 0) < 0 || nla_put_string(m, IFLA_IFNAME, ifname) < 0 ||
-            nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
-                return -ENOMEM;
-        r = rtnl_transact(s, m, &call);
-        if (r < 0)
-                return sriov_error_set(err, r, "Cannot read interface %s: %s", ifname,
-                                       call.message[0] ? call.message : strerror(-r));
-        if (call.parse_error < 0 || l.ifindex <= 0)
-                return sriov_error_set(err, -EBADMSG, "Malformed answer from the kernel about %s", ifname);
+                return r;
         *ret = l;
         return 0;
 }

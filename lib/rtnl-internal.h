@@ -26,6 +26,11 @@ typedef struct rtnl_call {
 int rtnl_open(struct nl_sock **ret, rtnl_call *call);
 int rtnl_transact(struct nl_sock *s, struct nl_msg *m, rtnl_call *call);
 int rtnl_append_ifinfo(struct nl_msg *m, int ifindex, unsigned flags, unsigned change);
+/* RTM_GETLINK of IFNAME with EXT_MASK, answered into CALL; an error (set in
+ * ERR, "Cannot read WHAT IFNAME") also when the answer does not parse or
+ * names no interface (*IFINDEX, which CALL's parser fills, still <= 0). */
+int rtnl_get_link(const char *ifname, uint32_t ext_mask, rtnl_call *call, const int *ifindex, const char *what,
+                  sriov_error *err);
 void rtnl_sock_freep(struct nl_sock **s);
 void rtnl_msg_freep(struct nl_msg **m);
 

@@ -566,32 +566,39 @@ int rtnl_append_ifinfo(struct nl_msg *m, int ifindex, unsigned flags, unsigned c
         return nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ? -ENOMEM : 0;
 }
 
-int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
+int rtnl_get_link(const char *ifname, uint32_t ext_mask, rtnl_call *call, const int *ifindex, const char *what,
+                  sriov_error *err) {
         _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
         _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
-        sriov_link l = {};
-        rtnl_call call = { .link = &l };
         int r;
 
         if (!ifname_is_valid(ifname))
                 return sriov_error_set(err, -EINVAL, "Invalid interface name \"%.32s\"", strempty(ifname));
-        r = rtnl_open(&s, &call);
+        r = rtnl_open(&s, call);
         if (r < 0)
                 return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
         m = nlmsg_alloc_simple(RTM_GETLINK, 0);
-        if (!m || rtnl_append_ifinfo(m, 0, 0, 0) < 0 ||
-            nla_put_string(m, IFLA_IFNAME, ifname) < 0 ||
-            nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS) < 0)
+        if (!m || rtnl_append_ifinfo(m, 0, 0, 0) < 0 || nla_put_string(m, IFLA_IFNAME, ifname) < 0 ||
+            nla_put_u32(m, IFLA_EXT_MASK, ext_mask) < 0)
                 return -ENOMEM;
-        r = rtnl_transact(s, m, &call);
+        r = rtnl_transact(s, m, call);
+        if (r < 0)
+                return sriov_error_set(err, r, "Cannot read %s%s: %s", what, ifname,
+                                       call->message[0] ? call->message : strerror(-r));
+        if (call->parse_error < 0 || *ifindex <= 0)
+                return sriov_error_set(err, -EBADMSG, "Malformed answer from the kernel about %s", ifname);
+        return 0;
+}
+
+int sriov_link_get(const char *ifname, sriov_link *ret, sriov_error *err) {
+        sriov_link l = {};
+        rtnl_call call = { .link = &l };
+        int r;
+
+        r = rtnl_get_link(ifname, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS, &call, &l.ifindex, "interface ", err);
         if (r < 0) {
                 sriov_link_done(&l);
-                return sriov_error_set(err, r, "Cannot read interface %s: %s", ifname,
-                                       call.message[0] ? call.message : strerror(-r));
-        }
-        if (call.parse_error < 0 || l.ifindex <= 0) {
-                sriov_link_done(&l);
-                return sriov_error_set(err, -EBADMSG, "Malformed answer from the kernel about %s", ifname);
+                return r;
         }
         *ret = l;
         return 0;

@@ -218,30 +218,14 @@ static int on_link(const struct nlmsghdr *h, void *userdata) {
 }
 
 int sriov_link_get_stats(const char *ifname, sriov_link_stats *ret, sriov_error *err) {
-        _cleanup_(rtnl_sock_freep) struct nl_sock *s = NULL;
-        _cleanup_(rtnl_msg_freep) struct nl_msg *m = NULL;
         sriov_link_stats st = {};
         rtnl_call call = { .on_message = on_link, .userdata = &st };
         int r;
 
-        if (!ifname_is_valid(ifname))
-                return sriov_error_set(err, -EINVAL, "Invalid interface name \"%.32s\"", strempty(ifname));
-        r = rtnl_open(&s, &call);
-        if (r < 0)
-                return sriov_error_set(err, r, "Cannot open an rtnetlink socket: %s", strerror(-r));
-        m = nlmsg_alloc_simple(RTM_GETLINK, 0);
-        if (!m || rtnl_append_ifinfo(m, 0, 0, 0) < 0 || nla_put_string(m, IFLA_IFNAME, ifname) < 0 ||
-            nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF) < 0)
-                return -ENOMEM;
-        r = rtnl_transact(s, m, &call);
-        if (r >= 0 && (call.parse_error < 0 || st.ifindex <= 0))
-                r = -EBADMSG;
+        r = rtnl_get_link(ifname, RTEXT_FILTER_VF, &call, &st.ifindex, "the VF statistics of ", err);
         if (r < 0) {
                 sriov_link_stats_done(&st);
-                if (r == -EBADMSG)
-                        return sriov_error_set(err, r, "Malformed answer from the kernel about %s", ifname);
-                return sriov_error_set(err, r, "Cannot read the VF statistics of %s: %s", ifname,
-                                       call.message[0] ? call.message : strerror(-r));
+                return r;
         }
         *ret = st;
         return 0;
