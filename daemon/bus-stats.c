@@ -21,7 +21,8 @@
 
 /* An expensive read (docs/security.md, "Limits"): no larger than the bus
  * allows, charged to an unprivileged caller by its size, and at most a
- * few of its calls on the workers at a time (1: go on; < 0: refused). */
+ * few of its calls on the workers at a time (0: go on; 1: over its share,
+ * answered later; < 0: refused). */
 static int admit_read(Daemon *d, sd_bus_message *m, size_t bytes, const char *hint, sd_bus_error *error) {
         int r;
 
@@ -29,9 +30,12 @@ static int admit_read(Daemon *d, sd_bus_message *m, size_t bytes, const char *hi
         if (r < 0)
                 return r;
         r = bus_admit(d, m, bus_cost_of(bytes), error);
+        if (r != 0)
+                return r;
+        r = bus_inflight_begin(d, m, error);
         if (r < 0)
                 return r;
-        return bus_inflight_begin(d, m, error);
+        return 0;
 }
 
 static const char *error_name(int r) {
@@ -73,25 +77,14 @@ static int append_entry(sd_bus_message *reply, const VFStatsEntry *e) {
         return sd_bus_message_close_container(reply);
 }
 
-static int reply_stats(sd_bus_message *m, const VFStatsSet *set) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
+static int append_stats_row(sd_bus_message *reply, size_t i, const void *userdata) {
+        const VFStatsSet *set = userdata;
 
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sisssssbsa{st}t)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < set->n; i++) {
-                r = append_entry(reply, &set->v[i]);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return append_entry(reply, &set->v[i]);
+}
+
+static int reply_stats(sd_bus_message *m, const VFStatsSet *set) {
+        return bus_send_array(m, "(sisssssbsa{st}t)", set->n, append_stats_row, set);
 }
 
 static void stats_done(Daemon *d, VFStatsSet *set, void *userdata) {
@@ -133,7 +126,7 @@ static int method_get_vf_stats(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return bus_error_from_errno(error, r, e.error ? e.message : NULL);
         r = admit_read(d, m, set->n * STATS_BYTES_PER_VF, "ask for one PF's, pool's or guest's VFs", error);
-        if (r < 0) {
+        if (r != 0) {
                 vf_stats_set_free(set);
                 return r;
         }
@@ -193,7 +186,7 @@ static int method_get_metrics(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         r = admit_read(d, m, METRICS_BYTES_BASE + set->n * METRICS_BYTES_PER_VF,
                        "ask for the VF counters of a PF, pool or guest with GetVFStats", error);
-        if (r < 0) {
+        if (r != 0) {
                 vf_stats_set_free(set);
                 return r;
         }
@@ -257,29 +250,20 @@ static int append_drift(sd_bus_message *reply, const DriftRecord *r) {
         return sd_bus_message_close_container(reply);
 }
 
+static int append_drift_row(sd_bus_message *reply, size_t i, const void *userdata) {
+        const Daemon *d = userdata;
+
+        return append_drift(reply, &d->observe->drift[i]);
+}
+
 static int method_list_drift(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Daemon *d = userdata;
         int r;
 
         r = bus_admit(d, m, bus_cost_of(d->observe ? d->observe->n_drift * 300 : 0), error);
-        if (r < 0)
+        if (r != 0)
                 return r;
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssissa{sv}a{sv}tbu)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; d->observe && i < d->observe->n_drift; i++) {
-                r = append_drift(reply, &d->observe->drift[i]);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_send_array(m, "(ssissa{sv}a{sv}tbu)", d->observe ? d->observe->n_drift : 0, append_drift_row, d);
 }
 
 static int append_health(sd_bus_message *reply, const char *address, const char *kind, const char *guest,
@@ -336,7 +320,7 @@ static int method_get_health(sd_bus_message *m, void *userdata, sd_bus_error *er
         int r;
 
         r = bus_admit(d, m, bus_cost_of(d->host->n_devices * 100), error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)

@@ -124,6 +124,16 @@ echo "$bad" > "$T/bad.conf"
 out=$("$SRIOVD" --check-config --config "$T/bad.conf" --config-dir "$T/none" 2>&1) && fail "65 selectors in a file accepted"
 case $out in *"more than 64"*) ;; *) fail "65 selectors in a file: $out";; esac
 
+note "the observability reads come out of a user's share too"
+held=no
+for _ in $(seq 300); do
+        if ! out=$(as_nobody gdbus call --system --dest "$DEST" --object-path "$MGR" --method "$IFACE.GetHealth" 2>&1); then
+                case $out in *org.sriovd.Error.LimitsExceeded*) held=yes; break ;; esac
+                fail "GetHealth as nobody: $out"
+        fi
+done
+assert_eq "$held" yes "nobody's GetHealth calls held to its share"
+
 note "an answer larger than a message may be"
 if [ "${SRIOVD_TEST_HOOKS:-no}" = yes ]; then
         daemon_stop
