@@ -34,26 +34,19 @@ static void info_attr(sriov_link_info *l, uint16_t type, const uint8_t *d, size_
 int sriov_link_info_parse(const void *msg, size_t len, sriov_link_info *ret) {
         sriov_link_info l = { .carrier = -1, .operstate = -1 };
         struct ifinfomsg ifi;
-        struct nlmsghdr h;
         const uint8_t *d;
         attr_iter it;
         uint16_t type;
         size_t al;
         int r;
 
-        if (len < sizeof(h))
-                return -EBADMSG;
-        memcpy(&h, msg, sizeof(h));
-        if (h.nlmsg_len < NLMSG_LENGTH(sizeof(ifi)) || h.nlmsg_len > len ||
-            (h.nlmsg_type != RTM_NEWLINK && h.nlmsg_type != RTM_DELLINK))
-                return -EBADMSG;
-        memcpy(&ifi, (const uint8_t *) msg + NLMSG_HDRLEN, sizeof(ifi));
+        r = rtnl_link_msg_open(msg, len, true, &type, &ifi, &it);
+        if (r < 0)
+                return r;
         l.ifindex = ifi.ifi_index;
         l.type = ifi.ifi_type;
         l.flags = ifi.ifi_flags;
-        l.deleted = h.nlmsg_type == RTM_DELLINK;
-        it.p = (const uint8_t *) msg + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
-        it.left = h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
+        l.deleted = type == RTM_DELLINK;
         while ((r = attr_next(&it, &type, &d, &al)) > 0)
                 info_attr(&l, type, d, al);
         if (r < 0)

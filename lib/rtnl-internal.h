@@ -6,9 +6,11 @@
  * extended-ack message captured, bounds-checked attribute walking. */
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vfattr.h"
@@ -42,3 +44,8 @@ typedef struct attr_iter {
 /* Next attribute: type (without the nested/byte-order flags), payload.
  * Returns 1, 0 at the end, -EBADMSG on a malformed attribute. */
 int attr_next(attr_iter *it, uint16_t *ret_type, const uint8_t **ret_data, size_t *ret_len);
+/* A link message of LEN bytes at MSG (RTM_NEWLINK; RTM_DELLINK too when
+ * DELLINK_OK): its type, its ifinfomsg and an iterator over its attributes;
+ * -EBADMSG when it is none or truncated. */
+int rtnl_link_msg_open(const void *msg, size_t len, bool dellink_ok, uint16_t *ret_type, struct ifinfomsg *ret_ifi,
+                       attr_iter *ret_it);

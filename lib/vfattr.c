@@ -196,6 +196,23 @@ int attr_next(attr_iter *it, uint16_t *ret_type, const uint8_t **ret_data, size_
         return 1;
 }
 
+int rtnl_link_msg_open(const void *msg, size_t len, bool dellink_ok, uint16_t *ret_type, struct ifinfomsg *ret_ifi,
+                       attr_iter *ret_it) {
+        struct nlmsghdr h;
+
+        if (len < sizeof(h))
+                return -EBADMSG;
+        memcpy(&h, msg, sizeof(h));
+        if (h.nlmsg_len < NLMSG_LENGTH(sizeof(*ret_ifi)) || h.nlmsg_len > len ||
+            (h.nlmsg_type != RTM_NEWLINK && !(dellink_ok && h.nlmsg_type == RTM_DELLINK)))
+                return -EBADMSG;
+        memcpy(ret_ifi, (const uint8_t *) msg + NLMSG_HDRLEN, sizeof(*ret_ifi));
+        ret_it->p = (const uint8_t *) msg + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ret_ifi)));
+        ret_it->left = h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ret_ifi)));
+        *ret_type = h.nlmsg_type;
+        return 0;
+}
+
 /* Each IFLA_VF_* struct starts with the VF number; payloads may be longer
  * than the struct we know (newer kernels), never shorter. */
 #define GET_STRUCT(type, data, len, out)                \
@@ -422,7 +439,6 @@ void sriov_link_done(sriov_link *l) {
 }
 
 int vf_link_msg_parse(const void *msg, size_t len, sriov_link *ret) {
-        struct nlmsghdr h;
         struct ifinfomsg ifi;
         sriov_link l = {};
         attr_iter it;
@@ -431,16 +447,11 @@ int vf_link_msg_parse(const void *msg, size_t len, sriov_link *ret) {
         size_t al;
         int r;
 
-        if (len < sizeof(h))
-                return -EBADMSG;
-        memcpy(&h, msg, sizeof(h));
-        if (h.nlmsg_len < NLMSG_LENGTH(sizeof(ifi)) || h.nlmsg_len > len || h.nlmsg_type != RTM_NEWLINK)
-                return -EBADMSG;
-        memcpy(&ifi, (const uint8_t *) msg + NLMSG_HDRLEN, sizeof(ifi));
+        r = rtnl_link_msg_open(msg, len, false, &type, &ifi, &it);
+        if (r < 0)
+                return r;
         l.ifindex = ifi.ifi_index;
         l.flags = ifi.ifi_flags;
-        it.p = (const uint8_t *) msg + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
-        it.left = h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
         while ((r = attr_next(&it, &type, &d, &al)) > 0) {
                 if (type == IFLA_NUM_VF && al >= 4)
                         memcpy(&l.num_vf, d, 4);

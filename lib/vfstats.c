@@ -172,22 +172,16 @@ void sriov_link_stats_done(sriov_link_stats *s) {
 int vf_stats_msg_parse(const void *msg, size_t len, sriov_link_stats *ret) {
         sriov_link_stats s = {};
         struct ifinfomsg ifi;
-        struct nlmsghdr h;
         const uint8_t *d;
         attr_iter it;
         uint16_t type;
         size_t al;
         int r;
 
-        if (len < sizeof(h))
-                return -EBADMSG;
-        memcpy(&h, msg, sizeof(h));
-        if (h.nlmsg_len < NLMSG_LENGTH(sizeof(ifi)) || h.nlmsg_len > len || h.nlmsg_type != RTM_NEWLINK)
-                return -EBADMSG;
-        memcpy(&ifi, (const uint8_t *) msg + NLMSG_HDRLEN, sizeof(ifi));
+        r = rtnl_link_msg_open(msg, len, false, &type, &ifi, &it);
+        if (r < 0)
+                return r;
         s.ifindex = ifi.ifi_index;
-        it.p = (const uint8_t *) msg + NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
-        it.left = h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifi)));
         while ((r = attr_next(&it, &type, &d, &al)) > 0) {
                 if (type == IFLA_NUM_VF && al >= 4)
                         memcpy(&s.num_vf, d, 4);
