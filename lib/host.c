@@ -297,6 +297,11 @@ static int device_load(sriov_ctx *ctx, const pci_addr *a, sriov_device **ret) {
         r = load_sriov(ctx, d);
         if (r < 0)
                 return r;
+        /* the names its VFs will have, remembered while pci.ids is loaded
+         * anyway: a VF count change later does not load it again (tens of
+         * milliseconds, in the middle of the change) */
+        if (d->is_pf && d->sriov.vf_device)
+                (void) pci_names_lookup(ctx, d->vendor, d->sriov.vf_device, d->class, NULL, NULL, NULL);
         r = load_netdevs(ctx, d);
         if (r < 0)
                 return r;

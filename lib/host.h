@@ -139,5 +139,9 @@ int sriov_host_to_json(const sriov_host *h, json_object **ret);
 int pci_names_lookup(sriov_ctx *ctx, uint16_t vendor, uint16_t device, uint32_t class,
                      char **ret_vendor, char **ret_device, char **ret_class);
 void sriov_ctx_drop_pci_ids(sriov_ctx *ctx);
+/* Whether a lookup of these ids is answered from what was remembered. A
+ * PF's load remembers the names of its VFs too (their device id is the
+ * PF's sriov_vf_device), so that enabling VFs later loads no pci.ids. */
+bool pci_names_remembered(sriov_ctx *ctx, uint16_t vendor, uint16_t device, uint32_t class);
 /* Read the SR-IOV capability of a PF from config space through libpci. */
 int pci_read_sriov_cap(sriov_ctx *ctx, const pci_addr *a, sriov_pf_info *info);

@@ -193,6 +193,15 @@ int pci_names_lookup(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t cl
         return 0;
 }
 
+bool pci_names_remembered(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class) {
+        bool found;
+
+        pthread_mutex_lock(&c->pci_lock);
+        found = names_find(c, vendor, device, class >> 8);
+        pthread_mutex_unlock(&c->pci_lock);
+        return found;
+}
+
 /* SR-IOV extended capability layout (PCIe base spec, 9.3.3). */
 #define SRIOV_CTRL        0x08
 #define SRIOV_CTRL_VFE    0x0001

@@ -287,6 +287,25 @@ static void test_vf_missing_in_the_middle(void) {
         check_gap(true);
 }
 
+/* Loading a PF remembers the names its VFs will have: enabling them after
+ * pci.ids was dropped (the daemon does once the host is read) does not
+ * load it again, in the middle of the VF count change. */
+static void test_vf_names_remembered(void) {
+        _cleanup_(sriov_device_freep) sriov_device *d = NULL;
+        pci_addr a;
+        Tree t;
+
+        tree_begin(&t);
+        add_pf(&t, 0, 1, NULL);
+        CHECK_INT(pci_addr_parse(PF, &a), 0);
+        CHECK(!pci_names_remembered(t.ctx, 0x8086, 0x154c, 0x020000));
+        CHECK_INT(sriov_device_load(t.ctx, &a, &d), 0);
+        sriov_ctx_drop_pci_ids(t.ctx);
+        CHECK(pci_names_remembered(t.ctx, 0x8086, 0x1572, 0x020000));
+        CHECK(pci_names_remembered(t.ctx, 0x8086, 0x154c, 0x020000));
+        tree_end(&t);
+}
+
 int main(void) {
         test_nothing_to_do();
         test_create_vfs();
@@ -299,5 +318,6 @@ int main(void) {
         test_attrs_without_interface();
         test_attrs_vf_not_reported();
         test_vf_missing_in_the_middle();
+        test_vf_names_remembered();
         TEST_MAIN_END();
 }
