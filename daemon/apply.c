@@ -21,6 +21,8 @@ typedef struct ApplyWork {
         ApplyPhase phase;
         unsigned round;
         Plan plan;                      /* this round's */
+        Plan next;                      /* the next round's, planned by this round's count change */
+        bool next_planned;
         bool *journaled;                /* per step of plan: its record was made for it */
         bool replan;                    /* execute: a VF count changed */
         bool vfs_due;                   /* execute: the VFs' steps of the round are to run */
@@ -35,6 +37,7 @@ static void apply_work_free(void *p) {
         ApplyWork *w = p;
 
         plan_done(&w->plan);
+        plan_done(&w->next);
         plan_done(&w->all);
         free(w->journaled);
         config_free(w->config);
@@ -47,7 +50,11 @@ static bool pf_step_executed(const Plan *p) {
 }
 
 /* On the PF's lane: the plan (from a fresh read of the family, which the
- * model gets too), or the PF's own step of it. */
+ * model gets too), or the PF's own step of it. A VF count change is
+ * followed by the next round's plan, in the same job: its one read of the
+ * family after the change is the model's too and covers the uevents the
+ * change sent (lanes.c), so that neither a separate plan nor the refreshes
+ * those events asked for read the family again. */
 static void apply_execute(Job *j) {
         ApplyWork *w = j->payload;
 
@@ -63,6 +70,8 @@ static void apply_execute(Job *j) {
         w->vfs_due = plan_execute_pf(j->daemon->ctx, &w->plan, &w->replan);
         /* a write the kernel still holds makes the lane pending (lanes.c) */
         j->r = pf_step_executed(&w->plan) && w->plan.steps[0].result == -ETIMEDOUT ? -ETIMEDOUT : 0;
+        if (w->replan && w->round + 1 < ROUNDS_MAX)
+                w->next_planned = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->next, &j->family) >= 0;
         /* nothing changed the family; or the next round's plan reads it */
         j->no_read_back = !pf_step_executed(&w->plan) || (w->replan && w->round + 1 < ROUNDS_MAX);
 }
@@ -297,7 +306,13 @@ static void executed(Daemon *d, const pci_addr *pf, ApplyWork *w) {
         collect(w);
         if (again) {
                 w->replan = false;
-                next(d, pf, w, PHASE_PLAN);
+                if (w->next_planned) {
+                        w->next_planned = false;
+                        w->plan = w->next;
+                        w->next = (Plan) {};
+                        planned(d, pf, w);
+                } else
+                        next(d, pf, w, PHASE_PLAN);
         } else
                 finish(d, pf, w, false);
 }

@@ -170,7 +170,12 @@ static bool covered(Daemon *d, const Dirty *x) {
         pci_addr key;
         Lane *l;
 
-        if (x->seqnum == 0 || x->reapply)
+        if (x->seqnum == 0)
+                return false;
+        /* a function's add or bind may bring back a PF's configuration;
+         * not a VF's (refresh_group), whose add, when the VF was not known
+         * yet, a read since covers like any other event */
+        if (x->reapply && !(dev && dev->is_vf))
                 return false;
         if (dev && dev->seqnum >= x->seqnum)
                 return true;

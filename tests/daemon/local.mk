@@ -8,6 +8,7 @@ daemon_tests = \
 	tests/daemon/disconnect.sh \
 	tests/daemon/concurrency.sh \
 	tests/daemon/uevents.sh \
+	tests/daemon/apply-reads.sh \
 	tests/daemon/config.sh \
 	tests/daemon/passthrough.sh \
 	tests/daemon/noiommu.sh \
