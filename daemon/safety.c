@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "log.h"
 #include "netuse.h"
 #include "ops.h"
 #include "passthrough.h"
@@ -22,16 +23,23 @@ int safety_before_unbind(sriov_ctx *ctx, const pci_addr *dev, bool force, sriov_
         if (r < 0)
                 return sriov_error_set(err, r, "Cannot read the driver of %s: %s", bdf, strerror(-r));
         if (driver_is_vfio(drv)) {
-                _cleanup_free_ vfio_holder *h = NULL;
-                size_t n = 0;
+                vfio_use u;
 
-                r = sriov_vfio_holders(ctx, dev, &h, &n);
+                r = sriov_vfio_held(ctx, dev, &u);
                 if (r < 0)
                         return sriov_error_set(err, r, "Cannot look for users of %s: %s", bdf, strerror(-r));
-                if (n > 0)
+                log_debug("VFIO users of %s: %s%s", bdf,
+                          u.group_free ? "the group node opened, nobody holds it" :
+                          u.group_busy ? "the kernel says the group node is held" : "no answer from the group node",
+                          u.scanned ? "; /proc scanned" : ", no /proc scan");
+                if (u.held && u.n > 0)
                         return sriov_error_set(err, -EBUSY,
                                                "%s is in use: process %d (%s) holds %s%s; stop it first (the kernel would wait for it)",
-                                               bdf, (int) h[0].pid, h[0].comm, h[0].node, n > 1 ? " (and others)" : "");
+                                               bdf, (int) u.first.pid, u.first.comm, u.first.node, u.n > 1 ? " (and others)" : "");
+                if (u.held)
+                        return sriov_error_set(err, -EBUSY,
+                                               "%s is in use: %s is held by a process sriovd cannot name (the kernel refuses to open it; in another PID namespace, or holding only a device fd); stop it first (the kernel would wait for it)",
+                                               bdf, u.group_node);
                 return 0;
         }
         return host_use_check(ctx, dev, false, err);

@@ -143,15 +143,19 @@ static bool expected(const VerifyWork *w, const char *bdf) {
 static void check_holders(sriov_ctx *ctx, VerifyWork *w, const sriov_host *h) {
         for (size_t i = 0; i < h->n_devices; i++) {
                 const sriov_device *dev = h->devices[i];
-                _cleanup_free_ vfio_holder *holders = NULL;
-                size_t n = 0;
+                vfio_use u;
 
                 if (!dev->is_vf || !driver_is_vfio(dev->driver) || expected(w, dev->bdf))
                         continue;
-                if (sriov_vfio_holders(ctx, &dev->addr, &holders, &n) < 0 || n == 0)
+                /* the kernel first: a group node that opens is held by nobody */
+                if (sriov_vfio_held(ctx, &dev->addr, &u) < 0 || !u.held)
                         continue;
-                differ(w, dev->bdf, "", "held", "%s is held by process %d (%s) through %s, but no guest holds it in the ledger",
-                       dev->bdf, (int) holders[0].pid, holders[0].comm, holders[0].node);
+                if (u.n > 0)
+                        differ(w, dev->bdf, "", "held", "%s is held by process %d (%s) through %s, but no guest holds it in the ledger",
+                               dev->bdf, (int) u.first.pid, u.first.comm, u.first.node);
+                else
+                        differ(w, dev->bdf, "", "held", "%s is held through %s by a process sriovd cannot name (in another PID namespace, or holding only a device fd), but no guest holds it in the ledger",
+                               dev->bdf, u.group_node);
         }
 }
 

@@ -5,7 +5,9 @@
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "netuse.h"
 #include "rtnl-internal.h"
@@ -324,30 +326,51 @@ int sriov_device_host_use(sriov_ctx *ctx, const pci_addr *dev, unsigned flags, c
         return 0;
 }
 
-int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, size_t *ret_n) {
-        _cleanup_free_ char *group = NULL, *gnode = NULL, *cnode = NULL, *vdir = NULL;
-        _cleanup_free_ vfio_holder *v = NULL;
-        _cleanup_closedir_ DIR *proc = NULL, *vd = NULL;
+/* The function's VFIO nodes: /dev/vfio/GROUP (and the group's number) and
+ * /dev/vfio/devices/vfioN (vfio-dev/vfioN in sysfs), each NULL when absent. */
+static int vfio_nodes(sriov_ctx *ctx, const pci_addr *dev, char **ret_group, char **ret_gnode, char **ret_cnode) {
+        _cleanup_free_ char *group = NULL, *gnode = NULL, *cnode = NULL, *vdir = NULL, *gpath = NULL;
+        _cleanup_closedir_ DIR *vd = NULL;
         struct dirent *de;
-        size_t n = 0;
 
-        /* the nodes: /dev/vfio/GROUP and /dev/vfio/devices/vfioN (vfio-dev/vfioN in sysfs) */
-        if (sysfs_dev_link_name(ctx, dev, "iommu_group", &group) >= 0)
-                gnode = strdup_printf("%s/vfio/%s", streq(sriov_ctx_dev_root(ctx), "/") ? "" : sriov_ctx_dev_root(ctx), group);
+        if (sysfs_dev_link_name(ctx, dev, "iommu_group", &group) >= 0) {
+                gpath = strdup_printf("vfio/%s", group);
+                if (!gpath)
+                        return -ENOMEM;
+                gnode = dev_path(ctx, gpath);
+                if (!gnode)
+                        return -ENOMEM;
+        }
         vdir = sysfs_dev_path(ctx, dev, "vfio-dev");
         vd = vdir ? opendir(vdir) : NULL;
         while (vd && (de = readdir(vd)))
                 if (strneq(de->d_name, "vfio", 4)) {
+                        _cleanup_free_ char *rel = strdup_printf("vfio/devices/%s", de->d_name);
+
                         free(cnode);
-                        cnode = strdup_printf("%s/vfio/devices/%s",
-                                              streq(sriov_ctx_dev_root(ctx), "/") ? "" : sriov_ctx_dev_root(ctx), de->d_name);
+                        cnode = rel ? dev_path(ctx, rel) : NULL;
+                        if (!cnode)
+                                return -ENOMEM;
                 }
+        *ret_group = TAKE_PTR(group);
+        *ret_gnode = TAKE_PTR(gnode);
+        *ret_cnode = TAKE_PTR(cnode);
+        return 0;
+}
+
+/* Every process with GNODE or CNODE (either may be NULL) among its open
+ * files, from PROC/PID/fd: one readlink per open fd of every process. */
+static int scan_holders(sriov_ctx *ctx, const char *gnode, const char *cnode, vfio_holder **ret, size_t *ret_n) {
+        _cleanup_free_ vfio_holder *v = NULL;
+        _cleanup_closedir_ DIR *proc = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
         if (!gnode && !cnode) {
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
         }
-
         proc = opendir(sriov_ctx_proc_root(ctx));
         if (!proc)
                 return negative_errno();
@@ -399,5 +422,153 @@ int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, s
         }
         *ret = TAKE_PTR(v);
         *ret_n = n;
+        return 0;
+}
+
+int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, size_t *ret_n) {
+        _cleanup_free_ char *group = NULL, *gnode = NULL, *cnode = NULL;
+        int r;
+
+        r = vfio_nodes(ctx, dev, &group, &gnode, &cnode);
+        if (r < 0)
+                return r;
+        return scan_holders(ctx, gnode, cnode, ret, ret_n);
+}
+
+/* The major number the running kernel gave VFIO groups ("vfio" among the
+ * character devices of /proc/devices). Always the real /proc, not the
+ * context's proc root: it decides whether a node may be opened, and only
+ * the running kernel can say what a device number is. */
+static int vfio_group_major(unsigned *ret) {
+        _cleanup_free_ char *text = NULL;
+        bool chr = false;
+        int r;
+
+        r = read_full_file("/proc/devices", &text, NULL, 64 * 1024);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                char name[32];
+                unsigned major;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (streq(line, "Character devices:"))
+                        chr = true;
+                else if (streq(line, "Block devices:"))
+                        chr = false;
+                else if (chr && sscanf(line, " %u %31s", &major, name) == 2 && streq(name, "vfio")) {
+                        *ret = major;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* Ask the kernel whether anybody holds the group node GNODE of IOMMU group
+ * GROUP: the legacy group node is exclusive (vfio_group_fops_open():
+ * another open file of the group -> EBUSY; on kernels with the VFIO cdev
+ * also a device bound to an iommufd through its cdev, cdev_device_open_cnt).
+ * A device fd keeps its group file open, so a VMM holding only the device
+ * is seen too. Returns 0 (nobody holds it: opened and closed), 1 (EBUSY:
+ * held), or a negative errno when the answer must come from elsewhere:
+ * no such node, not a character device (a test tree's regular file, a
+ * FIFO: never opened), a device number that is not this group's (checked
+ * against sysfs class/vfio/GROUP/dev and the kernel's "vfio" major before
+ * the open, and with fstat() after it), or another open error (EACCES,
+ * ENODEV, EPERM for noiommu groups without CAP_SYS_RAWIO).
+ *
+ * The one cost: for the microseconds the node is open here, another opener
+ * of the group (a VMM starting, a BIND_IOMMUFD through the cdev) gets
+ * EBUSY. sriovd asks only about a function it is about to take from
+ * vfio-pci or to hand out (Release, Bind, a VF count change, verify's
+ * drift check), i.e. one that nobody should be starting to use; a VMM that
+ * races it would have been refused or cut off by that very operation. */
+static int vfio_group_test_open(sriov_ctx *ctx, const char *group, const char *gnode) {
+        _cleanup_free_ char *rel = NULL, *cls = NULL, *devno = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned maj, min, vmaj;
+        struct stat st;
+        int r;
+
+        if (stat(gnode, &st) < 0)
+                return negative_errno();
+        if (!S_ISCHR(st.st_mode))
+                return -ENOTTY;
+        rel = strdup_printf("class/vfio/%s/dev", group);
+        cls = rel ? sysfs_path(ctx, rel) : NULL;
+        if (!cls)
+                return -ENOMEM;
+        r = read_one_line_file(cls, &devno);
+        if (r < 0)
+                return r;
+        if (sscanf(devno, "%u:%u", &maj, &min) != 2 || major(st.st_rdev) != maj || minor(st.st_rdev) != min)
+                return -ENXIO;
+        r = vfio_group_major(&vmaj);
+        if (r < 0)
+                return r;
+        if (vmaj != maj)
+                return -ENXIO;
+        fd = open(gnode, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return errno == EBUSY ? 1 : negative_errno();
+        /* the node replaced between stat() and open(): not what was checked */
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != maj || minor(st.st_rdev) != min)
+                return -ENXIO;
+        return 0;
+}
+
+int sriov_vfio_held(sriov_ctx *ctx, const pci_addr *dev, vfio_use *ret) {
+        _cleanup_free_ char *group = NULL, *gnode = NULL, *cnode = NULL;
+        _cleanup_free_ vfio_holder *h = NULL;
+        vfio_use u = {};
+        size_t n = 0;
+        int r, t = -ENOENT;
+
+        r = vfio_nodes(ctx, dev, &group, &gnode, &cnode);
+        if (r < 0)
+                return r;
+        if (gnode)
+                t = vfio_group_test_open(ctx, group, gnode);
+        if (t == 1) {
+                /* held: the scan only names the holder */
+                r = scan_holders(ctx, gnode, cnode, &h, &n);
+                if (r < 0)
+                        return r;
+                u.scanned = true;
+                /* nobody seen: it let go meanwhile, or is out of sight
+                 * (another PID namespace); the kernel says which */
+                if (n == 0)
+                        t = vfio_group_test_open(ctx, group, gnode);
+                if (t == 1) {
+                        u.held = u.group_busy = true;
+                        (void) snprintf(u.group_node, sizeof(u.group_node), "%s", gnode);
+                }
+        }
+        if (t == 0)
+                u.group_free = true;
+        /* Nobody holds the group. The cdev is not exclusive, and opening it
+         * does not block the group until the device is bound to an iommufd
+         * (vfio_df_ioctl_bind_iommufd() -> vfio_device_block_group()); an
+         * opened, unbound cdev still holds the device (its registration),
+         * so where there is a cdev only /proc can tell. (6.1 lists the
+         * device under vfio-dev in sysfs but makes no cdev node: nothing
+         * to open there.) */
+        if (t == 0 && cnode && access(cnode, F_OK) < 0 && errno == ENOENT)
+                cnode = mfree(cnode);
+        if (t != 1 && (cnode || (t != 0 && gnode))) {
+                r = scan_holders(ctx, t == 0 ? NULL : gnode, cnode, &h, &n);
+                if (r < 0)
+                        return r;
+                u.scanned = true;
+                u.held = n > 0;
+        }
+        if (n > 0)
+                u.first = h[0];
+        u.n = n;
+        *ret = u;
         return 0;
 }

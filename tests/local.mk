@@ -7,6 +7,7 @@ unit_tests = \
 	tests/unit/test-util \
 	tests/unit/test-jsonw \
 	tests/unit/test-vfio \
+	tests/unit/test-vfio-held \
 	tests/unit/test-state \
 	tests/unit/test-recovery \
 	tests/unit/test-pool \
@@ -79,6 +80,9 @@ tests_unit_test_pool_LDADD = $(CORE_UNIT_LDADD)
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_config_LDADD = $(CORE_UNIT_LDADD)
+tests_unit_test_vfio_held_SOURCES = tests/unit/test-vfio-held.c
+tests_unit_test_vfio_held_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_unit_test_vfio_held_LDADD = $(CORE_UNIT_LDADD)
 tests_unit_test_plan_SOURCES = tests/unit/test-plan.c
 tests_unit_test_plan_CFLAGS = $(UNIT_CFLAGS) $(SYSTEMD_CFLAGS)
 tests_unit_test_plan_LDADD = $(CORE_UNIT_LDADD)

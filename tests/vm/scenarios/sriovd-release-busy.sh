@@ -72,7 +72,8 @@ EOF
 # Assign brings the PF's link up (igb takes VF settings on a PF that is up);
 # Release puts it back: down, as here.
 $IP link set dev "$IF" down
-start_sriovd_fresh --timeout 60 || { fail "sriovd did not come up: $(tail -n 5 "$RESULTS/$NAME.sriovd.log")"; exit 1; }
+# (debug: the log says how each check for VFIO users was answered)
+start_sriovd_fresh --timeout 60 --log-level debug || { fail "sriovd did not come up: $(tail -n 5 "$RESULTS/$NAME.sriovd.log")"; exit 1; }
 expect enable "$(gmgr SetNumVFs "$IGB" 2 "{'autoprobe': <true>}")" "(uint32 2,)"
 set -- $(vfs "$IGB")
 VF=$1 IDX=0
@@ -99,18 +100,25 @@ echo "$BEFORE" >&2
 # ---- a VMM holds the VF's VFIO device (container, group, device fd)
 holder device || fail "vfio-hold device as $GUEST_USER: $(cat "$STATE/hold.out")"
 refused held.device
+# the kernel refused sriovd's open of the group node (EBUSY); /proc only named the holder
+expect_ne held.device.log.group_busy "$(grep -c "VFIO users of $VF: the kernel says the group node is held; /proc scanned" "$RESULTS/$NAME.sriovd.log")" 0
 release "$HOLD_PID" || fail "vfio-hold did not exit"
 # ---- and through the VFIO cdev, where the kernel has one (6.12)
 CDEV=$(ls "$PCI/devices/$VF/vfio-dev" 2>/dev/null | head -n 1)
-if [ -n "$CDEV" ] && [ -c "/dev/vfio/devices/$CDEV" ]; then
+HAS_CDEV=no
+[ -n "$CDEV" ] && [ -c "/dev/vfio/devices/$CDEV" ] && HAS_CDEV=yes
+if [ "$HAS_CDEV" = yes ]; then
         holder cdev || fail "vfio-hold cdev as $GUEST_USER: $(cat "$STATE/hold.out")"
+        # an opened, unbound cdev leaves the group free to open: only /proc sees it
+        _before=$(grep -c "VFIO users of $VF: the group node opened, nobody holds it; /proc scanned" "$RESULTS/$NAME.sriovd.log" || :)
         refused held.cdev
+        expect_ne held.cdev.log.scanned "$(grep -c "VFIO users of $VF: the group node opened, nobody holds it; /proc scanned" "$RESULTS/$NAME.sriovd.log")" "$_before"
         release "$HOLD_PID" || fail "vfio-hold did not exit"
 else
         note "no VFIO cdev on this kernel: the group and device fd only"
 fi
 expect log.refusals "$(grep -c "Not releasing $VF from vm1: .*; nothing was changed" "$RESULTS/$NAME.sriovd.log")" \
-        "$([ -n "$CDEV" ] && [ -c "/dev/vfio/devices/$CDEV" ] && echo 4 || echo 2)"
+        "$([ "$HAS_CDEV" = yes ] && echo 4 || echo 2)"
 
 # ---- the holder is gone: the release works, and puts everything back
 expect release.exit "$(ctl release vm1)" 0
@@ -127,6 +135,13 @@ while read -r n; do
 done <"$STATE/nodes"
 expect release.assignments "$(gmgr ListAssignments "''")" "(@a(ssssa{sv}) [],)"
 expect release.verify "$(ctl verify)" 0
+# the release's check was the kernel's answer alone: the group node opened,
+# no /proc scan (with a VFIO cdev, which does not hold the group, /proc too)
+if [ "$HAS_CDEV" = yes ]; then
+        expect_ne release.log.group_free "$(grep -c "VFIO users of $VF: the group node opened, nobody holds it; /proc scanned" "$RESULTS/$NAME.sriovd.log")" 0
+else
+        expect_ne release.log.group_free "$(grep -c "VFIO users of $VF: the group node opened, nobody holds it, no /proc scan" "$RESULTS/$NAME.sriovd.log")" 0
+fi
 
 stop_sriovd || fail "sriovd did not stop on SIGTERM"
 stop_bus
