@@ -24,6 +24,8 @@ typedef struct ApplyWork {
         Plan next;                      /* the next round's, planned by this round's count change */
         bool next_planned;
         bool *journaled;                /* per step of plan: its record was made for it */
+        char **released_made;           /* the VFs' binding records for its count change (ledger_record_vfs_release()) */
+        char **released_marked;
         bool replan;                    /* execute: a VF count changed */
         bool vfs_due;                   /* execute: the VFs' steps of the round are to run */
         unsigned outstanding;           /* the VFs' jobs of the round not finished */
@@ -40,6 +42,8 @@ static void apply_work_free(void *p) {
         plan_done(&w->next);
         plan_done(&w->all);
         free(w->journaled);
+        strv_free(w->released_made);
+        strv_free(w->released_marked);
         config_free(w->config);
         strv_free(w->assigned);
         free(w);
@@ -169,13 +173,18 @@ static bool executable(const PlanStep *s) {
         return s->kind != STEP_ERROR && s->result >= 0 && s->has_addr;
 }
 
-/* What the PF has before its VF count changes: a restart puts it back. */
-static int journal_numvfs(Daemon *d, const PlanStep *s) {
+/* What the PF has before its VF count changes, and what the VFs it
+ * destroys are bound to: a restart puts them back. */
+static int journal_numvfs(Daemon *d, ApplyWork *w, const PlanStep *s) {
         const sriov_device *pf = sriov_host_find(d->host, &s->addr);
         StatePF *rec;
+        int r;
 
         if (!pf || pf->sriov.num_vfs == s->count)
                 return 0;       /* only the autoprobe setting: a config step a new apply repeats */
+        r = ledger_record_vfs_release(d, pf, &w->released_made, &w->released_marked);
+        if (r < 0)
+                return r;
         rec = state_find_pf(d->state, pf->bdf, true);
         if (!rec)
                 return -ENOMEM;
@@ -198,7 +207,7 @@ static int journal_plan(Daemon *d, ApplyWork *w, sriov_error *e) {
                 if (!executable(s))
                         continue;
                 if (s->kind == STEP_NUMVFS)
-                        r = journal_numvfs(d, s);
+                        r = journal_numvfs(d, w, s);
                 else if (s->kind == STEP_DRIVER) {
                         r = ledger_record_binding(d, &s->addr, s->prior_driver, s->prior_override, ORIGIN_CONFIG);
                         w->journaled[i] = r > 0;
@@ -239,6 +248,9 @@ static void settle(Daemon *d, ApplyWork *w, const pci_addr *pf) {
                 else
                         changed = state_set_pending(d->state, s->bdf, false) > 0 || changed;
         }
+        changed = ledger_end_vfs_release(d, w->released_made, w->released_marked) || changed;
+        w->released_made = strv_free(w->released_made);
+        w->released_marked = strv_free(w->released_marked);
         rec = state_find_pf(d->state, bdf, false);
         if (rec && rec->numvfs_pending) {
                 rec->numvfs_pending = false;
@@ -290,6 +302,7 @@ static void planned(Daemon *d, const pci_addr *pf, ApplyWork *w) {
                 return;
         }
         if (journal_plan(d, w, &e) < 0) {
+                (void) ledger_end_vfs_release(d, w->released_made, w->released_marked);
                 refuse_round(w, e.error ? &e : &(sriov_error) { -ENOMEM, "Out of memory" });
                 free(w->journaled);
                 w->journaled = NULL;

@@ -284,6 +284,14 @@ static void numvfs_execute(Job *j) {
         j->r = execute_numvfs(j);
 }
 
+static void numvfs_work_free(void *p) {
+        NumVFsWork *w = p;
+
+        strv_free(w->released_made);
+        strv_free(w->released_marked);
+        free(w);
+}
+
 static Job *numvfs_clone_intent(const Job *j) {
         const NumVFsWork *w = j->payload;
         Job *k = binding_numvfs_job_new(j->daemon, &j->addr, w->count, w->autoprobe, w->force);
@@ -291,13 +299,15 @@ static Job *numvfs_clone_intent(const Job *j) {
         if (!k)
                 return NULL;
         ((NumVFsWork *) k->payload)->journaled = w->journaled;
+        ((NumVFsWork *) k->payload)->released_made = strv_copy(w->released_made);
+        ((NumVFsWork *) k->payload)->released_marked = strv_copy(w->released_marked);
         k->retry = true;
         k->complete = j->complete;
         return k;
 }
 
 const JobType numvfs_job_type = {
-        .name = "numvfs", .execute = numvfs_execute, .free = free, .clone_intent = numvfs_clone_intent,
+        .name = "numvfs", .execute = numvfs_execute, .free = numvfs_work_free, .clone_intent = numvfs_clone_intent,
         .read_back = true,
 };
 
@@ -473,6 +483,9 @@ static int journal_numvfs(Daemon *d, Job *j) {
                 r = ledger_check_pf_assigned(d, pf, w->force, "its VF was destroyed by a forced SetNumVFs", &j->error);
                 if (r < 0)
                         return r;
+                r = ledger_record_vfs_release(d, pf, &w->released_made, &w->released_marked);
+                if (r < 0)
+                        return r;
         }
         rec = state_find_pf(d->state, pf->bdf, true);
         if (!rec)
@@ -502,6 +515,7 @@ static void journal_end(Daemon *d, Job *j) {
                         rec->numvfs_pending = false;
                         changed = true;
                 }
+                changed = ledger_end_vfs_release(d, w->released_made, w->released_marked) || changed;
                 /* a PF sriovd has nothing else to remember of */
                 if (rec && rec->generation == 0)
                         (void) state_forget_pf(d->state, bdf);

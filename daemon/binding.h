@@ -40,6 +40,8 @@ typedef struct NumVFsWork {
         int autoprobe;                  /* -1: leave it */
         bool force;
         bool journaled;                 /* the PF's record says the change is under way */
+        char **released_made;           /* the VFs' binding records for the change (ledger_record_vfs_release()) */
+        char **released_marked;
         unsigned enabled;               /* result */
 } NumVFsWork;
 

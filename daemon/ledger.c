@@ -134,6 +134,41 @@ int ledger_record_binding(Daemon *d, const pci_addr *addr, const char *driver, c
         return r;
 }
 
+int ledger_record_vfs_release(Daemon *d, const sriov_device *pf, char ***ret_made, char ***ret_marked) {
+        _cleanup_strv_free_ char **made = NULL, **marked = NULL;
+
+        for (size_t i = 0; i < pf->n_vfs; i++) {
+                const sriov_device *vf = pf->vfs[i];
+                const StateDevice *rec;
+                int r;
+
+                if (!vf || !vf->driver)
+                        continue;
+                rec = state_find_device(d->state, vf->bdf);
+                if (rec && rec->pending)
+                        continue;       /* under way already: what it says stands */
+                r = ledger_record_binding(d, &vf->addr, vf->driver, vf->driver_override, ORIGIN_API);
+                if (r < 0)
+                        return r;
+                r = strv_extend(r > 0 ? &made : &marked, vf->bdf);
+                if (r < 0)
+                        return r;
+        }
+        *ret_made = TAKE_PTR(made);
+        *ret_marked = TAKE_PTR(marked);
+        return 0;
+}
+
+bool ledger_end_vfs_release(Daemon *d, char **made, char **marked) {
+        bool changed = false;
+
+        STRV_FOREACH(b, made)
+                changed = state_forget_device(d->state, *b) > 0 || changed;
+        STRV_FOREACH(b, marked)
+                changed = state_set_pending(d->state, *b, false) > 0 || changed;
+        return changed;
+}
+
 bool ledger_identity(Daemon *d, const sriov_device *dev, char pf[static PCI_ADDR_STRLEN], int *ret_index,
                      uint64_t *ret_generation) {
         if (!dev->is_vf)

@@ -42,6 +42,16 @@ bool ledger_new_generation(Daemon *d, const char *pf, const char *why);
 int ledger_record_binding(Daemon *d, const pci_addr *addr, const char *driver, const char *override,
                           StateOrigin origin);
 
+/* Before a VF count change, which unbinds the VFs it destroys first
+ * (sriov_set_numvfs()): what each VF with a driver is bound to, under way,
+ * so that a restart in between binds them again. The BDFs of the records
+ * made now go to *ret_made, of those that were there to *ret_marked. */
+int ledger_record_vfs_release(Daemon *d, const sriov_device *pf, char ***ret_made, char ***ret_marked);
+/* The change is over: the records it made go, those it marked are settled
+ * (both are gone already when the VFs are). Returns whether the state
+ * changed (the caller saves). */
+bool ledger_end_vfs_release(Daemon *d, char **made, char **marked);
+
 /* A VF's identity as the model has it now: its PF, index and the PF's
  * generation. false if dev is not a VF. */
 bool ledger_identity(Daemon *d, const sriov_device *dev, char pf[static PCI_ADDR_STRLEN], int *ret_index,

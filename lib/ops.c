@@ -142,8 +142,103 @@ static int numvfs_write(sriov_ctx *ctx, const pci_addr *pf, unsigned count, unsi
         }
 }
 
+/* The VFs a count change destroys (all of them: a non-zero count goes
+ * through 0) let go of their drivers first, in parallel: the kernel's
+ * sriov_disable() removes them one after another, each driver's remove()
+ * (a netdev's unregistering) in turn, where separate unbinds run at once
+ * (the kernel locks per device). At most this many at a time. */
+#define RELEASE_PARALLEL 8U
+
+typedef struct vf_release {
+        sriov_ctx *ctx;
+        pci_addr vf;
+        char *prior_driver;             /* what it had; NULL: nothing unbound */
+        char *prior_override;
+        int r;
+        sriov_error err;
+        unsigned abandoned;             /* bounded writes the kernel still holds */
+        bool threaded;                  /* unbound by a thread of its own */
+} vf_release;
+
+static void *release_one(void *p) {
+        vf_release *v = p;
+
+        (void) sysfs_dev_read(v->ctx, &v->vf, "driver_override", &v->prior_override);
+        if (v->prior_override && (isempty(strstrip(v->prior_override)) || streq(v->prior_override, "(null)")))
+                v->prior_override = mfree(v->prior_override);
+        unsigned before = sysfs_writes_abandoned();
+
+        v->r = sriov_unbind(v->ctx, &v->vf, &v->prior_driver, &v->err);
+        v->abandoned = sysfs_writes_abandoned() - before;
+        return NULL;
+}
+
+static void release_done(vf_release *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].prior_driver);
+                free(v[i].prior_override);
+        }
+        free(v);
+}
+
+/* Unbind the cur VFs of pf, RELEASE_PARALLEL at a time; *ret (n = cur) says
+ * what each had, for release_undo(). The first failure is returned, after
+ * every unbind started has ended. */
+static int release_vfs(sriov_ctx *ctx, const pci_addr *pf, unsigned cur, vf_release **ret, sriov_error *err) {
+        vf_release *v = calloc(cur, sizeof(*v));
+        int r = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (unsigned i = 0; i < cur; i++) {
+                _cleanup_free_ char *name = NULL;
+                char link[32];
+
+                v[i] = (vf_release) { .ctx = ctx, .r = 1 };
+                (void) snprintf(link, sizeof(link), "virtfn%u", i);
+                if (sysfs_dev_link_name(ctx, pf, link, &name) < 0 || pci_addr_parse(name, &v[i].vf) < 0)
+                        v[i].r = 0;     /* not there: nothing to unbind */
+        }
+        for (unsigned first = 0; first < cur; first += RELEASE_PARALLEL) {
+                unsigned end = MIN(first + RELEASE_PARALLEL, cur);
+                pthread_t t[RELEASE_PARALLEL];
+                bool started[RELEASE_PARALLEL] = {};
+
+                for (unsigned i = first; i < end; i++)
+                        if (v[i].r == 1)
+                                v[i].threaded = started[i - first] =
+                                        pthread_create(&t[i - first], NULL, release_one, &v[i]) == 0;
+                for (unsigned i = first; i < end; i++) {
+                        if (started[i - first])
+                                (void) pthread_join(t[i - first], NULL);
+                        else if (v[i].r == 1)
+                                release_one(&v[i]);     /* no thread: here */
+                }
+        }
+        /* a held unbind is the caller's (its lane waits for the kernel) */
+        for (unsigned i = 0; i < cur; i++)
+                if (v[i].threaded)
+                        sysfs_writes_abandoned_add(v[i].abandoned);
+        for (unsigned i = 0; i < cur && r >= 0; i++)
+                if (v[i].r < 0) {
+                        r = v[i].r;
+                        if (err)
+                                *err = v[i].err;
+                }
+        *ret = v;
+        return r;
+}
+
+/* Each VF unbound gets its driver back (a count change that did not happen). */
+static void release_undo(sriov_ctx *ctx, const vf_release *v, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                if (v[i].prior_driver)
+                        (void) sriov_restore_driver(ctx, &v[i].vf, v[i].prior_driver, v[i].prior_override, NULL);
+}
+
 /* Order: validate (an SR-IOV PF; count ≤ sriov_totalvfs) → nothing to do when
- * the count is already right → sriov_drivers_autoprobe as asked → 0 first
+ * the count is already right → sriov_drivers_autoprobe as asked → the VFs
+ * it destroys unbound, in parallel (put back if the change fails) → 0 first
  * when changing a non-zero count (the kernel answers EBUSY otherwise) → the
  * new count → read back what the driver enabled → wait (bounded) until every
  * virtfnN exists. */
@@ -182,12 +277,26 @@ int sriov_set_numvfs(sriov_ctx *ctx, const pci_addr *pf, unsigned count, int aut
         }
 
         if (cur != count) {
-                if (cur != 0 && count != 0) {
-                        r = numvfs_write(ctx, pf, 0, total, err);
-                        if (r < 0)
+                vf_release *released = NULL;
+
+                if (cur > 0) {
+                        r = release_vfs(ctx, pf, cur, &released, err);
+                        if (r < 0 && r != -ETIMEDOUT)
+                                release_undo(ctx, released, cur);
+                        if (r < 0) {
+                                release_done(released, cur);
                                 return r;
+                        }
                 }
-                r = numvfs_write(ctx, pf, count, total, err);
+                if (cur != 0 && count != 0)
+                        r = numvfs_write(ctx, pf, 0, total, err);
+                if (r >= 0)
+                        r = numvfs_write(ctx, pf, count, total, err);
+                /* not changed: the VFs are still there, with their drivers back */
+                if (r < 0 && r != -ETIMEDOUT && released &&
+                    sysfs_dev_read_uint(ctx, pf, "sriov_numvfs", 10, &enabled) >= 0 && enabled == cur)
+                        release_undo(ctx, released, cur);
+                release_done(released, cur);
                 if (r < 0)
                         return r;
         }

@@ -323,6 +323,10 @@ unsigned sysfs_writes_abandoned(void) {
         return writes_abandoned;
 }
 
+void sysfs_writes_abandoned_add(unsigned n) {
+        writes_abandoned += n;
+}
+
 int sysfs_write_bounded(const sriov_ctx *c, const pci_addr *dev, const char *path, const char *value) {
         uint64_t timeout_usec = c->timeout_usec;
         struct bounded_write *w;

@@ -91,6 +91,8 @@ int sysfs_write_bounded(const sriov_ctx *c, const pci_addr *dev, const char *pat
  * a change across a call tells an -ETIMEDOUT of a write the kernel still
  * holds from one of a bounded wait that is over. */
 unsigned sysfs_writes_abandoned(void);
+/* Count n writes another thread abandoned (it did them on this one's behalf). */
+void sysfs_writes_abandoned_add(unsigned n);
 
 /* The kernel's uevent sequence number (kernel/uevent_seqnum), 0 if unknown.
  * A snapshot taken after reading N reflects every uevent numbered <= N. */

@@ -9,6 +9,7 @@ daemon_tests = \
 	tests/daemon/concurrency.sh \
 	tests/daemon/uevents.sh \
 	tests/daemon/apply-reads.sh \
+	tests/daemon/numvfs-release.sh \
 	tests/daemon/config.sh \
 	tests/daemon/passthrough.sh \
 	tests/daemon/noiommu.sh \
