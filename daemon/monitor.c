@@ -201,6 +201,21 @@ static bool still_creating(Daemon *d, const Dirty *dirty, const Grouped *g, size
         return created && now < last + STORM_QUIET_USEC && now < first + STORM_MAX_USEC;
 }
 
+/* The group [i, end)'s lane has sriovd's own work on it: its jobs read back
+ * what they change, which covers these events; wait for them rather than
+ * read the family beside them (a lane waiting on the kernel aside, and
+ * STORM_MAX_USEC at most). */
+static bool own_work_running(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
+        Lane *l = lane_find(d, &g[i].key);
+        uint64_t first = UINT64_MAX;
+
+        if (!l || !lane_is_busy(d, l) || lane_is_pending(d, l))
+                return false;
+        for (size_t k = i; k < end; k++)
+                first = MIN(first, dirty[g[k].index].first_usec);
+        return now_monotonic(d) < first + STORM_MAX_USEC;
+}
+
 /* One group's re-read: a PF is read with its VFs when it, a VF not known
  * yet, or several of its VFs are dirty; a single known VF on its own. */
 static void refresh_group(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
@@ -263,7 +278,7 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
 
                 while (end < m && pci_addr_equal(&g[end].key, &g[i].key))
                         end++;
-                if (still_creating(d, dirty, g, i, end))
+                if (still_creating(d, dirty, g, i, end) || own_work_running(d, dirty, g, i, end))
                         for (size_t k = i; k < end; k++)
                                 keep_dirty(d, &dirty[g[k].index]);
                 else

@@ -3,7 +3,9 @@
 # the family after the change (for its next round's plan, and for the
 # model), and that read covers the uevents the change sent, so the
 # refreshes they ask for do not read the PF again ("Re-read PF" in the
-# log: none). A change made by hand afterwards is still read.
+# log: none). Nor do the events of the VFs an apply binds, while its jobs
+# still run: their read-backs cover them. A change made by hand afterwards
+# is still read.
 set -euo pipefail
 source "$top_srcdir/tests/daemon/common.sh"
 harness_init
@@ -36,6 +38,16 @@ for n in 8 16; do
         bound_by_hand $((n - 1))
         assert_eq "$(( $(rereads) - before ))" 0 "re-reads of $PF after the reload made $n VFs"
 done
+
+note "the configuration binds 16 VFs, each probe 100 ms: windows of events close while its jobs run"
+sim_ctl latency probe 100
+before=$(rereads)
+printf '{ "pfs": [ { "match": { "bdf": "%s" }, "num_vfs": 16, "autoprobe": false, "vfs": [ { "range": "0-13", "driver": "vfio-pci" } ] } ] }\n' "$PF" >"$T/sriovd.conf"
+out=$("$top_builddir/sriovctl" reload)
+[ "$(grep -c "driver .* done" <<<"$out")" = 14 ] || fail "reload did not bind 14 VFs: $out"
+sim_ctl latency probe 0
+bound_by_hand 15
+assert_eq "$(( $(rereads) - before ))" 0 "re-reads of $PF beside the reload's binds (their own read-backs cover their events)"
 
 note "a VF count changed by hand is read"
 before=$(rereads)
