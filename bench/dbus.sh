@@ -11,6 +11,29 @@
 ASSIGN_PF=0000:3b:00.0
 ASSIGN_NVFS=8
 
+# The daemon's syscalls per cycle: strace -f -c on it during a short
+# one-client run (strace slows the cycles; the count per cycle is what
+# matters). Recorded as kind "assign_syscalls".
+assign_syscalls() {
+        local sp j total cycles i
+        command -v strace >/dev/null || { note "no strace: syscalls per Assign+Release cycle not counted"; return 0; }
+        strace -f -c -q -o "$W/assign-strace.txt" -p "$DAEMON_PID" &
+        sp=$!
+        # attached once the kernel names strace as the daemon's tracer (10 s at most)
+        for ((i = 0; i < 200; i++)); do traced "$DAEMON_PID" && break; sleep 0.05; done
+        traced "$DAEMON_PID" || { kill "$sp" 2>/dev/null; note "strace did not attach"; return 0; }
+        j=$("$BENCH" assign -c 1 -s 3 bench) || j="{}"
+        kill -INT "$sp" 2>/dev/null
+        wait "$sp" 2>/dev/null || :
+        total=$(awk '$NF == "total" { print $(NF - 2) }' "$W/assign-strace.txt")
+        cycles=$(jfield "$j" calls)
+        if [ -n "$total" ] && [ -n "$cycles" ] && [ "$cycles" -gt 0 ]; then
+                note "syscalls per Assign+Release cycle: $total in $cycles cycles = $((total / cycles)) (strace -f -c, 1 client)"
+                rec "{\"kind\": \"assign_syscalls\", \"syscalls\": $total, \"cycles\": $cycles, \"top\": \"$(sort -k4 -nr "$W/assign-strace.txt" | awk 'NF >= 5 && $NF != "total" { printf "%s %s, ", $NF, $4 }' | head -c 200)\"}"
+        fi
+}
+traced() { [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]; }
+
 workload_assign() {
         local c j variant saved kernel
         say "== 4. Assign + Release cycles (sriovd-bench assign, ${DBUS_SECONDS} s each)"
@@ -31,6 +54,7 @@ EOF
                         note "$(printf 'latency %-5s %d client(s): ' "$variant" "$c")$(jfield "$j" rate) cycles/s, p50 $(jfield "${j#*lat_us}" p50) us per cycle (kernel work per cycle: $kernel ms), errors $(jfield "$j" errors)"
                         rec "{\"kind\": \"assign\", \"latency\": \"$variant\", \"clients\": $c, \"kernel_ms_per_cycle\": $kernel, \"result\": $j}"
                 done
+                [ "$variant" = model ] && assign_syscalls
                 daemon_down
                 sim_down
         done
