@@ -310,6 +310,18 @@ bool lane_is_busy(Daemon *d, Lane *l) {
         return b;
 }
 
+bool lane_has_changes(Daemon *d, Lane *l) {
+        bool b = false;
+
+        pthread_mutex_lock(&d->lock);
+        for (const Job *j = l->running; j && !b; j = j->next)
+                b = !j->background;
+        for (const Job *j = l->head; j && !b; j = j->next)
+                b = !j->background;
+        pthread_mutex_unlock(&d->lock);
+        return b;
+}
+
 /* After the other jobs of its kind: a change (or a read it waits for) goes
  * before the background reads queued, which keep their order. */
 static void enqueue_locked(Lane *l, Job *j) {

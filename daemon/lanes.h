@@ -115,6 +115,8 @@ uint64_t lane_covered_seqnum(Daemon *d, Lane *l);
 void lane_cover_seqnum(Daemon *d, Lane *l, uint64_t seqnum);
 bool lane_is_pending(Daemon *d, Lane *l);
 bool lane_is_busy(Daemon *d, Lane *l);
+/* A change (not a background read) runs or waits on the lane. */
+bool lane_has_changes(Daemon *d, Lane *l);
 /* What kernel write the device waits for, NULL if none (event loop). */
 const char *lane_pending_what(Daemon *d, const pci_addr *dev);
 

@@ -201,15 +201,15 @@ static bool still_creating(Daemon *d, const Dirty *dirty, const Grouped *g, size
         return created && now < last + STORM_QUIET_USEC && now < first + STORM_MAX_USEC;
 }
 
-/* The group [i, end)'s lane has sriovd's own work on it: its jobs read back
- * what they change, which covers these events; wait for them rather than
- * read the family beside them (a lane waiting on the kernel aside, and
- * STORM_MAX_USEC at most). */
+/* The group [i, end)'s lane has sriovd's own changes on it (not reads):
+ * their jobs read back what they change, which covers these events; wait
+ * for them rather than read the family beside them (a lane waiting on the
+ * kernel aside, and STORM_MAX_USEC at most). */
 static bool own_work_running(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
         Lane *l = lane_find(d, &g[i].key);
         uint64_t first = UINT64_MAX;
 
-        if (!l || !lane_is_busy(d, l) || lane_is_pending(d, l))
+        if (!l || !lane_has_changes(d, l) || lane_is_pending(d, l))
                 return false;
         for (size_t k = i; k < end; k++)
                 first = MIN(first, dirty[g[k].index].first_usec);
