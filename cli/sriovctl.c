@@ -36,12 +36,12 @@ static const Verb verbs[] = {
           "Enable COUNT VFs on PF, in place of those it has" },
         { "disable", "PF", 1, 1, OPT(OPT_FORCE), true, verb_disable, NULL,
           "Disable the VFs of PF" },
-        { "bind", "DEV DRIVER", 2, 2, OPTS_BIND, true, verb_bind, NULL,
-          "Bind DEV to DRIVER (vfio-pci for passthrough)" },
+        { "bind", "DEV... DRIVER", 2, UINT32_MAX, OPTS_BIND, true, verb_bind, verb_bind_check,
+          "Bind DEV (each DEV, at once) to DRIVER (vfio-pci for passthrough)" },
         { "unbind", "DEV", 1, 1, OPT(OPT_FORCE), true, verb_unbind, NULL,
           "Unbind DEV from its driver" },
-        { "restore", "DEV", 1, 1, 0, true, verb_restore, NULL,
-          "Give DEV back to the driver it had before sriovd" },
+        { "restore", "DEV...", 1, UINT32_MAX, 0, true, verb_restore, NULL,
+          "Give DEV (each DEV, at once) back to the driver it had before sriovd" },
         { "set", "VF", 1, 1, OPTS_VF_ATTRS | OPT(OPT_BRING_PF_UP), true, verb_set, verb_set_check,
           "Change the settings of a VF: MAC, VLAN, rates, ..." },
         { "assign", "GUEST POOL|VF", 2, 2, OPTS_ASSIGN, true, verb_assign, verb_assign_check,
@@ -269,24 +269,49 @@ static bool pool_name_ok(const char *s) {
         return n > 0 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-/* The positional arguments whose form sriovctl can judge, by their name in
- * the table ("DEV DRIVER", "GUEST [VF]"); the others are left to the verb's
- * check or to sriovd. */
-static int check_args(const Verb *v, char **args, size_t n_args) {
-        _cleanup_free_ char *names = strdup(v->args);
-        char *save = NULL, *name;
-        size_t i = 0;
+/* The name of argument i of n_args in the table's "DEV... DRIVER": a name
+ * with "..." takes the arguments the names after it leave. */
+static const char *arg_name(char **names, size_t n_names, size_t n_args, size_t i) {
+        for (size_t k = 0; k < n_names; k++) {
+                size_t after = n_names - k - 1;
 
-        if (!names)
+                if (!strstr(names[k], "..."))
+                        continue;
+                if (i < k)
+                        break;
+                if (n_args - i <= after)
+                        return names[n_names - (n_args - i)];
+                return names[k];
+        }
+        return i < n_names ? names[i] : NULL;
+}
+
+/* The positional arguments whose form sriovctl can judge, by their name in
+ * the table ("DEV DRIVER", "GUEST [VF]", "DEV... DRIVER"); the others are
+ * left to the verb's check or to sriovd. */
+static int check_args(const Verb *v, char **args, size_t n_args) {
+        _cleanup_free_ char *copy = strdup(v->args);
+        char *save = NULL, *names[8];
+        size_t n_names = 0;
+
+        if (!copy)
                 return error_exit(EXIT_FAIL, "Out of memory.");
-        for (name = strtok_r(names, " []", &save); name && i < n_args; name = strtok_r(NULL, " []", &save), i++) {
-                if ((streq(name, "DEV") || streq(name, "PF") || streq(name, "VF")) && !device_arg_ok(args[i]))
+        for (char *t = strtok_r(copy, " []", &save); t && n_names < ELEMENTSOF(names); t = strtok_r(NULL, " []", &save))
+                names[n_names++] = t;
+        for (size_t i = 0; i < n_args; i++) {
+                const char *name = arg_name(names, n_names, n_args, i);
+                char bare[16];
+
+                if (!name)
+                        break;
+                (void) snprintf(bare, sizeof(bare), "%.*s", (int) strcspn(name, "."), name);
+                if ((streq(bare, "DEV") || streq(bare, "PF") || streq(bare, "VF")) && !device_arg_ok(args[i]))
                         return usage_error("%s: %s \"%s\" is neither a PCI address (DDDD:BB:DD.F or BB:DD.F) nor "
-                                           "the name of a network interface.", v->name, name, args[i]);
-                if (streq(name, "DRIVER") && !driver_name_is_valid(args[i]))
+                                           "the name of a network interface.", v->name, bare, args[i]);
+                if (streq(bare, "DRIVER") && !driver_name_is_valid(args[i]))
                         return usage_error("%s: invalid driver name \"%s\": 1 to 63 letters, digits, '_', '.' or '-'.",
                                            v->name, args[i]);
-                if (streq(name, "NAME") && !pool_name_ok(args[i]))
+                if (streq(bare, "NAME") && !pool_name_ok(args[i]))
                         return usage_error("%s: invalid pool name \"%s\": 1 to 64 letters, digits, '_', '.' or '-'.",
                                            v->name, args[i]);
         }

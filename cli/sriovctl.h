@@ -107,6 +107,7 @@ int verb_enable(Ctl *c, char **args, size_t n_args);
 int verb_enable_check(const Ctl *c, char **args, size_t n_args);
 int verb_disable(Ctl *c, char **args, size_t n_args);
 int verb_bind(Ctl *c, char **args, size_t n_args);
+int verb_bind_check(const Ctl *c, char **args, size_t n_args);
 int verb_unbind(Ctl *c, char **args, size_t n_args);
 int verb_restore(Ctl *c, char **args, size_t n_args);
 int verb_set(Ctl *c, char **args, size_t n_args);

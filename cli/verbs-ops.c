@@ -8,6 +8,7 @@
 #include "output.h"
 #include "settings.h"
 #include "sriovctl.h"
+#include "steps.h"
 #include "util.h"
 
 static int set_numvfs(Ctl *c, const char *pf, unsigned count) {
@@ -118,7 +119,56 @@ static int driver_op(Ctl *c, DriverOp op, char **args) {
         return EXIT_OK;
 }
 
+/* Several devices: one BindDevices or RestoreDrivers call, a step per
+ * device in the reply (done or failed, with why), as Apply answers. */
+static int driver_op_many(Ctl *c, DriverOp op, char **devices, size_t n, const char *driver) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
+        _cleanup_(steps_done) ApplySteps p = {};
+        int r;
+
+        if (!l)
+                return error_exit(EXIT_FAIL, "Out of memory");
+        for (size_t i = 0; i < n; i++)
+                if (!(l[i] = strdup(devices[i])))
+                        return error_exit(EXIT_FAIL, "Out of memory");
+        r = bus_new_manager_call(c, op == OP_BIND ? "BindDevices" : "RestoreDrivers", true, &m, NULL);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, l);
+        if (r >= 0 && op == OP_BIND) {
+                r = sd_bus_message_append(m, "s", driver);
+                if (r >= 0)
+                        r = bus_append_options(m, c, UINT64_MAX);
+        }
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot make the call: %s", strerror(-r));
+        r = bus_call(c, m, &error, &reply);
+        if (r < 0)
+                return op == OP_BIND ? bus_error_exit(&error, r, "Cannot bind %zu devices to %s", n, driver)
+                                     : bus_error_exit(&error, r, "Cannot restore the drivers of %zu devices", n);
+        r = steps_read(reply, false, &p);
+        if (r < 0)
+                return error_exit(EXIT_FAIL, "Cannot read the reply of sriovd: %s", strerror(-r));
+        out_open_object(NULL);
+        steps_print(&p, "steps", NULL, true);
+        print_uint(PRINT_JSON, "failed", NULL, p.n_failed);
+        out_close();
+        if (p.n_failed == 0)
+                return EXIT_OK;
+        return error_exit(EXIT_PARTIAL, "%zu of the %zu devices failed; the others were done.", p.n_failed,
+                          p.n_steps);
+}
+
+int verb_bind_check(const Ctl *c, char **args, size_t n_args) {
+        if (n_args > 2 && (c->given & OPT(OPT_WHOLE_GROUP)))
+                return usage_error("bind: --whole-group binds one device with its group's peers; give one DEV.");
+        return 0;
+}
+
 int verb_bind(Ctl *c, char **args, size_t n_args) {
+        if (n_args > 2)
+                return driver_op_many(c, OP_BIND, args, n_args - 1, args[n_args - 1]);
         return driver_op(c, OP_BIND, args);
 }
 
@@ -127,6 +177,8 @@ int verb_unbind(Ctl *c, char **args, size_t n_args) {
 }
 
 int verb_restore(Ctl *c, char **args, size_t n_args) {
+        if (n_args > 1)
+                return driver_op_many(c, OP_RESTORE, args, n_args, NULL);
         return driver_op(c, OP_RESTORE, args);
 }
 

@@ -488,18 +488,31 @@ static int refuse_bridge(const sriov_device *dev, sd_bus_error *error) {
         return 0;
 }
 
-int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error) {
-        int keep = -1, force = 0, whole_group = 0, noiommu = 0, r;
+int bus_read_bind_options(sd_bus_message *m, BindOptions *ret, sd_bus_error *error) {
+        BindOptions o = { .keep = -1 };
         bool keep_seen = false;
         const BusOption opts[] = {
-                { "keep_override", 'b', &keep, &keep_seen },
-                { "force", 'b', &force },
-                { "whole_group", 'b', &whole_group },
-                { "allow_unsafe_noiommu", 'b', &noiommu },
+                { "keep_override", 'b', &o.keep, &keep_seen },
+                { "force", 'b', &o.force },
+                { "whole_group", 'b', &o.whole_group },
+                { "allow_unsafe_noiommu", 'b', &o.noiommu },
                 {}
         };
+        int r;
 
         r = bus_read_options(m, opts, error);
+        if (r < 0)
+                return r;
+        *ret = o;
+        ret->keep = keep_seen ? o.keep : -1;
+        return 0;
+}
+
+int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error) {
+        BindOptions o;
+        int r;
+
+        r = bus_read_bind_options(m, &o, error);
         if (r < 0)
                 return r;
         if (!driver_name_is_valid(driver))
@@ -512,15 +525,15 @@ int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const
                 return r;
         if (r == 0)
                 return 1;
-        if (!keep_seen)
-                keep = driver_is_dma_managed(driver);
-        if (noiommu)
+        if (o.keep < 0)
+                o.keep = driver_is_dma_managed(driver);
+        if (o.noiommu)
                 log_warning("%s: unsafe no-IOMMU passthrough requested by %s", dev->bdf,
                             strna(sd_bus_message_get_sender(m)));
         return start_binding(d, m,
-                             binding_bind_job_new(d, &dev->addr, driver, keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
-                                                  (whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) |
-                                                  (noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0), force),
+                             binding_bind_job_new(d, &dev->addr, driver, o.keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
+                                                  (o.whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) |
+                                                  (o.noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0), o.force),
                              error);
 }
 

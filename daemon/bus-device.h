@@ -13,6 +13,13 @@ int bus_device_describe(JsonW *w, Daemon *d, const sriov_device *dev);
 /* Signals for a change of the model (DaemonEvents.device_changed). */
 void bus_device_emit_change(Daemon *d, sriov_change change, const sriov_device *dev);
 
+/* The options of Bind and BindDevices: keep_override (default: for drivers
+ * that manage DMA), force, whole_group, allow_unsafe_noiommu. */
+typedef struct BindOptions {
+        int keep, force, whole_group, noiommu;
+} BindOptions;
+int bus_read_bind_options(sd_bus_message *m, BindOptions *ret, sd_bus_error *error);
+
 /* The binding methods, with the device resolved (the manager's take a device argument). */
 int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error);
 int bus_device_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_bus_error *error);

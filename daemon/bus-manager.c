@@ -480,7 +480,7 @@ static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 static int register_objects(Daemon *d) {
         int (*const parts[])(Daemon *d) = {
                 bus_manager_register, bus_device_register, bus_assign_register, bus_pools_register,
-                bus_config_register, bus_vfio_register, bus_vfconfig_register, bus_stats_register,
+                bus_config_register, bus_vfio_register, bus_vfconfig_register, bus_stats_register, bus_batch_register,
         };
         int r;
 

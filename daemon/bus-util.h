@@ -114,5 +114,6 @@ int bus_config_register(Daemon *d);
 int bus_vfio_register(Daemon *d);
 int bus_vfconfig_register(Daemon *d);
 int bus_stats_register(Daemon *d);
+int bus_batch_register(Daemon *d);
 /* DriftDetected (DaemonEvents.drift_detected) */
 void bus_stats_emit_drift(Daemon *d, const DriftRecord *r);

@@ -44,6 +44,7 @@ sriovd_SOURCES = \
 	daemon/bus-limits.c daemon/bus-limits.h \
 	daemon/bus-manager.c \
 	daemon/bus-device.c daemon/bus-device.h \
+	daemon/bus-batch.c \
 	daemon/bus-assign.c daemon/bus-assign.h \
 	daemon/bus-pools.c \
 	daemon/bus-config.c \

@@ -110,12 +110,16 @@ assert_eq "$(complete_line "owner $VF0 --uid root --gid roo")" "$(compgen -g roo
 assert_eq "$(complete_line "owner $VF0 --uid root --gid root ")" "" "owner takes only DEV"
 assert_eq "$(complete_line "owner --reset $VF0 --")" "$(sorted $global)" "owner --reset: no --uid, --gid"
 
-note "drivers for bind, from /sys/bus/pci/drivers"
+note "drivers (the last argument) and more devices for bind, from /sys/bus/pci/drivers"
 # the simulated host's, over /sys in this test's own mount namespace: the
 # same on every machine
 mount --bind "$SIM_ROOT" /sys
-assert_eq "$(complete_line "bind $VF0 ")" "$(ls /sys/bus/pci/drivers | sort | tr '\n' ' ')" "drivers"
-[ "$(complete_line "bind $VF0 ")" != "" ] || fail "no drivers offered"
+devs=$(complete_line "show ")
+want=$( (ls /sys/bus/pci/drivers; tr ' ' '\n' <<<"$devs") | grep . | sort | tr '\n' ' ')
+assert_eq "$(complete_line "bind $VF0 ")" "$want" "drivers and devices after the first"
+assert_eq "$(complete_line "bind $VF0 $VF0 ")" "$want" "drivers and devices after the second"
+[ "$(complete_line "bind $VF0 vfi")" = "vfio-pci " ] || fail "no driver offered: $(complete_line "bind $VF0 vfi")"
+assert_eq "$(complete_line "restore $VF0 ")" "$devs" "restore: more devices"
 
 note "without sriovd: no devices, no error"
 stop_sriovd

@@ -27,9 +27,13 @@ usage "show: expected DEV, got 2 arguments" show a b
 usage "enable: expected PF COUNT, got 1 argument" enable ens1f0
 usage "enable: expected PF COUNT, got 3 arguments" enable ens1f0 4 5
 usage "disable: expected PF, got 0 arguments" disable
-usage "bind: expected DEV DRIVER" bind 0000:3b:02.0
+usage "bind: expected DEV... DRIVER" bind 0000:3b:02.0
+usage 'bind: DEV "a/b" is neither a PCI address' bind 3b:02.0 a/b vfio-pci
+usage 'bind: invalid driver name "3b:02.1"' bind 3b:02.0 3b:02.1
+usage "bind: --whole-group binds one device with its group's peers; give one DEV" bind 3b:02.0 3b:02.1 vfio-pci --whole-group
 usage "unbind: expected DEV" unbind
-usage "restore: expected DEV" restore a b
+usage "restore: expected DEV..., got 0 arguments" restore
+usage 'restore: DEV "a/b" is neither a PCI address' restore 3b:02.0 a/b
 usage "set: expected VF, got 0 arguments" set --trust on
 usage "assign: expected GUEST POOL|VF, got 1 argument" assign vm1
 usage "assign: expected GUEST POOL|VF, got 3 arguments" assign vm1 vms x
@@ -133,7 +137,7 @@ expect 3 "Cannot connect to the system bus" set 3b:02.0 --proto 802.1ad --vlan 5
 note "--help lists every verb with its arguments; --version"
 expect_ok --help
 for line in "list [--kind pf|vf|sriov|all]" "show DEV" "enable PF COUNT [--autoprobe yes|no] [--force]" \
-            "disable PF [--force]" "bind DEV DRIVER [OPTIONS]" "unbind DEV [--force]" "restore DEV" "set VF [OPTIONS]" \
+            "disable PF [--force]" "bind DEV... DRIVER [OPTIONS]" "unbind DEV [--force]" "restore DEV..." "set VF [OPTIONS]" \
             "assign GUEST POOL|VF [OPTIONS]" "release GUEST [VF] [--force]" "assignments" "pools" \
             "pool-create NAME SELECTOR... [OPTIONS]" "pool-delete NAME" "apply [--dry-run]" "reload" "groups" \
             "dma-check DEV [--backend auto|container|iommufd]" "owner DEV [--uid USER] [--gid GROUP] [--reset]" "status" "monitor" \

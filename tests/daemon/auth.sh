@@ -63,6 +63,8 @@ expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.SetNum
 expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.Bind "$VF0" vfio-pci '{}'
 expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.Unbind "$VF0" '{}'
 expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.RestoreDriver "$VF0"
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.BindDevices "['$VF0']" vfio-pci '{}'
+expect_error org.sriovd.Error.AccessDenied gnobody "$MGR" --method $IFACE.RestoreDrivers "['$VF0']"
 expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.Bind vfio-pci '{}'
 expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.Unbind '{}'
 expect_error org.sriovd.Error.AccessDenied gnobody "$VF0P" --method org.sriovd.Device1.RestoreDriver

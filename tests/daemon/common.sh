@@ -7,6 +7,15 @@ DEST=org.sriovd.Manager1
 MGR=/org/sriovd/Manager1
 IFACE=org.sriovd.Manager1
 
+# unchanged CMD...: the call fails and the simulated host is byte-for-byte the same
+unchanged() {
+        local before after
+        before=$(snapshot)
+        "$@"
+        after=$(snapshot)
+        [ "$before" = "$after" ] || fail "host changed by a refused call: $*"
+}
+
 # mgr METHOD SIGNATURE ARGS... (busctl): tests/lib/bus.sh
 # gdbus prints the D-Bus error name on failure (busctl does not), so the
 # error tests call through it: gmgr METHOD ARGS (GVariant text), prints the

@@ -10,6 +10,7 @@ daemon_tests = \
 	tests/daemon/uevents.sh \
 	tests/daemon/apply-reads.sh \
 	tests/daemon/numvfs-release.sh \
+	tests/daemon/batch.sh \
 	tests/daemon/config.sh \
 	tests/daemon/passthrough.sh \
 	tests/daemon/noiommu.sh \

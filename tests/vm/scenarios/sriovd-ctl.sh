@@ -135,6 +135,12 @@ if need_igb; then
         expect igb.restore.sysfs_override "$(rd "$PCI/devices/$IVF0/driver_override")" "(null)"
         wait_until 20 test -d "$PCI/devices/$IVF0/net"
         expect igb.restore.netdev "$([ -d "$PCI/devices/$IVF0/net" ] && echo present || echo missing)" present
+        # both VFs in one call each way (BindDevices, RestoreDrivers)
+        IVF1=$(vfs "$IGB" | awk '{ print $2 }')
+        expect igb.bind_many.exit "$(ctl bind "$IVF0" "$IVF1" vfio-pci)" 0
+        expect igb.bind_many.drivers "$(drv "$IVF0") $(drv "$IVF1")" "vfio-pci vfio-pci"
+        expect igb.restore_many.exit "$(ctl restore "$IVF0" "$IVF1")" 0
+        expect igb.restore_many.drivers "$(drv "$IVF0") $(drv "$IVF1")" "igbvf igbvf"
         expect igb.disable.exit "$(ctl disable "$IGB")" 0
         expect igb.disable.sysfs_numvfs "$(rd "$GP/sriov_numvfs")" 0
 fi
