@@ -349,7 +349,7 @@ def main():
         md.append(f"## 5. Real kernel: {k} ({setup.get('release')}), enable + bind + restore + disable of "
                   f"{setup.get('vfs')} igb VFs (QEMU TCG guest)\n")
         names = {"shell": "shell loop (serial)", "sriovd": "sriovd (config, sriovctl reload)",
-                 "verbs": "sriovd (sriovctl verbs)", "driverctl": "driverctl", "dpdk": "dpdk-devbind.py"}
+                 "verbs": "sriovd (sriovctl verbs, one call per step)", "driverctl": "driverctl", "dpdk": "dpdk-devbind.py"}
 
         def vt(c, rep):
             r = next((x for x in vr if x["contestant"] == c and x["rep"] == rep), None)

@@ -13,7 +13,8 @@
 # Contestants: the plain serial shell loop of sysfs writes (ash builtins),
 # sriovd driven by its configuration (`sriovctl reload` of a file per step:
 # what `sriovctl apply` does after the file was re-read), sriovd driven by
-# one sriovctl verb per device (enable, bind, restore, disable), driverctl
+# its verbs, one call per step (enable, bind and restore naming every VF,
+# disable), driverctl
 # (with --nosave; the VF count by echo) and dpdk-devbind.py (one call per
 # step for all VFs; the VF count by echo). The order rotates per
 # repetition. Each run's result is checked (drivers after bind and
@@ -91,18 +92,13 @@ sriovd_bind() { conf_write "$N" vfio-pci && reload; }
 sriovd_restore() { conf_write "$N" host && reload; }
 sriovd_disable() { conf_write 0 && reload; }
 
-# sriovd through one sriovctl verb per device
+# sriovd through its verbs, one call per step: bind and restore name every
+# VF (BindDevices, RestoreDrivers)
 verbs_enable() { sriovctl enable "$IGB" "$N" >>"$STATE/bench-sriovctl.out" 2>&1; }
-verbs_bind() {
-        for v in $(vf_list); do
-                sriovctl bind "$v" vfio-pci >>"$STATE/bench-sriovctl.out" 2>&1 || return 1
-        done
-}
-verbs_restore() {
-        for v in $(vf_list); do
-                sriovctl restore "$v" >>"$STATE/bench-sriovctl.out" 2>&1 || return 1
-        done
-}
+# shellcheck disable=SC2046 # one argument per VF
+verbs_bind() { sriovctl bind $(vf_list) vfio-pci >>"$STATE/bench-sriovctl.out" 2>&1; }
+# shellcheck disable=SC2046
+verbs_restore() { sriovctl restore $(vf_list) >>"$STATE/bench-sriovctl.out" 2>&1; }
 verbs_disable() { sriovctl disable "$IGB" >>"$STATE/bench-sriovctl.out" 2>&1; }
 
 driverctl_enable() { shell_enable; }
