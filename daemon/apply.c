@@ -59,6 +59,18 @@ static bool pf_step_executed(const Plan *p) {
  * family after the change is the model's too and covers the uevents the
  * change sent (lanes.c), so that neither a separate plan nor the refreshes
  * those events asked for read the family again. */
+/* A driver step for a VF that has none yet, on a PF whose new VFs the
+ * kernel probes by itself: their driver may still come (a module udev is
+ * loading), so the step is better planned once that settled. */
+static bool awaits_probe(const Plan *p, const sriov_family *f) {
+        if (!f || !f->dev || f->dev->sriov.autoprobe != 1)
+                return false;
+        for (size_t i = 0; i < p->n_steps; i++)
+                if (p->steps[i].kind == STEP_DRIVER && !p->steps[i].prior_driver)
+                        return true;
+        return false;
+}
+
 static void apply_execute(Job *j) {
         ApplyWork *w = j->payload;
 
@@ -74,8 +86,14 @@ static void apply_execute(Job *j) {
         w->vfs_due = plan_execute_pf(j->daemon->ctx, &w->plan, &w->replan);
         /* a write the kernel still holds makes the lane pending (lanes.c) */
         j->r = pf_step_executed(&w->plan) && w->plan.steps[0].result == -ETIMEDOUT ? -ETIMEDOUT : 0;
-        if (w->replan && w->round + 1 < ROUNDS_MAX)
+        if (w->replan && w->round + 1 < ROUNDS_MAX) {
                 w->next_planned = plan_pf(j->daemon->ctx, w->rule, &j->addr, w->assigned, &w->next, &j->family) >= 0;
+                /* its read stays the model's; the plan is made again, in a job of its own */
+                if (w->next_planned && awaits_probe(&w->next, j->family)) {
+                        plan_done(&w->next);
+                        w->next_planned = false;
+                }
+        }
         /* nothing changed the family; or the next round's plan reads it */
         j->no_read_back = !pf_step_executed(&w->plan) || (w->replan && w->round + 1 < ROUNDS_MAX);
 }
