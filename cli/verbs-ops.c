@@ -124,18 +124,16 @@ static int driver_op(Ctl *c, DriverOp op, char **args) {
 static int driver_op_many(Ctl *c, DriverOp op, char **devices, size_t n, const char *driver) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
         _cleanup_(steps_done) ApplySteps p = {};
         int r;
 
-        if (!l)
-                return error_exit(EXIT_FAIL, "Out of memory");
-        for (size_t i = 0; i < n; i++)
-                if (!(l[i] = strdup(devices[i])))
-                        return error_exit(EXIT_FAIL, "Out of memory");
         r = bus_new_manager_call(c, op == OP_BIND ? "BindDevices" : "RestoreDrivers", true, &m, NULL);
         if (r >= 0)
-                r = sd_bus_message_append_strv(m, l);
+                r = sd_bus_message_open_container(m, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append_basic(m, 's', devices[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0 && op == OP_BIND) {
                 r = sd_bus_message_append(m, "s", driver);
                 if (r >= 0)

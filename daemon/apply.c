@@ -53,12 +53,6 @@ static bool pf_step_executed(const Plan *p) {
         return p->n_steps > 0 && p->steps[0].kind == STEP_NUMVFS && p->steps[0].executed;
 }
 
-/* On the PF's lane: the plan (from a fresh read of the family, which the
- * model gets too), or the PF's own step of it. A VF count change is
- * followed by the next round's plan, in the same job: its one read of the
- * family after the change is the model's too and covers the uevents the
- * change sent (lanes.c), so that neither a separate plan nor the refreshes
- * those events asked for read the family again. */
 /* A driver step for a VF that has none yet, on a PF whose new VFs the
  * kernel probes by itself: their driver may still come (a module udev is
  * loading), so the step is better planned once that settled. */
@@ -71,6 +65,12 @@ static bool awaits_probe(const Plan *p, const sriov_family *f) {
         return false;
 }
 
+/* On the PF's lane: the plan (from a fresh read of the family, which the
+ * model gets too), or the PF's own step of it. A VF count change is
+ * followed by the next round's plan, in the same job: its one read of the
+ * family after the change is the model's too and covers the uevents the
+ * change sent (lanes.c), so that neither a separate plan nor the refreshes
+ * those events asked for read the family again. */
 static void apply_execute(Job *j) {
         ApplyWork *w = j->payload;
 

@@ -16,8 +16,6 @@
 
 #include "binding.h"
 #include "bus-device.h"
-#include "ops.h"
-#include "passthrough.h"
 
 /* Devices in one call at most (a host has a few thousand functions). */
 #define BATCH_MAX 4096
@@ -134,15 +132,14 @@ static int read_devices(Daemon *d, sd_bus_message *m, bool restore, Batch **ret,
         return 0;
 }
 
-/* Each row's job, journaled and queued; the reply when the last is done. */
-static int start_batch(Daemon *d, sd_bus_message *m, Batch *b, Job *(*job_of)(Daemon *d, const BatchRow *row,
-                                                                              const void *userdata),
-                       const void *userdata) {
+/* Each row's job (a bind to driver with o, or without a driver a
+ * restore), journaled and queued; the reply when the last is done. */
+static int start_batch(Daemon *d, sd_bus_message *m, Batch *b, const char *driver, const BindOptions *o) {
         b->request = sd_bus_message_ref(m);
         b->outstanding = 1;     /* until every job is started */
         for (size_t i = 0; i < b->n; i++) {
                 BatchRow *row = &b->rows[i];
-                Job *j = job_of(d, row, userdata);
+                Job *j = driver ? bus_bind_job_new(d, &row->addr, driver, o) : binding_restore_job_new(d, &row->addr);
                 int r;
 
                 if (!j) {
@@ -162,22 +159,6 @@ static int start_batch(Daemon *d, sd_bus_message *m, Batch *b, Job *(*job_of)(Da
         if (--b->outstanding == 0)
                 batch_reply(b);
         return 1;
-}
-
-typedef struct BindArgs {
-        const char *driver;
-        unsigned bind_flags, pt_flags;
-        bool force;
-} BindArgs;
-
-static Job *bind_job_of(Daemon *d, const BatchRow *row, const void *userdata) {
-        const BindArgs *a = userdata;
-
-        return binding_bind_job_new(d, &row->addr, a->driver, a->bind_flags, a->pt_flags, a->force);
-}
-
-static Job *restore_job_of(Daemon *d, const BatchRow *row, const void *userdata) {
-        return binding_restore_job_new(d, &row->addr);
 }
 
 static int method_bind_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -205,14 +186,10 @@ static int method_bind_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                 batch_free(b);
                 return r < 0 ? r : 1;
         }
-        if (o.keep < 0)
-                o.keep = driver_is_dma_managed(driver);
         if (o.noiommu)
                 log_warning("%zu devices: unsafe no-IOMMU passthrough requested by %s", b->n,
                             strna(sd_bus_message_get_sender(m)));
-        return start_batch(d, m, b, bind_job_of,
-                           &(BindArgs) { .driver = driver, .bind_flags = o.keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
-                                         .pt_flags = o.noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0, .force = o.force });
+        return start_batch(d, m, b, driver, &o);
 }
 
 static int method_restore_drivers(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -228,7 +205,7 @@ static int method_restore_drivers(sd_bus_message *m, void *userdata, sd_bus_erro
                 batch_free(b);
                 return r < 0 ? r : 1;
         }
-        return start_batch(d, m, b, restore_job_of, NULL);
+        return start_batch(d, m, b, NULL, NULL);
 }
 
 static const sd_bus_vtable batch_vtable[] = {

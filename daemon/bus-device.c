@@ -489,10 +489,9 @@ static int refuse_bridge(const sriov_device *dev, sd_bus_error *error) {
 }
 
 int bus_read_bind_options(sd_bus_message *m, BindOptions *ret, sd_bus_error *error) {
-        BindOptions o = { .keep = -1 };
-        bool keep_seen = false;
+        BindOptions o = { .keep = -1 };         /* not given: by the driver (bus_bind_job_new()) */
         const BusOption opts[] = {
-                { "keep_override", 'b', &o.keep, &keep_seen },
+                { "keep_override", 'b', &o.keep },
                 { "force", 'b', &o.force },
                 { "whole_group", 'b', &o.whole_group },
                 { "allow_unsafe_noiommu", 'b', &o.noiommu },
@@ -504,8 +503,15 @@ int bus_read_bind_options(sd_bus_message *m, BindOptions *ret, sd_bus_error *err
         if (r < 0)
                 return r;
         *ret = o;
-        ret->keep = keep_seen ? o.keep : -1;
         return 0;
+}
+
+Job *bus_bind_job_new(Daemon *d, const pci_addr *a, const char *driver, const BindOptions *o) {
+        bool keep = o->keep < 0 ? driver_is_dma_managed(driver) : o->keep;
+
+        return binding_bind_job_new(d, a, driver, keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
+                                    (o->whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) |
+                                    (o->noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0), o->force);
 }
 
 int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error) {
@@ -525,16 +531,10 @@ int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const
                 return r;
         if (r == 0)
                 return 1;
-        if (o.keep < 0)
-                o.keep = driver_is_dma_managed(driver);
         if (o.noiommu)
                 log_warning("%s: unsafe no-IOMMU passthrough requested by %s", dev->bdf,
                             strna(sd_bus_message_get_sender(m)));
-        return start_binding(d, m,
-                             binding_bind_job_new(d, &dev->addr, driver, o.keep ? SRIOV_BIND_KEEP_OVERRIDE : 0,
-                                                  (o.whole_group ? PASSTHROUGH_WHOLE_GROUP : 0) |
-                                                  (o.noiommu ? PASSTHROUGH_ALLOW_NOIOMMU : 0), o.force),
-                             error);
+        return start_binding(d, m, bus_bind_job_new(d, &dev->addr, driver, &o), error);
 }
 
 int bus_device_unbind(Daemon *d, sd_bus_message *m, const sriov_device *dev, sd_bus_error *error) {

@@ -19,6 +19,8 @@ typedef struct BindOptions {
         int keep, force, whole_group, noiommu;
 } BindOptions;
 int bus_read_bind_options(sd_bus_message *m, BindOptions *ret, sd_bus_error *error);
+/* The bind job for them (keep_override not given: for drivers that manage DMA). */
+Job *bus_bind_job_new(Daemon *d, const pci_addr *a, const char *driver, const BindOptions *o);
 
 /* The binding methods, with the device resolved (the manager's take a device argument). */
 int bus_device_bind(Daemon *d, sd_bus_message *m, const sriov_device *dev, const char *driver, sd_bus_error *error);

@@ -80,6 +80,7 @@ struct Daemon {
         struct Dirty *dirty;
         size_t n_dirty, n_dirty_alloc;
         bool rescan_all_dirty;
+        bool dirty_wait_changes;                /* some wait for their lanes' changes to end */
 
         /* lanes and the completion queue from the workers */
         pthread_mutex_t lock;
@@ -133,6 +134,9 @@ static inline void daemon_mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqn
         daemon_mark_dirty_full(d, a, seqnum, false);
 }
 void daemon_mark_rescan_all(Daemon *d);
+/* A change (not a background read) finished on a lane: the events kept
+ * until their lanes' changes end are looked at again. */
+void daemon_dirty_change_done(Daemon *d);
 /* A job that re-reads a device (or its lane's family), for lanes that
  * have nothing else to run once a held write finished (model.c). */
 Job *daemon_refresh_job_new(Daemon *d, const pci_addr *a);

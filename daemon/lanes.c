@@ -448,6 +448,8 @@ static void job_finished(Daemon *d, Job *j) {
                 lanes_pending_start(d, j);
         if (j->complete)
                 j->complete(j);
+        if (!j->background)
+                daemon_dirty_change_done(d);
         job_free(j);
 }
 

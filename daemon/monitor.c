@@ -75,7 +75,9 @@ static uint64_t now_monotonic(Daemon *d) {
         return now;
 }
 
-void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply) {
+/* With arm, the window opens (if it is not open already); without, x waits
+ * for a change on its lane to end (daemon_dirty_change_done()). */
+static void mark_dirty(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply, bool arm) {
         bool created = seqnum > 0 && !sriov_host_find(d->host, a);
         uint64_t now = now_monotonic(d);
 
@@ -86,7 +88,8 @@ void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool 
                         x->reapply = x->reapply || reapply;
                         x->created = x->created || created;
                         x->last_usec = now;
-                        coalesce_arm(d);
+                        if (arm)
+                                coalesce_arm(d);
                         return;
                 }
         if (d->n_dirty == d->n_dirty_alloc) {
@@ -103,18 +106,31 @@ void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool 
         }
         d->dirty[d->n_dirty++] = (Dirty) { .addr = *a, .seqnum = seqnum, .reapply = reapply, .created = created,
                                            .last_usec = now, .first_usec = now };
-        coalesce_arm(d);
+        if (arm)
+                coalesce_arm(d);
 }
 
-/* Keep x for the next window (on_coalesce: the list is empty or being rebuilt). */
-static void keep_dirty(Daemon *d, const Dirty *x) {
-        daemon_mark_dirty_full(d, &x->addr, x->seqnum, x->reapply);
+void daemon_mark_dirty_full(Daemon *d, const pci_addr *a, uint64_t seqnum, bool reapply) {
+        mark_dirty(d, a, seqnum, reapply, true);
+}
+
+/* Keep x for the next window, or (without arm) until a change on its lane
+ * ends (on_coalesce: the list is empty or being rebuilt). */
+static void keep_dirty(Daemon *d, const Dirty *x, bool arm) {
+        mark_dirty(d, &x->addr, x->seqnum, x->reapply, arm);
         for (size_t i = 0; i < d->n_dirty; i++)
                 if (pci_addr_equal(&d->dirty[i].addr, &x->addr)) {
                         d->dirty[i].created = x->created;
                         d->dirty[i].last_usec = x->last_usec;
                         d->dirty[i].first_usec = x->first_usec;
                 }
+}
+
+void daemon_dirty_change_done(Daemon *d) {
+        if (!d->dirty_wait_changes)
+                return;
+        d->dirty_wait_changes = false;
+        coalesce_arm(d);
 }
 
 void daemon_mark_rescan_all(Daemon *d) {
@@ -204,7 +220,8 @@ static bool still_creating(Daemon *d, const Dirty *dirty, const Grouped *g, size
 /* The group [i, end)'s lane has sriovd's own changes on it (not reads):
  * their jobs read back what they change, which covers these events; wait
  * for them rather than read the family beside them (a lane waiting on the
- * kernel aside, and STORM_MAX_USEC at most). */
+ * kernel aside, and STORM_MAX_USEC at most). The group is looked at again
+ * when one of those changes ends, not on a timer. */
 static bool own_work_running(Daemon *d, const Dirty *dirty, const Grouped *g, size_t i, size_t end) {
         Lane *l = lane_find(d, &g[i].key);
         uint64_t first = UINT64_MAX;
@@ -278,10 +295,15 @@ static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
 
                 while (end < m && pci_addr_equal(&g[end].key, &g[i].key))
                         end++;
-                if (still_creating(d, dirty, g, i, end) || own_work_running(d, dirty, g, i, end))
+                if (still_creating(d, dirty, g, i, end))
                         for (size_t k = i; k < end; k++)
-                                keep_dirty(d, &dirty[g[k].index]);
-                else
+                                keep_dirty(d, &dirty[g[k].index], true);
+                else if (own_work_running(d, dirty, g, i, end)) {
+                        /* looked at again when one of those changes ends */
+                        for (size_t k = i; k < end; k++)
+                                keep_dirty(d, &dirty[g[k].index], false);
+                        d->dirty_wait_changes = true;
+                } else
                         refresh_group(d, dirty, g, i, end);
                 i = end;
         }

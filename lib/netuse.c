@@ -439,7 +439,7 @@ int sriov_vfio_holders(sriov_ctx *ctx, const pci_addr *dev, vfio_holder **ret, s
  * character devices of /proc/devices). Always the real /proc, not the
  * context's proc root: it decides whether a node may be opened, and only
  * the running kernel can say what a device number is. */
-static int vfio_group_major(unsigned *ret) {
+static int read_vfio_group_major(unsigned *ret) {
         _cleanup_free_ char *text = NULL;
         bool chr = false;
         int r;
@@ -485,10 +485,26 @@ static int vfio_group_major(unsigned *ret) {
  * vfio-pci or to hand out (Release, Bind, a VF count change, verify's
  * drift check), i.e. one that nobody should be starting to use; a VMM that
  * races it would have been refused or cut off by that very operation. */
+/* Whether maj is the VFIO groups' major: read once, and again when it
+ * differs (vfio loaded anew gets a major of its own). */
+static int is_vfio_group_major(unsigned maj) {
+        static unsigned known;  /* 0: not read yet (0 is no character major) */
+        unsigned now = __atomic_load_n(&known, __ATOMIC_RELAXED);
+        int r;
+
+        if (now != maj) {
+                r = read_vfio_group_major(&now);
+                if (r < 0)
+                        return r;
+                __atomic_store_n(&known, now, __ATOMIC_RELAXED);
+        }
+        return now == maj;
+}
+
 static int vfio_group_test_open(sriov_ctx *ctx, const char *group, const char *gnode) {
         _cleanup_free_ char *rel = NULL, *cls = NULL, *devno = NULL;
         _cleanup_close_ int fd = -EBADF;
-        unsigned maj, min, vmaj;
+        unsigned maj, min;
         struct stat st;
         int r;
 
@@ -505,11 +521,9 @@ static int vfio_group_test_open(sriov_ctx *ctx, const char *group, const char *g
                 return r;
         if (sscanf(devno, "%u:%u", &maj, &min) != 2 || major(st.st_rdev) != maj || minor(st.st_rdev) != min)
                 return -ENXIO;
-        r = vfio_group_major(&vmaj);
-        if (r < 0)
-                return r;
-        if (vmaj != maj)
-                return -ENXIO;
+        r = is_vfio_group_major(maj);
+        if (r <= 0)
+                return r < 0 ? r : -ENXIO;
         fd = open(gnode, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return errno == EBUSY ? 1 : negative_errno();

@@ -163,11 +163,9 @@ typedef struct vf_release {
 static void *release_one(void *p) {
         vf_release *v = p;
 
-        (void) sysfs_dev_read(v->ctx, &v->vf, "driver_override", &v->prior_override);
-        if (v->prior_override && (isempty(strstrip(v->prior_override)) || streq(v->prior_override, "(null)")))
-                v->prior_override = mfree(v->prior_override);
         unsigned before = sysfs_writes_abandoned();
 
+        (void) read_override(v->ctx, &v->vf, &v->prior_override);
         v->r = sriov_unbind(v->ctx, &v->vf, &v->prior_driver, &v->err);
         v->abandoned = sysfs_writes_abandoned() - before;
         return NULL;

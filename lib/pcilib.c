@@ -153,7 +153,8 @@ static const pci_name_entry *names_remember_locked(sriov_ctx *c, pci_name_entry 
 }
 
 /* Copies of the names of the ids (NULL where there is none), from the cache
- * or from libpci; on failure the caller frees what was copied. */
+ * or from libpci, for the names asked (non-NULL); on failure the caller
+ * frees what was copied. */
 static int names_dup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t class,
                             char **vendor_name, char **device_name, char **class_name) {
         _cleanup_(pci_name_entry_done) pci_name_entry fresh = {};
@@ -167,9 +168,9 @@ static int names_dup_locked(sriov_ctx *c, uint16_t vendor, uint16_t device, uint
                         return r;
                 e = names_remember_locked(c, &fresh);
         }
-        if ((e->vendor_name && !(*vendor_name = strdup(e->vendor_name))) ||
-            (e->device_name && !(*device_name = strdup(e->device_name))) ||
-            (e->class_name && !(*class_name = strdup(e->class_name))))
+        if ((vendor_name && e->vendor_name && !(*vendor_name = strdup(e->vendor_name))) ||
+            (device_name && e->device_name && !(*device_name = strdup(e->device_name))) ||
+            (class_name && e->class_name && !(*class_name = strdup(e->class_name))))
                 return -ENOMEM;
         return 0;
 }
@@ -180,7 +181,8 @@ int pci_names_lookup(sriov_ctx *c, uint16_t vendor, uint16_t device, uint32_t cl
         int r;
 
         pthread_mutex_lock(&c->pci_lock);
-        r = names_dup_locked(c, vendor, device, class >> 8, &v, &d, &k);
+        r = names_dup_locked(c, vendor, device, class >> 8, ret_vendor ? &v : NULL, ret_device ? &d : NULL,
+                             ret_class ? &k : NULL);
         pthread_mutex_unlock(&c->pci_lock);
         if (r < 0)
                 return r;
