@@ -26,7 +26,7 @@ typedef struct BatchRow {
         Batch *batch;
         pci_addr addr;
         char bdf[PCI_ADDR_STRLEN];
-        char *prior;                    /* the driver before ("" none) */
+        char *prior;                    /* the driver before ("" none): the bind's, or the model's at the call */
         char *now;                      /* the driver after */
         char *error;                    /* "Name: message", NULL when done */
 } BatchRow;
@@ -83,8 +83,11 @@ static void row_done(Job *j) {
 
         if (j->r < 0)
                 row_failed(row, j->r, j->error.error ? j->error.message : NULL);
-        if (j->type == &bind_job_type)
+        /* a bind says what it found; a restore's is what the call saw */
+        if (j->type == &bind_job_type) {
+                free(row->prior);
                 row->prior = strdup(strempty(((BindWork *) j->payload)->found_driver));
+        }
         row->now = strdup(dev ? strempty(dev->driver) : "");
         if (--b->outstanding == 0)
                 batch_reply(b);
@@ -124,7 +127,7 @@ static int read_devices(Daemon *d, sd_bus_message *m, bool restore, Batch **ret,
                         batch_free(b);
                         return r;
                 }
-                b->rows[i] = (BatchRow) { .batch = b, .addr = dev->addr };
+                b->rows[i] = (BatchRow) { .batch = b, .addr = dev->addr, .prior = strdup(strempty(dev->driver)) };
                 memcpy(b->rows[i].bdf, dev->bdf, sizeof(b->rows[i].bdf));
                 b->n++;
         }

@@ -55,6 +55,7 @@ sim_ctl fail probe "${VFS[2]}" EIO 1
 out=$(gmgr RestoreDrivers "$ALL") || fail "RestoreDrivers: $out"
 grep -q "('${VFS[2]}', 'driver', '[^']*', 'org.sriovd.Error.[A-Za-z]*: [^']" <<<"$out" || fail "no failed step for ${VFS[2]}: $out"
 on iavf "${VFS[0]}" "${VFS[1]}" "${VFS[3]}" || fail "the others were not restored: $out"
+grep -q "('${VFS[0]}', 'driver', 'driver vfio-pci -> iavf', '')" <<<"$out" || fail "step of ${VFS[0]}: $out"
 
 note "sriovctl bind DEV... DRIVER, restore DEV..."
 "$top_builddir/sriovctl" --json bind "${VFS[0]}" "${VFS[1]}" vfio-pci >"$T/cli.json" || fail "sriovctl bind: $(cat "$T/cli.json")"
