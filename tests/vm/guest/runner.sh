@@ -72,9 +72,11 @@ result() {
 
 for NAME in $SCENARIOS; do
         if [ "$NAME" = "${FAKE_STALL:-}" ]; then
-                # what a guest kernel whose timers stopped prints, and then nothing
-                echo "rcu: rcu_preempt kthread timer wakeup didn't happen (a fake stall: SRIOVD_VM_FAKE_STALL=$NAME)" >/dev/console
-                while :; do sleep 3600; done
+                # what a guest kernel whose timers stopped prints, again and again, and nothing else
+                while :; do
+                        echo "rcu: rcu_preempt kthread timer wakeup didn't happen (a fake stall: SRIOVD_VM_FAKE_STALL=$NAME)" >/dev/console
+                        sleep 2
+                done
         fi
         T=$RESULTS/$NAME.txt
         rm -f "$T" "$RESULTS/$NAME.reasons" "$RESULTS/$NAME.skip" "$RESULTS/$NAME.noref"
